@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** Registers one subcommand; `setExit` raises the process exit code (the highest wins). */
+export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
+
+/** Every subcommand, in the order `palisade --help` lists them. */
+export const COMMANDS: readonly RegisterCommand[] = [];

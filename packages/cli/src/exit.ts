@@ -1,0 +1,14 @@
+/** Exit codes of every `palisade` subcommand. */
+export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Thrown by a command to stop with a message and an exit code (the only exception main catches). */
+export class CliExit extends Error {
+  override readonly name = 'CliExit';
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
