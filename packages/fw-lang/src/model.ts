@@ -44,6 +44,12 @@ export interface Diagnostic {
 }
 
 /** One physical line of the source, exactly as it was (without its `\n`). */
+/**
+ * How the lines were decoded: `latin1` only when the bytes were not valid UTF-8 (one character
+ * per byte, so printing can give the exact bytes back).
+ */
+export type SourceEncoding = 'utf-8' | 'latin1';
+
 export interface SourceLine {
   readonly text: string;
   /** False only for the last line of a document that does not end with `\n`. */
@@ -176,6 +182,8 @@ export interface FwDocument {
   readonly kind: FwDocumentKind;
   readonly path: string;
   readonly lines: readonly SourceLine[];
+  /** Absent means UTF-8. */
+  readonly encoding?: SourceEncoding;
   readonly sections: readonly Section[];
   /**
    * Options in effect, by lower-cased name (later lines overwrite earlier ones).

@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import type { RegisterCommand } from '../command.js';
+import { registerCheck } from './check.js';
+import { registerShow } from './show.js';
 
-/** Registers one subcommand; `setExit` raises the process exit code (the highest wins). */
-export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
+export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow];

@@ -1,0 +1,100 @@
+/**
+ * `@palisade/fw-lang`: the Proxmox VE firewall language — parse, validate, print losslessly,
+ * edit, resolve names. Pure: no I/O, no clock, no logging.
+ */
+export type {
+  Action,
+  Alias,
+  CorosyncConfig,
+  CorosyncNode,
+  Diagnostic,
+  DiagnosticEffect,
+  DocumentKind,
+  FwDocument,
+  FwDocumentKind,
+  GuestConfig,
+  GuestNic,
+  GuestType,
+  IpSet,
+  IpSetEntry,
+  IpVersion,
+  LogLevel,
+  OptionEntry,
+  ParsedDocument,
+  Rule,
+  RuleEnv,
+  RuleError,
+  RuleField,
+  RuleType,
+  Section,
+  SectionKind,
+  SecurityGroup,
+  Severity,
+  SourceEncoding,
+  SourceLine,
+} from './model.js';
+export { ACTIONS, FW_DOCUMENT_KINDS, LOG_LEVELS, RULE_TYPES } from './model.js';
+export { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostic-codes.js';
+export { formatDiagnostic, hasErrors, makeDiagnostic, sortDiagnostics } from './diagnostics.js';
+
+// Parsing and printing
+export { DEFAULT_MAX_DOCUMENT_BYTES, LONG_LINE_CHARS, encodeUtf8 } from './decode.js';
+export { parseFwDocument, type ParseFwOptions, MAX_GROUP_NAME_LENGTH, MAX_IPSET_NAME_LENGTH } from './parse-fw.js';
+export { parseGuestConfig } from './guest-config.js';
+export { parseCorosyncConfig } from './corosync.js';
+export { classifyPath, DOCUMENT_PATH_FORMS, type PathInfo } from './paths.js';
+export { loadTree, parseDocument, checkReferences, type LoadTreeOptions, type ParseDocumentContext, type PveTree } from './tree.js';
+export { printDocument, printDocumentBytes } from './print.js';
+export { splitSourceLines } from './source-lines.js';
+
+// Options
+export {
+  clusterOptions,
+  guestOptions,
+  hostOptions,
+  vnetOptions,
+  parseOptionLine,
+  OPTION_SYNTAX,
+  ENABLE_TIMESTAMP_GRACE_SECONDS,
+  type ClusterOptions,
+  type GuestOptions,
+  type HostOptions,
+  type LogRateLimit,
+  type VnetOptions,
+} from './options.js';
+
+// Names
+export {
+  ALIAS_REFERENCE,
+  IPSET_REFERENCE,
+  ipsetKernelName,
+  parseAliasValue,
+  resolveAlias,
+  resolveIpSet,
+  type AddressValue,
+  type ReferenceOrigin,
+  type ResolvedIpSet,
+} from './names.js';
+
+// Editing
+export {
+  editFwDocument,
+  formatRule,
+  ruleToSpec,
+  type EditContext,
+  type EditErrorCode,
+  type EditResult,
+  type FwEdit,
+  type RuleSpec,
+  type RuleSpecField,
+  type RuleTarget,
+} from './edit.js';
+
+// Data tables
+export { MACROS, findMacro, macroTemplatesFor, type MacroDef, type MacroTemplate } from './data/macros.js';
+export { PROTOCOLS, lookupProtocol, isPortProtocol, icmpProtocolVersion, type ProtocolInfo } from './data/protocols.js';
+export { ICMP_TYPES_V4, ICMP_TYPES_V6, icmpTypesFor, isIcmpTypeName, type IcmpTypeInfo } from './data/icmp-types.js';
+export { SERVICES, lookupService } from './data/services.js';
+export { ETHERTYPES, lookupEthertype, type EthertypeInfo } from './data/ethertypes.js';
+export { CONNTRACK_HELPERS, findConntrackHelper, type ConntrackHelper } from './data/conntrack-helpers.js';
+export { documentToJson, treeToJson, type JsonValue } from './json.js';

@@ -1,0 +1,178 @@
+/**
+ * Aliases and IP sets: value syntax, lookup by scope (spec §4.2, §4.3) and kernel set names.
+ */
+import type { DiagnosticCode } from './diagnostic-codes.js';
+import type { Alias, FwDocument, IpSet, IpVersion, RuleError } from './model.js';
+import { parseIpCidr } from './values/ip.js';
+
+/** Where a reference is written: guest documents see guest names first. */
+export type ReferenceOrigin = 'cluster' | 'guest';
+
+/** Alias reference: `[dc/|guest/]name`. */
+export const ALIAS_REFERENCE = /^(?:(dc|guest)\/)?([A-Za-z][A-Za-z0-9_-]+)$/;
+/** IP set reference without its `+`: `[dc/|guest/|sdn/]name`. */
+export const IPSET_REFERENCE = /^(?:(dc|guest|sdn)\/)?([A-Za-z][A-Za-z0-9_-]+)$/;
+
+/** The name tables a rule or entry is checked against while a document is parsed. */
+export interface NameTables {
+  readonly clusterAliases: ReadonlyMap<string, Alias>;
+  readonly clusterIpsets: ReadonlyMap<string, { readonly name: string }>;
+  /** Guest documents only: the guest's own names parsed so far. */
+  readonly localAliases: ReadonlyMap<string, Alias> | undefined;
+  readonly localIpsets: ReadonlyMap<string, { readonly name: string }> | undefined;
+  readonly from: ReferenceOrigin;
+}
+
+export interface AddressValue {
+  /** As written, with a `/32` (IPv4) or `/128` (IPv6) suffix removed. */
+  readonly cidr: string;
+  readonly version: IpVersion;
+}
+
+/**
+ * An alias value or IP set address: an IPv4/IPv6 address with an optional `/prefix`.
+ * Host bits are allowed and kept. Unlike the reference, a prefix longer than the address
+ * (`1.2.3.4/99`) is refused here: the kernel would refuse it at apply time anyway.
+ */
+export function parseAliasValue(text: string): AddressValue | undefined {
+  const m = /^([^/]+)(?:\/(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const address = parseIpCidr(m[1] as string, { lenient: false });
+  if (!address || address.text.includes('/')) return undefined;
+  const version = address.version;
+  const prefix = m[2];
+  if (prefix !== undefined && Number(prefix) > (version === 4 ? 32 : 128)) return undefined;
+  let cidr = text;
+  if (version === 4 && prefix === '32') cidr = m[1] as string;
+  if (version === 6 && prefix === '128') cidr = m[1] as string;
+  return { cidr, version };
+}
+
+function lookupAlias(tables: NameTables, scope: string | undefined, name: string): Alias | undefined {
+  const key = name.toLowerCase();
+  const local = tables.localAliases?.get(key);
+  const global = tables.clusterAliases.get(key);
+  if (tables.from === 'guest') {
+    if (scope === 'guest') return local;
+    if (scope === 'dc') return global;
+    return local ?? global;
+  }
+  return scope === 'guest' ? undefined : global;
+}
+
+/**
+ * Resolves an alias reference by the scope rules of spec §4.2. `from` is where the reference
+ * is written: host, cluster and group rules and cluster IP sets are `cluster`.
+ */
+export function resolveAlias(
+  ref: string,
+  from: ReferenceOrigin,
+  cluster: FwDocument | undefined,
+  guest?: FwDocument,
+): Alias | undefined {
+  const m = ALIAS_REFERENCE.exec(ref);
+  if (!m) return undefined;
+  return lookupAlias(
+    {
+      clusterAliases: cluster?.aliases ?? new Map(),
+      clusterIpsets: new Map(),
+      localAliases: guest?.aliases,
+      localIpsets: undefined,
+      from,
+    },
+    m[1],
+    m[2] as string,
+  );
+}
+
+/** Looks an alias up in parse-time tables (scope-aware). */
+export function lookupAliasIn(tables: NameTables, ref: string): Alias | undefined {
+  const m = ALIAS_REFERENCE.exec(ref);
+  return m ? lookupAlias(tables, m[1], m[2] as string) : undefined;
+}
+
+/** True when the alias exists in the cluster or local table, ignoring the scope (what the reference validates). */
+export function aliasExistsAnywhere(tables: NameTables, name: string): boolean {
+  const key = name.toLowerCase();
+  return tables.clusterAliases.has(key) || (tables.localAliases?.has(key) ?? false);
+}
+
+export interface ResolvedIpSet {
+  readonly set: IpSet;
+  readonly owner: 'cluster' | 'guest' | 'sdn';
+}
+
+/**
+ * Resolves an IP set reference (without its `+`) by the scope rules of spec §4.3. Names are
+ * case-sensitive against the lower-cased definitions. SDN sets are not modelled: `sdn/`
+ * references resolve to nothing.
+ */
+export function resolveIpSet(
+  ref: string,
+  from: ReferenceOrigin,
+  cluster: FwDocument | undefined,
+  guest?: FwDocument,
+): ResolvedIpSet | undefined {
+  const m = IPSET_REFERENCE.exec(ref.startsWith('+') ? ref.slice(1) : ref);
+  if (!m) return undefined;
+  const scope = m[1];
+  const name = m[2] as string;
+  const local = from === 'guest' ? guest?.ipsets.get(name) : undefined;
+  const global = cluster?.ipsets.get(name);
+  if (scope === 'sdn') return undefined;
+  if (scope === 'guest') return local ? { set: local, owner: 'guest' } : undefined;
+  if (scope === 'dc') return global ? { set: global, owner: 'cluster' } : undefined;
+  if (local) return { set: local, owner: 'guest' };
+  return global ? { set: global, owner: 'cluster' } : undefined;
+}
+
+export interface EntryTokenResult {
+  readonly cidr: string;
+  readonly error?: RuleError;
+}
+
+function entryError(code: DiagnosticCode, message: string): RuleError {
+  return { field: 'source', code, message };
+}
+
+/** An IP set entry token: alias reference or address/CIDR (spec §4.3). */
+export function parseIpSetEntryToken(token: string, tables: NameTables): EntryTokenResult {
+  if (ALIAS_REFERENCE.test(token)) {
+    if (!lookupAliasIn(tables, token)) return { cidr: token, error: entryError('FW0602', `no such alias '${token}'`) };
+    return { cidr: token };
+  }
+  const value = parseAliasValue(token);
+  if (!value) {
+    if (token.includes('-') && /^[0-9a-fA-F.:]+-[0-9a-fA-F.:]+$/.test(token)) {
+      return { cidr: token, error: entryError('FW0603', `address ranges are not allowed in IP sets: '${token}'`) };
+    }
+    return { cidr: token, error: entryError('FW0603', `invalid IP set entry '${token}': not an IP address or CIDR network`) };
+  }
+  if (/\/0+$/.test(value.cidr)) {
+    return { cidr: value.cidr, error: entryError('FW0605', 'a zero prefix is not allowed in ipset entries') };
+  }
+  return { cidr: value.cidr };
+}
+
+/** FNV-1a 32-bit over the UTF-16 code units of an ASCII string, masked to 31 bits. */
+function fnv31a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i) & 0xff;
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return h & 0x7fffffff;
+}
+
+/** Longest set id kept verbatim: 31 − len("PVEFW-") − len("_swap"). */
+export const MAX_IPSET_ID_LENGTH = 20;
+
+/**
+ * Kernel name of a configured IP set (spec §4.3): `PVEFW-<vmid>-<name>-v4|6`, or an FNV hash
+ * when that id is longer than 20 characters. `vmid` is 0 for cluster sets.
+ */
+export function ipsetKernelName(vmid: number, setName: string, version: IpVersion): string {
+  const id = `${vmid}-${setName}-v${version}`;
+  if (id.length <= MAX_IPSET_ID_LENGTH) return `PVEFW-${id}`;
+  return `PVEFW-${fnv31a(id).toString(16).toUpperCase()}`;
+}
