@@ -1,9 +1,8 @@
 /**
  * Aliases and IP sets: value syntax, lookup by scope (spec §4.2, §4.3) and kernel set names.
  */
-import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { Alias, FwDocument, IpSet, IpVersion, RuleError } from './model.js';
-import { parseIpCidr } from './values/ip.js';
+import { parseIpOrCidr, parseIpSetEntryToken } from './values/ip.js';
 
 /** Where a reference is written: guest documents see guest names first. */
 export type ReferenceOrigin = 'cluster' | 'guest';
@@ -30,22 +29,13 @@ export interface AddressValue {
 }
 
 /**
- * An alias value or IP set address: an IPv4/IPv6 address with an optional `/prefix`.
- * Host bits are allowed and kept. Unlike the reference, a prefix longer than the address
- * (`1.2.3.4/99`) is refused here: the kernel would refuse it at apply time anyway.
+ * An alias value or IP set address: an IPv4/IPv6 address with an optional `/prefix`, `/32` or
+ * `/128` removed, host bits kept. Unlike the reference, a prefix longer than the address
+ * (`1.2.3.4/99`) is refused here: iptables/nft would refuse the whole ruleset at apply time.
  */
 export function parseAliasValue(text: string): AddressValue | undefined {
-  const m = /^([^/]+)(?:\/(\d+))?$/.exec(text);
-  if (!m) return undefined;
-  const address = parseIpCidr(m[1] as string, { lenient: false });
-  if (!address || address.text.includes('/')) return undefined;
-  const version = address.version;
-  const prefix = m[2];
-  if (prefix !== undefined && Number(prefix) > (version === 4 ? 32 : 128)) return undefined;
-  let cidr = text;
-  if (version === 4 && prefix === '32') cidr = m[1] as string;
-  if (version === 6 && prefix === '128') cidr = m[1] as string;
-  return { cidr, version };
+  const r = parseIpOrCidr(text);
+  return r.ok && r.ip !== undefined ? { cidr: r.cidr, version: r.version } : undefined;
 }
 
 function lookupAlias(tables: NameTables, scope: string | undefined, name: string): Alias | undefined {
@@ -131,27 +121,21 @@ export interface EntryTokenResult {
   readonly error?: RuleError;
 }
 
-function entryError(code: DiagnosticCode, message: string): RuleError {
-  return { field: 'source', code, message };
-}
-
-/** An IP set entry token: alias reference or address/CIDR (spec §4.3). */
-export function parseIpSetEntryToken(token: string, tables: NameTables): EntryTokenResult {
-  if (ALIAS_REFERENCE.test(token)) {
-    if (!lookupAliasIn(tables, token)) return { cidr: token, error: entryError('FW0602', `no such alias '${token}'`) };
+/** Checks an IP set entry token (spec §4.3); alias references must resolve in `tables`. */
+export function checkIpSetEntryToken(token: string, tables: NameTables): EntryTokenResult {
+  const parsed = parseIpSetEntryToken(token);
+  if (!parsed.ok) {
+    const range = /^[0-9a-fA-F.:]+-[0-9a-fA-F.:]+$/.test(token) ? ' (address ranges are not allowed in IP sets)' : '';
+    return { cidr: token, error: { field: 'source', code: parsed.code, message: `${parsed.message}: '${token}'${range}` } };
+  }
+  if (parsed.kind === 'alias') {
+    if (!lookupAliasIn(tables, token)) return { cidr: token, error: { field: 'source', code: 'FW0602', message: `no such alias '${token}'` } };
     return { cidr: token };
   }
-  const value = parseAliasValue(token);
-  if (!value) {
-    if (token.includes('-') && /^[0-9a-fA-F.:]+-[0-9a-fA-F.:]+$/.test(token)) {
-      return { cidr: token, error: entryError('FW0603', `address ranges are not allowed in IP sets: '${token}'`) };
-    }
-    return { cidr: token, error: entryError('FW0603', `invalid IP set entry '${token}': not an IP address or CIDR network`) };
+  if (parsed.ip === undefined) {
+    return { cidr: parsed.cidr, error: { field: 'source', code: 'FW0603', message: `prefix length out of range: '${token}'` } };
   }
-  if (/\/0+$/.test(value.cidr)) {
-    return { cidr: value.cidr, error: entryError('FW0605', 'a zero prefix is not allowed in ipset entries') };
-  }
-  return { cidr: value.cidr };
+  return { cidr: parsed.cidr };
 }
 
 /** FNV-1a 32-bit over the UTF-16 code units of an ASCII string, masked to 31 bits. */

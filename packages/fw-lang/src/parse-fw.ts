@@ -22,7 +22,7 @@ import type {
 } from './model.js';
 import { parseOptionLine } from './options.js';
 import { parseRuleLine, type NameTables } from './rule.js';
-import { parseAliasValue, parseIpSetEntryToken } from './names.js';
+import { checkIpSetEntryToken, parseAliasValue } from './names.js';
 
 export interface ParseFwOptions {
   /** Document path used in diagnostics (e.g. `firewall/100.fw`). */
@@ -310,7 +310,7 @@ function parseIpSetEntryLine(text: string, line: number, set: MutableSet, tables
   }
   const nomatch = parts[1] === '!';
   const token = parts[2] as string;
-  const result = parseIpSetEntryToken(token, tables);
+  const result = checkIpSetEntryToken(token, tables);
   const cidr = result.cidr;
   let error = result.error;
   if (!error && set.entries.some((e) => e.cidr === cidr)) {

@@ -135,10 +135,12 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
         documents.set(path, doc);
         break;
       }
-      case 'corosync':
-        corosync = parseCorosyncConfig(input, { path });
-        documents.set(path, corosync);
+      case 'corosync': {
+        const doc = parseCorosyncConfig(input, { path });
+        corosync = doc;
+        documents.set(path, doc);
         break;
+      }
     }
   }
 
