@@ -1,0 +1,47 @@
+/**
+ * `@palisade/fw-compile`: compiles the firewall configuration of one node into an nftables
+ * ruleset (an intermediate representation rendered to nft text and libnftables JSON) and
+ * evaluates packets against that ruleset. Pure: no I/O, no clock, no logging.
+ */
+export {
+  compileNode,
+  COMPILE_CODES,
+  DEFAULT_COMPILE_OPTIONS,
+  type CompileCode,
+  type CompileDiagnostic,
+  type CompileOptions,
+  type CompileResult,
+  type CompileTree,
+  type NodeFacts,
+  type Topology,
+  type TopologyNic,
+} from './compile.js';
+export type {
+  AddrMatch,
+  AddrType,
+  AddrValue,
+  BaseChainSpec,
+  Chain,
+  CtHelper,
+  CtState,
+  Hook,
+  Match,
+  NamedSet,
+  Rule,
+  RuleOrigin,
+  Ruleset,
+  Stmt,
+  Table,
+  TableFamily,
+} from './ir.js';
+export { renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
+export {
+  flattenLongestPrefix,
+  formatAddress,
+  formatInterval,
+  parseCidr,
+  parseAddress,
+  type AddrInterval,
+  type Cidr,
+  type IpFamily,
+} from './ip.js';

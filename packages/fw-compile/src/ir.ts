@@ -1,0 +1,201 @@
+/**
+ * The intermediate ruleset: an nftables-shaped model that is rendered to nft text and to
+ * libnftables JSON, and that the simulator evaluates. Every construct here has exactly one
+ * rendering and one evaluation, so the simulator and the kernel read the same thing.
+ */
+import type { AddrInterval, IpFamily } from './ip.js';
+
+export type TableFamily = 'inet' | 'bridge';
+export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+
+/** A whole Palisade ruleset: the tables it owns (and nothing else). */
+export interface Ruleset {
+  readonly tables: readonly Table[];
+}
+
+export interface Table {
+  readonly family: TableFamily;
+  readonly name: string;
+  readonly sets: readonly NamedSet[];
+  readonly ctHelpers: readonly CtHelper[];
+  readonly chains: readonly Chain[];
+}
+
+/** A conntrack helper object (`ct helper NAME { type "ftp" protocol tcp; l3proto inet; }`). */
+export interface CtHelper {
+  readonly name: string;
+  readonly type: string;
+  readonly protocol: 'tcp' | 'udp';
+  /** `ip` for helpers the kernel has only for IPv4; absent = `inet`. */
+  readonly l3proto?: 'ip';
+}
+
+/** A named address set. Interval sets hold already flattened, disjoint intervals. */
+export interface NamedSet {
+  readonly name: string;
+  readonly family: IpFamily;
+  /** `interval` for address sets, `meter` for dynamic synflood meters. */
+  readonly kind: 'interval' | 'meter';
+  readonly elements: readonly AddrInterval[];
+  /** Meter only: element timeout in seconds. */
+  readonly timeoutS?: number;
+  /** Meter only: maximum number of elements. */
+  readonly size?: number;
+  readonly comment?: string;
+}
+
+export interface BaseChainSpec {
+  readonly hook: Hook;
+  readonly priority: number;
+  readonly policy: 'accept' | 'drop';
+}
+
+export interface Chain {
+  readonly name: string;
+  readonly base?: BaseChainSpec;
+  readonly rules: readonly Rule[];
+}
+
+/** Where a rule came from, for simulate explanations and log decoding. */
+export interface RuleOrigin {
+  /** Document path, e.g. `firewall/cluster.fw`. */
+  readonly path: string;
+  readonly line: number;
+  /** The source rule text as written (trimmed). */
+  readonly text?: string;
+}
+
+export interface Rule {
+  readonly matches: readonly Match[];
+  readonly stmts: readonly Stmt[];
+  readonly comment?: string;
+  readonly origin?: RuleOrigin;
+}
+
+export type MatchOp = 'eq' | 'ne';
+
+/** Interface names; a trailing `*` is a prefix wildcard. */
+export interface IfnameMatch {
+  readonly kind: 'ifname';
+  readonly dir: 'iif' | 'oif';
+  readonly op: MatchOp;
+  readonly names: readonly string[];
+}
+export interface NfprotoMatch {
+  readonly kind: 'nfproto';
+  readonly family: IpFamily;
+}
+/** `meta l4proto` by protocol number. */
+export interface L4protoMatch {
+  readonly kind: 'l4proto';
+  readonly op: MatchOp;
+  readonly protos: readonly number[];
+}
+export type AddrValue =
+  | { readonly set: string }
+  | { readonly intervals: readonly AddrInterval[] };
+export interface AddrMatch {
+  readonly kind: 'addr';
+  readonly family: IpFamily;
+  readonly field: 'saddr' | 'daddr';
+  readonly op: MatchOp;
+  readonly value: AddrValue;
+}
+export type PortProto = 'tcp' | 'udp' | 'sctp' | 'dccp' | 'udplite';
+export const PORT_PROTO_NUMBERS: Readonly<Record<PortProto, number>> = {
+  tcp: 6,
+  udp: 17,
+  sctp: 132,
+  dccp: 33,
+  udplite: 136,
+};
+/** Port match of a port-bearing protocol (implies that protocol). */
+export interface PortMatch {
+  readonly kind: 'port';
+  readonly proto: PortProto;
+  readonly field: 'sport' | 'dport';
+  readonly op: MatchOp;
+  /** Disjoint sorted closed ranges. */
+  readonly ranges: readonly (readonly [number, number])[];
+}
+/** ICMP (family 4) or ICMPv6 (family 6) type/code; implies the protocol and family. */
+export interface IcmpMatch {
+  readonly kind: 'icmp';
+  readonly family: IpFamily;
+  readonly types: readonly number[];
+  readonly code?: number;
+}
+export type CtState = 'new' | 'invalid' | 'established' | 'related';
+export interface CtStateMatch {
+  readonly kind: 'ctstate';
+  readonly states: readonly CtState[];
+}
+export type AddrType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast';
+/** `fib saddr|daddr type …`: the address type as the host's routing sees it (addrtype). */
+export interface FibTypeMatch {
+  readonly kind: 'fibtype';
+  readonly field: 'saddr' | 'daddr';
+  readonly types: readonly AddrType[];
+}
+/** `meta mark & mask == value` (or `!=`). */
+export interface MarkMatch {
+  readonly kind: 'mark';
+  readonly mask: number;
+  readonly value: number;
+  readonly op: MatchOp;
+}
+/** `ether saddr` (lower-case MAC). */
+export interface EtherMatch {
+  readonly kind: 'ether';
+  readonly op: MatchOp;
+  readonly mac: string;
+}
+export type TcpFlag = 'fin' | 'syn' | 'rst' | 'psh' | 'ack' | 'urg';
+/** `tcp flags & (mask) == value` (or `!=`); implies TCP. */
+export interface TcpFlagsMatch {
+  readonly kind: 'tcpflags';
+  readonly mask: readonly TcpFlag[];
+  readonly value: readonly TcpFlag[];
+  readonly op: MatchOp;
+}
+export type Match =
+  | IfnameMatch
+  | NfprotoMatch
+  | L4protoMatch
+  | AddrMatch
+  | PortMatch
+  | IcmpMatch
+  | CtStateMatch
+  | FibTypeMatch
+  | MarkMatch
+  | EtherMatch
+  | TcpFlagsMatch;
+
+export type RejectWith =
+  | { readonly kind: 'tcp-reset' }
+  | { readonly kind: 'icmp'; readonly family: IpFamily; readonly type: 'port-unreachable' | 'host-prohibited' | 'admin-prohibited' | 'host-unreachable' };
+
+export type VerdictStmt =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'return' }
+  | { readonly kind: 'jump'; readonly target: string }
+  | { readonly kind: 'goto'; readonly target: string };
+
+export type Stmt =
+  | VerdictStmt
+  | { readonly kind: 'reject'; readonly with: RejectWith }
+  /** Verdict map on the input or output interface name (exact names). */
+  | { readonly kind: 'vmap'; readonly key: 'iifname' | 'oifname'; readonly entries: readonly (readonly [string, { readonly kind: 'jump' | 'goto'; readonly target: string }])[] }
+  | { readonly kind: 'limit'; readonly rate: number; readonly per: 'second' | 'minute' | 'hour' | 'day'; readonly burst?: number }
+  | { readonly kind: 'log'; readonly prefix: string; readonly group: number }
+  | { readonly kind: 'ctmark-set'; readonly value: number }
+  /** `meta mark set meta mark & and | or`. */
+  | { readonly kind: 'mark-set'; readonly and: number; readonly or: number }
+  | { readonly kind: 'ct-helper-set'; readonly name: string }
+  /** Synflood meter: `update @set { <key> limit rate over R/second burst B packets }`. */
+  | { readonly kind: 'meter-over'; readonly set: string; readonly family: IpFamily; readonly prefix: number; readonly rate: number; readonly burst: number };
+
+export function isVerdict(s: Stmt): s is VerdictStmt {
+  return s.kind === 'accept' || s.kind === 'drop' || s.kind === 'return' || s.kind === 'jump' || s.kind === 'goto';
+}
