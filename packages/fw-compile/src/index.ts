@@ -45,3 +45,22 @@ export {
   type Cidr,
   type IpFamily,
 } from './ip.js';
+export {
+  simulate,
+  resolveZone,
+  formatSimResult,
+  SIM_DEFAULT_DEST,
+  SIM_DEFAULT_DEST_V6,
+  SIM_DEFAULT_SOURCE,
+  SIM_DEFAULT_SOURCE_V6,
+  SIM_DEFAULT_SPORT,
+  OUTSIDE_PORT,
+  NFVM_PORT,
+  type SimCase,
+  type SimDecision,
+  type SimHop,
+  type SimOutcome,
+  type SimResult,
+  type SimVerdict,
+  type Zone,
+} from './simulate.js';
