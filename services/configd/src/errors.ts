@@ -1,0 +1,61 @@
+/**
+ * The one error type of configd. Every failure a caller can see has a closed `code`; the gRPC
+ * layer maps codes to status codes in exactly one place (`rpc/status.ts`).
+ */
+
+/** Closed set of configd error codes (also sent to clients in `ErrorDetail.code`). */
+export const CONFIGD_ERROR_CODES = [
+  'not-found',
+  'conflict',
+  'already-exists',
+  'invalid-argument',
+  'invalid-document',
+  'too-large',
+  'not-quorate',
+  'unauthenticated',
+  'permission-denied',
+  'compacted',
+  'unavailable',
+  'cancelled',
+  'internal',
+] as const;
+export type ConfigdErrorCode = (typeof CONFIGD_ERROR_CODES)[number];
+
+/** A diagnostic as configd passes it on (shape of `palisade.config.v1.Diagnostic`). */
+export interface DiagnosticInfo {
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Typed context that travels with an error to the client. */
+export interface ConfigdErrorContext {
+  readonly diagnostics?: readonly DiagnosticInfo[];
+  /** For `conflict`: the document's current revision (0 when absent) and digest. */
+  readonly currentRevision?: number;
+  readonly currentDigest?: string;
+  /** For `compacted`: the oldest revision a watch can resume from. */
+  readonly oldestRevision?: number;
+  /** For `too-large`: the limit in bytes. */
+  readonly maxBytes?: number;
+  readonly path?: string;
+}
+
+export class ConfigdError extends Error {
+  override readonly name = 'ConfigdError';
+  constructor(
+    readonly code: ConfigdErrorCode,
+    message: string,
+    readonly context: ConfigdErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isConfigdError(err: unknown): err is ConfigdError {
+  return err instanceof ConfigdError;
+}

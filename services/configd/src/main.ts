@@ -1,0 +1,171 @@
+/**
+ * `palisade-configd`: the only place that reads argv, files named on the command line and
+ * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createConfigd } from './app.js';
+import { ConfigdError } from './errors.js';
+import { createLogger } from './logger.js';
+import { parseTokensFile } from './rpc/auth.js';
+import { CONFIGD_DEFAULTS } from './options.js';
+import { CONFIGD_VERSION } from './version.js';
+
+const HELP = `Usage: palisade-configd --node NAME --nats URL[,URL...] --listen HOST:PORT --data DIR [options]
+
+configd keeps the cluster's /etc/pve documents, replicates them over NATS JetStream (a KV
+bucket created on first start) and serves them over gRPC. One instance per node.
+
+Required:
+  --node NAME            this node's name (recorded as the writer of every revision)
+  --nats URL[,URL...]    NATS servers, local one first (e.g. nats://127.0.0.1:4222)
+  --listen HOST:PORT     gRPC address; without --tokens only loopback is allowed
+  --data DIR             data directory; the local LMDB mirror lives in DIR/mirror
+
+Options:
+  --replicas N           replicas of the bucket when configd creates it
+                         (default: 3 when the NATS cluster has 3 or more servers, else 1)
+  --tokens FILE          access tokens, one "name role secret" per line; roles: admin
+                         (read/write), reader (read), agent (read, watch). Every call then
+                         needs "authorization: Bearer <secret>". Without it access is open.
+  --tls-cert FILE        serve gRPC over TLS with this certificate chain (PEM)
+  --tls-key FILE         private key of --tls-cert (PEM)
+  --tls-ca FILE          require client certificates signed by this CA (mutual TLS)
+  --max-document-bytes N largest document accepted (default ${CONFIGD_DEFAULTS.maxDocumentBytes}; always kept
+                         below what the NATS server can carry)
+  --history N            revisions kept per document, 1..64 (default ${CONFIGD_DEFAULTS.historyDepth})
+  --bucket NAME          JetStream KV bucket (default "${CONFIGD_DEFAULTS.bucket}")
+  --write-timeout-ms N   how long a write waits for JetStream before failing as
+                         "not quorate" (default ${CONFIGD_DEFAULTS.writeTimeoutMs})
+  --log-level LEVEL      pino level: fatal, error, warn, info, debug, trace (default info)
+  -h, --help             show this help
+  -V, --version          show the version
+
+Signals: SIGTERM/SIGINT stop gracefully (watch streams end, calls finish, NATS drains, LMDB
+closes); a second signal forces the exit.
+`;
+
+function usage(message: string): never {
+  process.stderr.write(`palisade-configd: ${message}\nTry 'palisade-configd --help'.\n`);
+  process.exit(2);
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) usage(`--${name} expects a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        node: { type: 'string' },
+        nats: { type: 'string' },
+        listen: { type: 'string' },
+        data: { type: 'string' },
+        replicas: { type: 'string' },
+        tokens: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'max-document-bytes': { type: 'string' },
+        history: { type: 'string' },
+        bucket: { type: 'string' },
+        'write-timeout-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`palisade-configd ${CONFIGD_VERSION}\n`);
+    return;
+  }
+  for (const name of ['node', 'nats', 'listen', 'data'] as const) {
+    if (!values[name]) usage(`--${name} is required`);
+  }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) usage('--tls-cert and --tls-key go together');
+  if (values['tls-ca'] && !values['tls-cert']) usage('--tls-ca needs --tls-cert and --tls-key');
+  const readFile = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      usage(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  let tokens;
+  if (values.tokens) {
+    try {
+      tokens = parseTokensFile(readFile(values.tokens, '--tokens').toString('utf8'), values.tokens);
+    } catch (err) {
+      usage((err as Error).message);
+    }
+    if (tokens.length === 0) usage(`${values.tokens} defines no token`);
+  }
+  const logger = createLogger(values.node!, values['log-level'] ?? 'info');
+  const replicas = values.replicas === undefined || values.replicas === 'auto' ? 'auto' : intOption(values.replicas, 'replicas');
+  let configd;
+  try {
+    configd = await createConfigd({
+      node: values.node!,
+      natsServers: values.nats!.split(',').map((s) => s.trim()).filter(Boolean),
+      listen: values.listen!,
+      dataDir: values.data!,
+      replicas,
+      ...(tokens ? { tokens } : {}),
+      ...(values['tls-cert']
+        ? {
+            tls: {
+              cert: readFile(values['tls-cert'], '--tls-cert'),
+              key: readFile(values['tls-key']!, '--tls-key'),
+              ...(values['tls-ca'] ? { ca: readFile(values['tls-ca'], '--tls-ca') } : {}),
+            },
+          }
+        : {}),
+      maxDocumentBytes: intOption(values['max-document-bytes'], 'max-document-bytes'),
+      historyDepth: intOption(values.history, 'history'),
+      bucket: values.bucket,
+      writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof ConfigdError && err.code === 'invalid-argument') usage(err.message);
+    logger.fatal({ err }, 'configd failed to start');
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping');
+    configd.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
+}

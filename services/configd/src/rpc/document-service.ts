@@ -1,0 +1,147 @@
+/**
+ * gRPC DocumentService: decode, call the DocumentStore, encode. No logic of its own.
+ */
+import {
+  WatchEventType,
+  type DocumentMeta,
+  type DocumentServiceServer,
+  type Document,
+  type WatchResponse,
+} from '@palisade/api';
+import { ConfigdError } from '../errors.js';
+import { metaOf, type DocumentStore } from '../store/document-store.js';
+import type { LogRecord } from '../store/lmdb-mirror.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from '../store/watch.js';
+import { serverStream, unary, type RpcContext } from './handler.js';
+
+/** Zero-copy view of stored bytes as the Buffer ts-proto expects. */
+export function asBuffer(bytes: Uint8Array | undefined): Buffer {
+  if (!bytes) return Buffer.alloc(0);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function encodeMeta(r: LogRecord): DocumentMeta {
+  return metaOf(r);
+}
+
+export function encodeDocument(r: LogRecord, withContent: boolean): Document {
+  return { meta: encodeMeta(r), content: withContent ? asBuffer(r.content) : Buffer.alloc(0) };
+}
+
+const MAX_PREFIXES = 64;
+
+/** Builds the DocumentService implementation over a store. */
+export function createDocumentService(ctx: RpcContext, store: DocumentStore, version: string): DocumentServiceServer {
+  return {
+    get: unary(ctx, 'read', async (req, _p, signal) => {
+      const { record, storeRevision } = await store.get(
+        req.path,
+        { revision: req.revision, minRevision: req.minRevision },
+        signal,
+      );
+      return { document: encodeDocument(record, true), storeRevision };
+    }),
+    put: unary(ctx, 'write', async (req, principal) => {
+      const { record, diagnostics } = await store.put(
+        {
+          path: req.path,
+          content: req.content,
+          ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
+          ...(req.expectedDigest ? { expectedDigest: req.expectedDigest } : {}),
+          createOnly: req.createOnly,
+          message: req.message,
+        },
+        { author: principal.name },
+      );
+      return { meta: encodeMeta(record), diagnostics };
+    }),
+    delete: unary(ctx, 'write', async (req, principal) => {
+      const record = await store.delete(
+        {
+          path: req.path,
+          ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
+          ...(req.expectedDigest ? { expectedDigest: req.expectedDigest } : {}),
+          message: req.message,
+        },
+        { author: principal.name },
+      );
+      return { meta: encodeMeta(record) };
+    }),
+    list: unary(ctx, 'read', async (req, _p, signal) => {
+      const { records, storeRevision } = await store.list(req.prefix, { minRevision: req.minRevision }, signal);
+      return { documents: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
+    }),
+    history: unary(ctx, 'read', (req) => {
+      const { records, storeRevision } = store.history(req.path, req.limit);
+      return { revisions: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
+    }),
+    diff: unary(ctx, 'read', (req) => {
+      if (!req.fromRevision) throw new ConfigdError('invalid-argument', 'from_revision is required');
+      const d = store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
+      return { from: encodeMeta(d.from), to: encodeMeta(d.to), unified: d.unified, identical: d.unified === '' };
+    }),
+    rollback: unary(ctx, 'write', async (req, principal) => {
+      if (!req.revision) throw new ConfigdError('invalid-argument', 'revision is required');
+      const record = await store.rollback(
+        {
+          path: req.path,
+          revision: req.revision,
+          ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
+          message: req.message,
+        },
+        { author: principal.name },
+      );
+      return { meta: encodeMeta(record) };
+    }),
+    status: unary(ctx, 'read', () => {
+      const s = store.status();
+      return { ...s, version };
+    }),
+    import: unary(ctx, 'write', async (req, principal) => {
+      const r = await store.import(
+        req.documents.map((d) => ({ path: d.path, content: d.content })),
+        { force: req.force, dryRun: req.dryRun, message: req.message },
+        { author: principal.name },
+      );
+      return { written: r.written.map(encodeMeta), unchanged: r.unchanged, diagnostics: r.diagnostics };
+    }),
+    watch: serverStream<Parameters<DocumentServiceServer['watch']>[0]['request'], WatchResponse>(
+      ctx,
+      'watch',
+      async (req, _p, signal, write) => {
+        if (req.prefixes.length > MAX_PREFIXES) {
+          throw new ConfigdError('invalid-argument', `at most ${MAX_PREFIXES} prefixes per watch`);
+        }
+        const interval = req.progressIntervalMs ? Math.max(100, req.progressIntervalMs) : DEFAULT_PROGRESS_INTERVAL_MS;
+        const events = store.watch(
+          { prefixes: req.prefixes.length > 0 ? req.prefixes : [''], startRevision: req.startRevision, progressIntervalMs: interval },
+          signal,
+        );
+        for await (const ev of events) {
+          if (!('record' in ev)) {
+            await write({
+              type: ev.type === 'progress' ? WatchEventType.WATCH_EVENT_TYPE_PROGRESS : WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END,
+              meta: undefined,
+              content: Buffer.alloc(0),
+              revision: ev.revision,
+            });
+          } else {
+            const type =
+              ev.type === 'snapshot'
+                ? WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT
+                : ev.type === 'put'
+                  ? WatchEventType.WATCH_EVENT_TYPE_PUT
+                  : WatchEventType.WATCH_EVENT_TYPE_DELETE;
+            await write({
+              type,
+              meta: encodeMeta(ev.record),
+              content: req.metadataOnly ? Buffer.alloc(0) : asBuffer(ev.record.content),
+              revision: ev.record.revision,
+            });
+          }
+          if (signal.aborted) break;
+        }
+      },
+    ),
+  };
+}

@@ -1,0 +1,445 @@
+/**
+ * The document domain of configd: CAS writes through the replicated log, reads from the local
+ * LMDB mirror, history, diff, rollback, import and watch. RPC handlers call this and nothing
+ * below it.
+ */
+import type { Logger } from 'pino';
+import { ConfigdError, type DiagnosticInfo } from '../errors.js';
+import { sha256Hex, type LogWrite } from '../replication/jetstream-log.js';
+import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';
+import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
+import type { DocumentValidator } from './document-validator.js';
+import { unifiedDiff } from './unified-diff.js';
+import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
+
+/** What the store needs from replication (implemented by `JetStreamLog`). */
+export interface DocumentLog {
+  append(write: LogWrite): Promise<number>;
+  readonly connected: boolean;
+  readonly quorate: boolean;
+  readonly replicas: number;
+  /** Largest message NATS carries (headers included). */
+  readonly maxPayload: number;
+}
+
+export interface DocumentStoreOptions {
+  readonly node: string;
+  readonly mirror: LmdbMirror;
+  readonly log: DocumentLog;
+  readonly validator: DocumentValidator;
+  /** Largest document accepted, in bytes (further capped below what NATS can carry). */
+  readonly maxDocumentBytes: number;
+  /** How long a write waits for the local mirror to apply it before answering anyway. */
+  readonly applyWaitMs: number;
+  /** How long a read with `minRevision` waits for the mirror. */
+  readonly readWaitMs: number;
+  readonly logger: Logger;
+}
+
+/** Default document size limit: 1 MiB, like pmxcfs. */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/** Who is calling (the token's name, recorded as author). */
+export interface Caller {
+  readonly author: string;
+}
+
+export interface DocumentMetaView {
+  readonly path: string;
+  readonly revision: number;
+  readonly digest: string;
+  readonly author: string;
+  readonly timeMs: number;
+  readonly message: string;
+  readonly sizeBytes: number;
+  readonly deleted: boolean;
+  readonly writerNode: string;
+}
+
+export interface PutInput {
+  readonly path: string;
+  readonly content: Uint8Array;
+  readonly expectedRevision?: number;
+  readonly expectedDigest?: string;
+  readonly createOnly?: boolean;
+  readonly message?: string;
+}
+
+export interface DeleteInput {
+  readonly path: string;
+  readonly expectedRevision?: number;
+  readonly expectedDigest?: string;
+  readonly message?: string;
+}
+
+export interface StoreStatus {
+  readonly node: string;
+  readonly revision: number;
+  readonly quorate: boolean;
+  readonly natsConnected: boolean;
+  readonly oldestRevision: number;
+  readonly maxDocumentBytes: number;
+  readonly replicas: number;
+  readonly documents: number;
+}
+
+/** Converts a mirrored record to the metadata clients see. */
+export function metaOf(r: LogRecord): DocumentMetaView {
+  return {
+    path: r.path,
+    revision: r.revision,
+    digest: r.digest,
+    author: r.author,
+    timeMs: r.timeMs,
+    message: r.message,
+    sizeBytes: r.size,
+    deleted: r.op === 'delete',
+    writerNode: r.writerNode,
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+const decoder = new TextDecoder();
+
+export class DocumentStore {
+  readonly #o: DocumentStoreOptions;
+  readonly #log: Logger;
+
+  constructor(opts: DocumentStoreOptions) {
+    this.#o = opts;
+    this.#log = opts.logger.child({ component: 'store' });
+  }
+
+  /** The effective size limit: the configured one, capped below NATS' max payload. */
+  get maxDocumentBytes(): number {
+    return Math.min(this.#o.maxDocumentBytes, this.#o.log.maxPayload - 4096);
+  }
+
+  get mirror(): LmdbMirror {
+    return this.#o.mirror;
+  }
+
+  status(): StoreStatus {
+    const m = this.#o.mirror;
+    return {
+      node: this.#o.node,
+      revision: m.revision,
+      quorate: this.#o.log.quorate,
+      natsConnected: this.#o.log.connected,
+      oldestRevision: m.oldestRevision,
+      maxDocumentBytes: this.maxDocumentBytes,
+      replicas: this.#o.log.replicas,
+      documents: m.documentCount,
+    };
+  }
+
+  async #waitFor(minRevision: number | undefined, signal?: AbortSignal): Promise<void> {
+    if (!minRevision || this.#o.mirror.revision >= minRevision) return;
+    const ok = await this.#o.mirror.waitForRevision(minRevision, this.#o.readWaitMs, signal);
+    if (!ok) {
+      throw new ConfigdError(
+        'unavailable',
+        `the local mirror is at revision ${this.#o.mirror.revision}, behind the requested ${minRevision}`,
+      );
+    }
+  }
+
+  /** Reads the current revision (or a retained one) of a document. */
+  async get(
+    rawPath: string,
+    opts: { revision?: number; minRevision?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<{ record: LogRecord; storeRevision: number }> {
+    const { path } = requireDocumentPath(rawPath);
+    await this.#waitFor(opts.minRevision, signal);
+    const m = this.#o.mirror;
+    const record = opts.revision ? m.getRevision(path, opts.revision) : m.getCurrent(path);
+    if (!record) {
+      throw new ConfigdError(
+        'not-found',
+        opts.revision ? `revision ${opts.revision} of '${path}' is not retained` : `'${path}' does not exist`,
+        { path },
+      );
+    }
+    return { record, storeRevision: m.revision };
+  }
+
+  /** Lists live documents under a prefix. */
+  async list(rawPrefix: string, opts: { minRevision?: number } = {}, signal?: AbortSignal): Promise<{ records: LogRecord[]; storeRevision: number }> {
+    const prefix = requirePrefix(rawPrefix);
+    await this.#waitFor(opts.minRevision, signal);
+    return { records: this.#o.mirror.list(prefix), storeRevision: this.#o.mirror.revision };
+  }
+
+  /** Retained revisions of a document, newest first. */
+  history(rawPath: string, limit: number): { records: LogRecord[]; storeRevision: number } {
+    const { path } = requireDocumentPath(rawPath);
+    const records = this.#o.mirror.history(path, limit);
+    if (records.length === 0) throw new ConfigdError('not-found', `'${path}' has no history`, { path });
+    return { records, storeRevision: this.#o.mirror.revision };
+  }
+
+  /** Unified diff between two retained revisions (`to` 0 = current). */
+  diff(rawPath: string, from: number, to: number, context = 3): { from: LogRecord; to: LogRecord; unified: string } {
+    const { path } = requireDocumentPath(rawPath);
+    const m = this.#o.mirror;
+    const a = m.getRevision(path, from);
+    if (!a) throw new ConfigdError('not-found', `revision ${from} of '${path}' is not retained`, { path });
+    const b = to ? m.getRevision(path, to) : (m.getCurrent(path) ?? m.lastRecordOf(path));
+    if (!b) throw new ConfigdError('not-found', `revision ${to} of '${path}' is not retained`, { path });
+    const text = (r: LogRecord): string => decoder.decode(r.content ?? EMPTY);
+    const label = (side: string, r: LogRecord): string => `${side}/${path}\t(revision ${r.revision}${r.op === 'delete' ? ', deleted' : ''})`;
+    return { from: a, to: b, unified: unifiedDiff(text(a), text(b), label('a', a), label('b', b), context) };
+  }
+
+  /** Validation context of a document: the cluster document and the guest type. */
+  #contextFor(
+    path: string,
+    info: DocumentPathInfo,
+    overlay?: ReadonlyMap<string, Uint8Array>,
+  ): { cluster?: Uint8Array; guestType?: 'qemu' | 'lxc' } {
+    const m = this.#o.mirror;
+    const cluster = overlay?.get('firewall/cluster.fw') ?? m.getCurrent('firewall/cluster.fw')?.content;
+    let guestType: 'qemu' | 'lxc' | undefined;
+    if (info.kind === 'guest-fw') {
+      const suffixQ = `/qemu-server/${info.vmid}.conf`;
+      const suffixL = `/lxc/${info.vmid}.conf`;
+      const paths = [...(overlay?.keys() ?? []), ...m.list('nodes/').map((r) => r.path)];
+      if (paths.some((p) => p.endsWith(suffixL))) guestType = 'lxc';
+      else if (paths.some((p) => p.endsWith(suffixQ))) guestType = 'qemu';
+    }
+    return { ...(cluster && path !== 'firewall/cluster.fw' ? { cluster } : {}), ...(guestType ? { guestType } : {}) };
+  }
+
+  #checkSize(path: string, content: Uint8Array): void {
+    const max = this.maxDocumentBytes;
+    if (content.length > max) {
+      throw new ConfigdError(
+        'too-large',
+        `'${path}' is ${content.length} bytes; documents are limited to ${max} bytes`,
+        { path, maxBytes: max },
+      );
+    }
+  }
+
+  /** Validates; returns the non-error diagnostics, throws `invalid-document` on errors. */
+  async #validate(path: string, info: DocumentPathInfo, content: Uint8Array): Promise<DiagnosticInfo[]> {
+    const diagnostics = [...(await this.#o.validator.validate({ path, content, ...this.#contextFor(path, info) }))];
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      throw new ConfigdError(
+        'invalid-document',
+        `'${path}' is invalid: ${errors.length} error${errors.length === 1 ? '' : 's'} (first: line ${errors[0]!.line}: ${errors[0]!.code} ${errors[0]!.message})`,
+        { path, diagnostics },
+      );
+    }
+    return diagnostics;
+  }
+
+  /** Resolves the CAS expectation (JetStream last-subject-sequence) of a write. */
+  #expectation(
+    path: string,
+    opts: { expectedRevision?: number; expectedDigest?: string; createOnly?: boolean },
+  ): number | undefined {
+    const m = this.#o.mirror;
+    const current = m.getCurrent(path);
+    let expected: number | undefined;
+    if (opts.createOnly || opts.expectedRevision === 0) {
+      if (current) {
+        throw new ConfigdError('already-exists', `'${path}' already exists (revision ${current.revision})`, {
+          path,
+          currentRevision: current.revision,
+          currentDigest: current.digest,
+        });
+      }
+      expected = m.lastRecordOf(path)?.revision ?? 0;
+    }
+    if (opts.expectedRevision) {
+      if (current && current.revision !== opts.expectedRevision && m.revision >= opts.expectedRevision) {
+        throw this.#conflict(path, current, `expected revision ${opts.expectedRevision}`);
+      }
+      if (!current && m.revision >= opts.expectedRevision) {
+        throw this.#conflict(path, undefined, `expected revision ${opts.expectedRevision}`);
+      }
+      expected = opts.expectedRevision;
+    }
+    if (opts.expectedDigest) {
+      if (!current || current.digest !== opts.expectedDigest.toLowerCase()) {
+        throw this.#conflict(path, current, `expected digest ${opts.expectedDigest}`);
+      }
+      if (expected !== undefined && expected !== current.revision) {
+        throw this.#conflict(path, current, `expected revision ${expected}`);
+      }
+      expected = current.revision;
+    }
+    return expected;
+  }
+
+  #conflict(path: string, current: LogRecord | undefined, what: string): ConfigdError {
+    return new ConfigdError(
+      'conflict',
+      current
+        ? `conflict: '${path}' is at revision ${current.revision} (digest ${current.digest.slice(0, 12)}), ${what}`
+        : `conflict: '${path}' does not exist, ${what}`,
+      { path, currentRevision: current?.revision ?? 0, currentDigest: current?.digest ?? '' },
+    );
+  }
+
+  async #append(write: LogWrite, createOnly: boolean): Promise<LogRecord> {
+    let revision: number;
+    try {
+      revision = await this.#o.log.append(write);
+    } catch (err) {
+      if (err instanceof ConfigdError && err.code === 'conflict') {
+        const current = this.#o.mirror.getCurrent(write.path);
+        if (createOnly) {
+          throw new ConfigdError('already-exists', `'${write.path}' already exists`, { ...err.context }, { cause: err });
+        }
+        throw new ConfigdError('conflict', err.message, {
+          ...err.context,
+          ...(current && current.revision === err.context.currentRevision ? { currentDigest: current.digest } : {}),
+        }, { cause: err });
+      }
+      throw err;
+    }
+    if (await this.#o.mirror.waitForRevision(revision, this.#o.applyWaitMs)) {
+      const r = this.#o.mirror.getRevision(write.path, revision);
+      if (r) return r;
+    }
+    this.#log.warn({ revision }, 'write acknowledged but not yet applied to the local mirror');
+    return {
+      revision,
+      path: write.path,
+      op: write.op,
+      digest: write.op === 'put' ? sha256Hex(write.content) : '',
+      author: write.author,
+      timeMs: Date.now(),
+      message: write.message,
+      writerNode: this.#o.node,
+      size: write.content.length,
+    };
+  }
+
+  /** Validates and writes a document (CAS on revision or digest, or create-only). */
+  async put(input: PutInput, caller: Caller): Promise<{ record: LogRecord; diagnostics: DiagnosticInfo[] }> {
+    const { path, info } = requireDocumentPath(input.path);
+    this.#checkSize(path, input.content);
+    const diagnostics = await this.#validate(path, info, input.content);
+    const expected = this.#expectation(path, input);
+    const record = await this.#append(
+      {
+        path,
+        op: 'put',
+        content: input.content,
+        ...(expected !== undefined ? { expectedRevision: expected } : {}),
+        author: caller.author,
+        message: input.message ?? '',
+      },
+      Boolean(input.createOnly || input.expectedRevision === 0),
+    );
+    return { record, diagnostics };
+  }
+
+  /** Deletes a document (a tombstone revision). */
+  async delete(input: DeleteInput, caller: Caller): Promise<LogRecord> {
+    const { path } = requireDocumentPath(input.path);
+    const current = this.#o.mirror.getCurrent(path);
+    if (!current && !input.expectedRevision) throw new ConfigdError('not-found', `'${path}' does not exist`, { path });
+    const expected = this.#expectation(path, input);
+    return this.#append(
+      {
+        path,
+        op: 'delete',
+        content: EMPTY,
+        ...(expected !== undefined ? { expectedRevision: expected } : {}),
+        author: caller.author,
+        message: input.message ?? '',
+      },
+      false,
+    );
+  }
+
+  /** Writes a retained revision's content as a new revision (CAS on the current one). */
+  async rollback(
+    input: { path: string; revision: number; expectedRevision?: number; message?: string },
+    caller: Caller,
+  ): Promise<LogRecord> {
+    const { path, info } = requireDocumentPath(input.path);
+    const m = this.#o.mirror;
+    const target = m.getRevision(path, input.revision);
+    if (!target) throw new ConfigdError('not-found', `revision ${input.revision} of '${path}' is not retained`, { path });
+    const last = m.lastRecordOf(path);
+    const expected = input.expectedRevision ?? last?.revision ?? 0;
+    if (last && last.revision !== expected && m.revision >= expected) {
+      throw this.#conflict(path, m.getCurrent(path), `expected revision ${expected}`);
+    }
+    const message = input.message || `rollback to revision ${input.revision}`;
+    if (target.op === 'delete') {
+      if (!m.getCurrent(path)) throw new ConfigdError('conflict', `'${path}' is already deleted`, { path });
+      return this.#append({ path, op: 'delete', content: EMPTY, expectedRevision: expected, author: caller.author, message }, false);
+    }
+    const content = target.content ?? EMPTY;
+    this.#checkSize(path, content);
+    await this.#validate(path, info, content);
+    return this.#append({ path, op: 'put', content, expectedRevision: expected, author: caller.author, message }, false);
+  }
+
+  /**
+   * Validates a whole tree first; writes nothing when any document has errors (unless
+   * `force`). Documents whose content is unchanged are skipped. Each write is a CAS against
+   * the revision seen at validation time, cluster.fw first.
+   */
+  async import(
+    docs: readonly { path: string; content: Uint8Array }[],
+    opts: { force?: boolean; dryRun?: boolean; message?: string },
+    caller: Caller,
+  ): Promise<{ written: LogRecord[]; unchanged: string[]; diagnostics: DiagnosticInfo[] }> {
+    const entries: { path: string; info: DocumentPathInfo; content: Uint8Array }[] = [];
+    const seen = new Set<string>();
+    for (const d of docs) {
+      const { path, info } = requireDocumentPath(d.path);
+      if (seen.has(path)) throw new ConfigdError('invalid-argument', `'${path}' appears twice in the import`, { path });
+      seen.add(path);
+      this.#checkSize(path, d.content);
+      entries.push({ path, info, content: d.content });
+    }
+    const overlay = new Map(entries.map((e) => [e.path, e.content]));
+    const diagnostics: DiagnosticInfo[] = [];
+    for (const e of entries) {
+      diagnostics.push(...(await this.#o.validator.validate({ path: e.path, content: e.content, ...this.#contextFor(e.path, e.info, overlay) })));
+    }
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0 && !opts.force) {
+      throw new ConfigdError(
+        'invalid-document',
+        `import refused: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${new Set(errors.map((d) => d.path)).size} document(s); nothing was written`,
+        { diagnostics },
+      );
+    }
+    const written: LogRecord[] = [];
+    const unchanged: string[] = [];
+    if (opts.dryRun) return { written, unchanged, diagnostics };
+    entries.sort((a, b) => (a.path === 'firewall/cluster.fw' ? -1 : b.path === 'firewall/cluster.fw' ? 1 : a.path.localeCompare(b.path)));
+    for (const e of entries) {
+      const current = this.#o.mirror.getCurrent(e.path);
+      if (current && current.digest === sha256Hex(e.content)) {
+        unchanged.push(e.path);
+        continue;
+      }
+      const expected = this.#o.mirror.lastRecordOf(e.path)?.revision ?? 0;
+      written.push(
+        await this.#append(
+          { path: e.path, op: 'put', content: e.content, expectedRevision: expected, author: caller.author, message: opts.message || 'import' },
+          false,
+        ),
+      );
+    }
+    return { written, unchanged, diagnostics };
+  }
+
+  /** Streams changes under prefixes (see `watchMirror`). */
+  watch(opts: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+    const prefixes = opts.prefixes.map(requirePrefix);
+    return watchMirror(this.#o.mirror, { ...opts, prefixes }, signal);
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The local LMDB mirror of the replicated document log. It follows the JetStream stream in
+ * revision order and keeps, per node:
+ * - `revs`: revision → record (the change log, with content), trimmed to `maxLogRevisions`
+ *   except for the newest `historyDepth` revisions of every document, which history needs;
+ * - `paths`: [path, revision] → null, the per-document index of `revs` (history);
+ * - `current`: path → revision of the live (non-deleted) revision of every document;
+ * - `meta`: applied revision, oldest resumable revision, identity of the followed stream.
+ *
+ * All writes go through `apply()`, synchronously committed (one LMDB transaction per batch,
+ * flushed before it returns), so a reader on the event loop always sees a state that matches
+ * `revision`. Reads, listings and watch replays keep working while NATS is unreachable.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Logger } from 'pino';
+
+/** One revision of one document, as replicated and mirrored. */
+export interface LogRecord {
+  readonly revision: number;
+  readonly path: string;
+  readonly op: 'put' | 'delete';
+  /** SHA-256 hex of the content ("" for deletions). */
+  readonly digest: string;
+  readonly author: string;
+  readonly timeMs: number;
+  readonly message: string;
+  readonly writerNode: string;
+  readonly size: number;
+  /** Present for puts. */
+  readonly content?: Uint8Array;
+}
+
+export interface LmdbMirrorOptions {
+  /** Directory of the LMDB environment (created when missing). */
+  readonly path: string;
+  /** Revisions of each document kept for history even when the log is trimmed. */
+  readonly historyDepth: number;
+  /** Log entries kept for watch replay before the oldest are trimmed. */
+  readonly maxLogRevisions: number;
+  readonly logger: Logger;
+}
+
+/** Default number of revisions kept per document (the JetStream KV maximum). */
+export const DEFAULT_HISTORY_DEPTH = 64;
+/** Default number of log entries kept for watch resume. */
+export const DEFAULT_MAX_LOG_REVISIONS = 100_000;
+
+type AppliedListener = (revision: number) => void;
+
+interface Waiter {
+  readonly revision: number;
+  readonly resolve: (ok: boolean) => void;
+}
+
+const MAX_REVISION = Number.MAX_SAFE_INTEGER;
+
+export class LmdbMirror {
+  readonly #root: RootDatabase;
+  readonly #revs: Database<LogRecord, number>;
+  readonly #paths: Database<null, [string, number]>;
+  readonly #current: Database<number, string>;
+  readonly #meta: Database<unknown, string>;
+  readonly #opts: LmdbMirrorOptions;
+  readonly #listeners = new Set<AppliedListener>();
+  readonly #waiters = new Set<Waiter>();
+  #revision: number;
+  #oldest: number;
+  #closed = false;
+
+  private constructor(opts: LmdbMirrorOptions) {
+    this.#opts = opts;
+    this.#root = open({ path: opts.path, maxDbs: 8, compression: false });
+    this.#revs = this.#root.openDB<LogRecord, number>({ name: 'revs' });
+    this.#paths = this.#root.openDB<null, [string, number]>({ name: 'paths' });
+    this.#current = this.#root.openDB<number, string>({ name: 'current' });
+    this.#meta = this.#root.openDB<unknown, string>({ name: 'meta' });
+    this.#revision = Number(this.#meta.get('applied') ?? 0);
+    this.#oldest = Number(this.#meta.get('oldest') ?? 0);
+  }
+
+  /** Opens (or creates) the mirror in `opts.path`. Close it with `close()`. */
+  static open(opts: LmdbMirrorOptions): LmdbMirror {
+    return new LmdbMirror(opts);
+  }
+
+  /** The highest revision applied: every answer from the mirror reflects this revision. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * The oldest revision a watch can resume from: every revision from here to `revision` is in
+   * the log. 0 while the mirror is empty.
+   */
+  get oldestRevision(): number {
+    return this.#oldest;
+  }
+
+  /** Number of live documents. */
+  get documentCount(): number {
+    return this.#current.getCount();
+  }
+
+  /** The identity of the stream the mirror follows (`name@created`), if any. */
+  get streamIdentity(): string | undefined {
+    const v = this.#meta.get('stream');
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  /**
+   * Binds the mirror to a stream. When it was following a different stream (the bucket was
+   * deleted and recreated), the mirror is emptied so that it cannot mix two histories.
+   */
+  bindStream(identity: string): void {
+    const previous = this.streamIdentity;
+    if (previous === identity) return;
+    if (previous !== undefined) {
+      this.#opts.logger.warn({ previous, identity }, 'replication stream changed; resetting the local mirror');
+    }
+    this.#root.transactionSync(() => {
+      if (previous !== undefined) {
+        this.#revs.clearSync();
+        this.#paths.clearSync();
+        this.#current.clearSync();
+        this.#meta.clearSync();
+      }
+      void this.#meta.put('stream', identity);
+    });
+    if (previous !== undefined) {
+      this.#revision = 0;
+      this.#oldest = 0;
+    }
+  }
+
+  /**
+   * Applies records in revision order in one durable transaction. Records at or below the
+   * applied revision are skipped (so redelivery after a reconnect never duplicates). A jump
+   * in revisions (the stream dropped messages this mirror never saw) moves `oldestRevision`
+   * past the gap, so watches cannot resume across it.
+   */
+  apply(records: readonly LogRecord[]): void {
+    if (this.#closed) return;
+    const fresh = records.filter((r) => r.revision > this.#revision).sort((a, b) => a.revision - b.revision);
+    if (fresh.length === 0) return;
+    let revision = this.#revision;
+    let oldest = this.#oldest;
+    this.#root.transactionSync(() => {
+      for (const r of fresh) {
+        if (r.revision <= revision) continue;
+        if (oldest === 0 || r.revision !== revision + 1) {
+          if (oldest !== 0) {
+            this.#opts.logger.warn(
+              { from: revision + 1, to: r.revision - 1 },
+              'revisions missing from the stream (trimmed before this node saw them); watch resume floor moved',
+            );
+          }
+          oldest = r.revision;
+        }
+        void this.#revs.put(r.revision, r);
+        void this.#paths.put([r.path, r.revision], null);
+        if (r.op === 'put') void this.#current.put(r.path, r.revision);
+        else void this.#current.remove(r.path);
+        revision = r.revision;
+      }
+      void this.#meta.put('applied', revision);
+      void this.#meta.put('oldest', oldest);
+    });
+    this.#revision = revision;
+    this.#oldest = oldest;
+    if (this.#revs.getCount() > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
+      this.#compact();
+    }
+    for (const w of this.#waiters) {
+      if (w.revision <= revision) {
+        this.#waiters.delete(w);
+        w.resolve(true);
+      }
+    }
+    for (const l of this.#listeners) l(revision);
+  }
+
+  /** Trims the log to `maxLogRevisions`, keeping the newest `historyDepth` revisions per path. */
+  #compact(): void {
+    const excess = this.#revs.getCount() - this.#opts.maxLogRevisions;
+    if (excess <= 0) return;
+    const doomed: LogRecord[] = [];
+    let scanned = 0;
+    for (const { value } of this.#revs.getRange({ start: 0 })) {
+      if (doomed.length >= excess || scanned > excess * 4 + 1000) break;
+      scanned++;
+      const newer = this.#paths.getKeysCount({
+        start: [value.path, value.revision + 1],
+        end: [value.path, MAX_REVISION],
+        limit: this.#opts.historyDepth,
+      });
+      if (newer >= this.#opts.historyDepth) doomed.push(value);
+    }
+    if (doomed.length === 0) return;
+    const maxDoomed = Math.max(...doomed.map((r) => r.revision));
+    const oldest = Math.max(this.#oldest, maxDoomed + 1);
+    this.#root.transactionSync(() => {
+      for (const r of doomed) {
+        void this.#revs.remove(r.revision);
+        void this.#paths.remove([r.path, r.revision]);
+      }
+      void this.#meta.put('oldest', oldest);
+    });
+    this.#oldest = oldest;
+    this.#opts.logger.debug({ trimmed: doomed.length, oldest }, 'compacted the local log');
+  }
+
+  /** The live revision of a document, or undefined when it does not exist (or was deleted). */
+  getCurrent(path: string): LogRecord | undefined {
+    const rev = this.#current.get(path);
+    return rev === undefined ? undefined : this.#revs.get(rev);
+  }
+
+  /** A retained revision of a document (puts and deletions). */
+  getRevision(path: string, revision: number): LogRecord | undefined {
+    const r = this.#revs.get(revision);
+    return r && r.path === path ? r : undefined;
+  }
+
+  /** The newest retained revision of a document, tombstones included. */
+  lastRecordOf(path: string): LogRecord | undefined {
+    for (const key of this.#paths.getKeys({ start: [path, MAX_REVISION], end: [path, 0], reverse: true, limit: 1 })) {
+      return this.#revs.get(key[1]);
+    }
+    return undefined;
+  }
+
+  /** Live documents whose path starts with `prefix`, in path order. */
+  list(prefix: string): LogRecord[] {
+    const out: LogRecord[] = [];
+    const range = prefix === '' ? {} : { start: prefix };
+    for (const { key, value } of this.#current.getRange(range)) {
+      if (!key.startsWith(prefix)) break;
+      const r = this.#revs.get(value);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Retained revisions of a document, newest first (`limit` 0 = all). */
+  history(path: string, limit: number): LogRecord[] {
+    const out: LogRecord[] = [];
+    for (const key of this.#paths.getKeys({ start: [path, MAX_REVISION], end: [path, 0], reverse: true })) {
+      const r = this.#revs.get(key[1]);
+      if (r) out.push(r);
+      if (limit > 0 && out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Log records with revisions in [from, revision], ascending, at most `limit`. Callers check
+   * `from >= oldestRevision` first; records below the floor may be missing.
+   */
+  readLog(from: number, limit: number): LogRecord[] {
+    const out: LogRecord[] = [];
+    const end = this.#revision;
+    for (const { key, value } of this.#revs.getRange({ start: from })) {
+      if (key > end || out.length >= limit) break;
+      out.push(value);
+    }
+    return out;
+  }
+
+  /** Resolves true once `revision` is applied, false on timeout, abort or close. */
+  waitForRevision(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#revision >= revision) return Promise.resolve(true);
+    if (this.#closed || signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(waiter);
+        resolve(ok);
+      };
+      const waiter: Waiter = { revision, resolve: done };
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Calls `listener` after every applied batch with the new revision; returns the unsubscriber. */
+  onApplied(listener: AppliedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Closes LMDB; pending waiters resolve false. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters) w.resolve(false);
+    this.#waiters.clear();
+    this.#listeners.clear();
+    await this.#root.close();
+  }
+}
