@@ -28,7 +28,7 @@ rootfs: local-lvm:vm-200-disk-0,size=8G
 lxc.apparmor.profile: unconfined
 `;
 
-const qemu = (text: string, path = 'nodes/pve1/qemu-server/100.conf') => parseGuestConfig(text, { path, guestType: 'qemu' });
+const qemu = (text: string | Uint8Array, path = 'nodes/pve1/qemu-server/100.conf') => parseGuestConfig(text, { path, guestType: 'qemu' });
 const lxc = (text: string, path = 'nodes/pve1/lxc/200.conf') => parseGuestConfig(text, { path, guestType: 'lxc' });
 
 describe('parseGuestConfig (QEMU)', () => {
