@@ -47,13 +47,15 @@ export {
 } from './ip.js';
 export {
   simulate,
+  simulatePrepared,
+  prepareCase,
+  type PreparedCase,
   resolveZone,
   formatSimResult,
   SIM_DEFAULT_DEST,
   SIM_DEFAULT_DEST_V6,
   SIM_DEFAULT_SOURCE,
   SIM_DEFAULT_SOURCE_V6,
-  SIM_DEFAULT_SPORT,
   OUTSIDE_PORT,
   NFVM_PORT,
   type SimCase,

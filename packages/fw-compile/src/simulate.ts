@@ -69,8 +69,6 @@ export const SIM_DEFAULT_SOURCE = '100.100.1.2';
 export const SIM_DEFAULT_DEST = '100.200.3.4';
 export const SIM_DEFAULT_SOURCE_V6 = '2001:db8:100:1::2';
 export const SIM_DEFAULT_DEST_V6 = '2001:db8:200:3::4';
-/** Source port of a packet whose case gives none (the lab pins its ephemeral range there). */
-export const SIM_DEFAULT_SPORT = 40000;
 /** Port of the zone `outside` and of `nfvm`. */
 export const OUTSIDE_PORT = { bridge: 'vmbr0', port: 'eth0' } as const;
 export const NFVM_PORT = { bridge: 'vmbr0', port: 'tapXYZ' } as const;
@@ -300,12 +298,28 @@ function deriveAddrType(family: IpFamily, a: bigint, topology: Topology): AddrTy
   return 'unicast';
 }
 
-/**
- * Simulates one case against a compile result (the IR that is rendered to nftables). Returns
- * an error for cases that do not describe a packet (unknown zone, bad port…).
- */
-export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
-  const topo = compiled.topology;
+/** A case resolved into zones and a concrete packet (shared by simulate and the kernel lab). */
+export interface PreparedCase {
+  readonly from: Zone;
+  readonly to: Zone;
+  readonly family: IpFamily;
+  readonly source: string;
+  readonly dest: string;
+  readonly protoName: string;
+  readonly l4proto: number;
+  /** Undefined when the case gives none: then no port rule matches (as in the reference). */
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
+  readonly srctype: AddrType;
+  readonly dsttype: AddrType;
+  /** Address types were given explicitly by the case (not derived from the addresses). */
+  readonly explicitTypes: boolean;
+}
+
+/** Resolves zones, defaults and the packet of a case (spec §7.3). */
+export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: PreparedCase } | { ok: false; error: string } {
   const from = resolveZone(topo, c.from, 'from');
   if (typeof from === 'string') return { ok: false, error: from };
   const to = resolveZone(topo, c.to, 'to');
@@ -313,7 +327,6 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
   if (c.from === c.to) return { ok: false, error: "'from' and 'to' are the same zone" };
   if (from.kind === 'host' && to.kind === 'host') return { ok: false, error: 'host to host is not simulated' };
 
-  // Addresses
   const given = [c.source, c.dest].filter((x): x is string => x !== undefined).map((x) => parseAddress(x));
   if (given.some((g) => g === undefined)) return { ok: false, error: `invalid address in source/dest` };
   const family: IpFamily = given.some((g) => g?.family === 6) ? 6 : 4;
@@ -334,7 +347,6 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
   const d = parseAddress(dest);
   if (!s || !d || s.family !== d.family) return { ok: false, error: 'source and dest must be addresses of one family' };
 
-  // Protocol and ports
   const protoName = c.proto ?? 'tcp';
   const l4proto = protoName === 'icmpv6' ? 58 : lookupProtocol(protoName)?.number;
   if (l4proto === undefined) return { ok: false, error: `unknown protocol '${protoName}'` };
@@ -358,12 +370,47 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
     const sp = parsePortValue(c.sport);
     if (dp === 'bad' || sp === 'bad') return { ok: false, error: 'invalid port' };
     dport = dp;
-    sport = sp ?? SIM_DEFAULT_SPORT;
+    sport = sp;
   }
   const srctype = addrType(c.srctype, deriveAddrType(family, s.address, topo));
   const dsttype = addrType(c.dsttype, deriveAddrType(family, d.address, topo));
   if (srctype.includes(' ')) return { ok: false, error: srctype };
   if (dsttype.includes(' ')) return { ok: false, error: dsttype };
+  return {
+    ok: true,
+    prepared: {
+      from,
+      to,
+      family,
+      source: h2s(s.address, family),
+      dest: h2s(d.address, family),
+      protoName,
+      l4proto,
+      ...(sport !== undefined ? { sport } : {}),
+      ...(dport !== undefined ? { dport } : {}),
+      ...(icmpType !== undefined ? { icmpType, icmpCode } : {}),
+      srctype: srctype as AddrType,
+      dsttype: dsttype as AddrType,
+      explicitTypes: c.srctype !== undefined || c.dsttype !== undefined,
+    },
+  };
+}
+
+/**
+ * Simulates one case against a compile result (the IR that is rendered to nftables). Returns
+ * an error for cases that do not describe a packet (unknown zone, bad port…).
+ */
+export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
+  const prep = prepareCase(compiled.topology, c);
+  if (!prep.ok) return prep;
+  return { ok: true, result: simulatePrepared(compiled, prep.prepared) };
+}
+
+/** Simulates an already prepared case. */
+export function simulatePrepared(compiled: CompileResult, pc: PreparedCase): SimResult {
+  const { from, to, family, protoName, l4proto, sport, dport, icmpType, icmpCode } = pc;
+  const s = parseAddress(pc.source) as { address: bigint };
+  const d = parseAddress(pc.dest) as { address: bigint };
   const fromNic = from.kind === 'guest' ? from.nic : from.kind === 'port' ? from.nic : undefined;
   const packet: Packet = {
     family,
@@ -372,10 +419,10 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
     l4proto,
     ...(sport !== undefined ? { sport } : {}),
     ...(dport !== undefined ? { dport } : {}),
-    ...(icmpType !== undefined ? { icmpType, icmpCode } : {}),
+    ...(icmpType !== undefined ? { icmpType, icmpCode: icmpCode ?? 0 } : {}),
     tcpFlags: new Set<TcpFlag>(['syn']),
-    srctype: srctype as AddrType,
-    dsttype: dsttype as AddrType,
+    srctype: pc.srctype,
+    dsttype: pc.dsttype,
     etherSrc: fromNic?.mac?.toLowerCase() ?? '02:00:00:00:00:01',
     mark: 0,
   };
@@ -458,7 +505,7 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
   const verdict = final?.verdict ?? 'ACCEPT';
   const decision = final ? final.decision : lastAccept;
   const ptext = `${protoName} ${h2s(s.address, family)}${sport !== undefined ? `:${sport}` : ''} -> ${h2s(d.address, family)}${dport !== undefined ? `:${dport}` : ''}${icmpType !== undefined ? ` type ${icmpType}/${icmpCode ?? 0}` : ''}`;
-  return { ok: true, result: { verdict, ...(decision ? { decision } : {}), hops, packet: ptext } };
+  return { verdict, ...(decision ? { decision } : {}), hops, packet: ptext };
 }
 
 function nicLabel(nic: TopologyNic): string {
