@@ -99,7 +99,8 @@ export interface Rule {
   readonly line: number;
   /** False for a rule written with a leading `|`. */
   readonly enabled: boolean;
-  readonly type: RuleType | string;
+  /** Lower-cased; one of {@link RULE_TYPES} unless the rule has a `type` error. */
+  readonly type: string;
   /** `ACCEPT`/`DROP`/`REJECT` for in/out/forward, the group name for `group`; verbatim. */
   readonly action: string;
   /** Canonical macro name (e.g. `SSH`) when written as `Macro(ACTION)`. */

@@ -267,7 +267,7 @@ export function parseAliasLine(text: string, line: number): AliasLineResult {
   let comment: string | undefined;
   const m = /\s*#\s*(.*?)\s*$/.exec(body);
   if (m) {
-    comment = m[1] as string;
+    comment = m[1];
     body = body.slice(0, m.index);
   }
   const parts = /^(\S+)\s(\S+)$/.exec(body);
@@ -294,7 +294,7 @@ function parseIpSetEntryLine(text: string, line: number, set: MutableSet, tables
   let comment: string | undefined;
   const m = /#\s*(.*?)\s*$/.exec(body);
   if (m) {
-    comment = m[1] as string;
+    comment = m[1];
     body = body.slice(0, m.index);
   }
   const withComment = comment ? { comment } : {};

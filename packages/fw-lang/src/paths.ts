@@ -22,11 +22,11 @@ const VNET = '([A-Za-z][A-Za-z0-9]{0,7})';
 const PATTERNS: readonly (readonly [RegExp, (m: RegExpExecArray) => PathInfo])[] = [
   [/^firewall\/cluster\.fw$/, () => ({ kind: 'cluster' })],
   [new RegExp(`^firewall/${VMID}\\.fw$`), (m) => ({ kind: 'guest', vmid: Number(m[1]) })],
-  [new RegExp(`^nodes/${NODE}/host\\.fw$`), (m) => ({ kind: 'host', node: m[1] as string })],
-  [new RegExp(`^nodes/${NODE}/qemu-server/${VMID}\\.conf$`), (m) => ({ kind: 'qemu-config', node: m[1] as string, vmid: Number(m[2]) })],
-  [new RegExp(`^nodes/${NODE}/lxc/${VMID}\\.conf$`), (m) => ({ kind: 'lxc-config', node: m[1] as string, vmid: Number(m[2]) })],
+  [new RegExp(`^nodes/${NODE}/host\\.fw$`), (m) => ({ kind: 'host', node: m[1] })],
+  [new RegExp(`^nodes/${NODE}/qemu-server/${VMID}\\.conf$`), (m) => ({ kind: 'qemu-config', node: m[1], vmid: Number(m[2]) })],
+  [new RegExp(`^nodes/${NODE}/lxc/${VMID}\\.conf$`), (m) => ({ kind: 'lxc-config', node: m[1], vmid: Number(m[2]) })],
   [/^corosync\.conf$/, () => ({ kind: 'corosync' })],
-  [new RegExp(`^sdn/firewall/${VNET}\\.fw$`), (m) => ({ kind: 'vnet', vnet: m[1] as string })],
+  [new RegExp(`^sdn/firewall/${VNET}\\.fw$`), (m) => ({ kind: 'vnet', vnet: m[1] })],
 ];
 
 /**

@@ -80,7 +80,7 @@ export function parseRuleLine(text: string, ctx: ParseRuleContext): ParseRuleRes
   if (rule.type === 'in' || rule.type === 'out' || rule.type === 'forward') {
     const m = /^(\S+)\((ACCEPT|DROP|REJECT)\)$/.exec(rule.action);
     if (m) {
-      rule.macro = m[1] as string;
+      rule.macro = m[1];
       rule.action = m[2] as string;
     }
   }
@@ -89,7 +89,7 @@ export function parseRuleLine(text: string, ctx: ParseRuleContext): ParseRuleRes
   while (rest.length > 0) {
     const iface = /^-i (\S+)\s*/.exec(rest);
     if (iface) {
-      rule.iface = iface[1] as string;
+      rule.iface = iface[1];
       rest = rest.slice(iface[0].length);
       continue;
     }
@@ -153,8 +153,9 @@ class ErrorCollector {
   }
 }
 
-class VersionConflict {
-  constructor(readonly message: string) {}
+/** Internal signal: an alias gave the rule a second IP version (the line is dropped). */
+class VersionConflict extends Error {
+  override readonly name = 'VersionConflict';
 }
 
 function validateRule(rule: MutableRule, ctx: ParseRuleContext): ParseRuleResult {
