@@ -17,4 +17,15 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
     },
   },
+  {
+    // The language and compiler packages are pure: no I/O, no platform modules.
+    files: ['packages/fw-lang/src/**/*.ts', 'packages/fw-compile/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net'], message: 'pure package: no I/O' }] },
+      ],
+    },
+  },
 );
