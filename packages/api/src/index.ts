@@ -35,9 +35,15 @@ export {
   WatchRequest,
   WatchResponse,
 } from './gen/palisade/config/v1/document_service.js';
-
-/**
- * Binary trailer key under which every failed Palisade call carries an encoded `ErrorDetail`
- * (closed error code, diagnostics, conflict revision…), next to the gRPC status.
- */
-export const ERROR_DETAIL_METADATA_KEY = 'palisade-error-bin';
+export {
+  ConfigClientError,
+  createConfigClient,
+  DEFAULT_CALL_TIMEOUT_MS,
+  ERROR_DETAIL_METADATA_KEY,
+  toConfigClientError,
+  type ConfigClient,
+  type ConfigClientOptions,
+  type ConfigMethod,
+  type ConfigRequest,
+  type ConfigResponse,
+} from './config-client.js';

@@ -59,7 +59,7 @@ describe('documents on a single JetStream server', () => {
     const a = await cd.call('put', { path: 'firewall/101.fw', content: text('a\n') });
     const b = await cd.call('put', { path: 'firewall/101.fw', content: text('b\n'), expectedRevision: a.meta!.revision });
     const stale = await rejects(cd.call('put', { path: 'firewall/101.fw', content: text('c\n'), expectedRevision: a.meta!.revision }));
-    expect(stale.code).toBe(status.ABORTED);
+    expect(stale.grpcCode).toBe(status.ABORTED);
     expect(stale.detail?.code).toBe('conflict');
     expect(stale.detail?.currentRevision).toBe(b.meta!.revision);
     const wrongDigest = await rejects(cd.call('put', { path: 'firewall/101.fw', content: text('c\n'), expectedDigest: sha('a\n') }));
@@ -67,7 +67,7 @@ describe('documents on a single JetStream server', () => {
     const ok = await cd.call('put', { path: 'firewall/101.fw', content: text('c\n'), expectedDigest: sha('b\n') });
     expect(ok.meta!.revision).toBeGreaterThan(b.meta!.revision);
     const exists = await rejects(cd.call('put', { path: 'firewall/101.fw', content: text('d\n'), createOnly: true }));
-    expect(exists.code).toBe(status.ALREADY_EXISTS);
+    expect(exists.grpcCode).toBe(status.ALREADY_EXISTS);
     expect((await cd.call('get', { path: 'firewall/101.fw' })).document?.content.toString()).toBe('c\n');
   });
 
@@ -106,7 +106,7 @@ describe('documents on a single JetStream server', () => {
     expect(diff.identical).toBe(false);
     const del = await cd.call('delete', { path, expectedRevision: r2.meta!.revision });
     expect(del.meta?.deleted).toBe(true);
-    expect((await rejects(cd.call('get', { path }))).code).toBe(status.NOT_FOUND);
+    expect((await rejects(cd.call('get', { path }))).grpcCode).toBe(status.NOT_FOUND);
     const hist = await cd.call('history', { path, includeContent: true });
     expect(hist.revisions.map((d) => d.meta!.revision)).toEqual([del.meta!.revision, r2.meta!.revision, r1.meta!.revision]);
     expect(hist.revisions[1]!.meta!.message).toBe('more memory');
@@ -181,8 +181,8 @@ describe('documents on a single JetStream server', () => {
     const t0 = Date.now();
     const refused = await rejects(cd.call('put', { path: 'firewall/100.fw', content: text('down\n') }));
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(refused.code).toBe(status.UNAVAILABLE);
-    expect(refused.details).toMatch(/not quorate/);
+    expect(refused.grpcCode).toBe(status.UNAVAILABLE);
+    expect(refused.message).toMatch(/not quorate/);
     const during = await cd.call('get', { path: 'firewall/100.fw' });
     expect(during.document?.content).toEqual(before.document?.content);
     const snap = await collectWatch(cd.watch({ prefixes: ['firewall/'] }), (e) =>

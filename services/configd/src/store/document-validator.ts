@@ -2,7 +2,7 @@
  * Validation of documents before they are written, behind a small interface so the store does
  * not depend on how the language library is loaded (and tests can plug their own).
  */
-import type { DiagnosticInfo } from '../errors.js';
+import { ConfigdError, type DiagnosticInfo } from '../errors.js';
 
 export interface ValidationInput {
   readonly path: string;
@@ -52,7 +52,13 @@ export class FwLangValidator implements DocumentValidator {
     // Loaded lazily through a variable specifier: configd depends only on the documented
     // contract above, and starts even when validation is never needed.
     const specifier: string = LANGUAGE_PACKAGE;
-    this.#api ??= import(specifier).then((m) => m as LanguageApi);
+    this.#api ??= import(specifier).then(
+      (m) => m as LanguageApi,
+      (err: unknown) => {
+        this.#api = undefined;
+        throw new ConfigdError('unavailable', `document validation is unavailable: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+      },
+    );
     return this.#api;
   }
 
