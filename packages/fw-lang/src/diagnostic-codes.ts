@@ -80,6 +80,7 @@ export const DIAGNOSTIC_CODES = {
   // corosync.conf (FW08xx)
   FW0801: { severity: 'error', effect: 'document', summary: 'corosync.conf syntax error' },
   FW0802: { severity: 'warning', effect: 'note', summary: 'corosync node without a usable ring address' },
+  FW0803: { severity: 'warning', effect: 'note', summary: 'corosync node defined more than once (the later definition is used)' },
 
   // Cross-document checks (FW09xx)
   FW0901: { severity: 'warning', effect: 'note', summary: 'guest firewall document without a guest config' },
