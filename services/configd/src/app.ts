@@ -94,7 +94,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     throw new ConfigdError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
   }
   const address = `${bindHost}:${port}`;
-  logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokens: o.tokens?.length ?? 0 }, 'configd listening');
+  logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;

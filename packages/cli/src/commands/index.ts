@@ -1,8 +1,9 @@
 import type { RegisterCommand } from '../command.js';
 import { registerCheck } from './check.js';
 import { registerShow } from './show.js';
+import { registerStore } from './store.js';
 
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore];

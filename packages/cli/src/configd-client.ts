@@ -1,0 +1,95 @@
+/**
+ * How `palisade` reaches configd: connection options shared by the store and firewall commands,
+ * and the mapping of failures to output and exit codes.
+ *
+ * Exit codes: 1 when configd refused the request (conflict, invalid document, not quorate, not
+ * found, permission denied…); 2 for usage and connection problems (configd unreachable,
+ * deadline, bad token).
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { ConfigClientError, createConfigClient, type ConfigClient, type Diagnostic } from '@palisade/api';
+import { CliExit, EXIT } from './exit.js';
+
+/** configd address used when neither --server nor PALISADE_SERVER is given. */
+export const DEFAULT_SERVER = '127.0.0.1:7400';
+
+export interface ServerOptions {
+  readonly server?: string;
+  readonly token?: string;
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly timeout?: string;
+}
+
+/** Adds --server, --token and the TLS options to a command. */
+export function withServerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--server <host:port>', `configd address (default: $PALISADE_SERVER or ${DEFAULT_SERVER})`))
+    .addOption(new Option('--token <secret>', 'access token (default: $PALISADE_TOKEN)'))
+    .addOption(new Option('--tls-ca <file>', 'use TLS, trusting this CA (PEM)'))
+    .addOption(new Option('--tls-cert <file>', 'client certificate for mutual TLS (PEM)'))
+    .addOption(new Option('--tls-key <file>', 'key of --tls-cert (PEM)'))
+    .addOption(new Option('--timeout <ms>', 'deadline of each call in milliseconds').default('30000'));
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new CliExit(EXIT.usage, `cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Creates the client from command options and the environment. */
+export function connect(opts: ServerOptions): ConfigClient {
+  const address = opts.server ?? process.env.PALISADE_SERVER ?? DEFAULT_SERVER;
+  if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(address)) throw new CliExit(EXIT.usage, `--server expects HOST:PORT, got '${address}'`);
+  const token = opts.token ?? process.env.PALISADE_TOKEN;
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliExit(EXIT.usage, '--tls-cert and --tls-key go together');
+  const timeoutMs = Number(opts.timeout ?? 30000);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliExit(EXIT.usage, '--timeout expects milliseconds');
+  const tls =
+    opts.tlsCa || opts.tlsCert
+      ? {
+          ...(opts.tlsCa ? { ca: readPem(opts.tlsCa, '--tls-ca') } : {}),
+          ...(opts.tlsCert ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey!, '--tls-key') } : {}),
+        }
+      : undefined;
+  return createConfigClient({ address, ...(token ? { token } : {}), ...(tls ? { tls } : {}), timeoutMs });
+}
+
+/** `path:line: severity CODE message`, the format of `palisade check`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.path}:${d.line}: ${d.severity} ${d.code} ${d.message}`;
+}
+
+const CONNECTION_CODES = new Set(['unavailable', 'deadline-exceeded', 'unauthenticated', 'internal', 'cancelled']);
+
+/**
+ * Runs a command body against configd: prints the server's diagnostics and message on failure
+ * and turns it into the right exit code.
+ */
+export async function withClient<T>(opts: ServerOptions, body: (client: ConfigClient) => Promise<T>): Promise<T> {
+  const client = connect(opts);
+  try {
+    return await body(client);
+  } catch (err) {
+    if (err instanceof ConfigClientError) {
+      for (const d of err.detail?.diagnostics ?? []) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      const refused = err.detail !== undefined && !CONNECTION_CODES.has(err.detail.code);
+      const hint = err.detail === undefined && err.grpcCode === 14 ? ` (is configd running at ${opts.server ?? process.env.PALISADE_SERVER ?? DEFAULT_SERVER}?)` : '';
+      throw new CliExit(refused ? EXIT.refused : EXIT.usage, `${err.message}${hint}`);
+    }
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+/** Parses a non-negative integer option or argument. */
+export function parseRevision(value: string, what: string): number {
+  if (!/^\d+$/.test(value)) throw new CliExit(EXIT.usage, `${what} expects a revision number, got '${value}'`);
+  return Number(value);
+}
