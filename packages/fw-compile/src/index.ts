@@ -66,3 +66,4 @@ export {
   type SimVerdict,
   type Zone,
 } from './simulate.js';
+export { renderNftJson, type JsonValue } from './nft-json.js';

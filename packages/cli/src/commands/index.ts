@@ -1,9 +1,12 @@
 import type { RegisterCommand } from '../command.js';
 import { registerCheck } from './check.js';
+import { registerCompile } from './compile.js';
+import { registerLab } from './lab.js';
+import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStore } from './store.js';
 
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerCompile, registerSimulate, registerLab];
