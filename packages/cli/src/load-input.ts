@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FW_DOCUMENT_KINDS, loadTree, type FwDocumentKind, type PveTree } from '@palisade/fw-lang';
+import { DOCUMENT_PATH_FORMS, FW_DOCUMENT_KINDS, loadTree, type FwDocumentKind, type PveTree } from '@palisade/fw-lang';
 import { CliExit, EXIT } from './exit.js';
 import { locateFile, readTree } from './read-tree.js';
 
@@ -36,6 +36,13 @@ export async function loadInput(path: string, kind: FwDocumentKind | undefined, 
   try {
     if (info.isDirectory()) {
       const files = await readTree(path);
+      if (files.size === 0) {
+        throw new CliExit(
+          EXIT.usage,
+          `no documents under ${path}: expected a tree laid out like /etc/pve (${DOCUMENT_PATH_FORMS.join(', ')}); ` +
+            `for loose files pass them as arguments (palisade check ${join(path, '*.fw')})`,
+        );
+      }
       return { tree: loadTree(files, limits), focus: 'all', display: (p) => join(path, p) };
     }
     const content = new Uint8Array(await readFile(path));

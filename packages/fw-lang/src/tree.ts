@@ -144,7 +144,18 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
     }
   }
 
-  for (const doc of documents.values()) diagnostics.push(...doc.diagnostics);
+  for (const doc of documents.values()) {
+    // Without cluster.fw, a name that a host or guest rule takes from the cluster cannot be
+    // checked: say so as a warning instead of claiming it does not exist.
+    const unresolvable = !cluster && doc.kind !== 'cluster' && doc.kind !== 'corosync';
+    for (const d of doc.diagnostics) {
+      if (unresolvable && /^FW041[45]$/.test(d.code) && d.message.includes('no such')) {
+        diagnostics.push({ ...d, severity: 'warning', message: `${d.message} (no cluster.fw to resolve it against)` });
+      } else {
+        diagnostics.push(d);
+      }
+    }
+  }
   if (cluster) diagnostics.push(...checkReferences(cluster, 'cluster', cluster, undefined));
   for (const doc of hosts.values()) diagnostics.push(...checkReferences(doc, 'cluster', cluster, undefined));
   for (const doc of vnets.values()) diagnostics.push(...checkReferences(doc, 'cluster', cluster, undefined));

@@ -85,3 +85,12 @@ describe('palisade show', () => {
     expect(doc?.rules[0]).toMatchObject({ pos: 0, type: 'group', action: 'web', iface: 'net0' });
   });
 });
+
+describe('palisade check on a directory without the /etc/pve layout', () => {
+  it('explains the expected layout and exits 2', async () => {
+    const root = tree({ 'loose.fw': '[RULES]\nIN ACCEPT\n' });
+    const r = await runCli(['check', root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expected a tree laid out like \/etc\/pve/);
+  });
+});
