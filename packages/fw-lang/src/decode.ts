@@ -62,7 +62,8 @@ export function decodeSource(input: string | Uint8Array, options: DecodeOptions)
   let size: number;
   if (typeof input === 'string') {
     text = input;
-    size = utf8Length(input);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when the limit is in reach.
+    size = input.length * 3 <= maxBytes ? input.length : utf8Length(input);
   } else {
     size = input.length;
     const decoded = decodeUtf8(input);

@@ -51,7 +51,11 @@ const ALLOWED_SECTIONS: Readonly<Record<FwDocumentKind, ReadonlySet<string>>> = 
 
 /** Horizontal whitespace only: a trailing CR stays part of the line, as in the reference. */
 function trimHorizontal(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === 0x20 || text.charCodeAt(start) === 0x09)) start += 1;
+  while (end > start && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end -= 1;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
 interface HeaderMatch {
@@ -83,6 +87,8 @@ interface MutableSet {
   comment?: string;
   line: number;
   entries: IpSetEntry[];
+  /** Normalised tokens seen so far, for the duplicate check. */
+  seen: Set<string>;
 }
 
 interface MutableGroup {
@@ -170,7 +176,7 @@ export function parseFwDocument(input: string | Uint8Array, options: ParseFwOpti
         }
         const comment = header.comment !== undefined && header.comment !== '' ? { comment: header.comment } : {};
         if (header.kind === 'group') groups.set(name, { name, line: lineNo, rules: [], ...comment });
-        else ipsets.set(name, { name, line: lineNo, entries: [], ...comment });
+        else ipsets.set(name, { name, line: lineNo, entries: [], seen: new Set(), ...comment });
         current = { kind: header.kind, name, headerLine: lineNo };
       } else {
         if (header.kind === 'options') hasOptions = true;
@@ -241,7 +247,7 @@ export function parseFwDocument(input: string | Uint8Array, options: ParseFwOpti
   closeSection();
 
   const frozenSets = new Map<string, IpSet>();
-  for (const [k, s] of ipsets) frozenSets.set(k, s);
+  for (const [k, { seen: _seen, ...set }] of ipsets) frozenSets.set(k, set);
   const frozenGroups = new Map<string, SecurityGroup>();
   for (const [k, g] of groups) frozenGroups.set(k, g);
   return {
@@ -292,10 +298,10 @@ export function parseAliasLine(text: string, line: number): AliasLineResult {
 function parseIpSetEntryLine(text: string, line: number, set: MutableSet, tables: NameTables): IpSetEntry {
   let body = text;
   let comment: string | undefined;
-  const m = /#\s*(.*?)\s*$/.exec(body);
-  if (m) {
-    comment = m[1];
-    body = body.slice(0, m.index);
+  const hash = body.indexOf('#');
+  if (hash !== -1) {
+    comment = body.slice(hash + 1).replace(/^\s+|\s+$/g, '');
+    body = body.slice(0, hash);
   }
   const withComment = comment ? { comment } : {};
   const parts = /^(!)?\s*(\S+)\s*$/.exec(body);
@@ -313,8 +319,9 @@ function parseIpSetEntryLine(text: string, line: number, set: MutableSet, tables
   const result = checkIpSetEntryToken(token, tables);
   const cidr = result.cidr;
   let error = result.error;
-  if (!error && set.entries.some((e) => e.cidr === cidr)) {
+  if (!error && set.seen.has(cidr)) {
     error = { field: 'source', code: 'FW0604', message: `duplicate entry '${cidr}' in IP set '${set.name}' (the first one is used)` };
   }
+  set.seen.add(cidr);
   return { cidr, nomatch, line, ...withComment, ...(error ? { error } : {}) };
 }
