@@ -98,3 +98,27 @@ export { SERVICES, lookupService } from './data/services.js';
 export { ETHERTYPES, lookupEthertype, type EthertypeInfo } from './data/ethertypes.js';
 export { CONNTRACK_HELPERS, findConntrackHelper, type ConntrackHelper } from './data/conntrack-helpers.js';
 export { documentToJson, treeToJson, type JsonValue } from './json.js';
+
+// Values
+export { parsePortList, MAX_PORT_LIST_NUMBERS, type PortItem, type PortListResult, type ParsePortListOptions } from './values/ports.js';
+export {
+  addressBits,
+  cidrContains,
+  classifyAddressSpec,
+  formatIp,
+  isIpv4Address,
+  isIpv6Address,
+  networkOf,
+  parseAddressList,
+  parseIpCidr,
+  parseIpOrCidr,
+  type AddressItem,
+  type AddressListResult,
+  type AddressSpec,
+  type IpCidr,
+  type ParseIpCidrOptions,
+} from './values/ip.js';
+export { isValidIfaceName, isGuestNicName, guestNicIndex } from './values/iface.js';
+export { parseLogRateLimit, parsePropertyString, parsePveBoolean, type LogRateLimitResult } from './values/property-string.js';
+export { isValidMac, QEMU_NIC_MODELS, type ParseGuestConfigOptions } from './guest-config.js';
+export { DEFAULT_COROSYNC_TRANSPORT, type ParseCorosyncOptions } from './corosync.js';
