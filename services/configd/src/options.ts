@@ -39,7 +39,7 @@ export interface ConfigdOptions {
   readonly maxLogRevisions?: number;
   /** Time a write waits for a JetStream ack. Default 1500 ms. */
   readonly writeTimeoutMs?: number;
-  /** JetStream quorum probe period. Default 1000 ms. */
+  /** JetStream quorum probe period; writes are refused without publishing while the last probe failed. Default 500 ms. */
   readonly probeIntervalMs?: number;
   /** Time shutdown waits for calls to finish before forcing. Default 5000 ms. */
   readonly shutdownGraceMs?: number;

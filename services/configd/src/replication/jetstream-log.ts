@@ -24,6 +24,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -53,7 +54,9 @@ export const DEFAULT_BUCKET = 'palisade';
 /** Default time a write waits for a JetStream ack (keeps "not quorate" answers under 2 s). */
 export const DEFAULT_WRITE_TIMEOUT_MS = 1500;
 /** Default quorum probe period. */
-export const DEFAULT_PROBE_INTERVAL_MS = 1000;
+export const DEFAULT_PROBE_INTERVAL_MS = 500;
+/** Deadline of one quorum probe request. */
+export const PROBE_TIMEOUT_MS = 750;
 /** Bytes of a NATS message kept free for Palisade headers and the CAS header. */
 export const HEADER_RESERVE_BYTES = 4096;
 
@@ -98,6 +101,7 @@ export class JetStreamLog {
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
+  #probeJsm: JetStreamManager | undefined;
   #ready = false;
   #connected = false;
   #quorate = false;
@@ -150,10 +154,10 @@ export class JetStreamLog {
     this.#tasks.push(this.#run());
   }
 
-  /** Resolves once connected and the bucket is ready, or rejects after `timeoutMs`. */
+  /** Resolves once connected, the bucket is ready and quorate, or rejects after `timeoutMs`. */
   async whenReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.#ready) {
+    while (!this.#ready || !this.quorate) {
       if (Date.now() > deadline) throw new ConfigdError('unavailable', 'NATS JetStream not ready');
       await sleep(25);
     }
@@ -187,6 +191,7 @@ export class JetStreamLog {
     this.#tasks.push(this.#watchStatus(nc));
     this.#js = jetstream(nc, { timeout: this.#opts.writeTimeoutMs });
     this.#jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
+    this.#probeJsm = await jetstreamManager(nc, { checkAPI: false, timeout: PROBE_TIMEOUT_MS });
     while (!signal.aborted) {
       try {
         await this.#ensureBucket();
@@ -234,7 +239,7 @@ export class JetStreamLog {
     }
     this.#replicas = info.config.num_replicas;
     this.#streamLastSeq = info.state.last_seq;
-    this.#quorate = Boolean(info.cluster?.leader) || this.#replicas === 1;
+    this.#quorate = streamHasQuorum(info);
     this.#sink?.bindStream(`${this.#stream}@${info.created}`);
     this.#log.info(
       { stream: this.#stream, replicas: this.#replicas, lastRevision: info.state.last_seq, created: info.created },
@@ -255,12 +260,16 @@ export class JetStreamLog {
       await sleep(this.#opts.probeIntervalMs, signal);
       if (signal.aborted || !this.#connected) continue;
       try {
-        const info = await this.#jsm!.streams.info(this.#stream);
+        // Quorum: the stream has a leader, and the leader has heard from enough replicas
+        // recently. (Stream info alone is no test: without a quorum it can be answered from
+        // the stale state of a leader that has not stepped down yet.)
+        const info = await this.#probeJsm!.streams.info(this.#stream);
         this.#streamLastSeq = info.state.last_seq;
-        const quorate = this.#replicas === 1 || Boolean(info.cluster?.leader);
-        if (quorate !== this.#quorate) this.#log.info({ quorate }, 'JetStream quorum changed');
+        const quorate = streamHasQuorum(info);
+        if (quorate !== this.#quorate) this.#log.info({ quorate, cluster: info.cluster }, 'JetStream quorum changed');
         this.#quorate = quorate;
       } catch (err) {
+        this.#log.debug({ err: errText(err) }, 'quorum probe failed');
         if (this.#quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
         this.#quorate = false;
       }
@@ -357,6 +366,15 @@ export class JetStreamLog {
     if (!this.#ready || !this.#connected || !this.#js) {
       throw new ConfigdError('not-quorate', 'not quorate: not connected to NATS JetStream; writes are refused, reads are served from the local mirror');
     }
+    // Refuse without publishing while the probe says there is no quorum: a message published
+    // to a leader that lost its quorum may still be committed once the quorum returns, long
+    // after the caller was told it failed.
+    if (!this.#quorate) {
+      throw new ConfigdError(
+        'not-quorate',
+        'not quorate: JetStream has no quorum (last probe failed); writes are refused, reads are served from the local mirror',
+      );
+    }
     const h = natsHeaders();
     h.set(H.author, write.author);
     h.set(H.time, String(Date.now()));
@@ -408,7 +426,7 @@ export class JetStreamLog {
       this.#quorate = false;
       return new ConfigdError(
         'not-quorate',
-        `not quorate: no JetStream acknowledgement within ${this.#opts.writeTimeoutMs} ms (the write may still be applied)`,
+        `not quorate: no JetStream acknowledgement within ${this.#opts.writeTimeoutMs} ms (outcome unknown: the write may still be applied when the quorum returns)`,
         { path: write.path },
         { cause: err },
       );
@@ -435,6 +453,19 @@ export class JetStreamLog {
     }
     await Promise.allSettled(this.#tasks);
   }
+}
+
+/** A replica counts when it is online and was heard from within this many nanoseconds. */
+const REPLICA_ACTIVE_NANOS = 3e9;
+
+/** Whether a stream's leader has a majority of live replicas (itself included). */
+export function streamHasQuorum(info: StreamInfo): boolean {
+  const replicas = info.config.num_replicas;
+  if (replicas <= 1) return true;
+  const cluster = info.cluster;
+  if (!cluster?.leader) return false;
+  const live = 1 + (cluster.replicas ?? []).filter((p) => !p.offline && (p.active ?? 0) < REPLICA_ACTIVE_NANOS).length;
+  return live > replicas / 2;
 }
 
 function errText(err: unknown): string {
