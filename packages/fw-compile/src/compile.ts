@@ -85,7 +85,25 @@ export interface CompileOptions {
   readonly markMask?: number;
   readonly markIn?: number;
   readonly markOut?: number;
+  /**
+   * Mark bit set on every packet the reject helper answers. With `fwmark_reflect` the kernel
+   * copies it to the TCP reset / ICMP error, which is then let through the INVALID checks it
+   * meets on its way back (it has no conntrack entry of its own). Default 0x10000000.
+   */
+  readonly markReject?: number;
 }
+
+/**
+ * Kernel settings the ruleset relies on, inside the namespace it is applied to: bridged
+ * traffic must pass the inet hooks (br_netfilter), and kernel-generated REJECT answers must
+ * carry the mark of the packet they answer.
+ */
+export const REQUIRED_SYSCTLS: readonly (readonly [string, string])[] = [
+  ['net.bridge.bridge-nf-call-iptables', '1'],
+  ['net.bridge.bridge-nf-call-ip6tables', '1'],
+  ['net.ipv4.fwmark_reflect', '1'],
+  ['net.ipv6.fwmark_reflect', '1'],
+];
 
 export const DEFAULT_COMPILE_OPTIONS: Required<CompileOptions> = {
   tableName: 'palisade',
@@ -93,6 +111,7 @@ export const DEFAULT_COMPILE_OPTIONS: Required<CompileOptions> = {
   markMask: 0x0c000000,
   markIn: 0x04000000,
   markOut: 0x08000000,
+  markReject: 0x10000000,
 };
 
 export const COMPILE_CODES = {
@@ -597,6 +616,7 @@ class Compiler {
       this.chains.set(name, { name, rules });
     };
     add(REJECT_CHAIN, [
+      rule([], [{ kind: 'mark-set', and: 0xffffffff, or: this.opts.markReject }], { comment: 'answers carry this mark (fwmark_reflect)' }),
       rule([nfproto(4), { kind: 'fibtype', field: 'daddr', types: ['broadcast'] }], [DROP]),
       rule([{ kind: 'addr', family: 4, field: 'saddr', op: 'eq', value: { intervals: [cidrInterval(parseCidr('224.0.0.0/4') as Cidr)] } }], [DROP]),
       rule([icmp(4, [])], [DROP]),
@@ -752,6 +772,7 @@ class Compiler {
 
       const hout: Rule[] = [
         rule([{ kind: 'ifname', dir: 'oif', op: 'eq', names: ['lo'] }], [ACCEPT]),
+        rule([{ kind: 'mark', mask: this.opts.markReject, value: this.opts.markReject, op: 'eq' }], [ACCEPT], { comment: 'REJECT answers' }),
         rule([{ kind: 'ctstate', states: ['invalid'] }], [DROP]),
         rule([{ kind: 'ctstate', states: ['established', 'related'] }], [ACCEPT]),
       ];
@@ -851,7 +872,7 @@ class Compiler {
     // ------------------------------------------------ base chains
     const { markMask, markIn, markOut } = this.opts;
     const fwbr: Match = { kind: 'ifname', dir: 'iif', op: 'eq', names: ['fwbr*'] };
-    const forward: Rule[] = [];
+    const forward: Rule[] = [rule([{ kind: 'mark', mask: this.opts.markReject, value: this.opts.markReject, op: 'eq' }], [ACCEPT], { comment: 'REJECT answers' })];
     if (!hopts.allowInvalid) forward.push(rule([{ kind: 'ctstate', states: ['invalid'] }], [DROP]));
     forward.push(rule([{ kind: 'ctstate', states: ['established', 'related'] }], [ACCEPT]));
     forward.push(rule([fwbr, { kind: 'mark', mask: markMask, value: markIn, op: 'eq' }], [jump('PVEFW-FWBR-IN')]));

@@ -7,6 +7,7 @@ export {
   compileNode,
   COMPILE_CODES,
   DEFAULT_COMPILE_OPTIONS,
+  REQUIRED_SYSCTLS,
   type CompileCode,
   type CompileDiagnostic,
   type CompileOptions,

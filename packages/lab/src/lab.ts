@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   NFVM_PORT,
+  REQUIRED_SYSCTLS,
   OUTSIDE_PORT,
   prepareCase,
   renderNftText,
@@ -103,6 +104,7 @@ export function skipReason(pc: PreparedCase, hostAddrs: ReadonlySet<string>): st
   if (pc.srctype !== 'unicast' && !(pc.srctype === 'local' && pc.from.kind === 'host')) return `source address type ${pc.srctype.toUpperCase()} cannot be sent from a socket`;
   if (pc.dsttype !== 'unicast' && !(HOST_LIKE.has(pc.dsttype) && pc.to.kind === 'host')) return `destination address type ${pc.dsttype.toUpperCase()} cannot be reproduced`;
   if (pc.source === pc.dest) return 'source and destination are the same address';
+  if (pc.sport === 0) return 'source port 0 cannot be bound by a socket';
   if (pc.from.kind !== 'host' && hostAddrs.has(pc.source)) return "source is the host's own address";
   if (pc.to.kind !== 'host' && hostAddrs.has(pc.dest)) return "destination is the host's own address";
   if (/^(0\.|127\.|::$|::1$|fe80:)/.test(pc.source) || /^(0\.|127\.|::$|::1$|fe80:)/.test(pc.dest)) return 'loopback, unspecified or link-local address';
@@ -211,8 +213,7 @@ export class LabTopology {
       'net.ipv4.conf.default.rp_filter=0',
       'net.ipv6.conf.all.accept_dad=0',
       'net.ipv6.conf.default.accept_dad=0',
-      'net.bridge.bridge-nf-call-iptables=1',
-      'net.bridge.bridge-nf-call-ip6tables=1',
+      ...REQUIRED_SYSCTLS.map(([k, v]) => `${k}=${v}`),
     ];
     await run('ip', ['netns', 'exec', this.host, 'sysctl', '-q', '-w', ...sysctl], { signal: this.signal });
     await ipBatch(this.host, hostLines, { signal: this.signal });
