@@ -283,6 +283,7 @@ class Compiler {
   }
 
   private diag(code: CompileCode, message: string, path?: string, line?: number): void {
+    if (this.diagnostics.some((d) => d.code === code && d.message === message && d.path === path && d.line === line)) return;
     this.diagnostics.push({ code, message, ...(path !== undefined ? { path } : {}), ...(line !== undefined ? { line } : {}) });
   }
 
