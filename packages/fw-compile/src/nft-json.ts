@@ -111,7 +111,7 @@ function setJson(t: Table, s: NamedSet): J[] {
   const base: { [k: string]: J } = { family: t.family, table: t.name, name: s.name, type: s.family === 4 ? 'ipv4_addr' : 'ipv6_addr' };
   if (s.kind === 'interval') base.flags = ['interval'];
   else {
-    base.flags = ['dynamic', 'timeout'];
+    base.flags = ['timeout'];
     if (s.timeoutS !== undefined) base.timeout = s.timeoutS;
     if (s.size !== undefined) base.size = s.size;
   }
