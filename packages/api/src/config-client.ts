@@ -12,6 +12,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ErrorDetail } from './gen/palisade/config/v1/document.js';
+import * as firewall from './gen/palisade/config/v1/firewall_service.js';
+import { FirewallServiceClient, type FirewallServiceService } from './gen/palisade/config/v1/firewall_service.js';
 import {
   DeleteRequest,
   DiffRequest,
@@ -118,8 +120,16 @@ const REQUEST_TYPES: { [M in ConfigMethod]: { fromPartial(o: Partial<Methods[M][
   import: ImportRequest,
 };
 
-/** The promise-based DocumentService client. */
+type FwService = typeof FirewallServiceService;
+/** FirewallService methods, by their lower-camel name (`listRules`, `createRule`…). */
+export type FirewallMethod = keyof FwService;
+export type FirewallRequest<M extends FirewallMethod> = ReturnType<FwService[M]['requestDeserialize']>;
+export type FirewallResponse<M extends FirewallMethod> = ReturnType<FwService[M]['responseDeserialize']>;
+
+/** The promise-based client of DocumentService and FirewallService. */
 export interface ConfigClient {
+  /** Calls a FirewallService method. */
+  fw<M extends FirewallMethod>(method: M, request: Partial<FirewallRequest<M>>, signal?: AbortSignal): Promise<FirewallResponse<M>>;
   /** Calls a unary method (fields left out take their protobuf defaults). */
   call<M extends ConfigMethod>(method: M, request: Partial<ConfigRequest<M>>, signal?: AbortSignal): Promise<ConfigResponse<M>>;
   /** Opens a watch stream (cancel it to stop). */
@@ -140,33 +150,43 @@ export function createConfigClient(opts: ConfigClientOptions): ConfigClient {
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
   });
+  const fwRaw = new FirewallServiceClient(opts.address, channelCredentials(opts.tls), { channelOverride: raw.getChannel() });
   const metadata = (): Metadata => {
     const md = new Metadata();
     if (opts.token) md.set('authorization', `Bearer ${opts.token}`);
     return md;
   };
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const unary = <R>(client: object, method: string, req: unknown, signal?: AbortSignal): Promise<R> =>
+    new Promise((resolve, reject) => {
+      const fn = (client as Record<string, unknown>)[method] as (
+        req: unknown,
+        md: Metadata,
+        o: { deadline: number },
+        cb: (e: ServiceError | null, r: unknown) => void,
+      ) => { cancel(): void };
+      const call = fn.call(client, req, metadata(), { deadline: Date.now() + timeoutMs }, (e, r) =>
+        e ? reject(toConfigClientError(e)) : resolve(r as R),
+      );
+      signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    });
   return {
     raw,
+    fw(method, request, signal) {
+      // Request types follow the RPC names: listRules -> ListRulesRequest.
+      const typeName = `${method.charAt(0).toUpperCase()}${method.slice(1)}Request`;
+      const type = (firewall as unknown as Record<string, { fromPartial(o: object): unknown }>)[typeName]!;
+      return unary(fwRaw, method, type.fromPartial(request as object), signal);
+    },
     call(method, request, signal) {
-      return new Promise((resolve, reject) => {
-        const fn = raw[method] as unknown as (
-          req: unknown,
-          md: Metadata,
-          o: { deadline: number },
-          cb: (e: ServiceError | null, r: unknown) => void,
-        ) => { cancel(): void };
-        const req = (REQUEST_TYPES[method] as { fromPartial(o: object): unknown }).fromPartial(request);
-        const call = fn.call(raw, req, metadata(), { deadline: Date.now() + timeoutMs }, (e, r) =>
-          e ? reject(toConfigClientError(e)) : resolve(r as never),
-        );
-        signal?.addEventListener('abort', () => call.cancel(), { once: true });
-      });
+      const req = (REQUEST_TYPES[method] as { fromPartial(o: object): unknown }).fromPartial(request);
+      return unary(raw, method, req, signal);
     },
     watch(request) {
       return raw.watch(WatchRequest.fromPartial(request), metadata());
     },
     close() {
+      fwRaw.close();
       raw.close();
     },
   };

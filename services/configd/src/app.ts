@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { DocumentServiceService } from '@palisade/api';
+import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
 import type { Logger } from 'pino';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
@@ -19,6 +19,8 @@ import { FwLangValidator } from './store/document-validator.js';
 import { TokenAuthenticator } from './rpc/auth.js';
 import { tolerantService, type RpcContext } from './rpc/handler.js';
 import { createDocumentService } from './rpc/document-service.js';
+import { createFirewallService } from './rpc/firewall-service.js';
+import { FirewallApi } from './firewall/firewall-api.js';
 import { CONFIGD_VERSION } from './version.js';
 import { ConfigdError } from './errors.js';
 
@@ -79,6 +81,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     'grpc.keepalive_timeout_ms': 10_000,
   });
   server.addService(tolerantService(DocumentServiceService), createDocumentService(ctx, store, CONFIGD_VERSION));
+  server.addService(tolerantService(FirewallServiceService), createFirewallService(ctx, new FirewallApi(store)));
   const credentials = o.tls
     ? grpc.ServerCredentials.createSsl(o.tls.ca ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], Boolean(o.tls.ca))
     : grpc.ServerCredentials.createInsecure();

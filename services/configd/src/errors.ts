@@ -10,6 +10,7 @@ export const CONFIGD_ERROR_CODES = [
   'already-exists',
   'invalid-argument',
   'invalid-document',
+  'failed-precondition',
   'too-large',
   'not-quorate',
   'unauthenticated',

@@ -13,6 +13,7 @@ const GRPC_STATUS: Readonly<Record<ConfigdErrorCode, Status>> = {
   'already-exists': Status.ALREADY_EXISTS,
   'invalid-argument': Status.INVALID_ARGUMENT,
   'invalid-document': Status.INVALID_ARGUMENT,
+  'failed-precondition': Status.FAILED_PRECONDITION,
   'too-large': Status.RESOURCE_EXHAUSTED,
   'not-quorate': Status.UNAVAILABLE,
   unauthenticated: Status.UNAUTHENTICATED,

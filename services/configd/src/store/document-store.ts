@@ -193,7 +193,7 @@ export class DocumentStore {
   }
 
   /** Validation context of a document: the cluster document and the guest type. */
-  #contextFor(
+  contextFor(
     path: string,
     info: DocumentPathInfo,
     overlay?: ReadonlyMap<string, Uint8Array>,
@@ -224,7 +224,7 @@ export class DocumentStore {
 
   /** Validates; returns the non-error diagnostics, throws `invalid-document` on errors. */
   async #validate(path: string, info: DocumentPathInfo, content: Uint8Array): Promise<DiagnosticInfo[]> {
-    const diagnostics = [...(await this.#o.validator.validate({ path, content, ...this.#contextFor(path, info) }))];
+    const diagnostics = [...(await this.#o.validator.validate({ path, content, ...this.contextFor(path, info) }))];
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
       throw new ConfigdError(
@@ -406,7 +406,7 @@ export class DocumentStore {
     const overlay = new Map(entries.map((e) => [e.path, e.content]));
     const diagnostics: DiagnosticInfo[] = [];
     for (const e of entries) {
-      diagnostics.push(...(await this.#o.validator.validate({ path: e.path, content: e.content, ...this.#contextFor(e.path, e.info, overlay) })));
+      diagnostics.push(...(await this.#o.validator.validate({ path: e.path, content: e.content, ...this.contextFor(e.path, e.info, overlay) })));
     }
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0 && !opts.force) {

@@ -1,0 +1,172 @@
+/**
+ * gRPC FirewallService: decode scope, rule reference, fields and preconditions; call
+ * FirewallApi; encode. No logic of its own.
+ */
+import type {
+  FirewallServiceServer,
+  Precondition as PbPrecondition,
+  Rule as PbRule,
+  RuleFields,
+  RuleRef as PbRuleRef,
+  Scope,
+} from '@palisade/api';
+import type { LogLevel, RuleSpec } from '@palisade/fw-lang';
+import { ConfigdError } from '../errors.js';
+import type { FirewallApi, FwScope, Precondition, RuleRef, RuleView, WriteResult } from '../firewall/firewall-api.js';
+import { encodeMeta } from './document-service.js';
+import { unary, type RpcContext } from './handler.js';
+
+function scopeOf(s: Scope | undefined): FwScope {
+  const t = s?.target;
+  switch (t?.$case) {
+    case 'cluster':
+      return { kind: 'cluster' };
+    case 'node':
+      return { kind: 'host', node: t.value };
+    case 'vmid':
+      return { kind: 'guest', vmid: t.value };
+    case 'vnet':
+      return { kind: 'vnet', vnet: t.value };
+    default:
+      throw new ConfigdError('invalid-argument', 'scope is required (cluster, node, vmid or vnet)');
+  }
+}
+
+function refOf(r: PbRuleRef | undefined): RuleRef {
+  const by = r?.by;
+  if (by?.$case === 'id') return { id: by.value };
+  if (by?.$case === 'pos') return { pos: by.value };
+  throw new ConfigdError('invalid-argument', 'rule reference is required (id or pos)');
+}
+
+function preOf(p: PbPrecondition | undefined): Precondition {
+  return { ...(p?.digest ? { digest: p.digest } : {}), ...(p?.expectedRevision !== undefined ? { expectedRevision: p.expectedRevision } : {}) };
+}
+
+function fieldsOf(f: RuleFields | undefined): Partial<RuleSpec> {
+  if (!f) return {};
+  const out: { -readonly [K in keyof RuleSpec]?: RuleSpec[K] } = {};
+  if (f.type !== undefined) out.type = f.type;
+  if (f.action !== undefined) out.action = f.action;
+  if (f.macro !== undefined) out.macro = f.macro;
+  if (f.iface !== undefined) out.iface = f.iface;
+  if (f.source !== undefined) out.source = f.source;
+  if (f.dest !== undefined) out.dest = f.dest;
+  if (f.proto !== undefined) out.proto = f.proto;
+  if (f.dport !== undefined) out.dport = f.dport;
+  if (f.sport !== undefined) out.sport = f.sport;
+  if (f.icmpType !== undefined) out.icmpType = f.icmpType;
+  if (f.log !== undefined) out.log = f.log as LogLevel;
+  if (f.comment !== undefined) out.comment = f.comment;
+  if (f.enable !== undefined) out.enable = f.enable;
+  return out;
+}
+
+function ruleOut(v: RuleView): PbRule {
+  return {
+    id: v.id,
+    pos: v.pos,
+    line: v.line,
+    type: v.type,
+    action: v.action,
+    macro: v.macro ?? '',
+    iface: v.iface ?? '',
+    source: v.source ?? '',
+    dest: v.dest ?? '',
+    proto: v.proto ?? '',
+    dport: v.dport ?? '',
+    sport: v.sport ?? '',
+    icmpType: v.icmpType ?? '',
+    log: v.log ?? '',
+    comment: v.comment ?? '',
+    enable: v.enable,
+    ipversion: v.ipversion,
+    errors: v.errors.map((e) => ({ ...e })),
+  };
+}
+
+function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<typeof encodeMeta>; digest: string; rule: PbRule | undefined } {
+  return { meta: encodeMeta(w.record), digest: w.digest, rule: w.rule ? ruleOut(w.rule) : undefined };
+}
+
+/** Builds the FirewallService implementation. */
+export function createFirewallService(ctx: RpcContext, api: FirewallApi): FirewallServiceServer {
+  const author = (p: { name: string }) => ({ author: p.name });
+  return {
+    listRules: unary(ctx, 'read', (req) => {
+      const r = api.listRules(scopeOf(req.scope), req.group || undefined);
+      return { rules: r.rules.map(ruleOut), digest: r.digest, revision: r.revision };
+    }),
+    getRule: unary(ctx, 'read', (req) => {
+      const r = api.getRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule));
+      return { rule: ruleOut(r.rule), digest: r.digest, revision: r.revision };
+    }),
+    createRule: unary(ctx, 'write', async (req, p) => {
+      const f = fieldsOf(req.rule);
+      if (!f.type || !f.action) throw new ConfigdError('invalid-argument', 'a new rule needs type and action');
+      return writeOut(await api.createRule(scopeOf(req.scope), req.group || undefined, f as RuleSpec, req.pos, preOf(req.precondition), author(p)));
+    }),
+    updateRule: unary(ctx, 'write', async (req, p) =>
+      writeOut(await api.updateRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), fieldsOf(req.set), req.delete, preOf(req.precondition), author(p))),
+    ),
+    deleteRule: unary(ctx, 'write', async (req, p) => {
+      const w = await api.deleteRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    moveRule: unary(ctx, 'write', async (req, p) =>
+      writeOut(await api.moveRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), req.to, preOf(req.precondition), author(p))),
+    ),
+    listGroups: unary(ctx, 'read', () => api.listGroups()),
+    createGroup: unary(ctx, 'write', async (req, p) => {
+      if (!req.group) throw new ConfigdError('invalid-argument', 'group name is required');
+      const w = await api.createGroup(req.group, req.comment, req.rename, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    deleteGroup: unary(ctx, 'write', async (req, p) => {
+      const w = await api.deleteGroup(req.group, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    listIpSets: unary(ctx, 'read', (req) => api.listIpSets(scopeOf(req.scope))),
+    createIpSet: unary(ctx, 'write', async (req, p) => {
+      const w = await api.createIpSet(scopeOf(req.scope), req.name, req.comment, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    deleteIpSet: unary(ctx, 'write', async (req, p) => {
+      const w = await api.deleteIpSet(scopeOf(req.scope), req.name, req.force, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    listIpSetEntries: unary(ctx, 'read', (req) => api.listIpSetEntries(scopeOf(req.scope), req.name)),
+    addIpSetEntry: unary(ctx, 'write', async (req, p) => {
+      const w = await api.addIpSetEntry(scopeOf(req.scope), req.name, req.cidr, req.nomatch, req.comment, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    updateIpSetEntry: unary(ctx, 'write', async (req, p) => {
+      const w = await api.updateIpSetEntry(scopeOf(req.scope), req.name, req.cidr, req.nomatch, req.comment, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    deleteIpSetEntry: unary(ctx, 'write', async (req, p) => {
+      const w = await api.deleteIpSetEntry(scopeOf(req.scope), req.name, req.cidr, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    listAliases: unary(ctx, 'read', (req) => api.listAliases(scopeOf(req.scope))),
+    createAlias: unary(ctx, 'write', async (req, p) => {
+      const w = await api.createAlias(scopeOf(req.scope), req.name, req.cidr, req.comment, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    updateAlias: unary(ctx, 'write', async (req, p) => {
+      const w = await api.updateAlias(scopeOf(req.scope), req.name, req.cidr, req.comment, req.rename, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    deleteAlias: unary(ctx, 'write', async (req, p) => {
+      const w = await api.deleteAlias(scopeOf(req.scope), req.name, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    getOptions: unary(ctx, 'read', (req) => api.getOptions(scopeOf(req.scope))),
+    setOptions: unary(ctx, 'write', async (req, p) => {
+      const w = await api.setOptions(scopeOf(req.scope), req.set, req.delete, preOf(req.precondition), author(p));
+      return { meta: encodeMeta(w.record), digest: w.digest };
+    }),
+    listRefs: unary(ctx, 'read', (req) => ({ refs: api.listRefs(scopeOf(req.scope), req.type) })),
+    listMacros: unary(ctx, 'read', () => ({ macros: api.listMacros() })),
+  };
+}
