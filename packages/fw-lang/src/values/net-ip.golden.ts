@@ -1,7 +1,7 @@
 /**
  * Golden cases for the Net::IP port: the reference address-list check (pve-firewall
  * `parse_address_list`) run with Perl Net::IP 1.26 on each input. Generated once; `error` is the
- * reference message, `STALE` marks a Net::IP failure that reports a leftover error, and
+ * reference message (a trailing newline Net::IP adds to one of them removed), `STALE` marks a Net::IP failure that reports a leftover error, and
  * `deviation` marks inputs Net::IP accepts by ignoring a malformed prefix, which Palisade refuses.
  */
 export interface NetIpGolden {
@@ -120,4 +120,7 @@ export const NET_IP_GOLDEN: readonly NetIpGolden[] = [
   {"input":"::1-1:2:3:4:5:6:7:8::","error":"invalid IP address: STALE"},
   {"input":"::1-zzzz","error":"invalid IP address: Invalid chars in IP zzzz"},
   {"input":"1.2.3.4-a","error":"invalid IP address: Not a valid IPv4 address a"},
+  {"input":"::1-2411.2.3.432","error":"invalid IP address: Invalid IP length for binary IP 6"},
+  {"input":"255::18.0101","error":"invalid IP address: Invalid address 0255:0000:0000:0000:0000:0000: (ends with :)"},
+  {"input":"::-0.ffff","error":"invalid IP address: Invalid IP length for binary IP 6"},
 ];

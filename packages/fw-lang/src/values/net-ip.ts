@@ -113,11 +113,19 @@ function expandAddress(ip: string, version: 4 | 6): Expanded {
   if (doubleColons > 1) return { error: 'Too many :: in ip' };
   const parts = perlSplit(marked, ':');
   let num = parts.length;
+  let embeddedError: string | undefined;
   for (let i = 0; i < parts.length; i += 1) {
     const part = parts[i] as string;
     if (part.includes('.')) {
       const v4 = expandAddress(part, 4);
-      if ('error' in v4) return v4;
+      if ('error' in v4) {
+        // Net::IP then converts an empty list: the group becomes '' and the error it leaves
+        // behind is the one of ip_bintoip (spelled here without its trailing newline).
+        embeddedError = 'Invalid IP length for binary IP 6';
+        parts[i] = '';
+        num += 1;
+        continue;
+      }
       const bytes = v4.text.split('.').map((q) => Number(q) & 0xff);
       const hex = bytes.map((b) => b.toString(16).padStart(2, '0'));
       parts[i] = `${hex[0]}${hex[1]}:${hex[2]}${hex[3]}`;
@@ -128,7 +136,9 @@ function expandAddress(ip: string, version: 4 | 6): Expanded {
   }
   const bang = parts.indexOf('000!');
   if (bang !== -1) parts[bang] = Array.from({ length: Math.max(0, 9 - num) }, () => '0000').join(':');
-  return { text: parts.join(':').toLowerCase() };
+  const text = parts.join(':').toLowerCase();
+  if (text === '' && embeddedError !== undefined) return { error: embeddedError };
+  return { text };
 }
 
 type Binary = { readonly value: bigint } | { readonly error: string };
