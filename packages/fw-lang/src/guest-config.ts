@@ -213,10 +213,11 @@ export function parseNic(guestType: GuestType, index: number, line: number, valu
   const mac = str(v, guestType === 'qemu' ? 'macaddr' : 'hwaddr');
   const bridge = str(v, 'bridge');
   const tag = num(v, 'tag');
+  const model = guestType === 'qemu' ? str(v, 'model') : undefined;
   const nic: GuestNic = {
     index,
     line,
-    ...(guestType === 'qemu' ? { model: str(v, 'model') as string } : {}),
+    ...(model === undefined ? {} : { model }),
     ...(mac === undefined ? {} : { mac }),
     ...(bridge === undefined ? {} : { bridge }),
     firewall: v.get('firewall') === true,

@@ -1,8 +1,9 @@
 /**
  * Golden cases for the Net::IP port: the reference address-list check (pve-firewall
- * `parse_address_list`) run with Perl Net::IP 1.26 on each input. Generated once; `error` is the
- * reference message (a trailing newline Net::IP adds to one of them removed), `STALE` marks a Net::IP failure that reports a leftover error, and
- * `deviation` marks inputs Net::IP accepts by ignoring a malformed prefix, which Palisade refuses.
+ * `parse_address_list`) run with Perl Net::IP 1.26 on each input. Generated once. `error` is
+ * the reference message (one trailing newline Net::IP adds removed); `STALE` marks a Net::IP
+ * failure that reports a leftover error; `deviation` marks inputs Net::IP accepts by ignoring a
+ * malformed prefix, which Palisade refuses.
  */
 export interface NetIpGolden {
   readonly input: string;
