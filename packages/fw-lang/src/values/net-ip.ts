@@ -27,6 +27,7 @@ export interface NetIpRange {
   readonly form: 'single' | 'prefix' | 'range';
 }
 
+/** Result of {@link netIpNew}: the range, or Net::IP's error text. */
 export type NetIpResult = { readonly ok: true; readonly ip: NetIpRange } | { readonly ok: false; readonly error: string };
 
 /** Perl's `split(/sep/, s)`: like `String.split`, but trailing empty fields are removed. */
