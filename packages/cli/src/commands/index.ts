@@ -5,8 +5,9 @@ import { registerLab } from './lab.js';
 import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStore } from './store.js';
+import { registerFw } from './fw.js';
 
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerCompile, registerSimulate, registerLab];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerSimulate, registerLab];
