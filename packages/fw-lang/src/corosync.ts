@@ -54,7 +54,12 @@ export function parseCorosyncConfig(input: string | Uint8Array, options: ParseCo
   const decoded = decodeSource(input, options.maxBytes === undefined ? { path } : { path, maxBytes: options.maxBytes });
   // Line endings do not matter to a token-based parser.
   const diagnostics: Diagnostic[] = decoded.diagnostics.filter((d) => d.code !== 'FW0004');
-  const base = { kind: 'corosync' as const, path, lines: decoded.lines };
+  const base = {
+    kind: 'corosync' as const,
+    path,
+    lines: decoded.lines,
+    ...(decoded.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}),
+  };
   if (!decoded.interpret) return { ...base, transport: DEFAULT_COROSYNC_TRANSPORT, nodes: [], diagnostics };
 
   const tokens: Token[] = [];

@@ -93,3 +93,19 @@ describe('parser properties', () => {
     expect(doc.diagnostics.length).toBeGreaterThan(0);
   });
 });
+
+describe('guest configs and corosync.conf', () => {
+  it('never throw on random bytes and print back the same bytes', async () => {
+    const { parseGuestConfig } = await import('./guest-config.js');
+    const { parseCorosyncConfig } = await import('./corosync.js');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, lxc) => {
+        const guest = parseGuestConfig(bytes, { path: 'nodes/n/qemu-server/100.conf', guestType: lxc ? 'lxc' : 'qemu' });
+        expect(Buffer.from(printDocumentBytes(guest)).equals(Buffer.from(bytes))).toBe(true);
+        const coro = parseCorosyncConfig(bytes, { path: 'corosync.conf' });
+        expect(Buffer.from(printDocumentBytes(coro)).equals(Buffer.from(bytes))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

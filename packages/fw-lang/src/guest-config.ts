@@ -139,6 +139,7 @@ export function parseGuestConfig(input: string | Uint8Array, options: ParseGuest
     guestType,
     path,
     lines: decoded.lines,
+    ...(decoded.encoding === 'latin1' ? { encoding: 'latin1' as const } : {}),
     ...(vmid === undefined ? {} : { vmid }),
   };
   if (!decoded.interpret) return { ...base, nics: [], diagnostics };

@@ -45,7 +45,7 @@ export { parseCorosyncConfig } from './corosync.js';
 export { classifyPath, DOCUMENT_PATH_FORMS, type PathInfo } from './paths.js';
 export { loadTree, parseDocument, checkReferences, type LoadTreeOptions, type ParseDocumentContext, type PveTree } from './tree.js';
 export { printDocument, printDocumentBytes } from './print.js';
-export { splitSourceLines } from './source-lines.js';
+export { splitSourceLines, joinSourceLines, decodeUtf8, toText, type DecodedText } from './source-lines.js';
 
 // Options
 export {
@@ -112,6 +112,9 @@ export {
   parseAddressList,
   parseIpCidr,
   parseIpOrCidr,
+  parseIpSetEntryToken,
+  type AliasValueResult,
+  type IpSetEntryToken,
   type AddressItem,
   type AddressListResult,
   type AddressSpec,

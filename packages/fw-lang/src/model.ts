@@ -230,6 +230,8 @@ export interface GuestConfig {
   readonly guestType: GuestType;
   readonly path: string;
   readonly lines: readonly SourceLine[];
+  /** Absent means UTF-8. */
+  readonly encoding?: SourceEncoding;
   /** From the file name when it is `<vmid>.conf`. */
   readonly vmid?: number;
   /** NICs of the current config (snapshot sections `[name]` are ignored), by index. */
@@ -250,6 +252,8 @@ export interface CorosyncConfig {
   readonly kind: 'corosync';
   readonly path: string;
   readonly lines: readonly SourceLine[];
+  /** Absent means UTF-8. */
+  readonly encoding?: SourceEncoding;
   readonly clusterName?: string;
   /** `totem.transport` (`knet` when absent, as in corosync 3). */
   readonly transport: string;

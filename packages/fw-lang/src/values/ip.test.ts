@@ -8,8 +8,8 @@ import {
   isIpv6Address,
   networkOf,
   parseAddressList,
-  parseAliasValue,
   parseIpCidr,
+  parseIpOrCidr,
   parseIpSetEntryToken,
   type IpCidr,
 } from './ip.js';
@@ -150,7 +150,7 @@ describe('parseAddressList', () => {
         parseIpCidr(s);
         parseIpCidr(s, { lenient: true });
         classifyAddressSpec(s);
-        parseAliasValue(s);
+        parseIpOrCidr(s);
         parseIpSetEntryToken(s);
       }),
       { numRuns: 3000 },
@@ -200,20 +200,20 @@ describe('classifyAddressSpec', () => {
 
 describe('parseAliasValue', () => {
   it('normalises /32 and /128 away and keeps everything else', () => {
-    expect(parseAliasValue('10.0.0.1/32')).toMatchObject({ ok: true, cidr: '10.0.0.1', version: 4 });
-    expect(parseAliasValue('2001:DB8::1/128')).toMatchObject({ ok: true, cidr: '2001:DB8::1', version: 6 });
-    expect(parseAliasValue('10.0.0.5/24')).toMatchObject({ ok: true, cidr: '10.0.0.5/24', ip: { prefixLength: 24, address: 0x0a000005n } });
-    expect(parseAliasValue('1.2.3.4/032')).toMatchObject({ ok: true, cidr: '1.2.3.4/032' });
-    expect(parseAliasValue('::ffff:10.0.0.1')).toMatchObject({ ok: true, version: 6 });
+    expect(parseIpOrCidr('10.0.0.1/32')).toMatchObject({ ok: true, cidr: '10.0.0.1', version: 4 });
+    expect(parseIpOrCidr('2001:DB8::1/128')).toMatchObject({ ok: true, cidr: '2001:DB8::1', version: 6 });
+    expect(parseIpOrCidr('10.0.0.5/24')).toMatchObject({ ok: true, cidr: '10.0.0.5/24', ip: { prefixLength: 24, address: 0x0a000005n } });
+    expect(parseIpOrCidr('1.2.3.4/032')).toMatchObject({ ok: true, cidr: '1.2.3.4/032' });
+    expect(parseIpOrCidr('::ffff:10.0.0.1')).toMatchObject({ ok: true, version: 6 });
   });
 
   it('does not range-check the prefix (the parsed value is then absent)', () => {
-    expect(parseAliasValue('1.2.3.4/99')).toEqual({ ok: true, cidr: '1.2.3.4/99', version: 4, ip: undefined });
+    expect(parseIpOrCidr('1.2.3.4/99')).toEqual({ ok: true, cidr: '1.2.3.4/99', version: 4, ip: undefined });
   });
 
   it('rejects ranges, lists, lenient forms', () => {
     for (const t of ['10', '1.2.3.4-1.2.3.5', '1.2.3.4,1.2.3.5', 'fe80::1%eth0', '01.2.3.4', 'abc', '']) {
-      expect(parseAliasValue(t), t).toEqual({ ok: false, message: 'value does not look like a valid IP address or CIDR network' });
+      expect(parseIpOrCidr(t), t).toEqual({ ok: false, message: 'value does not look like a valid IP address or CIDR network' });
     }
   });
 });

@@ -320,10 +320,6 @@ export function parseIpOrCidr(text: string): AliasValueResult {
   return { ok: true, cidr, version, ip };
 }
 
-/** Parses the value of an `[ALIASES]` line (spec §4.2). Same as {@link parseIpOrCidr}. */
-export function parseAliasValue(text: string): AliasValueResult {
-  return parseIpOrCidr(text);
-}
 
 /** Result of {@link parseIpSetEntryToken}. */
 export type IpSetEntryToken =
