@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Palisade needs on a Debian 12 machine and builds the workspace.
 # Idempotent: a second run only checks. Used by the demo and test commands.
-#   - npm packages (npm ci when node_modules is missing or older than package-lock.json)
+#   - npm packages (npm install when node_modules is missing or older than package-lock.json;
+#     not `npm ci`: with this machine's `omit-lockfile-registry-resolved` setting npm 11 writes
+#     lock files that `npm ci` then calls out of sync, while `npm install` follows them)
 #   - Debian packages: nftables, iproute2 (root only; skipped with a note otherwise)
 #   - nats-server >= 2.10 where possible (scripts/install-nats-server.sh)
 #   - the TypeScript build (turbo, cached)
@@ -12,7 +14,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 missing=()
