@@ -215,6 +215,11 @@ export class FirewallApi {
     this.#store = store;
   }
 
+  /** Waits until the mirror shows every write this configd acknowledged (read-your-writes). */
+  settle(signal?: AbortSignal): Promise<void> {
+    return this.#store.settle(signal);
+  }
+
   #load(scope: FwScope): Loaded {
     const { path, kind } = pathOf(scope);
     const mirror = this.#store.mirror;

@@ -362,7 +362,7 @@ export class JetStreamLog {
    * acknowledged it in time (the outcome of a timed-out write is unknown), `too-large` when the
    * message exceeds the server's payload limit.
    */
-  async append(write: LogWrite): Promise<number> {
+  async append(write: LogWrite): Promise<{ revision: number; timeMs: number }> {
     if (!this.#ready || !this.#connected || !this.#js) {
       throw new ConfigdError('not-quorate', 'not quorate: not connected to NATS JetStream; writes are refused, reads are served from the local mirror');
     }
@@ -377,7 +377,8 @@ export class JetStreamLog {
     }
     const h = natsHeaders();
     h.set(H.author, write.author);
-    h.set(H.time, String(Date.now()));
+    const timeMs = Date.now();
+    h.set(H.time, String(timeMs));
     if (write.message) h.set(H.message, encodeURIComponent(write.message));
     h.set(H.node, this.#opts.node);
     if (write.op === 'delete') h.set(H.kvOp, 'DEL');
@@ -391,7 +392,7 @@ export class JetStreamLog {
     try {
       const ack = await this.#js.publish(this.#subjectPrefix + write.path, write.content, opts);
       this.#quorate = true;
-      return ack.seq;
+      return { revision: ack.seq, timeMs };
     } catch (err) {
       throw this.#mapWriteError(err, write);
     }

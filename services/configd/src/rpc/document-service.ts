@@ -71,13 +71,13 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
       const { records, storeRevision } = await store.list(req.prefix, { minRevision: req.minRevision }, signal);
       return { documents: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
     }),
-    history: unary(ctx, 'read', (req) => {
-      const { records, storeRevision } = store.history(req.path, req.limit);
+    history: unary(ctx, 'read', async (req) => {
+      const { records, storeRevision } = await store.history(req.path, req.limit);
       return { revisions: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
     }),
-    diff: unary(ctx, 'read', (req) => {
+    diff: unary(ctx, 'read', async (req) => {
       if (!req.fromRevision) throw new ConfigdError('invalid-argument', 'from_revision is required');
-      const d = store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
+      const d = await store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
       return { from: encodeMeta(d.from), to: encodeMeta(d.to), unified: d.unified, identical: d.unified === '' };
     }),
     rollback: unary(ctx, 'write', async (req, principal) => {

@@ -14,7 +14,7 @@ import type { LogLevel, RuleSpec } from '@palisade/fw-lang';
 import { ConfigdError } from '../errors.js';
 import type { FirewallApi, FwScope, Precondition, RuleRef, RuleView, WriteResult } from '../firewall/firewall-api.js';
 import { encodeMeta } from './document-service.js';
-import { unary, type RpcContext } from './handler.js';
+import { unary as baseUnary, type RpcContext } from './handler.js';
 
 function scopeOf(s: Scope | undefined): FwScope {
   const t = s?.target;
@@ -91,6 +91,16 @@ function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<type
 
 /** Builds the FirewallService implementation. */
 export function createFirewallService(ctx: RpcContext, api: FirewallApi): FirewallServiceServer {
+  // Every call first lets the mirror catch up with this configd's own acknowledged writes.
+  const unary = <Req, Res>(
+    c: RpcContext,
+    permission: Parameters<typeof baseUnary>[1],
+    fn: (req: Req, p: { name: string }, signal: AbortSignal) => Promise<Res> | Res,
+  ) =>
+    baseUnary<Req, Res>(c, permission, async (req, p, signal) => {
+      await api.settle(signal);
+      return fn(req, p, signal);
+    });
   const author = (p: { name: string }) => ({ author: p.name });
   return {
     listRules: unary(ctx, 'read', (req) => {

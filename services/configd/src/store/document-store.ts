@@ -14,7 +14,8 @@ import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** What the store needs from replication (implemented by `JetStreamLog`). */
 export interface DocumentLog {
-  append(write: LogWrite): Promise<number>;
+  /** Resolves once JetStream acknowledged the write, with its revision and recorded time. */
+  append(write: LogWrite): Promise<{ revision: number; timeMs: number }>;
   readonly connected: boolean;
   readonly quorate: boolean;
   readonly replicas: number;
@@ -29,7 +30,10 @@ export interface DocumentStoreOptions {
   readonly validator: DocumentValidator;
   /** Largest document accepted, in bytes (further capped below what NATS can carry). */
   readonly maxDocumentBytes: number;
-  /** How long a write waits for the local mirror to apply it before answering anyway. */
+  /**
+   * How long a read waits for the local mirror to apply the writes this configd already
+   * acknowledged (read-your-writes through one configd) before answering anyway.
+   */
   readonly applyWaitMs: number;
   /** How long a read with `minRevision` waits for the mirror. */
   readonly readWaitMs: number;
@@ -104,6 +108,8 @@ const decoder = new TextDecoder();
 export class DocumentStore {
   readonly #o: DocumentStoreOptions;
   readonly #log: Logger;
+  /** Highest revision this configd acknowledged to a writer. */
+  #acked = 0;
 
   constructor(opts: DocumentStoreOptions) {
     this.#o = opts;
@@ -151,6 +157,7 @@ export class DocumentStore {
     signal?: AbortSignal,
   ): Promise<{ record: LogRecord; storeRevision: number }> {
     const { path } = requireDocumentPath(rawPath);
+    await this.settle(signal);
     await this.#waitFor(opts.minRevision, signal);
     const m = this.#o.mirror;
     const record = opts.revision ? m.getRevision(path, opts.revision) : m.getCurrent(path);
@@ -167,21 +174,24 @@ export class DocumentStore {
   /** Lists live documents under a prefix. */
   async list(rawPrefix: string, opts: { minRevision?: number } = {}, signal?: AbortSignal): Promise<{ records: LogRecord[]; storeRevision: number }> {
     const prefix = requirePrefix(rawPrefix);
+    await this.settle(signal);
     await this.#waitFor(opts.minRevision, signal);
     return { records: this.#o.mirror.list(prefix), storeRevision: this.#o.mirror.revision };
   }
 
   /** Retained revisions of a document, newest first. */
-  history(rawPath: string, limit: number): { records: LogRecord[]; storeRevision: number } {
+  async history(rawPath: string, limit: number): Promise<{ records: LogRecord[]; storeRevision: number }> {
     const { path } = requireDocumentPath(rawPath);
+    await this.settle();
     const records = this.#o.mirror.history(path, limit);
     if (records.length === 0) throw new ConfigdError('not-found', `'${path}' has no history`, { path });
     return { records, storeRevision: this.#o.mirror.revision };
   }
 
   /** Unified diff between two retained revisions (`to` 0 = current). */
-  diff(rawPath: string, from: number, to: number, context = 3): { from: LogRecord; to: LogRecord; unified: string } {
+  async diff(rawPath: string, from: number, to: number, context = 3): Promise<{ from: LogRecord; to: LogRecord; unified: string }> {
     const { path } = requireDocumentPath(rawPath);
+    await this.settle();
     const m = this.#o.mirror;
     const a = m.getRevision(path, from);
     if (!a) throw new ConfigdError('not-found', `revision ${from} of '${path}' is not retained`, { path });
@@ -286,9 +296,9 @@ export class DocumentStore {
   }
 
   async #append(write: LogWrite, createOnly: boolean): Promise<LogRecord> {
-    let revision: number;
+    let ack: { revision: number; timeMs: number };
     try {
-      revision = await this.#o.log.append(write);
+      ack = await this.#o.log.append(write);
     } catch (err) {
       if (err instanceof ConfigdError && err.code === 'conflict') {
         const current = this.#o.mirror.getCurrent(write.path);
@@ -302,28 +312,36 @@ export class DocumentStore {
       }
       throw err;
     }
-    if (await this.#o.mirror.waitForRevision(revision, this.#o.applyWaitMs)) {
-      const r = this.#o.mirror.getRevision(write.path, revision);
-      if (r) return r;
-    }
-    this.#log.warn({ revision }, 'write acknowledged but not yet applied to the local mirror');
+    // Answer at once: the write is durable in JetStream. Reads through this configd wait for
+    // the mirror to catch up with it (`#settle`), so a client still reads its own writes.
+    this.#acked = Math.max(this.#acked, ack.revision);
     return {
-      revision,
+      revision: ack.revision,
       path: write.path,
       op: write.op,
       digest: write.op === 'put' ? sha256Hex(write.content) : '',
       author: write.author,
-      timeMs: Date.now(),
+      timeMs: ack.timeMs,
       message: write.message,
       writerNode: this.#o.node,
       size: write.content.length,
     };
   }
 
+  /** Waits (bounded) until the mirror has applied every write this configd acknowledged. */
+  async settle(signal?: AbortSignal): Promise<void> {
+    const target = this.#acked;
+    if (this.#o.mirror.revision >= target) return;
+    if (!(await this.#o.mirror.waitForRevision(target, this.#o.applyWaitMs, signal))) {
+      this.#log.warn({ mirror: this.#o.mirror.revision, acknowledged: target }, 'local mirror lags behind acknowledged writes; answering from it anyway');
+    }
+  }
+
   /** Validates and writes a document (CAS on revision or digest, or create-only). */
   async put(input: PutInput, caller: Caller): Promise<{ record: LogRecord; diagnostics: DiagnosticInfo[] }> {
     const { path, info } = requireDocumentPath(input.path);
     this.#checkSize(path, input.content);
+    await this.settle();
     const diagnostics = await this.#validate(path, info, input.content);
     const expected = this.#expectation(path, input);
     const record = await this.#append(
@@ -343,6 +361,7 @@ export class DocumentStore {
   /** Deletes a document (a tombstone revision). */
   async delete(input: DeleteInput, caller: Caller): Promise<LogRecord> {
     const { path } = requireDocumentPath(input.path);
+    await this.settle();
     const current = this.#o.mirror.getCurrent(path);
     if (!current && !input.expectedRevision) throw new ConfigdError('not-found', `'${path}' does not exist`, { path });
     const expected = this.#expectation(path, input);
@@ -365,6 +384,7 @@ export class DocumentStore {
     caller: Caller,
   ): Promise<LogRecord> {
     const { path, info } = requireDocumentPath(input.path);
+    await this.settle();
     const m = this.#o.mirror;
     const target = m.getRevision(path, input.revision);
     if (!target) throw new ConfigdError('not-found', `revision ${input.revision} of '${path}' is not retained`, { path });
@@ -403,6 +423,7 @@ export class DocumentStore {
       this.#checkSize(path, d.content);
       entries.push({ path, info, content: d.content });
     }
+    await this.settle();
     const overlay = new Map(entries.map((e) => [e.path, e.content]));
     const diagnostics: DiagnosticInfo[] = [];
     for (const e of entries) {
@@ -438,8 +459,9 @@ export class DocumentStore {
   }
 
   /** Streams changes under prefixes (see `watchMirror`). */
-  watch(opts: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(opts: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent> {
     const prefixes = opts.prefixes.map(requirePrefix);
-    return watchMirror(this.#o.mirror, { ...opts, prefixes }, signal);
+    await this.settle(signal);
+    yield* watchMirror(this.#o.mirror, { ...opts, prefixes }, signal);
   }
 }
