@@ -68,3 +68,4 @@ export {
   type Zone,
 } from './simulate.js';
 export { renderNftJson, type JsonValue } from './nft-json.js';
+export { diffSetElements, renderSetUpdate, type SetElementChange } from './set-update.js';

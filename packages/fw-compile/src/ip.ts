@@ -177,30 +177,29 @@ export interface SetEntryInterval {
 export function flattenLongestPrefix(entries: readonly SetEntryInterval[], family: IpFamily): AddrInterval[] {
   const items = entries
     .filter((e) => e.cidr.family === family)
-    .map((e) => ({ iv: cidrInterval(e.cidr), prefix: e.cidr.prefix, nomatch: e.nomatch }));
+    .map((e) => ({ ...cidrInterval(e.cidr), nomatch: e.nomatch }));
   if (items.length === 0) return [];
-  if (!items.some((i) => i.nomatch)) return mergeIntervals(items.map((i) => i.iv));
-  const bounds = new Set<bigint>();
-  for (const i of items) {
-    bounds.add(i.iv.from);
-    bounds.add(i.iv.to + 1n);
-  }
-  const points = [...bounds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const kept: AddrInterval[] = [];
-  for (let k = 0; k + 1 < points.length; k++) {
-    const from = points[k] as bigint;
-    const to = (points[k + 1] as bigint) - 1n;
-    let best: { prefix: number; nomatch: boolean } | undefined;
-    for (const i of items) {
-      if (i.iv.from <= from && i.iv.to >= to) {
-        if (!best || i.prefix > best.prefix || (i.prefix === best.prefix && i.nomatch)) {
-          best = { prefix: i.prefix, nomatch: i.nomatch };
-        }
-      }
+  if (!items.some((i) => i.nomatch)) return mergeIntervals(items.map(({ from, to }) => ({ family, from, to })));
+  // CIDRs are laminar (nested or disjoint): walk them as a tree, outermost first. Each node
+  // owns its interval minus its children; that part is a member unless the node is nomatch.
+  // For identical CIDRs the nomatch one sorts last and so decides.
+  items.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to > b.to ? -1 : a.to < b.to ? 1 : Number(a.nomatch) - Number(b.nomatch)));
+  const out: AddrInterval[] = [];
+  const stack: { to: bigint; nomatch: boolean; cursor: bigint }[] = [];
+  const close = (n: { to: bigint; nomatch: boolean; cursor: bigint }): void => {
+    if (!n.nomatch && n.cursor <= n.to) out.push({ family, from: n.cursor, to: n.to });
+  };
+  for (const it of items) {
+    while (stack.length > 0 && (stack[stack.length - 1] as { to: bigint }).to < it.from) close(stack.pop() as (typeof stack)[number]);
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      if (!parent.nomatch && parent.cursor < it.from) out.push({ family, from: parent.cursor, to: it.from - 1n });
+      if (it.to + 1n > parent.cursor) parent.cursor = it.to + 1n;
     }
-    if (best && !best.nomatch) kept.push({ family, from, to });
+    stack.push({ to: it.to, nomatch: it.nomatch, cursor: it.from });
   }
-  return mergeIntervals(kept);
+  while (stack.length > 0) close(stack.pop() as (typeof stack)[number]);
+  return mergeIntervals(out);
 }
 
 /** Renders an interval as `addr`, `addr/len` when it is exactly one prefix, else `a-b`. */
