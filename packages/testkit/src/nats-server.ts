@@ -82,6 +82,7 @@ interface ServerSpec {
   routes: number[];
   dir: string;
   maxPayload: number;
+  syncAlways: boolean;
 }
 
 class NatsServer implements NatsServerHandle {
@@ -102,7 +103,7 @@ class NatsServer implements NatsServerHandle {
       `max_payload: ${spec.maxPayload}`,
       'jetstream {',
       `  store_dir: "${join(spec.dir, 'js')}"`,
-      ...(atLeast(version, 2, 10) ? ['  sync_interval: always'] : []),
+      ...(spec.syncAlways && atLeast(version, 2, 10) ? ['  sync_interval: always'] : []),
       '}',
     ];
     if (spec.clusterPort !== undefined) {
@@ -228,6 +229,11 @@ export interface StartNatsOptions {
   readonly size?: number;
   /** NATS max_payload (bytes); default 2 MiB so 1 MiB documents fit with headers. */
   readonly maxPayload?: number;
+  /**
+   * `sync_interval: always` (fsync before every ack, servers ≥ 2.10). Default true: tests check
+   * durability claims; benchmarks may turn it off to compare with NATS' default 2-minute sync.
+   */
+  readonly syncAlways?: boolean;
 }
 
 /** Starts a standalone JetStream server or a JetStream cluster on loopback. */
@@ -248,6 +254,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
         routes: size > 1 ? clusterPorts : [],
         dir: join(root, `n${i + 1}`),
         maxPayload: opts.maxPayload ?? 2 * 1024 * 1024,
+        syncAlways: opts.syncAlways ?? true,
       }),
   );
   let closed = false;

@@ -76,7 +76,8 @@ export interface LogSink {
   /** Revision the sink has applied (the follower resumes at revision + 1). */
   readonly revision: number;
   bindStream(identity: string): void;
-  apply(records: readonly LogRecord[]): void;
+  /** Commits records in order; resolves when committed. */
+  apply(records: readonly LogRecord[]): Promise<void>;
 }
 
 const H = {
@@ -322,12 +323,10 @@ export class JetStreamLog {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    try {
-      this.#sink?.apply(batch);
-    } catch (err) {
+    this.#sink?.apply(batch).catch((err: unknown) => {
       this.#log.error({ err }, 'cannot apply replicated records to the mirror; restarting the follower');
       this.#messages?.stop();
-    }
+    });
   }
 
   #decode(m: JsMsg): LogRecord {

@@ -103,6 +103,11 @@ export function metaOf(r: LogRecord): DocumentMetaView {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Documents that are validation context for others: cluster.fw and guest configs. */
+function isContextPath(path: string): boolean {
+  return path === 'firewall/cluster.fw' || path.endsWith('.conf');
+}
 const decoder = new TextDecoder();
 
 export class DocumentStore {
@@ -110,6 +115,10 @@ export class DocumentStore {
   readonly #log: Logger;
   /** Highest revision this configd acknowledged to a writer. */
   #acked = 0;
+  /** Acknowledged revisions per document not yet applied by the mirror (pruned lazily). */
+  readonly #ackedByPath = new Map<string, number>();
+  /** Highest acknowledged revision of a document other documents are validated against. */
+  #ackedContext = 0;
 
   constructor(opts: DocumentStoreOptions) {
     this.#o = opts;
@@ -168,7 +177,7 @@ export class DocumentStore {
         { path },
       );
     }
-    return { record, storeRevision: m.revision };
+    return { record, storeRevision: Math.max(m.revision, record.revision) };
   }
 
   /** Lists live documents under a prefix. */
@@ -315,6 +324,8 @@ export class DocumentStore {
     // Answer at once: the write is durable in JetStream. Reads through this configd wait for
     // the mirror to catch up with it (`#settle`), so a client still reads its own writes.
     this.#acked = Math.max(this.#acked, ack.revision);
+    this.#ackedByPath.set(write.path, ack.revision);
+    if (isContextPath(write.path)) this.#ackedContext = Math.max(this.#ackedContext, ack.revision);
     return {
       revision: ack.revision,
       path: write.path,
@@ -329,8 +340,22 @@ export class DocumentStore {
   }
 
   /** Waits (bounded) until the mirror has applied every write this configd acknowledged. */
-  async settle(signal?: AbortSignal): Promise<void> {
-    const target = this.#acked;
+  settle(signal?: AbortSignal): Promise<void> {
+    return this.#settleTo(this.#acked, signal);
+  }
+
+  /**
+   * Before a write: waits only for what the write depends on, i.e. this configd's own
+   * acknowledged writes of the same document (CAS checks) and of the validation context
+   * (cluster.fw, guest configs). Unrelated writes in flight do not delay it.
+   */
+  #settleForWrite(path: string): Promise<void> {
+    const mirror = this.#o.mirror.revision;
+    for (const [p, rev] of this.#ackedByPath) if (rev <= mirror) this.#ackedByPath.delete(p);
+    return this.#settleTo(Math.max(this.#ackedByPath.get(path) ?? 0, this.#ackedContext));
+  }
+
+  async #settleTo(target: number, signal?: AbortSignal): Promise<void> {
     if (this.#o.mirror.revision >= target) return;
     if (!(await this.#o.mirror.waitForRevision(target, this.#o.applyWaitMs, signal))) {
       this.#log.warn({ mirror: this.#o.mirror.revision, acknowledged: target }, 'local mirror lags behind acknowledged writes; answering from it anyway');
@@ -341,7 +366,7 @@ export class DocumentStore {
   async put(input: PutInput, caller: Caller): Promise<{ record: LogRecord; diagnostics: DiagnosticInfo[] }> {
     const { path, info } = requireDocumentPath(input.path);
     this.#checkSize(path, input.content);
-    await this.settle();
+    await this.#settleForWrite(path);
     const diagnostics = await this.#validate(path, info, input.content);
     const expected = this.#expectation(path, input);
     const record = await this.#append(
@@ -361,7 +386,7 @@ export class DocumentStore {
   /** Deletes a document (a tombstone revision). */
   async delete(input: DeleteInput, caller: Caller): Promise<LogRecord> {
     const { path } = requireDocumentPath(input.path);
-    await this.settle();
+    await this.#settleForWrite(path);
     const current = this.#o.mirror.getCurrent(path);
     if (!current && !input.expectedRevision) throw new ConfigdError('not-found', `'${path}' does not exist`, { path });
     const expected = this.#expectation(path, input);
@@ -384,7 +409,7 @@ export class DocumentStore {
     caller: Caller,
   ): Promise<LogRecord> {
     const { path, info } = requireDocumentPath(input.path);
-    await this.settle();
+    await this.#settleForWrite(path);
     const m = this.#o.mirror;
     const target = m.getRevision(path, input.revision);
     if (!target) throw new ConfigdError('not-found', `revision ${input.revision} of '${path}' is not retained`, { path });

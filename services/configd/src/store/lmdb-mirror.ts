@@ -7,9 +7,13 @@
  * - `current`: path → revision of the live (non-deleted) revision of every document;
  * - `meta`: applied revision, oldest resumable revision, identity of the followed stream.
  *
- * All writes go through `apply()`, synchronously committed (one LMDB transaction per batch,
- * flushed before it returns), so a reader on the event loop always sees a state that matches
- * `revision`. Reads, listings and watch replays keep working while NATS is unreachable.
+ * All writes go through `apply()`: one LMDB transaction per batch, committed off the event
+ * loop (lmdb-js async transactions with overlapping sync) and chained so batches commit in
+ * order. `revision` advances when a batch is committed; readers that need a state matching a
+ * revision exactly (watch snapshots) read inside one LMDB read transaction together with the
+ * applied revision stored in the same commit. The mirror can always be rebuilt from the stream:
+ * it resumes at its committed applied revision + 1. Reads, listings and watch replays keep
+ * working while NATS is unreachable.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Logger } from 'pino';
@@ -66,6 +70,10 @@ export class LmdbMirror {
   #revision: number;
   #oldest: number;
   #closed = false;
+  #chain: Promise<void> = Promise.resolve();
+  #resync = false;
+  #queued: LogRecord[] = [];
+  #queuedDone: Promise<void> | undefined;
 
   private constructor(opts: LmdbMirrorOptions) {
     this.#opts = opts;
@@ -138,13 +146,36 @@ export class LmdbMirror {
    * in revisions (the stream dropped messages this mirror never saw) moves `oldestRevision`
    * past the gap, so watches cannot resume across it.
    */
-  apply(records: readonly LogRecord[]): void {
+  apply(records: readonly LogRecord[]): Promise<void> {
+    // Records arriving while a commit is in flight are coalesced into the next transaction:
+    // one LMDB commit costs about the same for one record as for hundreds.
+    this.#queued.push(...records);
+    this.#queuedDone ??= this.#chain.then(async () => {
+      const batch = this.#queued;
+      this.#queued = [];
+      this.#queuedDone = undefined;
+      await this.#applyBatch(batch);
+    });
+    const next = this.#queuedDone;
+    this.#chain = next.catch((err: unknown) => {
+      // Later batches are dropped until the follower redelivers from revision + 1.
+      this.#resync = true;
+      this.#opts.logger.error({ err }, 'cannot commit replicated records to the mirror');
+    });
+    return next;
+  }
+
+  async #applyBatch(records: readonly LogRecord[]): Promise<void> {
     if (this.#closed) return;
     const fresh = records.filter((r) => r.revision > this.#revision).sort((a, b) => a.revision - b.revision);
     if (fresh.length === 0) return;
+    if (this.#resync) {
+      if (fresh[0]!.revision !== this.#revision + 1) return;
+      this.#resync = false;
+    }
     let revision = this.#revision;
     let oldest = this.#oldest;
-    this.#root.transactionSync(() => {
+    await this.#root.transaction(() => {
       for (const r of fresh) {
         if (r.revision <= revision) continue;
         if (oldest === 0 || r.revision !== revision + 1) {
@@ -168,7 +199,7 @@ export class LmdbMirror {
     this.#revision = revision;
     this.#oldest = oldest;
     if (this.#revs.getCount() > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
-      this.#compact();
+      await this.#compact();
     }
     for (const w of this.#waiters) {
       if (w.revision <= revision) {
@@ -179,8 +210,32 @@ export class LmdbMirror {
     for (const l of this.#listeners) l(revision);
   }
 
+  /**
+   * The live documents under `prefixes` and the revision they reflect, read in one LMDB read
+   * transaction (consistent even while a batch commits).
+   */
+  snapshot(prefixes: readonly string[]): { revision: number; records: LogRecord[] } {
+    const txn = this.#root.useReadTransaction();
+    try {
+      const revision = Number(this.#meta.get('applied', { transaction: txn }) ?? 0);
+      const all = prefixes.length === 0 || prefixes.includes('');
+      const byPath = new Map<string, LogRecord>();
+      for (const prefix of all ? [''] : prefixes) {
+        const range = prefix === '' ? { transaction: txn } : { start: prefix, transaction: txn };
+        for (const { key, value } of this.#current.getRange(range)) {
+          if (!key.startsWith(prefix)) break;
+          const r = this.#revs.get(value, { transaction: txn });
+          if (r) byPath.set(r.path, r);
+        }
+      }
+      return { revision, records: [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+    } finally {
+      txn.done();
+    }
+  }
+
   /** Trims the log to `maxLogRevisions`, keeping the newest `historyDepth` revisions per path. */
-  #compact(): void {
+  async #compact(): Promise<void> {
     const excess = this.#revs.getCount() - this.#opts.maxLogRevisions;
     if (excess <= 0) return;
     const doomed: LogRecord[] = [];
@@ -198,7 +253,7 @@ export class LmdbMirror {
     if (doomed.length === 0) return;
     const maxDoomed = Math.max(...doomed.map((r) => r.revision));
     const oldest = Math.max(this.#oldest, maxDoomed + 1);
-    this.#root.transactionSync(() => {
+    await this.#root.transaction(() => {
       for (const r of doomed) {
         void this.#revs.remove(r.revision);
         void this.#paths.remove([r.path, r.revision]);
@@ -294,6 +349,7 @@ export class LmdbMirror {
   /** Closes LMDB; pending waiters resolve false. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#chain;
     this.#closed = true;
     for (const w of this.#waiters) w.resolve(false);
     this.#waiters.clear();

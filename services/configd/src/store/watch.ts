@@ -35,15 +35,8 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
   const matches = matcher(opts.prefixes);
   let cursor: number;
   if (opts.startRevision === 0) {
-    // Synchronous: no apply can interleave, so the snapshot is exactly revision `at`.
-    const at = mirror.revision;
-    const prefixes = opts.prefixes.filter((p) => p !== '');
-    const records =
-      prefixes.length === 0 || prefixes.length < opts.prefixes.length
-        ? mirror.list('')
-        : [...new Map(prefixes.flatMap((p) => mirror.list(p)).map((r) => [r.path, r])).values()].sort((a, b) =>
-            a.path < b.path ? -1 : 1,
-          );
+    // One LMDB read transaction: the snapshot is exactly revision `at`.
+    const { revision: at, records } = mirror.snapshot(opts.prefixes);
     for (const record of records) yield { type: 'snapshot', record };
     yield { type: 'snapshot-end', revision: at };
     cursor = at + 1;
