@@ -412,30 +412,30 @@ class Compiler {
     sport: string | undefined,
     icmpType: string | undefined,
     family: IpFamily,
-  ): { matches: Match[]; specific: boolean } | 'skip' | string {
+  ): { matches: Match[]; specific: boolean } | 'skip' | { error: string } {
     if (proto === undefined) {
-      if (dport !== undefined || sport !== undefined) return 'ports given without a protocol';
+      if (dport !== undefined || sport !== undefined) return { error: 'ports given without a protocol' };
       return { matches: [], specific: false };
     }
     const icmpV = icmpProtocolVersion(proto);
     if (icmpV !== undefined) {
       if (icmpV !== family) return 'skip';
-      if (sport !== undefined) return `protocol '${proto}' does not support ports`;
+      if (sport !== undefined) return { error: `protocol '${proto}' does not support ports` };
       const table = icmpTypesFor(icmpV);
       let spec = icmpType;
       if (spec === undefined && dport !== undefined) {
-        if (proto === 'ipv6-icmp') return 'protocol ipv6-icmp does not have ports';
+        if (proto === 'ipv6-icmp') return { error: 'protocol ipv6-icmp does not have ports' };
         spec = dport;
       }
       if (spec === undefined) return { matches: [icmp(icmpV, [])], specific: true };
       if (/^\d+$/.test(spec)) {
-        if (icmpType !== undefined) return `invalid icmp-type '${spec}'`;
+        if (icmpType !== undefined) return { error: `invalid icmp-type '${spec}'` };
         const n = Number(spec);
-        if (n > 255) return `invalid ICMP type '${spec}'`;
+        if (n > 255) return { error: `invalid ICMP type '${spec}'` };
         return { matches: [icmp(icmpV, [n])], specific: true };
       }
       const info = table.get(spec);
-      if (!info) return `ICMP type '${spec}' is not valid for IPv${icmpV}`;
+      if (!info) return { error: `ICMP type '${spec}' is not valid for IPv${icmpV}` };
       if (info.any === true) return { matches: [icmp(icmpV, [])], specific: true };
       return { matches: [icmp(icmpV, [info.type], info.code)], specific: true };
     }
@@ -444,20 +444,20 @@ class Compiler {
       const matches: Match[] = [];
       if (sport !== undefined) {
         const r = parsePorts(sport);
-        if (!r) return `invalid source port list '${sport}'`;
+        if (!r) return { error: `invalid source port list '${sport}'` };
         matches.push(port(pp, 'sport', r));
       }
       if (dport !== undefined) {
         const r = parsePorts(dport);
-        if (!r) return `invalid destination port list '${dport}'`;
+        if (!r) return { error: `invalid destination port list '${dport}'` };
         matches.push(port(pp, 'dport', r));
       }
       if (matches.length === 0) matches.push(l4(PORT_PROTO_NUMBER[pp]));
       return { matches, specific: false };
     }
-    if (dport !== undefined || sport !== undefined) return `protocol '${proto}' does not support ports`;
+    if (dport !== undefined || sport !== undefined) return { error: `protocol '${proto}' does not support ports` };
     const info = lookupProtocol(proto);
-    if (!info) return `unknown protocol '${proto}'`;
+    if (!info) return { error: `unknown protocol '${proto}'` };
     return { matches: [l4(info.number)], specific: false };
   }
 
@@ -466,23 +466,23 @@ class Compiler {
     spec: string | undefined,
     family: IpFamily,
     ctx: RuleCtx,
-  ): { match?: Match; specific: boolean } | 'skip' | string {
+  ): { match?: Match; specific: boolean } | 'skip' | { error: string } {
     if (spec === undefined) return { specific: false };
     if (spec.startsWith('+')) {
       const name = this.ipsetRef(spec.slice(1), family, ctx);
-      if (name === undefined) return `no such ipset '${spec.slice(1)}' in this scope`;
+      if (name === undefined) return { error: `no such ipset '${spec.slice(1)}' in this scope` };
       return { match: { kind: 'addr', family, field, op: 'eq', value: { set: name } }, specific: true };
     }
     if (/^(?:(?:dc|guest)\/)?[A-Za-z][A-Za-z0-9_-]+$/.test(spec)) {
       const alias = resolveAlias(spec, ctx.from, this.cluster, ctx.guestDoc);
-      if (!alias) return `no such alias '${spec}' in this scope`;
+      if (!alias) return { error: `no such alias '${spec}' in this scope` };
       const c = parseCidr(alias.cidr);
-      if (!c) return `alias '${spec}' has an invalid value`;
+      if (!c) return { error: `alias '${spec}' has an invalid value` };
       if (c.family !== family) return 'skip';
       return { match: { kind: 'addr', family, field, op: 'eq', value: { intervals: [cidrInterval(c)] } }, specific: true };
     }
     const list = parseAddressList(spec);
-    if (!list) return `invalid address list '${spec}'`;
+    if (!list) return { error: `invalid address list '${spec}'` };
     if (list.family !== family) return 'skip';
     return { match: { kind: 'addr', family, field, op: 'eq', value: { intervals: list.intervals } }, specific: true };
   }
@@ -542,15 +542,15 @@ class Compiler {
       for (const t of templates) {
         const pm = this.protoMatches(t.proto ?? r.proto, t.dport ?? r.dport, t.sport ?? r.sport, r.icmpType, family);
         if (pm === 'skip') continue;
-        if (typeof pm === 'string') {
-          this.diag('FWC02', `rule skipped: ${pm}`, ctx.path, r.line);
+        if ('error' in pm) {
+          this.diag('FWC02', `rule skipped: ${pm.error}`, ctx.path, r.line);
           return [];
         }
         const src = this.addrMatch('saddr', r.source, family, ctx);
         const dst = this.addrMatch('daddr', r.dest, family, ctx);
         if (src === 'skip' || dst === 'skip') continue;
-        if (typeof src === 'string' || typeof dst === 'string') {
-          this.diag('FWC01', `rule skipped: ${typeof src === 'string' ? src : (dst as string)}`, ctx.path, r.line);
+        if ('error' in src || 'error' in dst) {
+          this.diag('FWC01', `rule skipped: ${'error' in src ? src.error : (dst as { error: string }).error}`, ctx.path, r.line);
           return [];
         }
         const matches = [...base];

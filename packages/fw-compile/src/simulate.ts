@@ -275,11 +275,11 @@ function parsePortValue(v: string | number | undefined): number | undefined | 'b
   return lookupService(s) ?? 'bad';
 }
 
-function addrType(text: string | undefined, derived: AddrType): AddrType | string {
+function addrType(text: string | undefined, derived: AddrType): AddrType | { error: string } {
   if (text === undefined) return derived;
   const t = text.toLowerCase();
   if (t === 'unicast' || t === 'local' || t === 'broadcast' || t === 'anycast' || t === 'multicast') return t;
-  return `unknown address type '${text}'`;
+  return { error: `unknown address type '${text}'` };
 }
 
 /** Address type the kernel's fib would report for an address (approximation for simulate). */
@@ -374,8 +374,8 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
   }
   const srctype = addrType(c.srctype, deriveAddrType(family, s.address, topo));
   const dsttype = addrType(c.dsttype, deriveAddrType(family, d.address, topo));
-  if (srctype.includes(' ')) return { ok: false, error: srctype };
-  if (dsttype.includes(' ')) return { ok: false, error: dsttype };
+  if (typeof srctype !== 'string') return { ok: false, error: srctype.error };
+  if (typeof dsttype !== 'string') return { ok: false, error: dsttype.error };
   return {
     ok: true,
     prepared: {
@@ -389,8 +389,8 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
       ...(sport !== undefined ? { sport } : {}),
       ...(dport !== undefined ? { dport } : {}),
       ...(icmpType !== undefined ? { icmpType, icmpCode } : {}),
-      srctype: srctype as AddrType,
-      dsttype: dsttype as AddrType,
+      srctype,
+      dsttype,
       explicitTypes: c.srctype !== undefined || c.dsttype !== undefined,
     },
   };

@@ -71,8 +71,11 @@ export function readVerdictCases(dir: string): VerdictCase[] {
       const c = JSON.parse(line) as Partial<VerdictCase>;
       const base = { ...c, line: i + 1 } as VerdictCase;
       if (c.from !== undefined && c.to !== undefined) out.push(base);
-      else if (c.from !== undefined) for (const z of EXPAND_ZONES) z !== c.from && out.push({ ...base, to: z });
-      else if (c.to !== undefined) for (const z of EXPAND_ZONES) z !== c.to && out.push({ ...base, from: z });
+      else if (c.from !== undefined) {
+        for (const z of EXPAND_ZONES) if (z !== c.from) out.push({ ...base, to: z });
+      } else if (c.to !== undefined) {
+        for (const z of EXPAND_ZONES) if (z !== c.to) out.push({ ...base, from: z });
+      }
     });
   return out;
 }
