@@ -38,6 +38,8 @@ export interface SimDecision {
   readonly rule: string;
   /** Source document position of the rule, when it came from a user rule. */
   readonly origin?: string;
+  /** The rules that jumped to the deciding chain, outermost first (e.g. the policy rule that jumped to PVEFW-reject). */
+  readonly via?: readonly SimDecision[];
 }
 
 /** One hook traversal on the path. */
@@ -209,6 +211,13 @@ class Evaluator {
     };
   }
 
+  /** Records the calling rule of a terminal result (dispatch chains are not worth showing). */
+  private through(res: EvalResult & { decision: SimDecision }, chain: Chain, index: number, r: Rule): EvalResult {
+    if (chain.base || chain.name === 'PVEFW-FWBR-IN' || chain.name === 'PVEFW-FWBR-OUT') return res;
+    const { via, ...inner } = res.decision;
+    return { kind: res.kind, decision: { ...inner, via: [this.decision(chain, index, r), ...(via ?? [])] } };
+  }
+
   private call(target: string, p: Packet, h: HookCtx, depth: number): EvalResult {
     const c = this.chains.get(target);
     if (!c) return { kind: 'continue' };
@@ -241,7 +250,7 @@ class Evaluator {
       case 'jump':
       case 'goto': {
         const res = this.call(s.target, p, h, depth);
-        if (res.kind === 'accept' || res.kind === 'drop' || res.kind === 'reject') return res;
+        if (res.kind === 'accept' || res.kind === 'drop' || res.kind === 'reject') return this.through(res, chain, index, r);
         return s.kind === 'goto' ? { kind: 'return' } : 'next-rule';
       }
       case 'vmap': {
@@ -249,7 +258,7 @@ class Evaluator {
         const hit = s.entries.find(([k]) => k === key);
         if (!hit) return 'next-rule';
         const res = this.call(hit[1].target, p, h, depth);
-        if (res.kind === 'accept' || res.kind === 'drop' || res.kind === 'reject') return res;
+        if (res.kind === 'accept' || res.kind === 'drop' || res.kind === 'reject') return this.through(res, chain, index, r);
         return hit[1].kind === 'goto' ? { kind: 'return' } : 'next-rule';
       }
       case 'log':
@@ -524,6 +533,7 @@ export function formatSimResult(r: SimResult): string {
     lines.push(`  ${h.where}: ${h.family} ${h.hook}${ifs ? ` (${ifs})` : ''} -> ${h.verdict}`);
     if (h.decision) {
       lines.push(`    ${h.decision.chain}${h.decision.index >= 0 ? ` #${h.decision.index + 1}` : ''}: ${h.decision.rule}`);
+      for (const v of h.decision.via ?? []) lines.push(`    reached via ${v.chain} #${v.index + 1}: ${v.rule}${v.origin ? ` (${v.origin})` : ''}`);
       if (h.decision.origin) lines.push(`    from ${h.decision.origin}`);
     }
     for (const l of h.logs) lines.push(`    log "${l}"`);

@@ -66,7 +66,8 @@ export function simJson(c: SimCase, o: SimOutcome): Record<string, unknown> {
     verdict: r.verdict,
     rule: r.decision?.rule ?? null,
     chain: r.decision?.chain ?? null,
-    origin: r.decision?.origin ?? null,
+    origin: r.decision?.origin ?? r.decision?.via?.find((v) => v.origin !== undefined)?.origin ?? null,
+    via: (r.decision?.via ?? []).map((v) => `${v.chain} #${v.index + 1}: ${v.rule}`),
     path: r.hops.map((h) => `${h.family} ${h.hook}${h.iif ? ` iif ${h.iif}` : ''}${h.oif ? ` oif ${h.oif}` : ''}: ${h.verdict}${h.decision ? ` ${h.decision.chain}` : ''}`),
   };
 }
