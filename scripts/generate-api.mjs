@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates src/gen/ from ../../proto with buf + ts-proto (options in proto/buf.gen.yaml).
+// Regenerates packages/api/src/gen/ from proto/ with buf + ts-proto (options in proto/buf.gen.yaml).
 // With --check, generates into a temporary directory and fails (exit 1) when the committed
 // code differs, so CI catches a proto change without regenerated code.
 import { execFileSync } from 'node:child_process';
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const root = resolve(pkg, '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'packages/api');
 const protoDir = join(root, 'proto');
 const genDir = join(pkg, 'src/gen');
 const check = process.argv.includes('--check');

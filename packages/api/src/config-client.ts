@@ -72,9 +72,9 @@ export class ConfigClientError extends Error {
   /** Palisade's closed error code, or a transport-level one. */
   get code(): string {
     if (this.detail?.code) return this.detail.code;
-    if (this.grpcCode === GrpcStatus.UNAVAILABLE) return 'unavailable';
-    if (this.grpcCode === GrpcStatus.DEADLINE_EXCEEDED) return 'deadline-exceeded';
-    if (this.grpcCode === GrpcStatus.CANCELLED) return 'cancelled';
+    if (this.grpcCode === (GrpcStatus.UNAVAILABLE as number)) return 'unavailable';
+    if (this.grpcCode === (GrpcStatus.DEADLINE_EXCEEDED as number)) return 'deadline-exceeded';
+    if (this.grpcCode === (GrpcStatus.CANCELLED as number)) return 'cancelled';
     return 'internal';
   }
 }

@@ -1,8 +1,9 @@
+#!/usr/bin/env node
 /**
  * `palisade-configd`: the only place that reads argv, files named on the command line and
  * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createConfigd } from './app.js';
@@ -166,6 +167,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(process.argv.slice(2));
+/** True when this module is the program (`node dist/main.js` or the `palisade-configd` bin link). */
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(arg)).href;
+  } catch {
+    return false;
+  }
 }
+
+if (isEntryPoint()) await main(process.argv.slice(2));

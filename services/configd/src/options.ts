@@ -96,7 +96,7 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
   if (r.maxLogRevisions < r.historyDepth) {
     throw new ConfigdError('invalid-argument', `maxLogRevisions (${r.maxLogRevisions}) must be at least historyDepth (${r.historyDepth})`);
   }
-  return r as ResolvedConfigdOptions;
+  return r;
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   ConfigClientError,
   createConfigClient,
@@ -98,7 +98,7 @@ export function collectWatch(
     });
     stream.on('error', (err: ServiceError) => {
       clearTimeout(t);
-      if (err.code === 1) resolve(events);
+      if (err.code === status.CANCELLED) resolve(events);
       else reject(toConfigClientError(err));
     });
   });

@@ -10,13 +10,23 @@ import { CliExit, EXIT } from '../exit.js';
 import { withClient, withServerOptions, type ServerOptions } from '../configd-client.js';
 
 type Opts = ServerOptions & {
-  cluster?: boolean;
-  node?: string;
-  vm?: string;
-  vnet?: string;
-  json?: boolean;
-  digest?: string;
-  [k: string]: unknown;
+  readonly cluster?: boolean;
+  readonly node?: string;
+  readonly vm?: string;
+  readonly vnet?: string;
+  readonly json?: boolean;
+  readonly digest?: string;
+  readonly expectRevision?: string;
+  readonly group?: string;
+  readonly comment?: string;
+  readonly delete?: string;
+  readonly rename?: string;
+  readonly type?: string;
+  readonly pos?: string;
+  readonly force?: boolean;
+  readonly nomatch?: boolean;
+  readonly enable?: boolean;
+  readonly disable?: boolean;
 };
 
 const out = (s: string): void => void process.stdout.write(s);
@@ -84,12 +94,13 @@ function ruleFields(o: Opts): RuleFields {
   const f: Record<string, unknown> = {};
   for (const [flag, key] of FIELD_OPTIONS) {
     const camel = flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
-    if (o[camel] !== undefined) f[key] = String(o[camel]);
+    const value = (o as Readonly<Record<string, unknown>>)[camel];
+    if (typeof value === 'string') f[key] = value;
   }
   if (o.enable && o.disable) throw new CliExit(EXIT.usage, '--enable and --disable exclude each other');
   if (o.enable) f.enable = true;
   if (o.disable) f.enable = false;
-  return f as RuleFields;
+  return f;
 }
 
 function ruleLine(r: Rule): string {
@@ -123,13 +134,13 @@ export const registerFw: RegisterCommand = (program) => {
   const grp = (c: Command): Command => c.option('--group <name>', 'rules of this security group (cluster scope)');
   grp(leaf(rules, 'list', 'List rules with id, position and digest')).action(async (o: Opts) => {
     await withClient(o, async (c) => {
-      const r = await c.fw('listRules', { scope: scopeOf(o), group: String(o.group ?? '') });
+      const r = await c.fw('listRules', { scope: scopeOf(o), group: o.group ?? '' });
       print(o, r, () => `${r.rules.map(ruleLine).join('\n')}${r.rules.length ? '\n' : ''}# digest ${r.digest} revision ${r.revision}\n`);
     });
   });
   grp(leaf(rules, 'get', 'Show one rule').argument('<rule>', 'rule id or position')).action(async (rule: string, o: Opts) => {
     await withClient(o, async (c) => {
-      const r = await c.fw('getRule', { scope: scopeOf(o), group: String(o.group ?? ''), rule: ruleRef(rule) });
+      const r = await c.fw('getRule', { scope: scopeOf(o), group: o.group ?? '', rule: ruleRef(rule) });
       print(o, r, () => `${ruleLine(r.rule!)}\n`);
     });
   });
@@ -141,7 +152,7 @@ export const registerFw: RegisterCommand = (program) => {
         if (!f.type || !f.action) throw new CliExit(EXIT.usage, '--type and --action are required');
         const r = await c.fw('createRule', {
           scope: scopeOf(o),
-          group: String(o.group ?? ''),
+          group: o.group ?? '',
           rule: f,
           ...(o.pos !== undefined ? { pos: Number(o.pos) } : {}),
           precondition: pre(o),
@@ -155,10 +166,10 @@ export const registerFw: RegisterCommand = (program) => {
       await withClient(o, async (c) => {
         const r = await c.fw('updateRule', {
           scope: scopeOf(o),
-          group: String(o.group ?? ''),
+          group: o.group ?? '',
           rule: ruleRef(rule),
           set: ruleFields(o),
-          delete: o.delete ? String(o.delete).split(',').map((s) => s.trim()).filter(Boolean) : [],
+          delete: o.delete ? o.delete.split(',').map((s) => s.trim()).filter(Boolean) : [],
           precondition: pre(o),
         });
         print(o, r, () => written(r));
@@ -166,7 +177,7 @@ export const registerFw: RegisterCommand = (program) => {
     });
   withPre(grp(leaf(rules, 'delete', 'Delete a rule').argument('<rule>', 'rule id or position'))).action(async (rule: string, o: Opts) => {
     await withClient(o, async (c) => {
-      const r = await c.fw('deleteRule', { scope: scopeOf(o), group: String(o.group ?? ''), rule: ruleRef(rule), precondition: pre(o) });
+      const r = await c.fw('deleteRule', { scope: scopeOf(o), group: o.group ?? '', rule: ruleRef(rule), precondition: pre(o) });
       print(o, r, () => written(r));
     });
   });
@@ -174,7 +185,7 @@ export const registerFw: RegisterCommand = (program) => {
     .action(async (rule: string, to: string, o: Opts) => {
       if (!/^\d+$/.test(to)) throw new CliExit(EXIT.usage, `TO must be a position, got '${to}'`);
       await withClient(o, async (c) => {
-        const r = await c.fw('moveRule', { scope: scopeOf(o), group: String(o.group ?? ''), rule: ruleRef(rule), to: Number(to), precondition: pre(o) });
+        const r = await c.fw('moveRule', { scope: scopeOf(o), group: o.group ?? '', rule: ruleRef(rule), to: Number(to), precondition: pre(o) });
         print(o, r, () => written(r));
       });
     });
@@ -189,7 +200,7 @@ export const registerFw: RegisterCommand = (program) => {
   withPre(leaf(groups, 'create', 'Create a security group', false).argument('<name>', 'group name').option('--comment <text>', 'comment')).action(
     async (name: string, o: Opts) => {
       await withClient(o, async (c) => {
-        const r = await c.fw('createGroup', { group: name, ...(o.comment !== undefined ? { comment: String(o.comment) } : {}), precondition: pre(o) });
+        const r = await c.fw('createGroup', { group: name, ...(o.comment !== undefined ? { comment: o.comment } : {}), precondition: pre(o) });
         print(o, r, () => written(r));
       });
     },
@@ -218,7 +229,7 @@ export const registerFw: RegisterCommand = (program) => {
   });
   withPre(leaf(ipset, 'create', 'Create an IP set').argument('<name>').option('--comment <text>', 'comment')).action(async (name: string, o: Opts) => {
     await withClient(o, async (c) => {
-      const r = await c.fw('createIpSet', { scope: scopeOf(o), name, comment: String(o.comment ?? ''), precondition: pre(o) });
+      const r = await c.fw('createIpSet', { scope: scopeOf(o), name, comment: o.comment ?? '', precondition: pre(o) });
       print(o, r, () => written(r));
     });
   });
@@ -243,7 +254,7 @@ export const registerFw: RegisterCommand = (program) => {
     withPre(leaf(ipset, name, help).argument('<set>').argument('<cidr>').option('--nomatch', 'exclude this address').option('--comment <text>', 'comment')).action(
       async (set: string, cidr: string, o: Opts) => {
         await withClient(o, async (c) => {
-          const r = await c.fw(method, { scope: scopeOf(o), name: set, cidr, nomatch: Boolean(o.nomatch), comment: String(o.comment ?? ''), precondition: pre(o) });
+          const r = await c.fw(method, { scope: scopeOf(o), name: set, cidr, nomatch: Boolean(o.nomatch), comment: o.comment ?? '', precondition: pre(o) });
           print(o, r, () => written(r));
         });
       },
@@ -266,7 +277,7 @@ export const registerFw: RegisterCommand = (program) => {
   withPre(leaf(alias, 'add', 'Create an alias').argument('<name>').argument('<cidr>').option('--comment <text>', 'comment')).action(
     async (name: string, cidr: string, o: Opts) => {
       await withClient(o, async (c) => {
-        const r = await c.fw('createAlias', { scope: scopeOf(o), name, cidr, comment: String(o.comment ?? ''), precondition: pre(o) });
+        const r = await c.fw('createAlias', { scope: scopeOf(o), name, cidr, comment: o.comment ?? '', precondition: pre(o) });
         print(o, r, () => written(r));
       });
     },
@@ -274,7 +285,7 @@ export const registerFw: RegisterCommand = (program) => {
   withPre(leaf(alias, 'update', 'Replace an alias (address and comment), optionally renaming it').argument('<name>').argument('<cidr>').option('--comment <text>', 'comment').option('--rename <new>', 'new name')).action(
     async (name: string, cidr: string, o: Opts) => {
       await withClient(o, async (c) => {
-        const r = await c.fw('updateAlias', { scope: scopeOf(o), name, cidr, comment: String(o.comment ?? ''), rename: String(o.rename ?? ''), precondition: pre(o) });
+        const r = await c.fw('updateAlias', { scope: scopeOf(o), name, cidr, comment: o.comment ?? '', rename: o.rename ?? '', precondition: pre(o) });
         print(o, r, () => written(r));
       });
     },
@@ -302,7 +313,7 @@ export const registerFw: RegisterCommand = (program) => {
         if (!m) throw new CliExit(EXIT.usage, `expected KEY=VALUE, got '${a}'`);
         set[m[1]!] = m[2]!;
       }
-      const del = o.delete ? String(o.delete).split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const del = o.delete ? o.delete.split(',').map((s) => s.trim()).filter(Boolean) : [];
       if (assignments.length === 0 && del.length === 0) throw new CliExit(EXIT.usage, 'nothing to set or delete');
       await withClient(o, async (c) => {
         const r = await c.fw('setOptions', { scope: scopeOf(o), set, delete: del, precondition: pre(o) });
@@ -314,7 +325,7 @@ export const registerFw: RegisterCommand = (program) => {
     .option('--type <type>', 'alias or ipset')
     .action(async (o: Opts) => {
       await withClient(o, async (c) => {
-        const r = await c.fw('listRefs', { scope: scopeOf(o), type: String(o.type ?? '') });
+        const r = await c.fw('listRefs', { scope: scopeOf(o), type: o.type ?? '' });
         print(o, r, () => r.refs.map((x) => `${x.type.padEnd(6)} ${x.scope.padEnd(6)} ${x.ref.padEnd(24)}${x.comment ? `  # ${x.comment}` : ''}\n`).join(''));
       });
     });

@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigClientError, WatchEventType, type DocumentMeta, type WatchResponse } from '@palisade/api';
-import type { ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import type { RegisterCommand } from '../command.js';
 import { CliExit, EXIT } from '../exit.js';
 import { readTree } from '../read-tree.js';
@@ -36,7 +36,22 @@ async function readInput(file: string | undefined): Promise<Buffer> {
   }
 }
 
-type Opts = ServerOptions & Record<string, unknown>;
+type Opts = ServerOptions & {
+  readonly revision?: string;
+  readonly meta?: boolean;
+  readonly file?: string;
+  readonly expectRevision?: string;
+  readonly expectDigest?: string;
+  readonly create?: boolean;
+  readonly message?: string;
+  readonly json?: boolean;
+  readonly limit?: string;
+  readonly from?: string;
+  readonly content?: boolean;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  readonly prefix?: string;
+};
 
 function add(program: Command, name: string, description: string): Command {
   return withServerOptions(program.command(name).description(description));
@@ -49,7 +64,7 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--meta', 'print the metadata instead of the content')
     .action(async (path: string, opts: Opts) => {
       await withClient(opts, async (c) => {
-        const r = await c.call('get', { path, ...(opts.revision ? { revision: parseRevision(String(opts.revision), '--revision') } : {}) });
+        const r = await c.call('get', { path, ...(opts.revision ? { revision: parseRevision(opts.revision, '--revision') } : {}) });
         const m = r.document?.meta;
         if (opts.meta && m) {
           out(`path: ${m.path}\nrevision: ${m.revision}\ndigest: ${m.digest}\nauthor: ${m.author}\ntime: ${isoTime(m.timeMs)}\nsize: ${m.sizeBytes}\nnode: ${m.writerNode}\nmessage: ${m.message}\nstore-revision: ${r.storeRevision}\n`);
@@ -65,15 +80,15 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--create', 'only write if the document does not exist')
     .option('--message <text>', 'message recorded with the revision')
     .action(async (path: string, opts: Opts) => {
-      const content = await readInput(opts.file as string | undefined);
+      const content = await readInput(opts.file);
       await withClient(opts, async (c) => {
         const r = await c.call('put', {
           path,
           content,
-          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(String(opts.expectRevision), '--expect-revision') } : {}),
-          ...(opts.expectDigest ? { expectedDigest: String(opts.expectDigest) } : {}),
+          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(opts.expectRevision, '--expect-revision') } : {}),
+          ...(opts.expectDigest ? { expectedDigest: opts.expectDigest } : {}),
           createOnly: Boolean(opts.create),
-          message: (opts.message as string | undefined) ?? '',
+          message: opts.message ?? '',
         });
         for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
         out(`${metaLine(r.meta)}\n`);
@@ -88,8 +103,8 @@ export const registerStore: RegisterCommand = (program) => {
       await withClient(opts, async (c) => {
         const r = await c.call('delete', {
           path,
-          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(String(opts.expectRevision), '--expect-revision') } : {}),
-          message: (opts.message as string | undefined) ?? '',
+          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(opts.expectRevision, '--expect-revision') } : {}),
+          message: opts.message ?? '',
         });
         out(`${metaLine(r.meta)}\n`);
       });
@@ -118,7 +133,7 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--limit <n>', 'at most N revisions')
     .action(async (path: string, opts: Opts) => {
       await withClient(opts, async (c) => {
-        const r = await c.call('history', { path, limit: opts.limit ? parseRevision(String(opts.limit), '--limit') : 0 });
+        const r = await c.call('history', { path, limit: opts.limit ? parseRevision(opts.limit, '--limit') : 0 });
         for (const d of r.revisions) {
           const m = d.meta!;
           const what = m.deleted ? 'deleted' : `${m.digest.slice(0, 12)} ${String(m.sizeBytes).padStart(7)}B`;
@@ -152,8 +167,8 @@ export const registerStore: RegisterCommand = (program) => {
         const r = await c.call('rollback', {
           path,
           revision: parseRevision(rev, 'REV'),
-          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(String(opts.expectRevision), '--expect-revision') } : {}),
-          message: (opts.message as string | undefined) ?? '',
+          ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(opts.expectRevision, '--expect-revision') } : {}),
+          message: opts.message ?? '',
         });
         out(`${metaLine(r.meta)}\n`);
       });
@@ -166,7 +181,7 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--content', 'include document content (with --json)')
     .action(async (prefixes: string[], opts: Opts) => {
       await withClient(opts, async (c) => {
-        let next = opts.from ? parseRevision(String(opts.from), '--from') : 0;
+        let next = opts.from ? parseRevision(opts.from, '--from') : 0;
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
         process.once('SIGINT', onSignal);
@@ -182,7 +197,7 @@ export const registerStore: RegisterCommand = (program) => {
                 printEvent(ev, Boolean(opts.json));
                 if (ev.revision) next = ev.revision + 1;
               });
-              stream.on('error', (e: ServiceError) => resolve(e.code === 1 ? undefined : toConfigClientError(e)));
+              stream.on('error', (e: ServiceError) => resolve(e.code === status.CANCELLED ? undefined : toConfigClientError(e)));
               stream.on('end', () => resolve(undefined));
             });
             if (stop.signal.aborted) break;
@@ -234,7 +249,7 @@ export const registerStore: RegisterCommand = (program) => {
           documents: [...tree].map(([path, content]) => ({ path, content: Buffer.from(content) })),
           force: Boolean(opts.force),
           dryRun: Boolean(opts.dryRun),
-          message: String(opts.message ?? 'import'),
+          message: opts.message ?? 'import',
         });
         for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
         for (const m of r.written) out(`written ${metaLine(m)}\n`);
@@ -248,7 +263,7 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--prefix <prefix>', 'only documents under this prefix', '')
     .action(async (dir: string, opts: Opts) => {
       await withClient(opts, async (c) => {
-        const r = await c.call('list', { prefix: String(opts.prefix ?? ''), includeContent: true });
+        const r = await c.call('list', { prefix: opts.prefix ?? '', includeContent: true });
         for (const d of r.documents) {
           const target = join(dir, d.meta!.path);
           try {
