@@ -2646,7 +2646,7 @@ export const DocumentServiceService = {
   /**
    * Streams changes under path prefixes: a snapshot then every change in revision order, or,
    * from a start revision, every change from there on. A start revision that is no longer
-   * retained fails with FAILED_PRECONDITION / "compacted", never with a silent gap.
+   * retained fails with OUT_OF_RANGE / "compacted", never with a silent gap.
    */
   watch: {
     path: "/palisade.config.v1.DocumentService/Watch" as const,
@@ -2697,7 +2697,7 @@ export interface DocumentServiceServer extends UntypedServiceImplementation {
   /**
    * Streams changes under path prefixes: a snapshot then every change in revision order, or,
    * from a start revision, every change from there on. A start revision that is no longer
-   * retained fails with FAILED_PRECONDITION / "compacted", never with a silent gap.
+   * retained fails with OUT_OF_RANGE / "compacted", never with a silent gap.
    */
   watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
   /** State of this configd: mirror revision, quorum, limits. */
@@ -2810,7 +2810,7 @@ export interface DocumentServiceClient extends Client {
   /**
    * Streams changes under path prefixes: a snapshot then every change in revision order, or,
    * from a start revision, every change from there on. A start revision that is no longer
-   * retained fails with FAILED_PRECONDITION / "compacted", never with a silent gap.
+   * retained fails with OUT_OF_RANGE / "compacted", never with a silent gap.
    */
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchResponse>;
   watch(
