@@ -3,6 +3,9 @@
  * watch with resume, and reads while NATS is down.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { WatchEventType } from '@palisade/api';
@@ -162,6 +165,35 @@ describe('documents on a single JetStream server', () => {
       (e) => e.some((x) => x.type === WatchEventType.WATCH_EVENT_TYPE_PROGRESS),
     );
     expect(evs[0]!.type).toBe(WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END);
+  });
+
+  it('a restarted configd catches up from its LMDB revision without losing or repeating a revision', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'palisade-restart-'));
+    try {
+      let a = await startTestConfigd({ natsServers: nats.urls, validator: NO_VALIDATION, node: 'pve7', dataDir });
+      await a.call('put', { path: 'firewall/120.fw', content: text('a\n') });
+      const seen = a.configd.store.mirror.revision;
+      await a.close();
+      for (let i = 0; i < 20; i++) await cd.call('put', { path: `firewall/${121 + (i % 3)}.fw`, content: text(`${i}\n`) });
+      const target = (await cd.call('status', {})).revision;
+      a = await startTestConfigd({ natsServers: nats.urls, validator: NO_VALIDATION, node: 'pve7', dataDir });
+      try {
+        expect(a.configd.store.mirror.revision).toBeGreaterThanOrEqual(seen);
+        const got = await a.call('get', { path: 'firewall/122.fw', minRevision: target });
+        expect(got.document?.content.toString()).toBe('19\n');
+        // pve7 joined after the stream had trimmed old revisions of firewall/103.fw (history
+        // 64): its log is complete from its own oldest revision on, and equal from there.
+        const from = a.configd.store.mirror.oldestRevision;
+        const mine = a.configd.store.mirror.readLog(from, 100_000).map((r) => `${r.revision}:${r.digest}`);
+        const theirs = cd.configd.store.mirror.readLog(from, 100_000).map((r) => `${r.revision}:${r.digest}`);
+        expect(mine.length).toBeGreaterThan(20);
+        expect(mine).toEqual(theirs);
+      } finally {
+        await a.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports status', async () => {
