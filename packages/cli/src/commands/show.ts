@@ -19,7 +19,7 @@ function summary(doc: ParsedDocument): string {
     case 'corosync':
       return `${doc.path}: corosync, transport ${doc.transport}, nodes ${doc.nodes.map((n) => n.name).join(', ')}`;
     default: {
-      const fw = doc as FwDocument;
+      const fw = doc;
       const options = fw.options ? [...fw.options.values()].map((o) => `${o.name}=${o.value}`).join(' ') : '(no options section)';
       const groupRules = [...fw.groups.values()].reduce((n, g) => n + g.rules.length, 0);
       return (
