@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { FW_DOCUMENT_KINDS, treeToJson, type FwDocument, type ParsedDocument } from '@palisade/fw-lang';
+import { FW_DOCUMENT_KINDS, treeToJson, type ParsedDocument } from '@palisade/fw-lang';
 import { EXIT } from '../exit.js';
 import { loadInput, parseKind } from '../load-input.js';
 import type { RegisterCommand } from '../command.js';
