@@ -1,0 +1,67 @@
+// The network-namespace relay of @palisade/nft-netlink (see README "Network namespaces").
+// Started by netns-link.ts as `ip netns exec NS node netns-relay.mjs` with an IPC channel
+// (serialization "advanced"): `ip netns exec` enters the namespace (setns) and execs node, so
+// the NETLINK_NETFILTER socket opened here belongs to NS. The relay only moves bytes: it sends
+// each datagram it is given and forwards every datagram the kernel sends back. Encoding,
+// decoding and waiting for acks stay in the parent. It exits when told to, and when the IPC
+// channel goes away (the parent died), so it never outlives its parent.
+//
+// Parent -> relay: { t: 'send', id, b: Uint8Array } | { t: 'close' }
+// Relay -> parent: { t: 'ready', maxSendBytes } | { t: 'sent', id } | { t: 'sendError', id, errno, code, message }
+//                  | { t: 'dgram', b: Uint8Array } | { t: 'error', errno, code, message }
+import process from 'node:process';
+import { RawNetlinkSocket } from 'netlink';
+
+const NETLINK_NETFILTER = 12;
+
+/**
+ * @typedef {{ errno?: number, code?: string, message?: string }} ErrnoLike
+ * @typedef {{ t: 'send', id: number, b: Uint8Array } | { t: 'close' }} Request
+ */
+
+const bufferBytes = Number(process.env.PALISADE_NFT_RELAY_BUFFER_BYTES ?? 4 << 20);
+
+/** @param {unknown} m */
+const post = (m) => {
+  if (process.connected) process.send?.(m);
+};
+
+/** @type {InstanceType<typeof RawNetlinkSocket>} */
+let socket;
+try {
+  socket = new RawNetlinkSocket(NETLINK_NETFILTER, { sendBufferSize: bufferBytes, recvBufferSize: bufferBytes });
+} catch (err) {
+  const e = /** @type {ErrnoLike} */ (err);
+  post({ t: 'error', errno: e.errno, code: e.code, message: `cannot open a NETLINK_NETFILTER socket: ${e.message ?? String(err)}` });
+  process.disconnect?.();
+  process.exit(1);
+}
+socket.on('message', (msg) => post({ t: 'dgram', b: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength) }));
+socket.on('error', (e) => post({ t: 'error', errno: e.errno, code: e.code, message: `netlink socket: ${e.message}` }));
+
+const shutdown = () => {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+  process.disconnect?.();
+  process.exitCode = 0;
+};
+process.on('disconnect', () => {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+  process.exit(0);
+});
+process.on('message', (/** @type {Request} */ m) => {
+  if (m.t === 'send') {
+    socket.send(m.b, { port: 0 }, (e) => {
+      if (e) post({ t: 'sendError', id: m.id, errno: e.errno, code: e.code, message: `sendmsg: ${e.message}` });
+      else post({ t: 'sent', id: m.id });
+    });
+  } else if (m.t === 'close') shutdown();
+});
+post({ t: 'ready', maxSendBytes: Math.max(0, socket.getSendBufferSize() - 32) });

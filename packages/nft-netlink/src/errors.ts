@@ -1,0 +1,73 @@
+/**
+ * The one error type of `@palisade/nft-netlink`, with a closed set of codes.
+ */
+
+export const NFT_NETLINK_ERROR_CODES = [
+  /** The kernel refused the batch; nothing of it was applied. `errno` and `failed` say why and where. */
+  'KERNEL_ERROR',
+  /** The request cannot be encoded (bad name, family, key length, too large for one batch). */
+  'INVALID_REQUEST',
+  /** The encoded batch exceeds what one netlink datagram on this socket can carry. */
+  'BATCH_TOO_LARGE',
+  /** No complete answer within `timeoutMs`: whether the kernel applied the batch is unknown. */
+  'TIMEOUT',
+  /** The caller's AbortSignal fired: whether the kernel applied the batch is unknown once sent. */
+  'ABORTED',
+  /** Opening, sending on or receiving from the netlink socket failed (`errno` from the syscall). */
+  'SOCKET_ERROR',
+  /** The network-namespace relay process could not be started or went away. */
+  'RELAY_ERROR',
+  /** Bytes that are not well-formed netlink, or an answer that does not fit the request. */
+  'PROTOCOL_ERROR',
+  /** The applier was closed. */
+  'CLOSED',
+] as const;
+export type NftNetlinkErrorCode = (typeof NFT_NETLINK_ERROR_CODES)[number];
+
+/** Which message of a batch the kernel refused. */
+export interface FailedMessage {
+  /** `nlmsg_seq` of the refused message. */
+  readonly seq: number;
+  /** Index of the message in the batch (0 is BATCH_BEGIN). */
+  readonly index: number;
+  /** `batch` for an error about the batch as a whole (permission, commit failure). */
+  readonly op: 'batch' | 'add' | 'delete';
+  readonly family?: string;
+  readonly table?: string;
+  readonly set?: string;
+}
+
+export interface NftNetlinkErrorContext {
+  /** Positive errno from the kernel (NLMSG_ERROR) or the failing syscall. */
+  readonly errno?: number;
+  /** Symbolic errno name (`ENOENT`), when known. */
+  readonly errnoName?: string;
+  /** The first refused message of the batch. */
+  readonly failed?: FailedMessage;
+  /** Every refused message, in batch order (the kernel reports all of them). */
+  readonly allFailed?: readonly (FailedMessage & { readonly errno: number })[];
+  /** Extended-ack text from the kernel, when it sent one. */
+  readonly kernelMessage?: string;
+  readonly cause?: unknown;
+}
+
+/** Every error thrown by this package. */
+export class NftNetlinkError extends Error {
+  override readonly name = 'NftNetlinkError';
+  readonly code: NftNetlinkErrorCode;
+  readonly errno: number | undefined;
+  readonly errnoName: string | undefined;
+  readonly failed: FailedMessage | undefined;
+  readonly allFailed: readonly (FailedMessage & { readonly errno: number })[];
+  readonly kernelMessage: string | undefined;
+
+  constructor(code: NftNetlinkErrorCode, message: string, context: NftNetlinkErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    this.errno = context.errno;
+    this.errnoName = context.errnoName;
+    this.failed = context.failed;
+    this.allFailed = context.allFailed ?? [];
+    this.kernelMessage = context.kernelMessage;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `@palisade/nft-netlink`: nftables set element updates over netlink, without nft.
+ *
+ * - A pure codec (`codec/`): nfnetlink batches of NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM for
+ *   interval sets, and decoders for the kernel's NLMSG_ERROR answers.
+ * - A small adapter (`adapter/`): a NETLINK_NETFILTER socket in this process, or a relay
+ *   process inside a named network namespace, that sends one batch and waits for the acks.
+ */
+export {
+  NETLINK_NETFILTER,
+  NFNL_SUBSYS_NFTABLES,
+  NFT_NAME_MAXLEN,
+  NLA_MAX_LEN,
+  NLMSG_HDRLEN,
+  Errno,
+  NfnlMsg,
+  NfProto,
+  NftaData,
+  NftaSetElem,
+  NftaSetElemList,
+  NftMsg,
+  NftSetElemFlag,
+  NftnlUdata,
+  NlmFlags,
+  NlmsgType,
+  errnoName,
+  type NftFamily,
+} from './codec/constants.js';
+export { fromHex, toHex } from './codec/bytes.js';
+export {
+  encodeSetElemBatch,
+  encodedElementBytes,
+  type BatchMessageInfo,
+  type EncodeBatchOptions,
+  type EncodeResult,
+  type EncodedBatch,
+  type RawSetElement,
+  type SetElemMessage,
+} from './codec/encode.js';
+export {
+  INTERVAL_OPEN_USERDATA,
+  addressKey,
+  intervalElements,
+  keyAddress,
+  planSetElementMessages,
+  type IntervalSetChange,
+  type PlanOptions,
+} from './codec/elements.js';
+export {
+  DEFAULT_DECODE_LIMITS,
+  createNetlinkStreamDecoder,
+  decodeAck,
+  decodeAttributes,
+  decodeNetlinkMessages,
+  decodeSetElemMessage,
+  type DecodeLimits,
+  type DecodeResult,
+  type NetlinkAck,
+  type NetlinkAttribute,
+  type NetlinkHeader,
+  type NetlinkMessage,
+  type NetlinkStreamDecoder,
+} from './codec/decode.js';
+export { NFT_NETLINK_ERROR_CODES, NftNetlinkError, type FailedMessage, type NftNetlinkErrorCode, type NftNetlinkErrorContext } from './errors.js';
+export type { DatagramLink, LinkListener } from './adapter/link.js';
+export { DEFAULT_SOCKET_LINK_OPTIONS, openSocketLink, type SocketLinkOptions } from './adapter/socket-link.js';
+export { DEFAULT_NETNS_LINK_OPTIONS, NETNS_RELAY_PATH, openNetnsLink, type NetnsLinkOptions } from './adapter/netns-link.js';
+export { DEFAULT_EXCHANGE_TIMEOUT_MS, exchangeBatch, type BatchResult, type ExchangeOptions } from './adapter/exchange.js';
+export {
+  applySetElementChanges,
+  createSetElementApplier,
+  type ApplyOptions,
+  type ApplyResult,
+  type SetElementApplier,
+  type SetElementApplierOptions,
+} from './adapter/applier.js';
