@@ -217,8 +217,13 @@ const jump = (target: string): Stmt => ({ kind: 'jump', target });
 const goto = (target: string): Stmt => ({ kind: 'goto', target });
 const nfproto = (family: IpFamily): Match => ({ kind: 'nfproto', family });
 const l4 = (...protos: number[]): Match => ({ kind: 'l4proto', op: 'eq', protos });
-const icmp = (family: IpFamily, types: number[], code?: number): IcmpMatch =>
-  code === undefined ? { kind: 'icmp', family, types } : { kind: 'icmp', family, types, code };
+const icmp = (family: IpFamily, types: number[], code?: number, spelling?: string): IcmpMatch => ({
+  kind: 'icmp',
+  family,
+  types,
+  ...(code !== undefined ? { code } : {}),
+  ...(spelling !== undefined ? { spelling } : {}),
+});
 const port = (proto: PortProto, field: 'sport' | 'dport', ranges: readonly (readonly [number, number])[]): Match => ({
   kind: 'port',
   proto,
@@ -432,12 +437,12 @@ class Compiler {
         if (icmpType !== undefined) return { error: `invalid icmp-type '${spec}'` };
         const n = Number(spec);
         if (n > 255) return { error: `invalid ICMP type '${spec}'` };
-        return { matches: [icmp(icmpV, [n])], specific: true };
+        return { matches: [icmp(icmpV, [n], undefined, spec)], specific: true };
       }
       const info = table.get(spec);
       if (!info) return { error: `ICMP type '${spec}' is not valid for IPv${icmpV}` };
-      if (info.any === true) return { matches: [icmp(icmpV, [])], specific: true };
-      return { matches: [icmp(icmpV, [info.type], info.code)], specific: true };
+      if (info.any === true) return { matches: [icmp(icmpV, [], undefined, spec)], specific: true };
+      return { matches: [icmp(icmpV, [info.type], info.code, spec)], specific: true };
     }
     const pp = PORT_PROTOS[proto];
     if (pp !== undefined) {
@@ -639,8 +644,8 @@ class Compiler {
     const noise = (smb: Stmt): Rule[] => [
       rule([nfproto(6), port('tcp', 'dport', single(43))], [jump(REJECT_CHAIN)]),
       rule([], [jump('PVEFW-DropBroadcast')]),
-      rule([icmp(4, [3], 4)], [ACCEPT]),
-      rule([icmp(4, [11])], [ACCEPT]),
+      rule([icmp(4, [3], 4, 'fragmentation-needed')], [ACCEPT]),
+      rule([icmp(4, [11], undefined, 'time-exceeded')], [ACCEPT]),
       rule([icmp(6, [1, 2, 3])], [ACCEPT]),
       rule([{ kind: 'ctstate', states: ['invalid'] }], [DROP]),
       rule([port('udp', 'dport', [[135, 135], [445, 445]])], [smb]),

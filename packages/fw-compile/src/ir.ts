@@ -124,6 +124,12 @@ export interface IcmpMatch {
   readonly family: IpFamily;
   readonly types: readonly number[];
   readonly code?: number;
+  /**
+   * The type as the configuration spelled it (`echo-request`, `8`, `any`). Not rendered: the
+   * reference simulator compares this text with the case's `dport` (spec §7.4 point 7), and
+   * `simulate` reproduces that.
+   */
+  readonly spelling?: string;
 }
 export type CtState = 'new' | 'invalid' | 'established' | 'related';
 export interface CtStateMatch {

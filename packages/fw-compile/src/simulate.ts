@@ -4,8 +4,20 @@
  * layout: per-NIC fwbr bridges, br_netfilter, bridge-table direction marks).
  *
  * Every packet is the first packet of a new connection. The verdict is the first non-accept
- * verdict of any hook on the path, otherwise ACCEPT. REJECT means the kernel answers (TCP reset
- * or ICMP unreachable); a packet that a reject helper silently discards is DROP, as on the wire.
+ * verdict of any hook on the path, otherwise ACCEPT.
+ *
+ * The verdict is the one pve-firewall's own simulator (FirewallSimulator.pm) gives, because
+ * that is what users compare with (spec §7.4). Where that simulator short-cuts a chain, the
+ * verdict follows it and `kernelVerdict` says what the kernel does with the packet:
+ * - entering `PVEFW-Drop` (the DROP policy's noise filter) is DROP at once, so the ICMP errors
+ *   it would accept (fragmentation-needed, time-exceeded) are DROP (the kernel agrees for a
+ *   packet without a connection: conntrack calls such an ICMP error INVALID);
+ * - entering `PVEFW-reject` is REJECT at once, also for ICMP, broadcast destinations and
+ *   multicast sources, which the helper silently drops (`kernelVerdict` DROP: no answer);
+ * - `PVEFW-tcpflags` does nothing (the kernel drops e.g. a SYN from source port 0);
+ * - an ICMP type matches when the case's `dport` is spelled as the rule spells it (`8` does
+ *   not match `echo-request`); a case without `dport` matches no ICMP type.
+ * The reference evaluates IPv4 only; IPv6 cases get the kernel's verdict.
  */
 import { icmpTypesFor, lookupProtocol, lookupService } from '@palisade/fw-lang';
 import type { CompileResult, Topology, TopologyNic } from './compile.js';
@@ -56,7 +68,15 @@ export interface SimHop {
 }
 
 export interface SimResult {
+  /** Verdict of the reference simulator's semantics (spec §7.4). */
   readonly verdict: SimVerdict;
+  /**
+   * What the kernel does with the packet, when it differs from `verdict` (a reference
+   * short-cut, see the module comment): e.g. REJECT of an ICMP echo is silence on the wire.
+   */
+  readonly kernelVerdict?: SimVerdict;
+  /** The deciding rule in the kernel's evaluation, when `kernelVerdict` is set. */
+  readonly kernelDecision?: SimDecision;
   /** The decision of the hop that gave the verdict (for ACCEPT: of the last filtering hop). */
   readonly decision?: SimDecision;
   readonly hops: readonly SimHop[];
@@ -116,6 +136,8 @@ interface Packet {
   readonly srctype: AddrType;
   readonly dsttype: AddrType;
   readonly etherSrc: string;
+  /** The case's ICMP type as spelled (reference matching), undefined when not given. */
+  readonly icmpSpelling?: string;
   mark: number;
 }
 
@@ -135,7 +157,18 @@ class Evaluator {
   private readonly sets = new Map<string, NamedSet>();
   logs: string[] = [];
 
-  constructor(readonly table: Table) {
+  /** Chains the reference simulator decides on entry (spec §7.4 point 3). */
+  private static readonly SHORT_CUT: Readonly<Record<string, 'drop' | 'reject' | 'nothing'>> = {
+    'PVEFW-Drop': 'drop',
+    'PVEFW-reject': 'reject',
+    'PVEFW-tcpflags': 'nothing',
+  };
+
+  constructor(
+    readonly table: Table,
+    /** Evaluate with the reference simulator's short-cuts and ICMP spelling match. */
+    readonly reference: boolean,
+  ) {
     for (const c of table.chains) this.chains.set(c.name, c);
     for (const s of table.sets) this.sets.set(s.name, s);
   }
@@ -176,6 +209,7 @@ class Evaluator {
       }
       case 'icmp': {
         if (p.family !== m.family || p.l4proto !== (m.family === 4 ? 1 : 58)) return false;
+        if (this.reference && m.spelling !== undefined) return p.icmpSpelling === m.spelling;
         if (m.types.length > 0 && (p.icmpType === undefined || !m.types.includes(p.icmpType))) return false;
         if (m.code !== undefined && p.icmpCode !== m.code) return false;
         return true;
@@ -249,6 +283,9 @@ class Evaluator {
         return { kind: 'return' };
       case 'jump':
       case 'goto': {
+        const cut = this.reference ? Evaluator.SHORT_CUT[s.target] : undefined;
+        if (cut === 'drop' || cut === 'reject') return { kind: cut, decision: this.decision(chain, index, r) };
+        if (cut === 'nothing') return s.kind === 'goto' ? { kind: 'return' } : 'next-rule';
         const res = this.call(s.target, p, h, depth);
         if (res.kind === 'accept' || res.kind === 'drop' || res.kind === 'reject') return this.through(res, chain, index, r);
         return s.kind === 'goto' ? { kind: 'return' } : 'next-rule';
@@ -321,6 +358,8 @@ export interface PreparedCase {
   readonly dport?: number;
   readonly icmpType?: number;
   readonly icmpCode?: number;
+  /** The case's `dport` text for an ICMP case (the reference matches ICMP types by spelling). */
+  readonly icmpSpelling?: string;
   readonly srctype: AddrType;
   readonly dsttype: AddrType;
   /** Address types were given explicitly by the case (not derived from the addresses). */
@@ -398,6 +437,7 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
       ...(sport !== undefined ? { sport } : {}),
       ...(dport !== undefined ? { dport } : {}),
       ...(icmpType !== undefined ? { icmpType, icmpCode } : {}),
+      ...((l4proto === 1 || l4proto === 58) && c.dport !== undefined ? { icmpSpelling: String(c.dport) } : {}),
       srctype,
       dsttype,
       explicitTypes: c.srctype !== undefined || c.dsttype !== undefined,
@@ -417,6 +457,15 @@ export function simulate(compiled: CompileResult, c: SimCase): SimOutcome {
 
 /** Simulates an already prepared case. */
 export function simulatePrepared(compiled: CompileResult, pc: PreparedCase): SimResult {
+  // The reference simulator evaluates only the IPv4 rule set (spec §7.4 point 1): IPv6
+  // packets have no reference verdict, so they get the kernel's.
+  const ref = evaluatePath(compiled, pc, pc.family === 4);
+  const kernel = evaluatePath(compiled, pc, false);
+  if (kernel.verdict === ref.verdict) return ref;
+  return { ...ref, kernelVerdict: kernel.verdict, ...(kernel.decision ? { kernelDecision: kernel.decision } : {}) };
+}
+
+function evaluatePath(compiled: CompileResult, pc: PreparedCase, reference: boolean): SimResult {
   const { from, to, family, protoName, l4proto, sport, dport, icmpType, icmpCode } = pc;
   const s = parseAddress(pc.source) as { address: bigint };
   const d = parseAddress(pc.dest) as { address: bigint };
@@ -429,6 +478,7 @@ export function simulatePrepared(compiled: CompileResult, pc: PreparedCase): Sim
     ...(sport !== undefined ? { sport } : {}),
     ...(dport !== undefined ? { dport } : {}),
     ...(icmpType !== undefined ? { icmpType, icmpCode: icmpCode ?? 0 } : {}),
+    ...(pc.icmpSpelling !== undefined ? { icmpSpelling: pc.icmpSpelling } : {}),
     tcpFlags: new Set<TcpFlag>(['syn']),
     srctype: pc.srctype,
     dsttype: pc.dsttype,
@@ -438,7 +488,7 @@ export function simulatePrepared(compiled: CompileResult, pc: PreparedCase): Sim
 
   const inet = compiled.ruleset.tables.find((t) => t.family === 'inet');
   const bridge = compiled.ruleset.tables.find((t) => t.family === 'bridge');
-  const evals = [inet, bridge].filter((t): t is Table => t !== undefined).map((t) => new Evaluator(t));
+  const evals = [inet, bridge].filter((t): t is Table => t !== undefined).map((t) => new Evaluator(t, reference));
   const hops: SimHop[] = [];
   let final: { verdict: SimVerdict; decision?: SimDecision } | undefined;
   let lastAccept: SimDecision | undefined;
@@ -528,6 +578,10 @@ function h2s(a: bigint, family: IpFamily): string {
 /** Formats a result for people: verdict alone on the first line, then the path. */
 export function formatSimResult(r: SimResult): string {
   const lines = [r.verdict, `packet: ${r.packet}`];
+  if (r.kernelVerdict !== undefined) {
+    const k = r.kernelDecision;
+    lines.push(`kernel: ${r.kernelVerdict}${k ? ` (${k.chain}${k.index >= 0 ? ` #${k.index + 1}` : ''}: ${k.rule})` : ''}; the verdict above follows pve-firewall's simulator`);
+  }
   for (const h of r.hops) {
     const ifs = [h.iif ? `iif ${h.iif}` : '', h.oif ? `oif ${h.oif}` : ''].filter(Boolean).join(' ');
     lines.push(`  ${h.where}: ${h.family} ${h.hook}${ifs ? ` (${ifs})` : ''} -> ${h.verdict}`);
