@@ -17,6 +17,8 @@
  * - `PVEFW-tcpflags` does nothing (the kernel drops e.g. a SYN from source port 0);
  * - an ICMP type matches when the case's `dport` is spelled as the rule spells it (`8` does
  *   not match `echo-request`); a case without `dport` matches no ICMP type.
+ * - address types are UNICAST unless the case gives `srctype`/`dsttype` (the kernel derives
+ *   them: 239.1.1.1 is MULTICAST, the host network's broadcast address BROADCAST).
  * The reference evaluates IPv4 only; IPv6 cases get the kernel's verdict.
  */
 import { icmpTypesFor, lookupProtocol, lookupService } from '@palisade/fw-lang';
@@ -362,6 +364,12 @@ export interface PreparedCase {
   readonly icmpSpelling?: string;
   readonly srctype: AddrType;
   readonly dsttype: AddrType;
+  /**
+   * Address types as the reference simulator sees them: as given by the case, else UNICAST
+   * whatever the address (spec §7.4 point 8), e.g. 239.1.1.1 without `dsttype` is UNICAST.
+   */
+  readonly referenceSrctype: AddrType;
+  readonly referenceDsttype: AddrType;
   /** Address types were given explicitly by the case (not derived from the addresses). */
   readonly explicitTypes: boolean;
 }
@@ -440,6 +448,8 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
       ...((l4proto === 1 || l4proto === 58) && c.dport !== undefined ? { icmpSpelling: String(c.dport) } : {}),
       srctype,
       dsttype,
+      referenceSrctype: c.srctype !== undefined ? srctype : 'unicast',
+      referenceDsttype: c.dsttype !== undefined ? dsttype : 'unicast',
       explicitTypes: c.srctype !== undefined || c.dsttype !== undefined,
     },
   };
@@ -480,8 +490,8 @@ function evaluatePath(compiled: CompileResult, pc: PreparedCase, reference: bool
     ...(icmpType !== undefined ? { icmpType, icmpCode: icmpCode ?? 0 } : {}),
     ...(pc.icmpSpelling !== undefined ? { icmpSpelling: pc.icmpSpelling } : {}),
     tcpFlags: new Set<TcpFlag>(['syn']),
-    srctype: pc.srctype,
-    dsttype: pc.dsttype,
+    srctype: reference ? pc.referenceSrctype : pc.srctype,
+    dsttype: reference ? pc.referenceDsttype : pc.dsttype,
     etherSrc: fromNic?.mac?.toLowerCase() ?? '02:00:00:00:00:01',
     mark: 0,
   };
