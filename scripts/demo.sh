@@ -29,7 +29,8 @@ if [[ $(id -u) -eq 0 ]] && command -v nft >/dev/null; then
     const fs = require("fs");
     const read = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const sim = read(process.argv[1]), lab = read(process.argv[2]);
-    const agree = sim.filter((s, i) => lab[i] && (lab[i].verdict === s.verdict || lab[i].verdict === "SKIP")).length;
+    // simulate prints the reference simulator's verdict, plus kernelVerdict where the kernel differs
+    const agree = sim.filter((s, i) => lab[i] && (lab[i].verdict === (s.kernelVerdict ?? s.verdict) || lab[i].verdict === "SKIP")).length;
     console.log(`kernel and simulate agree on ${agree} of ${sim.length} cases`);
     process.exitCode = agree === sim.length ? 0 : 1;
   ' "${TMPDIR:-/tmp}/palisade-sim.jsonl" "${TMPDIR:-/tmp}/palisade-lab.jsonl"
