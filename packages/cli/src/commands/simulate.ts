@@ -69,6 +69,9 @@ export function simJson(c: SimCase, o: SimOutcome): Record<string, unknown> {
     origin: r.decision?.origin ?? r.decision?.via?.find((v) => v.origin !== undefined)?.origin ?? null,
     via: (r.decision?.via ?? []).map((v) => `${v.chain} #${v.index + 1}: ${v.rule}`),
     path: r.hops.map((h) => `${h.family} ${h.hook}${h.iif ? ` iif ${h.iif}` : ''}${h.oif ? ` oif ${h.oif}` : ''}: ${h.verdict}${h.decision ? ` ${h.decision.chain}` : ''}`),
+    // Where the kernel does something else than pve-firewall's simulator says (e.g. REJECT of
+    // an ICMP packet is silence on the wire), what the kernel does and the rule that decided.
+    ...(r.kernelVerdict !== undefined ? { kernelVerdict: r.kernelVerdict, kernelRule: r.kernelDecision?.rule ?? null } : {}),
   };
 }
 
