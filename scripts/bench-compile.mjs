@@ -3,7 +3,9 @@
 // entries. Prints parse and compile time (target: compile < 1 s), the apply time of the
 // rendered ruleset through Palisade's apply path (nft -f - in a namespace) against plain
 // `nft -f FILE` on the same text (target: within 1.2x), and an ipset-only change applied as
-// element updates (target: < 20 ms). Needs the packages built (npm run build) and, for the
+// element updates (target: < 20 ms), both as nft commands and through @palisade/nft-netlink
+// (one nfnetlink batch, sent from a relay process inside the bench's namespace; the timing is
+// the apply round trip, the relay is started once before). Needs the packages built (npm run build) and, for the
 // apply figures, root (the ruleset is applied inside a network namespace this script
 // creates and removes). Usage: node scripts/bench-compile.mjs [--guests N] [--sets N]
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTree } from '@palisade/fw-lang';
 import { compileNode, diffSetElements, renderNftText, renderSetUpdate, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
+import { createSetElementApplier } from '@palisade/nft-netlink';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -163,6 +166,43 @@ try {
     // the updated kernel set must equal the full compile of the changed config
     const probe = spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'set', 'inet', 'palisade', changes[0].set], { maxBuffer: 1 << 26 });
     console.log(`  updated set listed: ${probe.status === 0 ? 'ok' : 'FAILED'}`);
+    const listChanged = () =>
+      changes.map((c) => spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', c.family, c.table, c.set], { maxBuffer: 1 << 26, encoding: 'utf8' }).stdout).join('\n');
+    const viaNft = listChanged();
+
+    // the same change through the netlink path: one batch from a relay inside the namespace
+    const applier = await createSetElementApplier({ netns: ns });
+    try {
+      const nl = [];
+      let sent;
+      for (let i = 0; i < 5; i++) {
+        sh(['ip', 'netns', 'exec', ns, 'nft', '-f', file]);
+        const t = process.hrtime.bigint();
+        sent = await applier.apply(changes);
+        nl.push(ms(t));
+      }
+      const n = med(nl);
+      console.log(
+        `ipset-only change, netlink: ${n.toFixed(2)} ms (median of 5, one batch of ${sent.messages} message(s), ${sent.elements} kernel elements, ${sent.bytes} bytes: ${nl.map((x) => x.toFixed(2)).join(', ')})   target < 20 ms: ${n < 20 ? 'ok' : 'MISSED'}   nft/netlink ${(u / n).toFixed(0)}x`,
+      );
+      const same = listChanged() === viaNft;
+      console.log(`  kernel sets after the netlink path equal those after the nft path: ${same ? 'ok' : 'DIFFERENT'}`);
+      // steady state: the change and its inverse in turn, without a full reload in between
+      // (right after a reload the kernel may still be freeing the replaced tables)
+      const inverse = changes.map((c) => ({ ...c, removed: c.added, added: c.removed }));
+      const steady = [];
+      for (let i = 0; i < 20; i++) {
+        await applier.apply(inverse);
+        const t = process.hrtime.bigint();
+        await applier.apply(changes);
+        steady.push(ms(t));
+      }
+      const sorted = [...steady].sort((x, y) => x - y);
+      console.log(`  steady state (change and inverse in turn): median ${med(steady).toFixed(2)} ms, max ${sorted.at(-1).toFixed(2)} ms over ${steady.length}`);
+      console.log(`  kernel sets after the steady-state runs equal those after the nft path: ${listChanged() === viaNft ? 'ok' : 'DIFFERENT'}`);
+    } finally {
+      await applier.close();
+    }
   }
 } finally {
   spawnSync('ip', ['netns', 'del', ns]);
