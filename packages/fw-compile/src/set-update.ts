@@ -6,7 +6,6 @@
  */
 import { formatInterval, type AddrInterval } from './ip.js';
 import type { NamedSet, Ruleset, Table } from './ir.js';
-import { renderTableBody } from './nft-text.js';
 
 export interface SetElementChange {
   readonly family: string;
@@ -18,13 +17,43 @@ export interface SetElementChange {
 
 const ivKey = (iv: AddrInterval): string => `${iv.family}:${iv.from.toString(16)}-${iv.to.toString(16)}`;
 
-/** The table without set elements and rule comments (comments carry source lines, which shift). */
-function withoutElements(t: Table): string {
-  return renderTableBody({
-    ...t,
-    sets: t.sets.map((s) => ({ ...s, elements: [] })),
-    chains: t.chains.map((c) => ({ ...c, rules: c.rules.map((r) => ({ matches: r.matches, stmts: r.stmts })) })),
-  }).join('\n');
+/**
+ * Deep equality of IR values (plain objects, arrays, strings, numbers, bigints), skipping the
+ * keys in `ignore`. Walks both sides once without building strings: this runs on every
+ * recompile of a large ruleset, so it must stay far below the cost of rendering it.
+ */
+function sameIr(a: unknown, b: unknown, ignore: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameIr(a[i], b[i], ignore)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let count = 0;
+  for (const key in ao) {
+    if (ignore.has(key) || ao[key] === undefined) continue;
+    count += 1;
+    if (!sameIr(ao[key], bo[key], ignore)) return false;
+  }
+  for (const key in bo) if (!ignore.has(key) && bo[key] !== undefined) count -= 1;
+  return count === 0;
+}
+
+/** Set elements change by element updates; comments carry source lines, which shift. */
+const STRUCTURE_ONLY: ReadonlySet<string> = new Set(['elements', 'comment', 'origin']);
+
+function sameElements(a: readonly AddrInterval[], b: readonly AddrInterval[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i] as AddrInterval;
+    const y = b[i] as AddrInterval;
+    if (x.from !== y.from || x.to !== y.to || x.family !== y.family) return false;
+  }
+  return true;
 }
 
 /**
@@ -36,12 +65,13 @@ export function diffSetElements(before: Ruleset, after: Ruleset): SetElementChan
   const changes: SetElementChange[] = [];
   for (const [i, a] of after.tables.entries()) {
     const b = before.tables[i] as Table;
-    if (a.family !== b.family || a.name !== b.name) return undefined;
-    if (withoutElements(a) !== withoutElements(b)) return undefined;
+    if (!sameIr(a, b, STRUCTURE_ONLY)) return undefined;
     const old = new Map<string, NamedSet>(b.sets.map((s) => [s.name, s]));
     for (const s of a.sets) {
       if (s.kind !== 'interval') continue;
       const o = old.get(s.name) as NamedSet;
+      // Elements come out sorted, so an unchanged set is cheap to recognise.
+      if (sameElements(o.elements, s.elements)) continue;
       const oldKeys = new Set(o.elements.map(ivKey));
       const newKeys = new Set(s.elements.map(ivKey));
       const removed = o.elements.filter((e) => !newKeys.has(ivKey(e)));
