@@ -62,13 +62,21 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const ac = new AbortController();
-    call.on('cancelled', () => ac.abort());
+    // grpc-js emits 'cancelled' when the stream closes, also after a successful answer:
+    // aborting then would build a DOMException (with its stack) for nothing on every call.
+    let answered = false;
+    call.on('cancelled', () => {
+      if (!answered) ac.abort();
+    });
     void (async () => {
       try {
         const principal = ctx.auth.authorize(authorization(call.metadata), permission);
         checkRequest(call.request);
-        callback(null, await fn(call.request, principal, ac.signal));
+        const response = await fn(call.request, principal, ac.signal);
+        answered = true;
+        callback(null, response);
       } catch (err) {
+        answered = true;
         callback(toServiceError(err, ctx.logger));
       }
     })();

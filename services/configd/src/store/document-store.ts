@@ -104,9 +104,11 @@ export function metaOf(r: LogRecord): DocumentMetaView {
 
 const EMPTY = new Uint8Array(0);
 
+const CLUSTER_PATH = 'firewall/cluster.fw';
+
 /** Documents that are validation context for others: cluster.fw and guest configs. */
 function isContextPath(path: string): boolean {
-  return path === 'firewall/cluster.fw' || path.endsWith('.conf');
+  return path === CLUSTER_PATH || path.endsWith('.conf');
 }
 const decoder = new TextDecoder();
 
@@ -119,6 +121,8 @@ export class DocumentStore {
   readonly #ackedByPath = new Map<string, number>();
   /** Highest acknowledged revision of a document other documents are validated against. */
   #ackedContext = 0;
+  /** The cluster document at the revision last read (see `#clusterContent`). */
+  #cluster: { readonly revision: number; readonly content: Uint8Array } | undefined;
 
   constructor(opts: DocumentStoreOptions) {
     this.#o = opts;
@@ -211,6 +215,23 @@ export class DocumentStore {
     return { from: a, to: b, unified: unifiedDiff(text(a), text(b), label('a', a), label('b', b), context) };
   }
 
+  /**
+   * The live cluster document, read from the mirror once per revision: every guest and host
+   * write is validated against it, and the same bytes (same object) let the validator reuse
+   * its parse.
+   */
+  #clusterContent(): Uint8Array | undefined {
+    const m = this.#o.mirror;
+    const revision = m.currentRevisionOf(CLUSTER_PATH);
+    if (revision === undefined) return undefined;
+    if (this.#cluster?.revision !== revision) {
+      const content = (m.getRevision(CLUSTER_PATH, revision) ?? m.getCurrent(CLUSTER_PATH))?.content;
+      if (!content) return undefined;
+      this.#cluster = { revision, content };
+    }
+    return this.#cluster.content;
+  }
+
   /** Validation context of a document: the cluster document and the guest type. */
   contextFor(
     path: string,
@@ -218,12 +239,12 @@ export class DocumentStore {
     overlay?: ReadonlyMap<string, Uint8Array>,
   ): { cluster?: Uint8Array; guestType?: 'qemu' | 'lxc' } {
     const m = this.#o.mirror;
-    const cluster = overlay?.get('firewall/cluster.fw') ?? m.getCurrent('firewall/cluster.fw')?.content;
+    const cluster = overlay?.get('firewall/cluster.fw') ?? this.#clusterContent();
     let guestType: 'qemu' | 'lxc' | undefined;
     if (info.kind === 'guest-fw') {
       const suffixQ = `/qemu-server/${info.vmid}.conf`;
       const suffixL = `/lxc/${info.vmid}.conf`;
-      const paths = [...(overlay?.keys() ?? []), ...m.list('nodes/').map((r) => r.path)];
+      const paths = [...(overlay?.keys() ?? []), ...m.currentPaths('nodes/')];
       if (paths.some((p) => p.endsWith(suffixL))) guestType = 'lxc';
       else if (paths.some((p) => p.endsWith(suffixQ))) guestType = 'qemu';
     }

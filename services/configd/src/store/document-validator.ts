@@ -46,7 +46,8 @@ const LANGUAGE_PACKAGE = '@palisade/fw-lang';
 /** Validates with the same parser the agents use (`@palisade/fw-lang`). */
 export class FwLangValidator implements DocumentValidator {
   #api: Promise<LanguageApi> | undefined;
-  #clusterCache: { digest: Uint8Array; doc: unknown } | undefined;
+  /** The last cluster document parsed: the caller's bytes (by identity), a copy, the parse. */
+  #clusterCache: { source: Uint8Array; copy: Uint8Array; doc: unknown } | undefined;
 
   #load(): Promise<LanguageApi> {
     // Loaded lazily through a variable specifier: configd depends only on the documented
@@ -67,10 +68,10 @@ export class FwLangValidator implements DocumentValidator {
     let cluster: unknown;
     if (input.cluster && input.path !== 'firewall/cluster.fw') {
       const cached = this.#clusterCache;
-      if (cached && Buffer.compare(Buffer.from(cached.digest), Buffer.from(input.cluster)) === 0) cluster = cached.doc;
+      if (cached && (cached.source === input.cluster || bytesEqual(cached.copy, input.cluster))) cluster = cached.doc;
       else {
         cluster = api.parseDocument('firewall/cluster.fw', input.cluster);
-        this.#clusterCache = { digest: Uint8Array.from(input.cluster), doc: cluster };
+        this.#clusterCache = { source: input.cluster, copy: Uint8Array.from(input.cluster), doc: cluster };
       }
     }
     const doc = api.parseDocument(input.path, input.content, {
@@ -87,4 +88,8 @@ export class FwLangValidator implements DocumentValidator {
       message: d.message,
     }));
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

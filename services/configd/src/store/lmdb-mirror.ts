@@ -69,6 +69,11 @@ export class LmdbMirror {
   readonly #waiters = new Set<Waiter>();
   #revision: number;
   #oldest: number;
+  /**
+   * Entries in `revs`, counted here: lmdb-js' `getCount()` walks the whole database, which
+   * after every applied batch cost time proportional to the log (up to `maxLogRevisions`).
+   */
+  #logCount: number;
   #closed = false;
   #chain: Promise<void> = Promise.resolve();
   #resync = false;
@@ -84,6 +89,7 @@ export class LmdbMirror {
     this.#meta = this.#root.openDB<unknown, string>({ name: 'meta' });
     this.#revision = Number(this.#meta.get('applied') ?? 0);
     this.#oldest = Number(this.#meta.get('oldest') ?? 0);
+    this.#logCount = this.#revs.getCount();
   }
 
   /** Opens (or creates) the mirror in `opts.path`. Close it with `close()`. */
@@ -137,6 +143,7 @@ export class LmdbMirror {
     if (previous !== undefined) {
       this.#revision = 0;
       this.#oldest = 0;
+      this.#logCount = 0;
     }
   }
 
@@ -175,6 +182,7 @@ export class LmdbMirror {
     }
     let revision = this.#revision;
     let oldest = this.#oldest;
+    let added = 0;
     await this.#root.transaction(() => {
       for (const r of fresh) {
         if (r.revision <= revision) continue;
@@ -188,6 +196,7 @@ export class LmdbMirror {
           oldest = r.revision;
         }
         void this.#revs.put(r.revision, r);
+        added++;
         void this.#paths.put([r.path, r.revision], null);
         if (r.op === 'put') void this.#current.put(r.path, r.revision);
         else void this.#current.remove(r.path);
@@ -198,7 +207,8 @@ export class LmdbMirror {
     });
     this.#revision = revision;
     this.#oldest = oldest;
-    if (this.#revs.getCount() > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
+    this.#logCount += added;
+    if (this.#logCount > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
       await this.#compact();
     }
     for (const w of this.#waiters) {
@@ -236,7 +246,7 @@ export class LmdbMirror {
 
   /** Trims the log to `maxLogRevisions`, keeping the newest `historyDepth` revisions per path. */
   async #compact(): Promise<void> {
-    const excess = this.#revs.getCount() - this.#opts.maxLogRevisions;
+    const excess = this.#logCount - this.#opts.maxLogRevisions;
     if (excess <= 0) return;
     const doomed: LogRecord[] = [];
     let scanned = 0;
@@ -261,7 +271,23 @@ export class LmdbMirror {
       void this.#meta.put('oldest', oldest);
     });
     this.#oldest = oldest;
+    this.#logCount -= doomed.length;
     this.#opts.logger.debug({ trimmed: doomed.length, oldest }, 'compacted the local log');
+  }
+
+  /** The revision of the live document at `path` (an index lookup; the record is not read). */
+  currentRevisionOf(path: string): number | undefined {
+    return this.#current.get(path);
+  }
+
+  /** Paths of the live documents under `prefix`, in path order (no record is read). */
+  currentPaths(prefix: string): string[] {
+    const out: string[] = [];
+    for (const key of this.#current.getKeys(prefix === '' ? {} : { start: prefix })) {
+      if (!key.startsWith(prefix)) break;
+      out.push(key);
+    }
+    return out;
   }
 
   /** The live revision of a document, or undefined when it does not exist (or was deleted). */
