@@ -241,7 +241,7 @@ export class DocumentStore {
     const m = this.#o.mirror;
     const cluster = overlay?.get('firewall/cluster.fw') ?? this.#clusterContent();
     let guestType: 'qemu' | 'lxc' | undefined;
-    if (info.kind === 'guest-fw') {
+    if (info.kind === 'guest') {
       const suffixQ = `/qemu-server/${info.vmid}.conf`;
       const suffixL = `/lxc/${info.vmid}.conf`;
       const paths = [...(overlay?.keys() ?? []), ...m.currentPaths('nodes/')];
