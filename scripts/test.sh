@@ -8,4 +8,12 @@ source scripts/setup.sh
 npm run check-generated --workspaces --if-present
 npx turbo run typecheck --output-logs=errors-only
 npx eslint .
-npx vitest run "$@"
+if [[ $# -gt 0 ]]; then
+  exec npx vitest run "$@"
+fi
+# Library and unit tests in parallel; then the suites that start nats-server clusters or build
+# network namespaces one file at a time, so that their fault tests (e.g. "not quorate within
+# 2 s") do not compete for the machine's two cores.
+INTEGRATION=(services packages/lab packages/nft-netlink)
+npx vitest run --exclude 'services/**' --exclude 'packages/lab/**' --exclude 'packages/nft-netlink/**'
+npx vitest run --no-file-parallelism "${INTEGRATION[@]}"
