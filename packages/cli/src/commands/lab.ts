@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SimCase } from '@palisade/fw-compile';
+import { simulate, type CompileResult, type SimCase } from '@palisade/fw-compile';
 import { LabError, labPrerequisites, runLab, type LabCaseResult } from '@palisade/lab';
 import { CliExit, EXIT } from '../exit.js';
 import { addNodeOptions, compileFromFlags, reportCompileDiagnostics, type NodeCompileFlags } from '../node-compile.js';
@@ -11,12 +11,26 @@ interface LabFlags extends NodeCompileFlags {
   readonly timeout?: string;
 }
 
-function labJson(r: LabCaseResult): Record<string, unknown> {
+/**
+ * One output line: the case, what the kernel did, and what `simulate` says the kernel does
+ * (its `kernelVerdict` where that differs from the reference simulator's verdict), so a
+ * disagreement is visible on the line itself.
+ */
+function labJson(compiled: CompileResult, r: LabCaseResult): { json: Record<string, unknown>; disagrees: boolean } {
+  const sim = simulate(compiled, r.case);
+  const expected = sim.ok ? (sim.result.kernelVerdict ?? sim.result.verdict) : undefined;
+  const rule = sim.ok ? ((sim.result.kernelVerdict !== undefined ? sim.result.kernelDecision : sim.result.decision)?.rule ?? null) : null;
+  const agree = r.verdict === 'SKIP' || expected === undefined ? undefined : r.verdict === expected;
   return {
-    ...r.case,
-    verdict: r.verdict,
-    ...(r.observed !== undefined ? { observed: r.observed } : {}),
-    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    json: {
+      ...r.case,
+      verdict: r.verdict,
+      ...(r.observed !== undefined ? { observed: r.observed } : {}),
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      ...(expected !== undefined ? { simulated: expected, rule } : {}),
+      ...(agree !== undefined ? { agree } : {}),
+    },
+    disagrees: agree === false,
   };
 }
 
@@ -44,6 +58,7 @@ export const registerLab: RegisterCommand = (program: Command, setExit) => {
       const bad = read.find((c) => typeof c.value === 'string');
       if (bad) throw new CliExit(EXIT.usage, `--cases line ${bad.line}: ${bad.value as string}`);
       const cases = read.map((c) => c.value as SimCase);
+      let disagreements = 0;
       const controller = new AbortController();
       const onSignal = (): void => controller.abort();
       process.once('SIGINT', onSignal);
@@ -52,7 +67,11 @@ export const registerLab: RegisterCommand = (program: Command, setExit) => {
         await runLab(compiled, cases, {
           signal: controller.signal,
           probeTimeoutMs: Number(flags.timeout ?? 400),
-          onResult: (r) => process.stdout.write(`${JSON.stringify(labJson(r))}\n`),
+          onResult: (r) => {
+            const line = labJson(compiled, r);
+            if (line.disagrees) disagreements += 1;
+            process.stdout.write(`${JSON.stringify(line.json)}\n`);
+          },
         });
       } catch (err) {
         if (err instanceof LabError) throw new CliExit(EXIT.usage, `lab: ${err.message}`);
@@ -61,6 +80,7 @@ export const registerLab: RegisterCommand = (program: Command, setExit) => {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
       }
-      setExit(EXIT.ok);
+      if (disagreements > 0) process.stderr.write(`lab: the kernel disagrees with simulate on ${disagreements} case(s)\n`);
+      setExit(disagreements > 0 ? EXIT.refused : EXIT.ok);
     });
 };
