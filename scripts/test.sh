@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/setup.sh
-npm run check-generated --workspaces --if-present
+npm run check-generated
 npx turbo run typecheck --output-logs=errors-only
 npx eslint .
 if [[ $# -gt 0 ]]; then
