@@ -46,7 +46,7 @@ import {
   type IpFamily,
   type SetEntryInterval,
 } from './ip.js';
-import type { Chain, CtHelper, IcmpMatch, Match, NamedSet, PortProto, Rule, RuleOrigin, Ruleset, Stmt, Table } from './ir.js';
+import type { Chain, CtHelper, IcmpMatch, Match, NamedSet, PortProto, QueueStmt, Rule, RuleOrigin, Ruleset, Stmt, Table } from './ir.js';
 import { parseAddressList, parsePorts } from './values.js';
 
 /** The documents of an /etc/pve-like tree the compiler reads (a `PveTree` fits). */
@@ -118,10 +118,10 @@ export const COMPILE_CODES = {
   FWC01: 'rule skipped: reference does not resolve in its scope',
   FWC02: 'rule skipped: value cannot be compiled for this IP version',
   FWC03: 'security group not defined: behaves as an empty group',
-  FWC04: 'option not supported: ignored',
   FWC05: 'guest NIC without MAC address: no MAC filter',
   FWC06: 'host address unknown',
   FWC07: 'corosync peer address is a host name: no rule (names are not resolved)',
+  FWC08: 'ips_queues is not a queue number or range of 0-65535: queue 0 used',
 } as const;
 export type CompileCode = keyof typeof COMPILE_CODES;
 
@@ -266,6 +266,30 @@ interface RuleCtx {
   /** vmid owning guest IP sets. */
   readonly guestVmid: number;
   readonly path: string;
+  /**
+   * What ACCEPT becomes (default `accept`): the NFQUEUE statement in the IN chain of a guest
+   * with `ips: 1` (spec §6.3.11), also for the security groups that chain jumps to.
+   */
+  readonly accept?: QueueStmt;
+}
+
+/** Default queue when `ips_queues` is absent, as iptables' NFQUEUE without `--queue-num`. */
+const DEFAULT_IPS_QUEUE: QueueStmt = { kind: 'queue', from: 0, to: 0, bypass: true };
+
+/** Queue number or balance range of `ips_queues` (`N` or `A:B`); undefined when unusable. */
+function parseIpsQueues(text: string | undefined): QueueStmt | undefined {
+  if (text === undefined) return DEFAULT_IPS_QUEUE;
+  const m = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const from = Number(m[1]);
+  const to = m[2] !== undefined ? Number(m[2]) : from;
+  if (from > 65535 || to > 65535 || from > to) return undefined;
+  return { kind: 'queue', from, to, bypass: true };
+}
+
+/** Suffix of the group chain variant whose ACCEPT is this queue (`-Q0`, `-Q0-3`). */
+function queueSuffix(q: QueueStmt): string {
+  return q.from === q.to ? `-Q${q.from}` : `-Q${q.from}-${q.to}`;
 }
 
 class Compiler {
@@ -404,8 +428,8 @@ class Compiler {
     return stmts;
   }
 
-  private actionStmts(action: string): Stmt[] {
-    if (action === 'ACCEPT') return [ACCEPT];
+  private actionStmts(action: string, accept: Stmt = ACCEPT): Stmt[] {
+    if (action === 'ACCEPT') return [accept];
     if (action === 'DROP') return [DROP];
     return [jump(REJECT_CHAIN)];
   }
@@ -525,6 +549,36 @@ class Compiler {
     }
   }
 
+  /**
+   * The IN chain of a security group whose ACCEPT is a queue statement, for the IN chains of
+   * IPS guests (pve-firewall: the group sets the accept bit and the caller queues). Named
+   * `GROUP-<name>-IN-Q<queues>`; its log prefixes keep the group chain's name.
+   */
+  private ensureGroupQueueVariant(name: string, queue: QueueStmt, refPath: string, refLine: number): string {
+    this.ensureGroup(name, refPath, refLine);
+    const logName = this.groupChainName(name, 'in');
+    const chain = `${logName}${queueSuffix(queue)}`;
+    if (this.groupChains.has(chain)) return chain;
+    this.groupChains.add(chain);
+    const rules: Rule[] = [];
+    this.chains.set(chain, { name: chain, rules });
+    const ctx: RuleCtx = {
+      chain: logName,
+      dir: 'in',
+      scope: 'group',
+      from: 'cluster',
+      logVmid: 0,
+      guestVmid: 0,
+      path: this.cluster?.path ?? 'firewall/cluster.fw',
+      accept: queue,
+    };
+    for (const r of this.cluster?.groups.get(name)?.rules ?? []) {
+      if (r.type !== 'in') continue;
+      rules.push(...this.translate(r, ctx));
+    }
+    return chain;
+  }
+
   /** Translates one user rule (after filtering by type) into IR rules; [] when skipped. */
   private translate(r: FwRule, ctx: RuleCtx, ifaceMatch?: Match): Rule[] {
     if (!r.enabled || r.errors.length > 0) return [];
@@ -535,6 +589,9 @@ class Compiler {
       base.push({ kind: 'ifname', dir: ctx.dir === 'in' ? 'iif' : 'oif', op: 'eq', names: [r.iface] });
     }
     if (r.type === 'group') {
+      if (ctx.accept !== undefined && ctx.dir === 'in') {
+        return [rule(base, [jump(this.ensureGroupQueueVariant(r.action, ctx.accept, ctx.path, r.line))], { comment, origin })];
+      }
       this.ensureGroup(r.action, ctx.path, r.line);
       return [rule(base, [jump(this.groupChainName(r.action, ctx.dir))], { comment, origin })];
     }
@@ -585,7 +642,7 @@ class Compiler {
         }
       }
       if (log) out.push(rule(matches, log, { comment, origin }));
-      out.push(rule(matches, this.actionStmts(r.action), { comment, origin }));
+      out.push(rule(matches, this.actionStmts(r.action, ctx.accept), { comment, origin }));
     }
     return out;
   }
@@ -807,6 +864,7 @@ class Compiler {
     const fwbrIn: Rule[] = [...blacklistRules(), ...smurfRule(), ...tcpflagsRule()];
     const inMap: [string, { kind: 'jump'; target: string }][] = [];
     const outMap: [string, { kind: 'jump'; target: string }][] = [];
+    const ipsRules: Rule[] = [];
     for (const nic of topology.nics) {
       if (!nic.filtered) continue;
       const doc = this.tree.guests.get(nic.vmid) as FwDocument;
@@ -816,6 +874,15 @@ class Compiler {
       const netKey = `net${nic.index}`;
       const inChain = `${nic.iface}-IN`;
       const outChain = `${nic.iface}-OUT`;
+      let queue: QueueStmt | undefined;
+      if (gopts.ips) {
+        queue = parseIpsQueues(gopts.ipsQueues);
+        if (!queue) {
+          this.diag('FWC08', `ips_queues '${gopts.ipsQueues ?? ''}' is not a queue number or range of 0-65535: queue 0 used`, path);
+          queue = DEFAULT_IPS_QUEUE;
+        }
+      }
+      const acc: Stmt = queue ?? ACCEPT;
       const ctx = (dir: 'in' | 'out'): RuleCtx => ({
         chain: dir === 'in' ? inChain : outChain,
         dir,
@@ -825,6 +892,7 @@ class Compiler {
         logVmid: nic.vmid,
         guestVmid: nic.vmid,
         path,
+        ...(dir === 'in' && queue !== undefined ? { accept: queue } : {}),
       });
       const userRules = (dir: 'in' | 'out'): Rule[] => {
         const out: Rule[] = [];
@@ -841,10 +909,11 @@ class Compiler {
         gin.push(rule([nfproto(4), port('udp', 'sport', single(67)), port('udp', 'dport', single(68))], [ACCEPT]));
         gin.push(rule([nfproto(6), port('udp', 'sport', single(547)), port('udp', 'dport', single(546))], [ACCEPT]));
       }
-      if (gopts.ndp) gin.push(rule([icmp(6, [133, 134, 135, 136])], [ACCEPT]));
+      if (gopts.ndp) gin.push(rule([icmp(6, [133, 134, 135, 136])], [acc]));
       gin.push(...userRules('in'));
-      if (gopts.ips) this.diag('FWC04', 'ips (NFQUEUE) is not supported: accepted traffic is not queued', path);
-      gin.push(...this.policyRules(gopts.policyIn, gopts.logLevelIn, nic.vmid, inChain, ACCEPT));
+      gin.push(...this.policyRules(gopts.policyIn, gopts.logLevelIn, nic.vmid, inChain, acc));
+      // Established/related traffic towards this NIC is queued too (PVEFW-IPS, spec §6.3.11).
+      if (queue) ipsRules.push(rule([{ kind: 'ifname', dir: 'iif', op: 'eq', names: [nic.fwbr] }], [queue], { comment: `ips ${nic.iface}` }));
       this.chains.set(inChain, { name: inChain, rules: gin });
       // OUT
       const gout: Rule[] = [rule([], [{ kind: 'ctmark-set', value: nic.vmid }])];
@@ -874,11 +943,17 @@ class Compiler {
     if (inMap.length > 0) fwbrIn.push(rule([], [{ kind: 'vmap', key: 'iifname', entries: inMap }]));
     this.chains.set('PVEFW-FWBR-IN', { name: 'PVEFW-FWBR-IN', rules: fwbrIn });
     this.chains.set('PVEFW-FWBR-OUT', { name: 'PVEFW-FWBR-OUT', rules: outMap.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outMap }])] : [] });
+    if (ipsRules.length > 0) this.chains.set('PVEFW-IPS', { name: 'PVEFW-IPS', rules: ipsRules });
 
     // ------------------------------------------------ base chains
     const { markMask, markIn, markOut } = this.opts;
     const fwbr: Match = { kind: 'ifname', dir: 'iif', op: 'eq', names: ['fwbr*'] };
-    const forward: Rule[] = [rule([{ kind: 'mark', mask: this.opts.markReject, value: this.opts.markReject, op: 'eq' }], [ACCEPT], { comment: 'REJECT answers' })];
+    const forward: Rule[] = [];
+    // pve-firewall's rule 0 (spec §6.3.4): established traffic into IPS NICs goes to the queue.
+    if (ipsRules.length > 0) {
+      forward.push(rule([{ kind: 'ctstate', states: ['established', 'related'] }, fwbr, { kind: 'mark', mask: markMask, value: markIn, op: 'eq' }], [jump('PVEFW-IPS')]));
+    }
+    forward.push(rule([{ kind: 'mark', mask: this.opts.markReject, value: this.opts.markReject, op: 'eq' }], [ACCEPT], { comment: 'REJECT answers' }));
     if (!hopts.allowInvalid) forward.push(rule([{ kind: 'ctstate', states: ['invalid'] }], [DROP]));
     forward.push(rule([{ kind: 'ctstate', states: ['established', 'related'] }], [ACCEPT]));
     forward.push(rule([fwbr, { kind: 'mark', mask: markMask, value: markIn, op: 'eq' }], [jump('PVEFW-FWBR-IN')]));

@@ -28,6 +28,7 @@ export type {
   Hook,
   Match,
   NamedSet,
+  QueueStmt,
   Rule,
   RuleOrigin,
   Ruleset,

@@ -200,7 +200,25 @@ export type Stmt =
   | { readonly kind: 'mark-set'; readonly and: number; readonly or: number }
   | { readonly kind: 'ct-helper-set'; readonly name: string }
   /** Synflood meter: `update @set { <key> limit rate over R/second burst B packets }`. */
-  | { readonly kind: 'meter-over'; readonly set: string; readonly family: IpFamily; readonly prefix: number; readonly rate: number; readonly burst: number };
+  | { readonly kind: 'meter-over'; readonly set: string; readonly family: IpFamily; readonly prefix: number; readonly rate: number; readonly burst: number }
+  | QueueStmt;
+
+/**
+ * Hands the packet to userspace over nfnetlink_queue (`queue flags bypass to 0-3`), the
+ * NFQUEUE target of pve-firewall's IPS integration (spec §6.3.11). Terminal in the chain: the
+ * queue reader (Suricata) decides. `from` = `to` is one queue; a range spreads flows over the
+ * queues by flow hash, as iptables' `--queue-balance A:B` does (nft's `fanout` flag would be
+ * `--queue-cpu-fanout` instead). `bypass`: when no program listens on the queue the packet is
+ * accepted rather than dropped (`--queue-bypass`).
+ */
+export interface QueueStmt {
+  readonly kind: 'queue';
+  /** First queue number, 0-65535. */
+  readonly from: number;
+  /** Last queue number (= `from` for one queue). */
+  readonly to: number;
+  readonly bypass: boolean;
+}
 
 export function isVerdict(s: Stmt): s is VerdictStmt {
   return s.kind === 'accept' || s.kind === 'drop' || s.kind === 'return' || s.kind === 'jump' || s.kind === 'goto';

@@ -104,6 +104,9 @@ function stmtJson(s: Stmt): J {
       const elem: J = s.prefix < bits ? { '&': [key, formatAddress(s.family, mask)] } : key;
       return { set: { op: 'update', elem, set: `@${s.set}`, stmt: [{ limit: { rate: s.rate, per: 'second', burst: s.burst, inv: true } }] } };
     }
+    case 'queue':
+      // Shape of libnftables' queue_stmt_json (a single flag is a plain string).
+      return { queue: { num: s.from === s.to ? s.from : { range: [s.from, s.to] }, ...(s.bypass ? { flags: 'bypass' } : {}) } };
   }
 }
 

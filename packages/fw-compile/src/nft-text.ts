@@ -168,6 +168,10 @@ export function renderStmt(s: Stmt): string {
       const key = s.prefix < bits ? `${ipKey(s.family)} saddr & ${prefixMaskText(s.family, s.prefix)}` : `${ipKey(s.family)} saddr`;
       return `update @${s.set} { ${key} limit rate over ${s.rate}/second burst ${s.burst} packets }`;
     }
+    case 'queue':
+      // The form `man nft` (1.0.6) documents and `nft list` prints; `queue num 0-3 bypass`
+      // is accepted too and gives the same netlink expression.
+      return `queue${s.bypass ? ' flags bypass' : ''} to ${s.from === s.to ? String(s.from) : `${s.from}-${s.to}`}`;
   }
 }
 

@@ -19,6 +19,9 @@
  *   not match `echo-request`); a case without `dport` matches no ICMP type.
  * - address types are UNICAST unless the case gives `srctype`/`dsttype` (the kernel derives
  *   them: 239.1.1.1 is MULTICAST, the host network's broadcast address BROADCAST).
+ * - a `queue` statement (NFQUEUE of a guest with `ips: 1`) is ACCEPT: the firewall has let the
+ *   packet through to the IPS (Suricata), which decides next; the decision carries a `note`
+ *   saying so. With `bypass` and no program on the queue the kernel accepts it too.
  * The reference evaluates IPv4 only; IPv6 cases get the kernel's verdict.
  */
 import { icmpTypesFor, lookupProtocol, lookupService } from '@palisade/fw-lang';
@@ -54,6 +57,11 @@ export interface SimDecision {
   readonly origin?: string;
   /** The rules that jumped to the deciding chain, outermost first (e.g. the policy rule that jumped to PVEFW-reject). */
   readonly via?: readonly SimDecision[];
+  /**
+   * What the verdict means when the rule text alone does not say it: a `queue` rule (IPS,
+   * NFQUEUE) is ACCEPT as far as the firewall is concerned, the queue reader decides next.
+   */
+  readonly note?: string;
 }
 
 /** One hook traversal on the path. */
@@ -281,6 +289,11 @@ class Evaluator {
         return { kind: s.kind, decision: this.decision(chain, index, r) };
       case 'reject':
         return { kind: 'reject', decision: this.decision(chain, index, r) };
+      case 'queue': {
+        const q = s.from === s.to ? `queue ${s.from}` : `queues ${s.from}-${s.to}`;
+        const note = `queued to NFQUEUE ${q} for the IPS: ACCEPT as far as the firewall is concerned, the IPS (Suricata) decides${s.bypass ? '; with no IPS listening the kernel accepts it (bypass)' : ''}`;
+        return { kind: 'accept', decision: { ...this.decision(chain, index, r), note } };
+      }
       case 'return':
         return { kind: 'return' };
       case 'jump':
@@ -599,6 +612,7 @@ export function formatSimResult(r: SimResult): string {
       lines.push(`    ${h.decision.chain}${h.decision.index >= 0 ? ` #${h.decision.index + 1}` : ''}: ${h.decision.rule}`);
       for (const v of h.decision.via ?? []) lines.push(`    reached via ${v.chain} #${v.index + 1}: ${v.rule}${v.origin ? ` (${v.origin})` : ''}`);
       if (h.decision.origin) lines.push(`    from ${h.decision.origin}`);
+      if (h.decision.note !== undefined) lines.push(`    ${h.decision.note}`);
     }
     for (const l of h.logs) lines.push(`    log "${l}"`);
   }

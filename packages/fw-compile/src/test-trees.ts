@@ -12,6 +12,8 @@ import type { SimCase } from './simulate.js';
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERDICTS_DIR = join(PACKAGE_ROOT, 'test', 'verdicts');
 export const GOLDEN_DIR = join(PACKAGE_ROOT, 'test', 'golden');
+/** Verdict scenarios with NFQUEUE (`ips: 1`), kept out of the kernel lab (see its README). */
+export const NFQUEUE_VERDICTS_DIR = join(PACKAGE_ROOT, 'test', 'verdicts-nfqueue');
 
 /** Every file under `root`, by path relative to it (forward slashes). */
 export function readFiles(root: string, rel = ''): Map<string, string> {
@@ -40,7 +42,7 @@ export function loadScenario(dir: string): { meta: ScenarioMeta; tree: PveTree; 
   const meta: ScenarioMeta = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, 'utf8')) as ScenarioMeta) : {};
   const treeDir = meta.tree !== undefined ? resolve(dir, meta.tree) : dir;
   const files = new Map<string, string>();
-  if (dirname(treeDir) === VERDICTS_DIR) for (const [k, v] of readFiles(join(VERDICTS_DIR, '_base'))) files.set(k, v);
+  if (dirname(treeDir) === VERDICTS_DIR || dirname(treeDir) === NFQUEUE_VERDICTS_DIR) for (const [k, v] of readFiles(join(VERDICTS_DIR, '_base'))) files.set(k, v);
   for (const [k, v] of readFiles(treeDir)) if (TREE_FILE.test(k)) files.set(k, v);
   const tree = loadTree(files);
   const compiled = compileNode(tree, {
@@ -80,9 +82,9 @@ export function readVerdictCases(dir: string): VerdictCase[] {
   return out;
 }
 
-/** Verdict scenario directories (everything but `_base`). */
-export function verdictScenarios(): string[] {
-  return readdirSync(VERDICTS_DIR)
-    .filter((d) => !d.startsWith('_') && statSync(join(VERDICTS_DIR, d)).isDirectory())
+/** Verdict scenario directories of `root` (everything but `_base`). */
+export function verdictScenarios(root: string = VERDICTS_DIR): string[] {
+  return readdirSync(root)
+    .filter((d) => !d.startsWith('_') && statSync(join(root, d)).isDirectory())
     .sort();
 }

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { simulate } from './simulate.js';
-import { loadScenario, readVerdictCases, VERDICTS_DIR, verdictScenarios } from './test-trees.js';
+import { loadScenario, NFQUEUE_VERDICTS_DIR, readVerdictCases, VERDICTS_DIR, verdictScenarios } from './test-trees.js';
 
 const key = (c: { from: string; to: string; line: number }): string => `${c.from}->${c.to} (line ${c.line})`;
 
 describe('verdict suite (simulate)', () => {
   let total = 0;
-  for (const name of verdictScenarios()) {
+  const scenarios = [
+    ...verdictScenarios().map((name) => ({ name, dir: join(VERDICTS_DIR, name) })),
+    ...verdictScenarios(NFQUEUE_VERDICTS_DIR).map((name) => ({ name: `nfqueue/${name}`, dir: join(NFQUEUE_VERDICTS_DIR, name) })),
+  ];
+  for (const { name, dir } of scenarios) {
     it(name, () => {
-      const dir = join(VERDICTS_DIR, name);
       const { compiled } = loadScenario(dir);
       const cases = readVerdictCases(dir);
       const failures: string[] = [];
