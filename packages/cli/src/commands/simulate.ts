@@ -72,6 +72,7 @@ export function simJson(c: SimCase, o: SimOutcome): Record<string, unknown> {
     // Where the kernel does something else than pve-firewall's simulator says (e.g. REJECT of
     // an ICMP packet is silence on the wire), what the kernel does and the rule that decided.
     ...(r.kernelVerdict !== undefined ? { kernelVerdict: r.kernelVerdict, kernelRule: r.kernelDecision?.rule ?? null } : {}),
+    ...(r.decision?.note !== undefined ? { note: r.decision.note } : {}),
   };
 }
 
