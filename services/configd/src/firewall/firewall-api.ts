@@ -126,6 +126,7 @@ export function ruleViews(rules: readonly Rule[]): RuleView[] {
       pos,
       line: r.line,
       ...ruleToSpec(r),
+      enable: r.enabled,
       ipversion: r.ipVersion ?? 0,
       errors: r.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })),
     };
