@@ -8,7 +8,7 @@ import { credentials, makeGenericClientConstructor, Metadata, status, type Servi
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { resolveConfigdOptions } from './options.js';
 import { parseTokensFile } from './rpc/auth.js';
-import { CallError, collectWatch, startTestConfigd, text, toCallError, type TestConfigd } from './test-harness.js';
+import { CallError, rejects, collectWatch, startTestConfigd, text, toCallError, type TestConfigd } from './test-harness.js';
 import { pino } from 'pino';
 import { NO_VALIDATION } from './store/document-validator.js';
 
@@ -31,16 +31,6 @@ afterAll(async () => {
   await cd?.close();
   await nats?.close();
 });
-
-async function rejects(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CallError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const CLUSTER_OK = '[OPTIONS]\nenable: 1\n\n[RULES]\nIN SSH(ACCEPT) -source 10.0.0.0/8 # admins\n';
 

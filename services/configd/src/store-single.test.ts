@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { WatchEventType } from '@palisade/api';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { NO_VALIDATION } from './store/document-validator.js';
-import { CallError, collectWatch, sleep, startTestConfigd, text, type TestConfigd } from './test-harness.js';
+import { CallError, rejects, collectWatch, sleep, startTestConfigd, text, type TestConfigd } from './test-harness.js';
 
 let nats: NatsClusterHandle;
 let cd: TestConfigd;
@@ -27,16 +27,6 @@ afterAll(async () => {
 });
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-async function rejects(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CallError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('documents on a single JetStream server', () => {
   it('puts, gets, lists and records metadata', async () => {

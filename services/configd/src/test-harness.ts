@@ -106,3 +106,14 @@ export function collectWatch(
 
 export const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Awaits a call that must fail and returns its error (any other failure is rethrown). */
+export async function rejects(p: Promise<unknown>): Promise<ConfigClientError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ConfigClientError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}

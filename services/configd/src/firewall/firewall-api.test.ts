@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
-import { CallError, startTestConfigd, text, type TestConfigd } from '../test-harness.js';
+import { rejects, startTestConfigd, text, type TestConfigd } from '../test-harness.js';
 
 let nats: NatsClusterHandle;
 let cd: TestConfigd;
@@ -58,16 +58,6 @@ const fw = () => cd.client();
 async function doc(path: string): Promise<string> {
   return (await cd.call('get', { path })).document!.content.toString();
 }
-async function rejects(p: Promise<unknown>): Promise<CallError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CallError) return err;
-    throw err;
-  }
-  throw new Error('expected failure');
-}
-
 describe('firewall rules', () => {
   it('lists rules with ids, positions, digest and errors', async () => {
     const r = await fw().fw('listRules', { scope: cluster });
