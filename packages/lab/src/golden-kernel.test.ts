@@ -9,33 +9,19 @@
  * (text and JSON), the only errors allowed are that ENOENT on exactly the queue rules, and the
  * same ruleset with each queue statement replaced by `accept` must load and re-load cleanly.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTree } from '@palisade/fw-lang';
-import { compileNode, renderNftJson, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
+import { renderNftJson, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
+import { GOLDEN_DIR as GOLDEN, loadScenario } from '@palisade/fw-compile/test-support';
 import { labPrerequisites, run } from './exec.js';
 
-const GOLDEN = resolve(dirname(fileURLToPath(import.meta.url)), '../../fw-compile/test/golden');
-const VERDICTS = resolve(GOLDEN, '../verdicts');
-const NFQUEUE_VERDICTS = resolve(GOLDEN, '../verdicts-nfqueue');
 /** A queue statement as fw-compile renders it (`queue flags bypass to 2-5`). */
 const QUEUE_STMT = /\bqueue (?:flags [a-z,]+ )?to \d+(?:-\d+)?/g;
 const NO_QUEUE_MODULE = /Error: Could not process rule: No such file or directory/g;
 
-function readFiles(root: string, rel = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of readdirSync(join(root, rel)).sort()) {
-    const p = rel ? `${rel}/${e}` : e;
-    if (statSync(join(root, p)).isDirectory()) for (const [k, v] of readFiles(root, p)) out.set(k, v);
-    else if (/\.(fw|conf)$/.test(p)) out.set(p, readFileSync(join(root, p), 'utf8'));
-  }
-  return out;
-}
-
-const cases = existsSync(GOLDEN) ? readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory()).sort() : [];
+const cases = readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory()).sort();
 const why = await labPrerequisites();
 if (why) console.warn(`kernel golden tests skipped: ${why}`);
 const ns = `plg-${process.pid}`;
@@ -78,11 +64,7 @@ describe.skipIf(why !== undefined)('golden rulesets load in the kernel', () => {
       const listed = await exec(['list', 'tables'], '');
       expect(listed.stdout.trim().split('\n').sort()).toEqual(text.includes('table inet palisade {') ? ['table bridge palisade', 'table inet palisade'] : ['']);
       // JSON rendering of the same compile
-      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { tree: string; node?: string; hostIp?: string[] };
-      const treeDir = resolve(dir, meta.tree);
-      const files = dirname(treeDir) === VERDICTS || dirname(treeDir) === NFQUEUE_VERDICTS ? readFiles(join(VERDICTS, '_base')) : new Map<string, string>();
-      for (const [k, v] of readFiles(treeDir)) files.set(k, v);
-      const compiled = compileNode(loadTree(files), { node: meta.node ?? 'proxself', hostAddresses: meta.hostIp ?? ['172.16.1.2/24'], nowSeconds: 0 });
+      const { compiled } = loadScenario(dir);
       // nft reads JSON only from a file (a pipe from node is a socket it cannot reopen)
       const tmp = mkdtempSync(join(tmpdir(), 'palisade-golden-'));
       try {
