@@ -3,28 +3,22 @@
  * into numeric ranges and intervals. Input has already been validated by the parser; these
  * functions still fail soft (return undefined) so a bad value skips a rule instead of throwing.
  */
-import { lookupService } from '@palisade/fw-lang';
+import { parsePortList } from '@palisade/fw-lang';
 import { cidrInterval, mergeIntervals, parseCidr, type AddrInterval, type IpFamily } from './ip.js';
 
-/** Parses a port list (`22`, `80,443`, `1000:2000`, `ssh`) into merged closed ranges. */
+/**
+ * A port list (`22`, `80,443`, `1000:2000`, `ssh`) as merged closed ranges, through the
+ * language library's parser (so the compiler reads exactly what validation accepted);
+ * undefined for anything else, ICMP type names included.
+ */
 export function parsePorts(text: string): (readonly [number, number])[] | undefined {
+  const list = parsePortList(text, { icmpNames: false });
+  if (!list.ok) return undefined;
   const ranges: [number, number][] = [];
-  for (const item of text.split(',')) {
-    let m: RegExpExecArray | null;
-    if ((m = /^(\d+):(\d+)$/.exec(item))) {
-      const a = Number(m[1]);
-      const b = Number(m[2]);
-      if (a > b || b > 65535) return undefined;
-      ranges.push([a, b]);
-    } else if (/^\d+$/.test(item)) {
-      const p = Number(item);
-      if (p > 65535) return undefined;
-      ranges.push([p, p]);
-    } else {
-      const p = lookupService(item);
-      if (p === undefined) return undefined;
-      ranges.push([p, p]);
-    }
+  for (const item of list.items) {
+    if (item.kind === 'range') ranges.push([item.from, item.to]);
+    else if (item.kind === 'icmp') return undefined;
+    else ranges.push([item.port, item.port]);
   }
   return mergePortRanges(ranges);
 }
