@@ -4,7 +4,7 @@
  */
 import { makeDiagnostic } from './diagnostics.js';
 import type { Diagnostic, SourceEncoding, SourceLine } from './model.js';
-import { decodeUtf8, splitSourceLines } from './source-lines.js';
+import { decodeUtf8, joinSourceLines, splitSourceLines } from './source-lines.js';
 
 /** Default document size limit, as pmxcfs allows for one file (bytes). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -133,19 +133,9 @@ function findInvalidUtf8Line(lines: readonly SourceLine[]): number {
   return 1;
 }
 
-/**
- * Prints lines back to text (byte-exact for UTF-8 documents). For a document whose bytes were
- * not valid UTF-8 use {@link printSourceBytes}.
- */
-export function printSourceText(lines: readonly SourceLine[]): string {
-  let out = '';
-  for (const l of lines) out += l.newline ? `${l.text}\n` : l.text;
-  return out;
-}
-
 /** Encodes lines back to the exact bytes they were decoded from. */
 export function printSourceBytes(lines: readonly SourceLine[], encoding: SourceEncoding): Uint8Array {
-  const text = printSourceText(lines);
+  const text = joinSourceLines(lines);
   if (encoding === 'latin1') return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
   return encodeUtf8(text);
 }

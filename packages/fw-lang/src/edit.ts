@@ -6,7 +6,7 @@
  */
 import type { Diagnostic, FwDocument, GuestType, LogLevel, Rule, SectionKind, SourceLine } from './model.js';
 import { parseFwDocument } from './parse-fw.js';
-import { printSourceText } from './decode.js';
+import { joinSourceLines } from './source-lines.js';
 import { parseAliasValue } from './names.js';
 
 /** The fields of a rule as the API sets them. */
@@ -142,7 +142,7 @@ class LineBuffer {
     this.lines.splice(index, count);
   }
   text(): string {
-    return printSourceText(this.lines);
+    return joinSourceLines(this.lines);
   }
 }
 
