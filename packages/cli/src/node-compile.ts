@@ -48,6 +48,7 @@ export async function compileFromFlags(flags: NodeCompileFlags): Promise<NodeCom
   const tree = loadTree(files);
   const fatal = tree.diagnostics.find((d) => d.code === 'FW0204');
   if (fatal) throw new CliExit(EXIT.refused, `${fatal.path}:${fatal.line}: ${fatal.message} (the whole configuration is refused, as by pve-firewall)`);
+  requireKnownNode(tree, flags.node);
   const compiled = compileNode(tree, {
     node: flags.node,
     ...(flags.hostIp && flags.hostIp.length > 0 ? { hostAddresses: flags.hostIp } : {}),
@@ -55,6 +56,22 @@ export async function compileFromFlags(flags: NodeCompileFlags): Promise<NodeCom
     nowSeconds: Math.floor(Date.now() / 1000),
   });
   return { tree, compiled };
+}
+
+/** The nodes a tree knows: corosync members and `nodes/<name>/` directories with documents. */
+function knownNodes(tree: PveTree): string[] {
+  const names = new Set<string>(tree.corosync?.nodes.map((n) => n.name) ?? []);
+  for (const node of tree.hosts.keys()) names.add(node);
+  for (const { node } of tree.guestConfigs.values()) names.add(node);
+  return [...names].sort();
+}
+
+/** A mistyped --node would otherwise compile a host-only ruleset without a word. */
+function requireKnownNode(tree: PveTree, node: string): void {
+  const known = knownNodes(tree);
+  if (known.length > 0 && !known.includes(node)) {
+    throw new CliExit(EXIT.usage, `unknown node '${node}': not in corosync.conf and no documents under nodes/${node}/ (known: ${known.join(', ')})`);
+  }
 }
 
 /** Prints compile diagnostics to stderr as `path:line: warning CODE message`. */

@@ -94,3 +94,15 @@ describe('palisade check on a directory without the /etc/pve layout', () => {
     expect(r.stderr).toMatch(/expected a tree laid out like \/etc\/pve/);
   });
 });
+
+describe('palisade compile', () => {
+  it('compiles the example node and refuses an unknown node with the known ones (exit 2)', async () => {
+    const ok = await runCli(['compile', '--config', EXAMPLES, '--node', 'pve1']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('table inet palisade {');
+    const bad = await runCli(['compile', '--config', EXAMPLES, '--node', 'pve9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown node 'pve9'");
+    expect(bad.stderr).toContain('known: pve1, pve2, pve3');
+  });
+});
