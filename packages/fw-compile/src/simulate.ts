@@ -437,7 +437,10 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
   } else {
     const dp = parsePortValue(c.dport);
     const sp = parsePortValue(c.sport);
-    if (dp === 'bad' || sp === 'bad') return { ok: false, error: 'invalid port' };
+    if (dp === 'bad' || sp === 'bad') {
+      const [key, value] = dp === 'bad' ? ['dport', c.dport] : ['sport', c.sport];
+      return { ok: false, error: `invalid ${key} '${String(value)}' (a port 0-65535 or a service name)` };
+    }
     dport = dp;
     sport = sp;
   }
