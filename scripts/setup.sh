@@ -1,39 +1,66 @@
 #!/usr/bin/env bash
 # Installs what Palisade needs on a Debian 12 machine and builds the workspace.
-# Idempotent: a second run only checks. Used by the demo and test commands.
-#   - npm packages (npm install when node_modules is missing or older than package-lock.json;
-#     not `npm ci`: with this machine's `omit-lockfile-registry-resolved` setting npm 11 writes
-#     lock files that `npm ci` then calls out of sync, while `npm install` follows them)
-#   - Debian packages: nftables, iproute2 (root only; skipped with a note otherwise)
+# Idempotent: a second run only checks. Sourced by the demo, test and bench commands.
+#   - npm packages: `npm ci` from the committed lock when node_modules is missing or older than
+#     the lock (the lock is complete, so the tree stays clean)
+#   - Debian packages for every tool the demo, the tests and the benchmarks run (table below);
+#     installed with apt-get when missing (root), then each tool is checked again, so a missing
+#     tool stops here with its package named instead of turning into a wrong verdict later
 #   - nats-server >= 2.10 where possible (scripts/install-nats-server.sh)
 #   - the TypeScript build (turbo, cached)
+# PALISADE_SETUP_OPTIONAL=1 lets a machine without root continue without the kernel tools
+# (the kernel tests then skip, naming what is missing).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
-missing=()
-command -v nft >/dev/null || missing+=(nftables)
-command -v ip >/dev/null || missing+=(iproute2)
+# tool → Debian package, for every command that the lab, the tests and the benchmarks spawn.
+declare -A TOOL_PACKAGE=(
+  [ip]=iproute2            # namespaces, veth, bridges
+  [nft]=nftables           # loading and listing rulesets
+  [sysctl]=procps          # br_netfilter and forwarding switches inside namespaces
+  [ping]=iputils-ping      # the lab's ICMP echo probes
+  [conntrack]=conntrack    # the lab flushes connection tracking between cases
+  [openssl]=openssl        # the TLS tests generate their certificates
+  [dpkg-deb]=dpkg          # unpacking the newer nats-server package
+)
+missing_tools() {
+  local tool
+  for tool in "${!TOOL_PACKAGE[@]}"; do command -v "$tool" >/dev/null || printf '%s\n' "$tool"; done | sort
+}
+mapfile -t missing < <(missing_tools)
 if ((${#missing[@]})); then
+  packages=()
+  for tool in "${missing[@]}"; do packages+=("${TOOL_PACKAGE[$tool]}"); done
+  mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    log "installing Debian packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    log "missing ${missing[*]} (needs root and apt-get); kernel tests will be skipped"
+    log "installing Debian packages: ${packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  fi
+  mapfile -t missing < <(missing_tools)
+  if ((${#missing[@]})); then
+    for tool in "${missing[@]}"; do log "missing '$tool' (Debian package ${TOOL_PACKAGE[$tool]})"; done
+    if [[ "${PALISADE_SETUP_OPTIONAL:-0}" != 1 ]]; then
+      log "install them as root (apt-get install ${packages[*]}), or set PALISADE_SETUP_OPTIONAL=1 to skip the kernel tests"
+      exit 1
+    fi
+    log "PALISADE_SETUP_OPTIONAL=1: continuing; the kernel tests will skip"
   fi
 fi
 
 if [[ -x scripts/install-nats-server.sh ]]; then
-  NATS_SERVER="$(scripts/install-nats-server.sh)" || log "no nats-server available; store tests will fail"
+  NATS_SERVER="$(scripts/install-nats-server.sh)" || { log "no nats-server could be installed (the store tests need one)"; exit 1; }
   export NATS_SERVER
 fi
 
 log "building"
+export TURBO_TELEMETRY_DISABLED=1
 npx turbo run build --output-logs=errors-only >&2
