@@ -23,15 +23,46 @@ export interface ServerOptions {
   readonly timeout?: string;
 }
 
-/** Adds --server, --token and the TLS options to a command. */
+/** Deadline of each call when --timeout is not given. */
+export const DEFAULT_TIMEOUT_MS = '30000';
+
+/** The connection options, in the order `--help` lists them. */
+function serverOptions(withDefaults: boolean): Option[] {
+  const timeout = new Option('--timeout <ms>', 'deadline of each call in milliseconds');
+  return [
+    new Option('--server <host:port>', `configd address (default: $PALISADE_SERVER or ${DEFAULT_SERVER})`),
+    new Option('--token <secret>', 'access token (default: $PALISADE_TOKEN)'),
+    new Option('--tls-ca <file>', 'use TLS, trusting this CA (PEM)'),
+    new Option('--tls-cert <file>', 'client certificate for mutual TLS (PEM)'),
+    new Option('--tls-key <file>', 'key of --tls-cert (PEM)'),
+    withDefaults ? timeout.default(DEFAULT_TIMEOUT_MS) : timeout,
+  ];
+}
+
+/** Adds --server, --token, the TLS options and --timeout to a command. */
 export function withServerOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--server <host:port>', `configd address (default: $PALISADE_SERVER or ${DEFAULT_SERVER})`))
-    .addOption(new Option('--token <secret>', 'access token (default: $PALISADE_TOKEN)'))
-    .addOption(new Option('--tls-ca <file>', 'use TLS, trusting this CA (PEM)'))
-    .addOption(new Option('--tls-cert <file>', 'client certificate for mutual TLS (PEM)'))
-    .addOption(new Option('--tls-key <file>', 'key of --tls-cert (PEM)'))
-    .addOption(new Option('--timeout <ms>', 'deadline of each call in milliseconds').default('30000'));
+  for (const o of serverOptions(true)) cmd.addOption(o);
+  return cmd;
+}
+
+/**
+ * Accepts the connection options before the subcommand as well (`palisade --server H:P ls`),
+ * as etcdctl, kubectl and pvesh do: the root program knows them too, and before each action
+ * a value given there fills the action's option unless the action's own was given explicitly.
+ */
+export function acceptServerOptionsAnywhere(program: Command): Command {
+  const names = serverOptions(false).map((o) => o.attributeName());
+  for (const o of serverOptions(false)) program.addOption(o);
+  program.hook('preAction', (root, action) => {
+    if (action === root) return;
+    for (const name of names) {
+      if (!action.options.some((o) => o.attributeName() === name)) continue;
+      const own = action.getOptionValueSource(name);
+      const given = root.getOptionValue(name) as unknown;
+      if (given !== undefined && (own === undefined || own === 'default')) action.setOptionValueWithSource(name, given, 'cli');
+    }
+  });
+  return program;
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -48,7 +79,7 @@ export function connect(opts: ServerOptions): ConfigClient {
   if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(address)) throw new CliExit(EXIT.usage, `--server expects HOST:PORT, got '${address}'`);
   const token = opts.token ?? process.env.PALISADE_TOKEN;
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliExit(EXIT.usage, '--tls-cert and --tls-key go together');
-  const timeoutMs = Number(opts.timeout ?? 30000);
+  const timeoutMs = Number(opts.timeout ?? DEFAULT_TIMEOUT_MS);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliExit(EXIT.usage, '--timeout expects milliseconds');
   const tls =
     opts.tlsCa || opts.tlsCert

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, CliExit } from './exit.js';
 import { COMMANDS } from './commands/index.js';
+import { acceptServerOptionsAnywhere } from './configd-client.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('palisade')
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);
   };
+  acceptServerOptionsAnywhere(program);
   for (const register of COMMANDS) register(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
