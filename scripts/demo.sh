@@ -46,7 +46,7 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 NATS_PORT="$(free_port)"; CONFIGD_PORT="$(free_port)"
 "$NATS_BIN" -js -sd "$WORK/jetstream" -a 127.0.0.1 -p "$NATS_PORT" >"$WORK/nats.log" 2>&1 &
 pids+=($!)
-node services/configd/dist/main.js --node pve1 --nats "nats://127.0.0.1:$NATS_PORT" \
+node_modules/.bin/palisade-configd --node pve1 --nats "nats://127.0.0.1:$NATS_PORT" \
   --listen "127.0.0.1:$CONFIGD_PORT" --data "$WORK/configd" >"$WORK/configd.log" 2>&1 &
 pids+=($!)
 export PALISADE_SERVER="127.0.0.1:$CONFIGD_PORT"
