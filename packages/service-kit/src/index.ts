@@ -1,0 +1,6 @@
+export { COMMON_ERROR_CODES, PalisadeError, abortedByDeadline, classifyForeignError, errorFrom, type CommonErrorCode } from './errors.js';
+export { ManualClock, SYSTEM_CLOCK, type Clock } from './clock.js';
+export { LOG_LEVELS, REDACTED_PATHS, SILENT_LOGGER, createRootLogger, type LogFn, type LogLevel, type Logger, type RootLoggerOptions } from './logger.js';
+export { createCloser, exitOnStopSignals, type Closable, type Closer, type CloserOptions, type SignalSource } from './lifecycle.js';
+export { AddressError, formatHostPort, isLoopbackHost, parseHostPort } from './host-port.js';
+export { BoundedQueue, OVERFLOW_POLICIES, QueueError, type BoundedQueueOptions, type OverflowPolicy, type QueueStats } from './bounded-queue.js';
