@@ -47,8 +47,8 @@ export function classifyForeignError(err: unknown): CommonErrorCode {
  * is; an abort becomes `cancelled`, a timeout `deadline-exceeded`, a refused or reset connection
  * `unavailable`, anything else `internal`, each with the original as `cause`.
  */
-export function errorFrom<Code extends string, Context extends object, E extends PalisadeError<Code, Context>>(
-  Type: new (code: Code | CommonErrorCode, message: string, context?: Context, options?: { cause?: unknown }) => E,
+export function errorFrom<E extends PalisadeError<string, object>>(
+  Type: new (code: CommonErrorCode, message: string, context?: undefined, options?: { cause?: unknown }) => E,
   err: unknown,
   what?: string,
 ): E {

@@ -1,0 +1,64 @@
+/**
+ * The Prometheus text endpoint of a service (`--metrics HOST:PORT`): `GET /metrics` answers the
+ * registry's text exposition; anything else is 404. Each service owns its registry (no global
+ * default registry, so two services in one test process do not collide).
+ */
+import { createServer, type Server } from 'node:http';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { PalisadeError } from './errors.js';
+import { formatHostPort, parseHostPort } from './host-port.js';
+
+export { Registry };
+
+/** A registry with the process metrics (CPU, memory, event loop lag) and `service`/`node` labels. */
+export function createMetricsRegistry(labels: { readonly service: string; readonly node: string }): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ ...labels });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export class MetricsServerError extends PalisadeError<'unavailable' | 'invalid-argument', { readonly listen: string }> {}
+
+/** A listening metrics endpoint. `close()` stops it (idempotent). */
+export interface MetricsServer {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `registry` on `listen`; fails with `unavailable` naming the address when it cannot bind. */
+export async function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
+  const { host, port } = parseHostPort(listen, 'metrics');
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`),
+    );
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    throw new MetricsServerError('unavailable', `cannot serve metrics on ${listen}: ${(err as Error).message}`, { listen }, { cause: err });
+  }
+  const actual = (server.address() as { port: number }).port;
+  let closing: Promise<void> | undefined;
+  return {
+    address: formatHostPort(host, actual),
+    port: actual,
+    close: () => (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    })),
+  };
+}
