@@ -31,8 +31,12 @@ export interface FailedMessage {
   /** Index of the message in the batch (0 is BATCH_BEGIN). */
   readonly index: number;
   /** `batch` for an error about the batch as a whole (permission, commit failure). */
-  readonly op: 'batch' | 'add' | 'delete';
+  readonly op: 'batch' | 'add' | 'delete' | 'object';
   readonly family?: string;
+  /** `object` messages: what the refused message did (`add rule to inet palisade X (doc:line)`). */
+  readonly what?: string;
+  /** The source document and line of a refused rule. */
+  readonly origin?: { readonly path: string; readonly line: number };
   readonly table?: string;
   readonly set?: string;
 }

@@ -74,3 +74,36 @@ export {
   type SetElementApplier,
   type SetElementApplierOptions,
 } from './adapter/applier.js';
+export { decodeAttrTree, type Attr, type AttrTreeLimits, type AttrTreeResult } from './codec/attrs.js';
+export { NftObjMsg } from './codec/nft-constants.js';
+export {
+  NLM_F_APPEND,
+  NLM_F_DUMP,
+  delChain,
+  delTable,
+  encodeNftBatch,
+  encodeRequest,
+  flushChain,
+  newChain,
+  newRule,
+  newTable,
+  type ChainHook,
+  type NftBatchOptions,
+  type NftMessage,
+} from './codec/nft-messages.js';
+export {
+  createSetIdAllocator,
+  elementMessages,
+  intervalElementAttrs,
+  lowerChainDecl,
+  lowerFullReplace,
+  lowerRule,
+  lowerTable,
+  namedSetElements,
+  newCtHelper,
+  newNamedSet,
+  setKey,
+  type LowerContext,
+  type SetIdAllocator,
+} from './codec/nft-lower.js';
+export { openNftSession, type NftSession, type NftSessionOptions, type SendResult } from './adapter/nft-session.js';

@@ -33,12 +33,14 @@ export interface BatchResult {
 
 function failedOf(info: BatchMessageInfo | undefined, seq: number): FailedMessage {
   if (info === undefined) return { seq, index: -1, op: 'batch' };
+  if (info.kind === 'object') return { seq, index: info.index, op: 'object', ...(info.family ? { family: info.family } : {}), ...(info.what ? { what: info.what } : {}), ...(info.origin ? { origin: info.origin } : {}) };
   const op = info.kind === 'add' || info.kind === 'delete' ? info.kind : 'batch';
   const out: FailedMessage = { seq, index: info.index, op };
   return info.family === undefined ? out : { ...out, family: info.family, table: info.table, set: info.set };
 }
 
 function describe(f: FailedMessage): string {
+  if (f.op === 'object') return `${f.what ?? 'a message'} (message ${f.index})`;
   return f.op === 'batch' ? 'the batch' : `${f.op === 'add' ? 'adding to' : 'deleting from'} set ${f.family} ${f.table} ${f.set} (message ${f.index})`;
 }
 
@@ -80,7 +82,7 @@ export async function exchangeBatch(link: DatagramLink, batch: EncodedBatch, opt
       return new NftNetlinkError('KERNEL_ERROR', `kernel refused ${describe(f)}: ${errnoName(f.errno)}${text}${more}; nothing was applied`, {
         errno: f.errno,
         errnoName: errnoName(f.errno),
-        failed: { seq: f.seq, index: f.index, op: f.op, ...(f.family === undefined ? {} : { family: f.family, table: f.table, set: f.set }) },
+        failed: f.op === 'object' ? f : { seq: f.seq, index: f.index, op: f.op, ...(f.family === undefined ? {} : { family: f.family, table: f.table, set: f.set }) },
         allFailed: all,
         kernelMessage: first.ack.message,
       });

@@ -11,6 +11,9 @@ export const align4 = (n: number): number => (n + NL_ALIGNTO - 1) & ~(NL_ALIGNTO
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
+/** UTF-8 bytes of a string, without a NUL. */
+export const encodeText = (text: string): Uint8Array => encoder.encode(text);
+
 /** A NUL-terminated string, as nf_tables expects for `NLA_STRING` names. */
 export function cString(text: string): Uint8Array {
   const b = encoder.encode(text);

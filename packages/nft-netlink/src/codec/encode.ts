@@ -61,8 +61,13 @@ export interface BatchMessageInfo {
   readonly seq: number;
   /** 0 is BATCH_BEGIN, 1..n the element messages, n+1 BATCH_END. */
   readonly index: number;
-  readonly kind: 'begin' | 'end' | 'add' | 'delete';
+  /** `object`: a table/chain/rule/set/element/object message of `encodeNftBatch`. */
+  readonly kind: 'begin' | 'end' | 'add' | 'delete' | 'object';
   readonly family?: NftFamily;
+  /** `object` messages: what the message does, for error reports. */
+  readonly what?: string;
+  /** `object` messages: the source document and line of a rule. */
+  readonly origin?: { readonly path: string; readonly line: number };
   readonly table?: string;
   readonly set?: string;
   readonly elementCount?: number;
