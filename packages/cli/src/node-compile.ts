@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { loadTree, type PveTree } from '@palisade/fw-lang';
-import { compileNode, type CompileResult } from '@palisade/fw-compile';
+import { compileForNode, type CompileResult } from '@palisade/fw-compile';
 import { CliExit, EXIT } from './exit.js';
 import { readTree } from './read-tree.js';
 
@@ -46,32 +46,14 @@ export async function compileFromFlags(flags: NodeCompileFlags): Promise<NodeCom
   }
   const files = await readTree(flags.config);
   const tree = loadTree(files);
-  const fatal = tree.diagnostics.find((d) => d.code === 'FW0204');
-  if (fatal) throw new CliExit(EXIT.refused, `${fatal.path}:${fatal.line}: ${fatal.message} (the whole configuration is refused, as by pve-firewall)`);
-  requireKnownNode(tree, flags.node);
-  const compiled = compileNode(tree, {
+  const outcome = compileForNode(tree, {
     node: flags.node,
     ...(flags.hostIp && flags.hostIp.length > 0 ? { hostAddresses: flags.hostIp } : {}),
     ...(flags.localNetwork !== undefined ? { localNetwork: flags.localNetwork } : {}),
     nowSeconds: Math.floor(Date.now() / 1000),
   });
-  return { tree, compiled };
-}
-
-/** The nodes a tree knows: corosync members and `nodes/<name>/` directories with documents. */
-function knownNodes(tree: PveTree): string[] {
-  const names = new Set<string>(tree.corosync?.nodes.map((n) => n.name) ?? []);
-  for (const node of tree.hosts.keys()) names.add(node);
-  for (const { node } of tree.guestConfigs.values()) names.add(node);
-  return [...names].sort();
-}
-
-/** A mistyped --node would otherwise compile a host-only ruleset without a word. */
-function requireKnownNode(tree: PveTree, node: string): void {
-  const known = knownNodes(tree);
-  if (known.length > 0 && !known.includes(node)) {
-    throw new CliExit(EXIT.usage, `unknown node '${node}': not in corosync.conf and no documents under nodes/${node}/ (known: ${known.join(', ')})`);
-  }
+  if (!outcome.ok) throw new CliExit(outcome.refusal.code === 'unknown-node' ? EXIT.usage : EXIT.refused, outcome.refusal.message);
+  return { tree, compiled: outcome.compiled };
 }
 
 /** Prints compile diagnostics to stderr as `path:line: warning CODE message`. */

@@ -17,6 +17,15 @@ export {
   type Topology,
   type TopologyNic,
 } from './compile.js';
+export {
+  compileForNode,
+  knownNodes,
+  NODE_COMPILE_REFUSALS,
+  type CompileForNodeOptions,
+  type NodeCompileOutcome,
+  type NodeCompileRefusal,
+  type NodeCompileRefusalCode,
+} from './compile-for-node.js';
 export type {
   AddrMatch,
   AddrType,
