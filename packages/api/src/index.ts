@@ -87,6 +87,7 @@ export {
   WriteResponse,
   type FirewallServiceServer,
 } from './gen/palisade/config/v1/firewall_service.js';
+export { API_ERROR_CODES, isApiErrorCode, type ApiErrorCode } from './error-codes.js';
 export {
   ConfigClientError,
   createConfigClient,
@@ -102,3 +103,10 @@ export {
   type FirewallRequest,
   type FirewallResponse,
 } from './config-client.js';
+export {
+  watchDocuments,
+  WATCH_DOCUMENTS_DEFAULTS,
+  type DocumentWatchEvent,
+  type WatchDocumentsOptions,
+  type WatchedDocument,
+} from './watch-documents.js';

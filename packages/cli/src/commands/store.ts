@@ -5,12 +5,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigClientError, WatchEventType, type DocumentMeta, type WatchResponse } from '@palisade/api';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { WatchEventType, watchDocuments, type DocumentMeta, type WatchResponse } from '@palisade/api';
 import type { RegisterCommand } from '../command.js';
 import { CliExit, EXIT } from '../exit.js';
 import { readTree } from '../read-tree.js';
-import { toConfigClientError } from '@palisade/api';
 import { formatDiagnostic, parseRevision, withClient, withServerOptions, type ServerOptions } from '../configd-client.js';
 
 const out = (s: string): void => void process.stdout.write(s);
@@ -181,31 +179,38 @@ export const registerStore: RegisterCommand = (program) => {
     .option('--content', 'include document content (with --json)')
     .action(async (prefixes: string[], opts: Opts) => {
       await withClient(opts, async (c) => {
-        let next = opts.from ? parseRevision(opts.from, '--from') : 0;
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        let failures = 0;
+        const json = Boolean(opts.json);
         try {
-          while (!stop.signal.aborted) {
-            const stream = c.watch({ prefixes, startRevision: next, metadataOnly: !opts.content });
-            stop.signal.addEventListener('abort', () => stream.cancel(), { once: true });
-            const outcome = await new Promise<ConfigClientError | undefined>((resolve) => {
-              stream.on('data', (ev: WatchResponse) => {
-                failures = 0;
-                printEvent(ev, Boolean(opts.json));
-                if (ev.revision) next = ev.revision + 1;
-              });
-              stream.on('error', (e: ServiceError) => resolve(e.code === status.CANCELLED ? undefined : toConfigClientError(e)));
-              stream.on('end', () => resolve(undefined));
-            });
-            if (stop.signal.aborted) break;
-            if (outcome && outcome.detail) throw outcome;
-            failures++;
-            if (failures > 30) throw outcome ?? new CliExit(EXIT.usage, 'watch ended');
-            err(`# watch interrupted${outcome ? ` (${outcome.message})` : ''}; resuming from revision ${next}\n`);
-            await new Promise((r) => setTimeout(r, Math.min(5000, 250 * failures)));
+          const events = watchDocuments(c, {
+            prefixes,
+            fromRevision: opts.from ? parseRevision(opts.from, '--from') : 0,
+            signal: stop.signal,
+            progressIntervalMs: 10_000,
+            metadataOnly: !opts.content,
+          });
+          for await (const ev of events) {
+            switch (ev.kind) {
+              case 'reset':
+                for (const d of ev.documents) printEvent({ type: WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT, meta: d.meta, content: Buffer.from(d.content), revision: d.meta.revision }, json);
+                printEvent({ type: WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END, meta: undefined, content: Buffer.alloc(0), revision: ev.revision }, json);
+                break;
+              case 'put':
+                printEvent({ type: WatchEventType.WATCH_EVENT_TYPE_PUT, meta: ev.document.meta, content: Buffer.from(ev.document.content), revision: ev.revision }, json);
+                break;
+              case 'delete':
+                printEvent({ type: WatchEventType.WATCH_EVENT_TYPE_DELETE, meta: ev.meta, content: Buffer.alloc(0), revision: ev.revision }, json);
+                break;
+              case 'progress':
+                printEvent({ type: WatchEventType.WATCH_EVENT_TYPE_PROGRESS, meta: undefined, content: Buffer.alloc(0), revision: ev.revision }, json);
+                break;
+              case 'interrupted':
+                err(`# watch interrupted (${ev.error.message}); resuming from revision ${ev.resumeFrom} in ${ev.retryInMs} ms\n`);
+                break;
+            }
           }
         } finally {
           process.off('SIGINT', onSignal);
