@@ -6,4 +6,5 @@ export {
   type NatsClusterHandle,
   type NatsServerHandle,
   type StartNatsOptions,
+  type StreamLeaderOptions,
 } from './nats-server.js';

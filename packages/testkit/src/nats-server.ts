@@ -2,7 +2,9 @@
  * Real nats-server processes for tests: a single JetStream server or an N-node JetStream
  * cluster, on free loopback ports, in temporary directories. Each process is stopped by its own
  * PID (never by name) and its directory removed on `close()`; a process-exit hook kills any
- * server a crashed test left behind.
+ * server a crashed test left behind. Faults for tests: `kill()` (SIGKILL), `pause()`/`resume()`
+ * (SIGSTOP/SIGCONT), `start()` again to restart; `streamLeader()` finds the server to hit
+ * through the monitoring endpoints.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -62,16 +64,27 @@ export interface NatsServerHandle {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** `http://127.0.0.1:<port>`: the server's monitoring endpoint (`/varz`, `/jsz`, `/healthz`). */
+  readonly monitorUrl: string;
   readonly dir: string;
   /** PID of the running process (undefined while stopped). */
   readonly pid: number | undefined;
   readonly running: boolean;
-  /** Starts the server again with the same config and data (after stop/kill). */
+  /** Whether the process is paused (SIGSTOP sent, no SIGCONT yet). */
+  readonly paused: boolean;
+  /** Starts the server again with the same config and data (after stop/kill): a restart. */
   start(): Promise<void>;
-  /** Graceful stop (SIGTERM), waits for exit (SIGKILL after `timeoutMs`). */
+  /** Graceful stop (SIGTERM; a paused server is continued first), waits for exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
-  /** Crash: SIGKILL, waits for exit. */
+  /** Crash: SIGKILL to this server's PID, waits for exit. */
   kill(): Promise<void>;
+  /**
+   * Freezes the process (SIGSTOP to its PID): its sockets stay open but nothing answers, like a
+   * hung machine. Pair with `resume()` in a `finally`; `stop()`/`close()` also resume it.
+   */
+  pause(): void;
+  /** Continues a paused process (SIGCONT). No-op when not paused. */
+  resume(): void;
 }
 
 interface ServerSpec {
@@ -87,6 +100,7 @@ interface ServerSpec {
 
 class NatsServer implements NatsServerHandle {
   #child: ChildProcess | undefined;
+  #paused = false;
   #exited: Promise<void> = Promise.resolve();
   readonly #spec: ServerSpec;
   readonly #config: string;
@@ -128,6 +142,9 @@ class NatsServer implements NatsServerHandle {
   get port(): number {
     return this.#spec.port;
   }
+  get monitorUrl(): string {
+    return `http://127.0.0.1:${this.#spec.httpPort}`;
+  }
   get dir(): string {
     return this.#spec.dir;
   }
@@ -136,6 +153,9 @@ class NatsServer implements NatsServerHandle {
   }
   get running(): boolean {
     return this.#child !== undefined;
+  }
+  get paused(): boolean {
+    return this.#paused;
   }
 
   async start(): Promise<void> {
@@ -150,7 +170,10 @@ class NatsServer implements NatsServerHandle {
     child.stderr?.on('data', keep);
     this.#exited = new Promise((res) =>
       child.once('exit', () => {
-        if (this.#child === child) this.#child = undefined;
+        if (this.#child === child) {
+          this.#child = undefined;
+          this.#paused = false;
+        }
         res();
       }),
     );
@@ -191,6 +214,8 @@ class NatsServer implements NatsServerHandle {
   async #signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
     const child = this.#child;
     if (!child?.pid) return;
+    // A stopped process keeps SIGTERM pending until it is continued.
+    if (signal !== 'SIGKILL') this.resume();
     process.kill(child.pid, signal);
     const t = setTimeout(() => {
       if (child.pid && this.#child === child) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
@@ -207,9 +232,53 @@ class NatsServer implements NatsServerHandle {
     return this.#signal('SIGKILL', 5000);
   }
 
+  pause(): void {
+    const pid = this.#child?.pid;
+    if (!pid || this.#paused) return;
+    process.kill(pid, 'SIGSTOP');
+    this.#paused = true;
+  }
+
+  resume(): void {
+    const pid = this.#child?.pid;
+    if (!pid || !this.#paused) return;
+    process.kill(pid, 'SIGCONT');
+    this.#paused = false;
+  }
+
+  /** This server's `/jsz` view of a stream: its cluster leader as this server sees it. */
+  async streamView(stream: string, timeoutMs: number): Promise<{ leader: string } | undefined> {
+    if (!this.#child || this.#paused) return undefined;
+    try {
+      const r = await fetch(`${this.monitorUrl}/jsz?streams=true&config=true`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!r.ok) return undefined;
+      const jsz = (await r.json()) as JszResponse;
+      for (const acc of jsz.account_details ?? []) {
+        for (const sd of acc.stream_detail ?? []) if (sd.name === stream) return { leader: sd.cluster?.leader ?? '' };
+      }
+    } catch {
+      /* not answering */
+    }
+    return undefined;
+  }
+
   get log(): string {
     return this.#log;
   }
+}
+
+/** The part of the monitoring endpoint's `/jsz?streams=true` answer the helpers read. */
+interface JszResponse {
+  readonly account_details?: readonly {
+    readonly stream_detail?: readonly { readonly name: string; readonly cluster?: { readonly leader?: string } }[];
+  }[];
+}
+
+export interface StreamLeaderOptions {
+  /** How long to wait for a leader that agrees with itself. Default 30 000 ms. */
+  readonly timeoutMs?: number;
+  /** Server names not accepted as the answer (e.g. the leader just killed: wait for the next one). */
+  readonly exclude?: readonly string[];
 }
 
 export interface NatsClusterHandle {
@@ -220,6 +289,13 @@ export interface NatsClusterHandle {
   readonly version: string;
   /** Waits until every running server reports JetStream healthy. */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * The server that leads a stream's raft group (e.g. `KV_palisade`), read from the servers'
+   * monitoring endpoints (`/jsz?streams=true&config=true`): the first running, unpaused server
+   * that names itself as the stream's `cluster.leader`. Polls every 50 ms; rejects after
+   * `timeoutMs`.
+   */
+  streamLeader(stream: string, opts?: StreamLeaderOptions): Promise<NatsServerHandle>;
   /** Stops every server (SIGTERM, then SIGKILL) and removes the directories. Idempotent. */
   close(): Promise<void>;
 }
@@ -264,6 +340,20 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
     version,
     waitHealthy: async (timeoutMs) => {
       await Promise.all(servers.filter((s) => s.running).map((s) => s.waitHealthy(timeoutMs)));
+    },
+    streamLeader: async (stream, o = {}) => {
+      const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+      const exclude = new Set(o.exclude ?? []);
+      for (;;) {
+        const views = await Promise.all(servers.map(async (s) => ({ s, view: await s.streamView(stream, 500) })));
+        const self = views.find(({ s, view }) => view?.leader === s.name && !exclude.has(s.name));
+        if (self) return self.s;
+        if (Date.now() > deadline) {
+          const seen = views.map(({ s, view }) => `${s.name}: ${view ? view.leader || '(none)' : 'no answer'}`).join(', ');
+          throw new Error(`no leader of stream ${stream} after ${o.timeoutMs ?? 30_000} ms (${seen})`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     close: async () => {
       if (closed) return;
