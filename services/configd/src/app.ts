@@ -57,6 +57,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     history: o.historyDepth,
     node: o.node,
     writeTimeoutMs: o.writeTimeoutMs,
+    writeDeadlineMs: o.writeDeadlineMs,
     probeIntervalMs: o.probeIntervalMs,
     logger,
   });

@@ -37,8 +37,12 @@ Options:
                          below what the NATS server can carry)
   --history N            revisions kept per document, 1..64 (default ${CONFIGD_DEFAULTS.historyDepth})
   --bucket NAME          JetStream KV bucket (default "${CONFIGD_DEFAULTS.bucket}")
-  --write-timeout-ms N   how long a write waits for JetStream before failing as
-                         "not quorate" (default ${CONFIGD_DEFAULTS.writeTimeoutMs})
+  --write-timeout-ms N   how long one publish attempt waits for JetStream's ack before
+                         the write retries it (default ${CONFIGD_DEFAULTS.writeTimeoutMs})
+  --write-deadline-ms N  longest time a write retries through a JetStream leader change
+                         or a lost NATS connection (the client's deadline applies when
+                         shorter) before failing as "not quorate"; the bucket's duplicate
+                         window is raised to at least this (default ${CONFIGD_DEFAULTS.writeDeadlineMs})
   --log-level LEVEL      pino level: fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
   -V, --version          show the version
@@ -79,6 +83,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         history: { type: 'string' },
         bucket: { type: 'string' },
         'write-timeout-ms': { type: 'string' },
+        'write-deadline-ms': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -140,6 +145,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       historyDepth: intOption(values.history, 'history'),
       bucket: values.bucket,
       writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
+      writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
       logger,
     });
   } catch (err) {

@@ -8,7 +8,7 @@ import type { TokenEntry } from './rpc/auth.js';
 import { DEFAULT_HISTORY_DEPTH, DEFAULT_MAX_LOG_REVISIONS } from './store/lmdb-mirror.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from './store/document-store.js';
 import type { DocumentValidator } from './store/document-validator.js';
-import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_TIMEOUT_MS } from './replication/jetstream-log.js';
+import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_DEADLINE_MS, DEFAULT_WRITE_TIMEOUT_MS } from './replication/jetstream-log.js';
 
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -37,9 +37,15 @@ export interface ConfigdOptions {
   readonly historyDepth?: number;
   /** Log entries kept locally for watch resume. Default 100 000. */
   readonly maxLogRevisions?: number;
-  /** Time a write waits for a JetStream ack. Default 1500 ms. */
+  /** Time one publish attempt waits for a JetStream ack before the write retries it. Default 1500 ms. */
   readonly writeTimeoutMs?: number;
-  /** JetStream quorum probe period; writes are refused without publishing while the last probe failed. Default 500 ms. */
+  /**
+   * Longest time a write retries through a leader change or a lost connection before it fails as
+   * `not-quorate`: a cap on the gRPC call's deadline (the shorter one applies). The bucket's
+   * duplicate window is raised to at least this. Default 15 000 ms.
+   */
+  readonly writeDeadlineMs?: number;
+  /** JetStream quorum probe period; writes wait (without publishing) while the last probe failed. Default 500 ms. */
   readonly probeIntervalMs?: number;
   /** Time shutdown waits for calls to finish before forcing. Default 5000 ms. */
   readonly shutdownGraceMs?: number;
@@ -59,6 +65,7 @@ export const CONFIGD_DEFAULTS = {
   historyDepth: DEFAULT_HISTORY_DEPTH,
   maxLogRevisions: DEFAULT_MAX_LOG_REVISIONS,
   writeTimeoutMs: DEFAULT_WRITE_TIMEOUT_MS,
+  writeDeadlineMs: DEFAULT_WRITE_DEADLINE_MS,
   probeIntervalMs: DEFAULT_PROBE_INTERVAL_MS,
   shutdownGraceMs: 5000,
   bucket: DEFAULT_BUCKET,
@@ -93,6 +100,10 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
   if (r.historyDepth < 1 || r.historyDepth > 64) throw new ConfigdError('invalid-argument', 'historyDepth must be within 1..64');
   if (r.replicas !== 'auto' && (r.replicas < 1 || r.replicas > 5)) throw new ConfigdError('invalid-argument', 'replicas must be within 1..5');
   if (r.maxDocumentBytes < 1024) throw new ConfigdError('invalid-argument', 'maxDocumentBytes must be at least 1024');
+  if (r.writeTimeoutMs < 100) throw new ConfigdError('invalid-argument', 'writeTimeoutMs must be at least 100');
+  if (r.writeDeadlineMs < r.writeTimeoutMs) {
+    throw new ConfigdError('invalid-argument', `writeDeadlineMs (${r.writeDeadlineMs}) must be at least writeTimeoutMs (${r.writeTimeoutMs})`);
+  }
   if (r.maxLogRevisions < r.historyDepth) {
     throw new ConfigdError('invalid-argument', `maxLogRevisions (${r.maxLogRevisions}) must be at least historyDepth (${r.historyDepth})`);
   }

@@ -28,9 +28,11 @@ export interface TestConfigd {
   readonly configd: Configd;
   readonly dataDir: string;
   readonly address: string;
-  /** A client with the given token (cached per token). */
-  client(token?: string): ConfigClient;
+  /** A client with the given token and call deadline (default 20 s; cached per token and deadline). */
+  client(token?: string, timeoutMs?: number): ConfigClient;
   call<M extends ConfigMethod>(method: M, request: Partial<ConfigRequest<M>>, token?: string): Promise<ConfigResponse<M>>;
+  /** A call with a deadline of `timeoutMs` (e.g. a write that must be refused quickly). */
+  callWithin<M extends ConfigMethod>(timeoutMs: number, method: M, request: Partial<ConfigRequest<M>>, token?: string): Promise<ConfigResponse<M>>;
   watch(request: Partial<WatchRequest>, token?: string): ClientReadableStream<WatchResponse>;
   close(): Promise<void>;
 }
@@ -52,11 +54,11 @@ export async function startTestConfigd(
   });
   await configd.replication.whenReady(30_000);
   const clients = new Map<string, ConfigClient>();
-  const client = (token?: string): ConfigClient => {
-    const key = token ?? '';
+  const client = (token?: string, timeoutMs = 20_000): ConfigClient => {
+    const key = `${token ?? ''} ${timeoutMs}`;
     let c = clients.get(key);
     if (!c) {
-      c = createConfigClient({ address: configd.address, ...(token ? { token } : {}), timeoutMs: 20_000 });
+      c = createConfigClient({ address: configd.address, ...(token ? { token } : {}), timeoutMs });
       clients.set(key, c);
     }
     return c;
@@ -67,6 +69,7 @@ export async function startTestConfigd(
     address: configd.address,
     client,
     call: (method, request, token) => client(token).call(method, request),
+    callWithin: (timeoutMs, method, request, token) => client(token, timeoutMs).call(method, request),
     watch: (request, token) => client(token).watch(request),
     close: async () => {
       for (const c of clients.values()) c.close();

@@ -9,6 +9,10 @@
  * JetStream's `Nats-Expected-Last-Subject-Sequence`. A write is reported as done only once
  * JetStream acknowledged it (stored on a quorum of the stream's replicas).
  *
+ * A write is retried inside its deadline (see `append`): a leader change costs latency, not a
+ * refused write. Every attempt carries the same `Nats-Msg-Id` and a CAS expectation, so at most
+ * one attempt of a write can ever be stored.
+ *
  * `follow()` feeds the local mirror in stream order with an ordered consumer, restarting it
  * from the mirror's revision + 1 after any interruption (the mirror drops duplicates).
  */
@@ -24,6 +28,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type NextMsgRequest,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -42,8 +47,13 @@ export interface JetStreamLogOptions {
   readonly history: number;
   /** This node's name (recorded as the writer of each revision). */
   readonly node: string;
-  /** How long a write waits for JetStream's acknowledgement before it fails as not quorate. */
+  /** How long one publish attempt waits for JetStream's acknowledgement before it is retried. */
   readonly writeTimeoutMs: number;
+  /**
+   * Longest time a write keeps retrying (a cap on the caller's deadline); the bucket's
+   * duplicate window is raised to at least this on start.
+   */
+  readonly writeDeadlineMs: number;
   /** Period of the quorum/progress probe. */
   readonly probeIntervalMs: number;
   readonly logger: Logger;
@@ -51,8 +61,18 @@ export interface JetStreamLogOptions {
 
 /** Default bucket name. */
 export const DEFAULT_BUCKET = 'palisade';
-/** Default time a write waits for a JetStream ack (keeps "not quorate" answers under 2 s). */
+/** Default time one publish attempt waits for a JetStream ack before the write retries it. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 1500;
+/**
+ * Default cap on how long a write retries: above NATS' raft election timeout (4–9 s after a
+ * stream leader stops answering) plus the client's stale-connection detection (2 pings of 2 s),
+ * so a leader crash or hang costs latency, not a refused write.
+ */
+export const DEFAULT_WRITE_DEADLINE_MS = 15_000;
+/** A write answers this long before the caller's deadline, so the caller gets the reason, not DEADLINE_EXCEEDED. */
+export const WRITE_REPLY_MARGIN_MS = 200;
+/** Shortest ack timeout of one publish attempt (the last one before the deadline). */
+export const MIN_ATTEMPT_TIMEOUT_MS = 100;
 /** Default quorum probe period. */
 export const DEFAULT_PROBE_INTERVAL_MS = 500;
 /** Deadline of one quorum probe request. */
@@ -65,10 +85,103 @@ export interface LogWrite {
   readonly path: string;
   readonly op: 'put' | 'delete';
   readonly content: Uint8Array;
-  /** CAS: the document's last revision in the stream (0 = never written). */
+  /** CAS: the document's last revision in the stream (0 = never written); a mismatch is a `conflict`. */
   readonly expectedRevision?: number;
+  /**
+   * Without `expectedRevision`: the document's last revision as this node knows it (0 = none,
+   * the default). The log still publishes with it as JetStream's expectation and, on a mismatch,
+   * again on the revision JetStream reports, so that a retried write is stored at most once
+   * (last writer wins as before; a stale hint costs one round trip).
+   */
+  readonly knownRevision?: number;
   readonly author: string;
   readonly message: string;
+  /**
+   * JetStream message id (`Nats-Msg-Id`) carried by every attempt; default a fresh NUID. A caller
+   * that retries a write itself passes the same id: a write already stored under it is answered
+   * with its revision instead of being stored again.
+   */
+  readonly writeId?: string;
+}
+
+/** Bounds of one `append`. */
+export interface AppendOptions {
+  /**
+   * When the caller stops waiting, in ms since the epoch (the gRPC call's deadline); default and
+   * `Infinity`: none. The write answers `WRITE_REPLY_MARGIN_MS` before it, and never later than
+   * `writeDeadlineMs` after it started.
+   */
+  readonly deadlineMs?: number;
+  /** Client cancel: stops retrying and fails with `cancelled` (so does closing the log). */
+  readonly signal?: AbortSignal;
+}
+
+/** How a failed publish attempt is handled (see `classifyPublishError`). */
+export type PublishFailure =
+  /** CAS mismatch: the subject's last revision is `currentRevision`. */
+  | { readonly kind: 'conflict'; readonly currentRevision: number; readonly cause: unknown }
+  /** The message exceeds what the server or stream accepts. */
+  | { readonly kind: 'too-large'; readonly detail: string; readonly cause: unknown }
+  /** A definite refusal that a retry would not change. */
+  | { readonly kind: 'refused'; readonly detail: string; readonly cause: unknown }
+  /**
+   * Leader missing, no answer, connection lost: retry. `mayBeStored` when the attempt may have
+   * reached a leader (no answer), false when it was refused before being proposed.
+   */
+  | { readonly kind: 'retry'; readonly mayBeStored: boolean; readonly reason: string; readonly cause: unknown };
+
+/** JetStream API error codes (nats-server `errors.json`) of a missing or changing leader. */
+const LEADERLESS_API_CODES: ReadonlySet<number> = new Set([
+  10008, // JSClusterNotAvailErr: JetStream system temporarily unavailable
+  10009, // JSClusterNotLeaderErr: JetStream cluster can not handle request
+  10005, // JSClusterNoPeersErrF: no suitable peers for placement
+]);
+/** 10071 JSStreamWrongLastSequenceErrF, 10164 its constant form: a CAS mismatch. */
+const CAS_API_CODES: ReadonlySet<number> = new Set([10071, 10164]);
+/** 10054 JSStreamMessageExceedsMaximumErr, 10097 JSStreamHeaderExceedsMaximumErr. */
+const TOO_LARGE_API_CODES: ReadonlySet<number> = new Set([10054, 10097]);
+
+/** Sorts a failed JetStream publish into what `append` does next. Pure. */
+export function classifyPublishError(err: unknown): PublishFailure {
+  if (err instanceof JetStreamApiError) {
+    const api = err.apiError();
+    const d = api.description ?? '';
+    if (CAS_API_CODES.has(api.err_code ?? 0) || /wrong last sequence/i.test(d)) {
+      return { kind: 'conflict', currentRevision: Number(/wrong last sequence: (\d+)/.exec(d)?.[1] ?? 0), cause: err };
+    }
+    if (TOO_LARGE_API_CODES.has(api.err_code ?? 0) || /maximum.*size|exceeds maximum|max_payload|too large/i.test(d)) {
+      return { kind: 'too-large', detail: d, cause: err };
+    }
+    if (/insufficient resources/i.test(d)) return { kind: 'refused', detail: d, cause: err };
+    // Leader changes: the stream or meta group has no leader, a proposal raced a step-down
+    // (503 without err_code, from a failed raft propose).
+    if (LEADERLESS_API_CODES.has(api.err_code ?? 0) || (api.code === 503 && !api.err_code) || /temporarily unavailable|no suitable peers|not leader|no leader|leaderless|raft/i.test(d)) {
+      return { kind: 'retry', mayBeStored: false, reason: d || `JetStream error ${api.code}`, cause: err };
+    }
+    return { kind: 'refused', detail: d || `JetStream error ${api.code}/${api.err_code ?? 0}`, cause: err };
+  }
+  const text = errText(err);
+  if (/max_payload|payload.*exceeded/i.test(text)) return { kind: 'too-large', detail: text, cause: err };
+  if (err instanceof natsErrors.PermissionViolationError || err instanceof natsErrors.AuthorizationError) {
+    return { kind: 'refused', detail: text, cause: err };
+  }
+  if (isNoResponders(err) || isNoResponders(err instanceof Error ? err.cause : undefined)) {
+    // No responders: nothing subscribed to the subject took the message.
+    return { kind: 'retry', mayBeStored: false, reason: 'no responders (no JetStream server took the message)', cause: err };
+  }
+  if (err instanceof natsErrors.TimeoutError) return { kind: 'retry', mayBeStored: true, reason: 'no acknowledgement (timeout)', cause: err };
+  // Connection closed, lost or draining, request errors: the message may have gone out.
+  return { kind: 'retry', mayBeStored: true, reason: text, cause: err };
+}
+
+/** nats.js reports "no responders" as a RequestError, wrapped by JetStream publish as `JetStreamNotEnabled`. */
+function isNoResponders(err: unknown): boolean {
+  return (err instanceof natsErrors.RequestError && err.isNoResponders()) || err instanceof natsErrors.NoRespondersError;
+}
+
+/** Pause before retry `n` (1 = after the first failure): 50 ms doubling, at most 500 ms. Pure. */
+export function retryBackoffMs(n: number): number {
+  return Math.min(500, 50 * 2 ** Math.max(0, n - 1));
 }
 
 /** Where followed records go: the mirror. */
@@ -117,6 +230,7 @@ export class JetStreamLog {
   #tasks: Promise<void>[] = [];
   #pending: LogRecord[] = [];
   #flushScheduled = false;
+  #probing: Promise<void> | undefined;
 
   constructor(opts: JetStreamLogOptions) {
     this.#opts = opts;
@@ -238,6 +352,16 @@ export class JetStreamLog {
       } as never);
       info = await jsm.streams.info(this.#stream);
     }
+    // A retried write is de-duplicated by its msg id only while the first attempt is inside the
+    // stream's duplicate window: keep the window at least as long as a write may retry.
+    const windowNs = this.#opts.writeDeadlineMs * 1e6;
+    if ((info.config.duplicate_window ?? 0) < windowNs) {
+      this.#log.info(
+        { stream: this.#stream, duplicateWindowMs: (info.config.duplicate_window ?? 0) / 1e6, writeDeadlineMs: this.#opts.writeDeadlineMs },
+        "raising the bucket's duplicate window to the write deadline",
+      );
+      info = await jsm.streams.update(this.#stream, { duplicate_window: windowNs });
+    }
     this.#replicas = info.config.num_replicas;
     this.#streamLastSeq = info.state.last_seq;
     this.#quorate = streamHasQuorum(info);
@@ -254,26 +378,45 @@ export class JetStreamLog {
     return info?.cluster && servers >= 3 ? 3 : 1;
   }
 
+  /**
+   * One quorum probe; concurrent callers (the probe loop, writes waiting for a quorum) share the
+   * request in flight. Never rejects.
+   */
+  #probe(): Promise<void> {
+    if (!this.#probing) {
+      // Cleared in a `.finally` (always asynchronous), only if still the one in flight.
+      const p: Promise<void> = this.#probeOnce().finally(() => {
+        if (this.#probing === p) this.#probing = undefined;
+      });
+      this.#probing = p;
+    }
+    return this.#probing;
+  }
+
+  async #probeOnce(): Promise<void> {
+    try {
+      // Quorum: the stream has a leader, and the leader has heard from enough replicas
+      // recently. (Stream info alone is no test: without a quorum it can be answered from
+      // the stale state of a leader that has not stepped down yet.)
+      const info = await this.#probeJsm!.streams.info(this.#stream);
+      this.#streamLastSeq = info.state.last_seq;
+      const quorate = streamHasQuorum(info);
+      if (quorate !== this.#quorate) this.#log.info({ quorate, cluster: info.cluster }, 'JetStream quorum changed');
+      this.#quorate = quorate;
+    } catch (err) {
+      this.#log.debug({ err: errText(err) }, 'quorum probe failed');
+      if (this.#quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
+      this.#quorate = false;
+    }
+  }
+
   /** Periodically checks JetStream reachability and restarts a stalled follower. */
   async #probeLoop(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       await sleep(this.#opts.probeIntervalMs, signal);
       if (signal.aborted || !this.#connected) continue;
-      try {
-        // Quorum: the stream has a leader, and the leader has heard from enough replicas
-        // recently. (Stream info alone is no test: without a quorum it can be answered from
-        // the stale state of a leader that has not stepped down yet.)
-        const info = await this.#probeJsm!.streams.info(this.#stream);
-        this.#streamLastSeq = info.state.last_seq;
-        const quorate = streamHasQuorum(info);
-        if (quorate !== this.#quorate) this.#log.info({ quorate, cluster: info.cluster }, 'JetStream quorum changed');
-        this.#quorate = quorate;
-      } catch (err) {
-        this.#log.debug({ err: errText(err) }, 'quorum probe failed');
-        if (this.#quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
-        this.#quorate = false;
-      }
+      await this.#probe();
       const sinkRev = this.#sink?.revision ?? 0;
       if (this.#streamLastSeq > sinkRev && Date.now() - this.#lastDelivery > 3000 && this.#messages) {
         this.#log.info({ mirror: sinkRev, stream: this.#streamLastSeq }, 'follower stalled; restarting it');
@@ -357,82 +500,176 @@ export class JetStreamLog {
 
   /**
    * Appends a revision; resolves with its revision once JetStream acknowledged it.
-   * Fails with `conflict` when the CAS expectation does not hold, `not-quorate` when no quorum
-   * acknowledged it in time (the outcome of a timed-out write is unknown), `too-large` when the
-   * message exceeds the server's payload limit.
+   *
+   * Inside the write's deadline (`opts.deadlineMs` less `WRITE_REPLY_MARGIN_MS`, at most
+   * `writeDeadlineMs` from now) it retries what a leader change or a lost connection causes: no
+   * acknowledgement in `writeTimeoutMs`, no responders, JetStream errors meaning no leader
+   * (`classifyPublishError`), with `retryBackoffMs` between attempts. While not connected or
+   * while the quorum probe fails it does not publish; it re-probes and waits. Every attempt
+   * carries the same `Nats-Msg-Id` and a CAS expectation (`expectedRevision`, else
+   * `knownRevision`), so at most one attempt is ever stored: a duplicate is answered with the
+   * original revision; a CAS mismatch after an attempt that may have been stored is checked
+   * against the message id of the subject's next revision (nats-server 2.10 checks the
+   * expectation before the msg id in a cluster, so a retry of a stored CAS write is refused as
+   * a mismatch, not as a duplicate).
+   *
+   * Fails with `conflict` on a CAS mismatch (`expectedRevision` given), `too-large` when the
+   * message exceeds the server's limits, `unavailable` on a definite refusal, `cancelled` on
+   * abort or close, and `not-quorate` once the deadline is spent, saying how long it tried and
+   * whether the outcome is unknown (an attempt may have been stored and may still be applied,
+   * once) or nothing was written.
    */
-  async append(write: LogWrite): Promise<{ revision: number; timeMs: number }> {
-    if (!this.#ready || !this.#connected || !this.#js) {
-      throw new ConfigdError('not-quorate', 'not quorate: not connected to NATS JetStream; writes are refused, reads are served from the local mirror');
+  async append(write: LogWrite, opts: AppendOptions = {}): Promise<{ revision: number; timeMs: number }> {
+    const started = Date.now();
+    const until = Math.min(started + this.#opts.writeDeadlineMs, (opts.deadlineMs ?? Infinity) - WRITE_REPLY_MARGIN_MS);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.#abort.signal]) : this.#abort.signal;
+    const subject = this.#subjectPrefix + write.path;
+    const msgID = write.writeId ?? nuid.next();
+    const timeMs = started;
+    let expected = write.expectedRevision ?? write.knownRevision ?? 0;
+    // Whether an attempt carrying `expected` may have been stored although no ack said so.
+    let maybeStored = write.writeId !== undefined;
+    let attempts = 0;
+    let failures = 0;
+    let reason = '';
+    const fail = (code: 'not-quorate' | 'cancelled' | 'unavailable', what: string, cause?: unknown): ConfigdError => {
+      const tried = `${attempts} attempt${attempts === 1 ? '' : 's'} in ${Date.now() - started} ms`;
+      const outcome = maybeStored
+        ? 'outcome unknown: an attempt may have been stored and may still be applied (at most once) when the quorum returns'
+        : 'nothing was written';
+      return new ConfigdError(code, `${what} (${tried}${reason ? `; last: ${reason}` : ''}); ${outcome}`, { path: write.path }, { cause });
+    };
+    for (;;) {
+      if (signal.aborted) {
+        throw fail('cancelled', this.#closed ? 'write cancelled: configd is shutting down' : 'write cancelled by the client');
+      }
+      if (Date.now() >= until) break;
+      if (!this.#ready || !this.#connected || !this.#js || !this.#quorate) {
+        // Do not publish without a known quorum: a message proposed to a leader that lost its
+        // quorum may be committed long after this write gave up.
+        reason = !this.#connected || !this.#js ? 'not connected to NATS' : !this.#ready ? 'the replication bucket is not ready' : 'JetStream has no quorum';
+        await this.#waitWritable(until, signal);
+        continue;
+      }
+      attempts++;
+      try {
+        const ack = await this.#publishAttempt(subject, write, timeMs, msgID, expected, until, signal);
+        if (ack.duplicate && !ack.seq) {
+          // The leader has staged our message id but not stored it yet: ask again.
+          maybeStored = true;
+          reason = 'an earlier attempt is still being stored';
+          await sleep(Math.min(retryBackoffMs(++failures), until - Date.now()), signal);
+          continue;
+        }
+        this.#quorate = true;
+        return { revision: ack.seq, timeMs };
+      } catch (err) {
+        if (signal.aborted) {
+          maybeStored = true;
+          continue;
+        }
+        const f = classifyPublishError(err);
+        if (f.kind === 'conflict') {
+          if (maybeStored) {
+            const own = await this.#findOwnRevision(subject, expected, msgID, until, signal);
+            if (typeof own === 'number') {
+              this.#quorate = true;
+              return { revision: own, timeMs };
+            }
+            if (own === 'unknown') {
+              reason = 'could not check whether an earlier attempt was stored';
+              continue;
+            }
+          }
+          // The subject moved past `expected` with someone else's revision: no attempt carrying
+          // `expected` can be stored any more.
+          maybeStored = false;
+          if (write.expectedRevision === undefined) {
+            // Last writer wins: publish again on the revision JetStream reported.
+            if (f.currentRevision === expected) await sleep(Math.min(retryBackoffMs(++failures), until - Date.now()), signal);
+            expected = f.currentRevision;
+            continue;
+          }
+          throw new ConfigdError(
+            'conflict',
+            `conflict: '${write.path}' changed (expected revision ${write.expectedRevision}, current ${f.currentRevision || 'unknown'})`,
+            { path: write.path, currentRevision: f.currentRevision },
+            { cause: err },
+          );
+        }
+        if (f.kind === 'too-large') {
+          throw new ConfigdError('too-large', `document too large for NATS: ${f.detail}`, { path: write.path }, { cause: err });
+        }
+        if (f.kind === 'refused') throw fail('unavailable', `JetStream refused the write: ${f.detail}`, err);
+        if (f.mayBeStored) maybeStored = true;
+        reason = f.reason;
+        failures++;
+        this.#log.debug({ path: write.path, attempt: attempts, err: f.reason }, 'write attempt failed; retrying');
+        // Let the next attempt wait for a probe to confirm the quorum (at once when it is there).
+        this.#quorate = false;
+        await sleep(Math.min(retryBackoffMs(failures), until - Date.now()), signal);
+      }
     }
-    // Refuse without publishing while the probe says there is no quorum: a message published
-    // to a leader that lost its quorum may still be committed once the quorum returns, long
-    // after the caller was told it failed.
-    if (!this.#quorate) {
-      throw new ConfigdError(
-        'not-quorate',
-        'not quorate: JetStream has no quorum (last probe failed); writes are refused, reads are served from the local mirror',
-      );
-    }
+    throw fail('not-quorate', `not quorate: no JetStream acknowledgement within the write deadline`);
+  }
+
+  /** One publish of a write, bounded by the write's deadline and signal; every attempt carries the same time and id. */
+  #publishAttempt(
+    subject: string,
+    write: LogWrite,
+    timeMs: number,
+    msgID: string,
+    expected: number,
+    until: number,
+    signal: AbortSignal,
+  ): Promise<{ seq: number; duplicate: boolean }> {
     const h = natsHeaders();
     h.set(H.author, write.author);
-    const timeMs = Date.now();
     h.set(H.time, String(timeMs));
     if (write.message) h.set(H.message, encodeURIComponent(write.message));
     h.set(H.node, this.#opts.node);
     if (write.op === 'delete') h.set(H.kvOp, 'DEL');
     else h.set(H.digest, sha256Hex(write.content));
-    const opts: Parameters<JetStreamClient['publish']>[2] = {
-      headers: h,
-      timeout: this.#opts.writeTimeoutMs,
-      msgID: nuid.next(),
-      ...(write.expectedRevision !== undefined ? { expect: { lastSubjectSequence: write.expectedRevision } } : {}),
-    };
-    try {
-      const ack = await this.#js.publish(this.#subjectPrefix + write.path, write.content, opts);
-      this.#quorate = true;
-      return { revision: ack.seq, timeMs };
-    } catch (err) {
-      throw this.#mapWriteError(err, write);
-    }
+    const timeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(this.#opts.writeTimeoutMs, until - Date.now()));
+    return abortable(
+      this.#js!.publish(subject, write.content, { headers: h, timeout, msgID, expect: { lastSubjectSequence: expected } }),
+      signal,
+    );
   }
 
-  #mapWriteError(err: unknown, write: LogWrite): ConfigdError {
-    if (err instanceof JetStreamApiError) {
-      const api = err.apiError();
-      if (api.err_code === 10071 || api.err_code === 10164) {
-        const m = /wrong last sequence: (\d+)/.exec(api.description ?? '');
-        return new ConfigdError(
-          'conflict',
-          `conflict: '${write.path}' changed (expected revision ${write.expectedRevision ?? '?'}, current ${m?.[1] ?? 'unknown'})`,
-          { path: write.path, currentRevision: Number(m?.[1] ?? 0) },
-          { cause: err },
-        );
+  /**
+   * After a CAS mismatch on `expected`: whether the subject's first revision after `expected` is
+   * this write's (an earlier attempt stored, its ack lost). Only that revision can be ours: every
+   * attempt expected the subject to be at `expected`. Returns its revision, 'not-ours', or
+   * 'unknown' when JetStream did not answer before the deadline.
+   */
+  async #findOwnRevision(subject: string, expected: number, msgID: string, until: number, signal: AbortSignal): Promise<number | 'not-ours' | 'unknown'> {
+    for (let n = 1; !signal.aborted && Date.now() < until; n++) {
+      if (this.#connected && this.#probeJsm) {
+        try {
+          // The server's "next by subject" request (`NextMsgRequest`; nats.js' getMessage type
+          // omits it, the request is passed through as is).
+          const next: NextMsgRequest & { seq: number } = { seq: expected + 1, next_by_subj: subject };
+          const sm = await abortable(this.#probeJsm.streams.getMessage(this.#stream, next), signal);
+          return sm && sm.header.get('Nats-Msg-Id') === msgID ? sm.seq : 'not-ours';
+        } catch (err) {
+          this.#log.debug({ err: errText(err), subject }, 'cannot read the revision after a CAS mismatch yet');
+        }
       }
-      if (/maximum.*size|max_payload|too large/i.test(api.description ?? '')) {
-        return new ConfigdError('too-large', `document too large for NATS: ${api.description}`, { path: write.path }, { cause: err });
-      }
-      if (api.code === 503 || /temporarily unavailable|no suitable peers|insufficient resources/i.test(api.description ?? '')) {
-        this.#quorate = false;
-        return new ConfigdError('not-quorate', `not quorate: ${api.description}`, { path: write.path }, { cause: err });
-      }
-      return new ConfigdError('unavailable', `JetStream refused the write: ${api.description}`, { path: write.path }, { cause: err });
+      await sleep(Math.min(retryBackoffMs(n), until - Date.now()), signal);
     }
-    const text = errText(err);
-    if (/max_payload|payload.*exceeded/i.test(text)) {
-      return new ConfigdError('too-large', `document too large for NATS (${text})`, { path: write.path }, { cause: err });
+    return 'unknown';
+  }
+
+  /** Waits (one probe, or a short pause while not connected) for a chance to publish. */
+  async #waitWritable(until: number, signal: AbortSignal): Promise<void> {
+    const started = Date.now();
+    if (this.#ready && this.#connected && this.#probeJsm) {
+      await settledWithin(this.#probe(), until - started);
+      if (this.quorate) return;
     }
-    if (err instanceof natsErrors.TimeoutError) {
-      this.#quorate = false;
-      return new ConfigdError(
-        'not-quorate',
-        `not quorate: no JetStream acknowledgement within ${this.#opts.writeTimeoutMs} ms (outcome unknown: the write may still be applied when the quorum returns)`,
-        { path: write.path },
-        { cause: err },
-      );
-    }
-    this.#quorate = false;
-    return new ConfigdError('not-quorate', `not quorate: ${text}`, { path: write.path }, { cause: err });
+    // Probes that fail fast (no responders) must not spin.
+    await sleep(Math.min(WAIT_POLL_MS - (Date.now() - started), until - Date.now()), signal);
   }
 
   /** Stops following, drains the connection. Idempotent. */
@@ -466,6 +703,46 @@ export function streamHasQuorum(info: StreamInfo): boolean {
   if (!cluster?.leader) return false;
   const live = 1 + (cluster.replicas ?? []).filter((p) => !p.offline && (p.active ?? 0) < REPLICA_ACTIVE_NANOS).length;
   return live > replicas / 2;
+}
+
+/** Pause between checks while a write waits for NATS or a quorum. */
+const WAIT_POLL_MS = 100;
+
+/** Resolves when `p` settles or after `ms`, whichever is first (the timer is cleared either way). */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, Math.max(0, ms));
+    const done = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    p.then(done, done);
+  });
+}
+
+/** Settles like `p`, or rejects when `signal` aborts first (`p` is then left to settle unobserved). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(new ConfigdError('cancelled', 'cancelled'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => undefined);
+      reject(new ConfigdError('cancelled', 'cancelled'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 function errText(err: unknown): string {

@@ -41,7 +41,7 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
       );
       return { document: encodeDocument(record, true), storeRevision };
     }),
-    put: unary(ctx, 'write', async (req, principal) => {
+    put: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
       const { record, diagnostics } = await store.put(
         {
           path: req.path,
@@ -51,11 +51,11 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           createOnly: req.createOnly,
           message: req.message,
         },
-        { author: principal.name },
+        { author: principal.name, signal, deadlineMs },
       );
       return { meta: encodeMeta(record), diagnostics };
     }),
-    delete: unary(ctx, 'write', async (req, principal) => {
+    delete: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
       const record = await store.delete(
         {
           path: req.path,
@@ -63,7 +63,7 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           ...(req.expectedDigest ? { expectedDigest: req.expectedDigest } : {}),
           message: req.message,
         },
-        { author: principal.name },
+        { author: principal.name, signal, deadlineMs },
       );
       return { meta: encodeMeta(record) };
     }),
@@ -80,7 +80,7 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
       const d = await store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
       return { from: encodeMeta(d.from), to: encodeMeta(d.to), unified: d.unified, identical: d.unified === '' };
     }),
-    rollback: unary(ctx, 'write', async (req, principal) => {
+    rollback: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
       if (!req.revision) throw new ConfigdError('invalid-argument', 'revision is required');
       const record = await store.rollback(
         {
@@ -89,7 +89,7 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
           message: req.message,
         },
-        { author: principal.name },
+        { author: principal.name, signal, deadlineMs },
       );
       return { meta: encodeMeta(record) };
     }),
@@ -97,11 +97,11 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
       const s = store.status();
       return { ...s, version };
     }),
-    import: unary(ctx, 'write', async (req, principal) => {
+    import: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
       const r = await store.import(
         req.documents.map((d) => ({ path: d.path, content: d.content })),
         { force: req.force, dryRun: req.dryRun, message: req.message },
-        { author: principal.name },
+        { author: principal.name, signal, deadlineMs },
       );
       return { written: r.written.map(encodeMeta), unchanged: r.unchanged, diagnostics: r.diagnostics };
     }),

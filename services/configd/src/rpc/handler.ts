@@ -1,9 +1,11 @@
 /**
  * Thin gRPC handler plumbing shared by the services: authentication and permission check,
  * tolerant request decoding (a malformed message becomes INVALID_ARGUMENT instead of grpc-js'
- * INTERNAL), abort on cancellation, backpressure for server streams, error mapping.
+ * INTERNAL), abort on cancellation, the call's deadline, backpressure for server streams, error
+ * mapping.
  */
 import type {
+  Deadline,
   handleServerStreamingCall,
   handleUnaryCall,
   Metadata,
@@ -54,11 +56,19 @@ function authorization(metadata: Metadata): string | undefined {
   return typeof v === 'string' ? v : v?.toString('utf8');
 }
 
-/** A unary handler: authorize, decode check, run, map errors. */
+/** A gRPC deadline as ms since the epoch (`Infinity` when the client set none). */
+export function deadlineMsOf(deadline: Deadline): number {
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+/**
+ * A unary handler: authorize, decode check, run, map errors. `fn` gets an AbortSignal (client
+ * cancel) and the call's deadline in ms since the epoch (`Infinity` = none).
+ */
 export function unary<Req, Res>(
   ctx: RpcContext,
   permission: Permission,
-  fn: (req: Req, principal: Principal, signal: AbortSignal) => Promise<Res> | Res,
+  fn: (req: Req, principal: Principal, signal: AbortSignal, deadlineMs: number) => Promise<Res> | Res,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const ac = new AbortController();
@@ -72,7 +82,7 @@ export function unary<Req, Res>(
       try {
         const principal = ctx.auth.authorize(authorization(call.metadata), permission);
         checkRequest(call.request);
-        const response = await fn(call.request, principal, ac.signal);
+        const response = await fn(call.request, principal, ac.signal, deadlineMsOf(call.getDeadline()));
         answered = true;
         callback(null, response);
       } catch (err) {

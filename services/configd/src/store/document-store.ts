@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { ConfigdError, type DiagnosticInfo } from '../errors.js';
-import { sha256Hex, type LogWrite } from '../replication/jetstream-log.js';
+import { sha256Hex, type AppendOptions, type LogWrite } from '../replication/jetstream-log.js';
 import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
 import type { DocumentValidator } from './document-validator.js';
@@ -14,8 +14,11 @@ import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** What the store needs from replication (implemented by `JetStreamLog`). */
 export interface DocumentLog {
-  /** Resolves once JetStream acknowledged the write, with its revision and recorded time. */
-  append(write: LogWrite): Promise<{ revision: number; timeMs: number }>;
+  /**
+   * Resolves once JetStream acknowledged the write, with its revision and recorded time;
+   * retries inside `opts.deadlineMs` (capped by the log), stops on `opts.signal`.
+   */
+  append(write: LogWrite, opts?: AppendOptions): Promise<{ revision: number; timeMs: number }>;
   readonly connected: boolean;
   readonly quorate: boolean;
   readonly replicas: number;
@@ -43,9 +46,16 @@ export interface DocumentStoreOptions {
 /** Default document size limit: 1 MiB, like pmxcfs. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-/** Who is calling (the token's name, recorded as author). */
+/** Who is calling (the token's name, recorded as author), and the bounds of the call. */
 export interface Caller {
   readonly author: string;
+  /**
+   * When the caller stops waiting for a write, ms since the epoch (the gRPC deadline); default
+   * none: the log's `writeDeadlineMs` cap alone bounds the write's retries.
+   */
+  readonly deadlineMs?: number;
+  /** Client cancel or shutdown: a write stops retrying and fails with `cancelled`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DocumentMetaView {
@@ -325,10 +335,18 @@ export class DocumentStore {
     );
   }
 
-  async #append(write: LogWrite, createOnly: boolean): Promise<LogRecord> {
+  async #append(write: LogWrite, createOnly: boolean, caller: Caller): Promise<LogRecord> {
     let ack: { revision: number; timeMs: number };
     try {
-      ack = await this.#o.log.append(write);
+      ack = await this.#o.log.append(
+        // Unconditional writes still give the log the revision this node knows, which it
+        // uses as its own CAS expectation so that a retried write is stored at most once.
+        write.expectedRevision === undefined ? { ...write, knownRevision: this.#o.mirror.lastRecordOf(write.path)?.revision ?? 0 } : write,
+        {
+          ...(caller.deadlineMs !== undefined ? { deadlineMs: caller.deadlineMs } : {}),
+          ...(caller.signal ? { signal: caller.signal } : {}),
+        },
+      );
     } catch (err) {
       if (err instanceof ConfigdError && err.code === 'conflict') {
         const current = this.#o.mirror.getCurrent(write.path);
@@ -400,6 +418,7 @@ export class DocumentStore {
         message: input.message ?? '',
       },
       Boolean(input.createOnly || input.expectedRevision === 0),
+      caller,
     );
     return { record, diagnostics };
   }
@@ -421,6 +440,7 @@ export class DocumentStore {
         message: input.message ?? '',
       },
       false,
+      caller,
     );
   }
 
@@ -442,12 +462,12 @@ export class DocumentStore {
     const message = input.message || `rollback to revision ${input.revision}`;
     if (target.op === 'delete') {
       if (!m.getCurrent(path)) throw new ConfigdError('conflict', `'${path}' is already deleted`, { path });
-      return this.#append({ path, op: 'delete', content: EMPTY, expectedRevision: expected, author: caller.author, message }, false);
+      return this.#append({ path, op: 'delete', content: EMPTY, expectedRevision: expected, author: caller.author, message }, false, caller);
     }
     const content = target.content ?? EMPTY;
     this.#checkSize(path, content);
     await this.#validate(path, info, content);
-    return this.#append({ path, op: 'put', content, expectedRevision: expected, author: caller.author, message }, false);
+    return this.#append({ path, op: 'put', content, expectedRevision: expected, author: caller.author, message }, false, caller);
   }
 
   /**
@@ -498,6 +518,7 @@ export class DocumentStore {
         await this.#append(
           { path: e.path, op: 'put', content: e.content, expectedRevision: expected, author: caller.author, message: opts.message || 'import' },
           false,
+          caller,
         ),
       );
     }
