@@ -650,7 +650,9 @@ export class JetStreamLog {
           // The server's "next by subject" request (`NextMsgRequest`; nats.js' getMessage type
           // omits it, the request is passed through as is).
           const next: NextMsgRequest & { seq: number } = { seq: expected + 1, next_by_subj: subject };
-          const sm = await abortable(this.#probeJsm.streams.getMessage(this.#stream, next), signal);
+          // Bounded by the write's deadline too (the request's own timeout is the probe's).
+          const bounded = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, until - Date.now()))]);
+          const sm = await abortable(this.#probeJsm.streams.getMessage(this.#stream, next), bounded);
           return sm && sm.header.get('Nats-Msg-Id') === msgID ? sm.seq : 'not-ours';
         } catch (err) {
           this.#log.debug({ err: errText(err), subject }, 'cannot read the revision after a CAS mismatch yet');
