@@ -1,0 +1,100 @@
+/**
+ * Wires the node agent and owns its start/stop order.
+ *
+ * Start: restore the last-known-good ruleset from `--data` (before configd is asked anything),
+ * read the node's facts and follow their changes, then follow configd; the first compile waits
+ * for the store's snapshot, so a partial view never reaches the kernel.
+ * Stop: end the watch, stop the facts monitor, let a running apply finish. The ruleset in force
+ * stays in force (fail-static): nothing is removed on stop.
+ */
+import { createConfigClient, type ConfigClient } from '@palisade/api';
+import { createCloser, type Closable } from '@palisade/service-kit';
+import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
+import { createReconciler, type Reconciler } from './apply/reconciler.js';
+import { createAddressFacts } from './facts/address-facts.js';
+import { NodeDocuments } from './follow/node-documents.js';
+import { createStoreFollower } from './follow/store-follower.js';
+import { resolveAgentOptions, type AgentOptions } from './options.js';
+import type { AgentStatus } from './state/agent-status.js';
+import { createStateFile } from './state/state-file.js';
+
+export interface NodeAgent extends Closable {
+  /** The status snapshot (a copy). */
+  status(): AgentStatus;
+  /** Resolves when no compile/apply is pending or running (tests). */
+  idle(): Promise<void>;
+  /** Forces the shutdown (second signal). */
+  force(): void;
+}
+
+/** Starts an agent. Rejects on invalid options; a missing configd is not an error (it is followed when it comes). */
+export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent> {
+  const o = resolveAgentOptions(options);
+  const logger = o.logger.child({ component: 'agent' });
+  const applier = o.dryRun ? createDryRunApplier() : (o.applier ?? createNftCliApplier({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock }));
+  const documents = new NodeDocuments(o.node);
+  const rec: Reconciler = createReconciler({
+    node: o.node,
+    documents,
+    facts: () => facts.current,
+    applier,
+    ...(o.dryRun ? {} : { stateFile: createStateFile(o.dataDir) }),
+    ...(o.netns ? { netns: o.netns } : {}),
+    dryRun: o.dryRun,
+    logGroup: o.nflogGroup,
+    clock: o.clock,
+    logger: o.logger,
+    quietMs: o.quietMs,
+    maxDelayMs: o.maxDelayMs,
+    retryInitialMs: o.retryInitialMs,
+    retryMaxMs: o.retryMaxMs,
+  });
+  const facts = createAddressFacts({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: o.logger, onChange: () => rec.changed() });
+  try {
+    await rec.restore();
+  } catch (err) {
+    logger.error({ err }, 'cannot restore the last-known-good ruleset; the kernel keeps what it holds until configd answers');
+  }
+  try {
+    await facts.start();
+  } catch (err) {
+    logger.error({ err }, 'cannot read node facts; compiling with the addresses from corosync.conf');
+  }
+  const ownClient = o.client === undefined;
+  const client: ConfigClient =
+    o.client ?? createConfigClient({ address: o.configd, ...(o.token !== undefined ? { token: o.token } : {}), ...(o.tls ? { tls: o.tls } : {}) });
+  const follower = createStoreFollower({
+    client,
+    node: o.node,
+    documents,
+    reconciler: rec,
+    logger: o.logger,
+    backoffInitialMs: o.reconnectInitialMs,
+    backoffMaxMs: o.reconnectMaxMs,
+  });
+  follower.start();
+  logger.info({ netns: o.netns ?? null, configd: o.configd, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
+
+  const closer = createCloser({
+    graceMs: o.shutdownGraceMs,
+    clock: o.clock,
+    logger,
+    graceful: async () => {
+      await follower.close();
+      await facts.close();
+      await rec.close();
+      if (ownClient) client.close();
+      logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
+    },
+    force: () => {
+      if (ownClient) client.close();
+    },
+  });
+  return {
+    status: () => rec.status(),
+    idle: () => rec.idle(),
+    close: () => closer.close(),
+    closed: () => closer.closed(),
+    force: () => closer.force(),
+  };
+}

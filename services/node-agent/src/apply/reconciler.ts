@@ -1,0 +1,229 @@
+/**
+ * Keeps the kernel on the ruleset the node's documents compile to. Runs through a coalescer
+ * (a few ms after the last change, at least every `maxDelayMs` during a stream of changes);
+ * recompiles only when an input or a fact changed; sends nothing when the compiled text is
+ * byte-identical to the one in force. A refusal or a failed apply leaves the previous ruleset in
+ * force; failed applies are retried with exponential backoff.
+ */
+import type { Clock, Logger } from '@palisade/service-kit';
+import { compileNodeDocuments, type NodeCompileOutput } from '../compile/node-compiler.js';
+import type { AddressFacts } from '../facts/address-facts.js';
+import { createCoalescer, type Coalescer } from '../follow/coalescer.js';
+import type { NodeDocuments } from '../follow/node-documents.js';
+import type { AgentStatus } from '../state/agent-status.js';
+import type { StateFile } from '../state/state-file.js';
+import { applySysctls, wantedSysctls } from './sysctls.js';
+import type { RulesetApplier } from './ruleset-applier.js';
+import { REQUIRED_SYSCTLS } from '@palisade/fw-compile';
+
+export interface ReconcilerOptions {
+  readonly node: string;
+  readonly documents: NodeDocuments;
+  readonly facts: () => AddressFacts;
+  readonly applier: RulesetApplier;
+  /** Where the last-known-good ruleset is kept; absent in dry-run. */
+  readonly stateFile?: StateFile;
+  readonly netns?: string;
+  readonly dryRun: boolean;
+  readonly logGroup: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly quietMs: number;
+  readonly maxDelayMs: number;
+  /** First retry delay after a failed apply, ms (doubles up to `retryMaxMs`). */
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+}
+
+export interface Reconciler {
+  /** Restores the last-known-good ruleset from `--data` unless the kernel already holds it. */
+  restore(signal?: AbortSignal): Promise<void>;
+  /** The store delivered a complete snapshot: from now on the documents are the store's. */
+  synced(): void;
+  /** An input document or a fact changed. */
+  changed(): void;
+  /** Connection and revision reports of the follower. */
+  setConnected(connected: boolean): void;
+  setStoreRevision(revision: number): void;
+  status(): AgentStatus;
+  /** Resolves when nothing is pending or running (tests). */
+  idle(): Promise<void>;
+  /** Stops scheduling; a running apply finishes. The ruleset in force stays in force. */
+  close(): Promise<void>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function createReconciler(o: ReconcilerOptions): Reconciler {
+  const log = o.logger.child({ component: 'reconciler' });
+  const st: Mutable<AgentStatus> = {
+    node: o.node,
+    dryRun: o.dryRun,
+    applier: o.applier.kind,
+    appliedRevision: 0,
+    rulesetDigest: '',
+    storeRevision: 0,
+    inSync: false,
+    connected: false,
+    enabled: false,
+    restored: 'none',
+    errors: [],
+    sysctlFailures: [],
+    facts: { hostAddresses: [], interfaces: [] },
+    counters: { compiles: 0, applies: 0, applyFailures: 0, skippedIdentical: 0 },
+  };
+  const counters = st.counters as Mutable<AgentStatus['counters']>;
+  let lastKey: string | undefined;
+  let last: Extract<NodeCompileOutput, { ok: true }> | undefined;
+  let lastRevision = 0;
+  let sysctlsKey: string | undefined;
+  let failures = 0;
+  let deadmanTick = 0;
+  let cancelDeadman: (() => void) | undefined;
+  const abort = new AbortController();
+
+  const armDeadman = (atMs: number | undefined): void => {
+    cancelDeadman?.();
+    cancelDeadman = undefined;
+    if (atMs === undefined) {
+      delete st.deadmanAtMs;
+      return;
+    }
+    st.deadmanAtMs = atMs;
+    cancelDeadman = o.clock.setTimer(() => {
+      log.warn({ deadmanAtMs: atMs }, "cluster enable timestamp older than 60 s and not confirmed with 'enable: 1': the firewall is disabled");
+      deadmanTick++;
+      coalescer.poke();
+    }, Math.max(0, atMs - o.clock.now()));
+  };
+
+  const setSysctls = async (settings: [string, string][]): Promise<void> => {
+    if (o.dryRun) return;
+    const key = JSON.stringify(settings);
+    if (key === sysctlsKey) return;
+    st.sysctlFailures = await applySysctls(o.netns, settings, abort.signal);
+    sysctlsKey = key;
+    if (st.sysctlFailures.length > 0) log.warn({ sysctlFailures: st.sysctlFailures }, 'some kernel settings the ruleset needs could not be set');
+  };
+
+  const run = async (): Promise<void> => {
+    if (!st.inSync || abort.signal.aborted) return;
+    const facts = o.facts();
+    const key = `${o.documents.version} ${deadmanTick} ${JSON.stringify(facts)}`;
+    if (key !== lastKey) {
+      lastKey = key;
+      lastRevision = st.storeRevision;
+      const out = compileNodeDocuments({ node: o.node, documents: o.documents.inputs(), facts, nowMs: o.clock.now(), logGroup: o.logGroup });
+      counters.compiles++;
+      st.errors = out.problems;
+      if (!out.ok) {
+        st.refusal = out.refusal;
+        last = undefined;
+        log.error({ refusal: out.refusal, revision: lastRevision }, 'configuration refused; the previous ruleset stays in force');
+        return;
+      }
+      delete st.refusal;
+      last = out;
+      armDeadman(out.deadmanAtMs);
+      if (out.problems.length > 0) log.warn({ problems: out.problems, revision: lastRevision }, 'rules skipped or reported');
+    }
+    if (!last) return;
+    const out = last;
+    if (out.digest === st.rulesetDigest) {
+      if (st.appliedRevision !== lastRevision) {
+        counters.skippedIdentical++;
+        st.appliedRevision = Math.max(st.appliedRevision, lastRevision);
+      }
+      return;
+    }
+    if (out.compiled.enabled) await setSysctls(wantedSysctls(out.hostDocument));
+    const startedAt = o.clock.now();
+    try {
+      const r = await o.applier.apply({ text: out.text, digest: out.digest, compiled: out.compiled, ownTables: out.compiled.ownTables }, abort.signal);
+      failures = 0;
+      counters.applies++;
+      delete st.applyError;
+      st.rulesetDigest = out.digest;
+      st.appliedRevision = lastRevision;
+      st.enabled = out.compiled.enabled;
+      st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
+      st.facts = {
+        hostAddresses: out.hostAddresses,
+        ...(out.compiled.topology.localNetwork !== undefined ? { localNetwork: out.compiled.topology.localNetwork } : {}),
+        interfaces: o.facts().interfaces,
+      };
+      if (o.stateFile) {
+        try {
+          await o.stateFile.write({
+            node: o.node,
+            revision: lastRevision,
+            rulesetDigest: out.digest,
+            kernelDigest: r.kernelDigest,
+            rulesetText: out.text,
+            ownTables: out.compiled.ownTables,
+            appliedAtMs: startedAt,
+          });
+        } catch (err) {
+          log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one');
+        }
+      }
+      log.info({ status: snapshot() }, 'ruleset applied');
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      counters.applyFailures++;
+      const retryInMs = Math.min(o.retryMaxMs, o.retryInitialMs * 2 ** Math.min(failures, 16));
+      failures++;
+      st.applyError = { message: err instanceof Error ? err.message : String(err), atMs: startedAt, retryInMs };
+      log.error({ err, revision: lastRevision, retryInMs }, 'apply failed; the previous ruleset stays in force');
+      coalescer.pokeAfter(retryInMs);
+    }
+  };
+  const coalescer: Coalescer = createCoalescer({ run, clock: o.clock, quietMs: o.quietMs, maxDelayMs: o.maxDelayMs });
+  const snapshot = (): AgentStatus => structuredClone(st);
+
+  return {
+    async restore(signal) {
+      if (o.dryRun || !o.stateFile) return;
+      const saved = await o.stateFile.read();
+      if (!saved) return;
+      if (saved.node !== o.node) {
+        log.warn({ stateNode: saved.node }, 'state in --data is for another node; not restored');
+        return;
+      }
+      const current = await o.applier.readCurrent(saved.ownTables, signal);
+      if (current.digest === saved.kernelDigest) {
+        st.restored = 'kernel-already-holds';
+      } else {
+        await setSysctls(REQUIRED_SYSCTLS.map(([k, v]) => [k, v]));
+        const r = await o.applier.apply({ text: saved.rulesetText, digest: saved.rulesetDigest, ownTables: saved.ownTables }, signal);
+        st.restored = 'applied';
+        st.lastApply = { atMs: o.clock.now(), durationMs: r.durationMs, revision: saved.revision };
+        counters.applies++;
+      }
+      st.rulesetDigest = saved.rulesetDigest;
+      st.appliedRevision = saved.revision;
+      st.enabled = saved.rulesetText.includes('{');
+      log.info({ restored: st.restored, revision: saved.revision, rulesetDigest: saved.rulesetDigest }, 'last-known-good ruleset in force');
+    },
+    synced() {
+      st.inSync = true;
+      coalescer.poke();
+    },
+    changed() {
+      if (st.inSync) coalescer.poke();
+    },
+    setConnected(connected) {
+      st.connected = connected;
+    },
+    setStoreRevision(revision) {
+      st.storeRevision = Math.max(st.storeRevision, revision);
+    },
+    status: snapshot,
+    idle: () => coalescer.idle(),
+    async close() {
+      cancelDeadman?.();
+      await coalescer.close();
+      abort.abort();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The node agent's one error class. Document mistakes are not errors: they are diagnostics
+ * reported in the status; these codes are for what the agent itself cannot do.
+ */
+import { COMMON_ERROR_CODES, PalisadeError } from '@palisade/service-kit';
+
+export const AGENT_ERROR_CODES = [
+  ...COMMON_ERROR_CODES,
+  /** An option is missing, malformed or contradicts another. */
+  'invalid-argument',
+  /** The kernel refused a transaction or a command failed (`nft`, `ip`, `sysctl`). */
+  'apply-failed',
+  /** The state directory cannot be read or written. */
+  'state-failed',
+] as const;
+export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
+
+export interface AgentErrorContext {
+  /** The option at fault (`invalid-argument`). */
+  readonly field?: string;
+  /** A command's exit code and stderr (`apply-failed`). */
+  readonly exitCode?: number | null;
+  readonly stderr?: string;
+  readonly path?: string;
+}
+
+export class AgentError extends PalisadeError<AgentErrorCode, AgentErrorContext> {}

@@ -1,0 +1,114 @@
+/**
+ * Coalesces bursts of changes into runs of one task: a run starts `quietMs` after the last
+ * change, but never later than `maxDelayMs` after the first change it covers, so a continuous
+ * stream of changes still gets a run at least every `maxDelayMs`. Runs never overlap: changes
+ * during a run schedule the next one.
+ */
+import type { Clock } from '@palisade/service-kit';
+
+export const COALESCER_DEFAULTS = { quietMs: 5, maxDelayMs: 100 } as const;
+
+export interface CoalescerOptions {
+  /** The task; a rejection is the task's own business (it is caught and dropped). */
+  readonly run: () => Promise<void>;
+  readonly clock: Clock;
+  /** Wait after the last change, ms. Default 5. */
+  readonly quietMs?: number;
+  /** Longest wait after the first pending change, ms. Default 100. */
+  readonly maxDelayMs?: number;
+}
+
+export interface Coalescer {
+  /** Records a change; a run follows within the bounds above. */
+  poke(): void;
+  /** Records a change to be handled after `ms` at the earliest (a retry). */
+  pokeAfter(ms: number): void;
+  /** Whether a change is waiting for a run. */
+  readonly pending: boolean;
+  /** Runs done so far. */
+  readonly runs: number;
+  /** Resolves when no run is in progress or scheduled. */
+  idle(): Promise<void>;
+  /** Cancels what is scheduled; a run in progress finishes. Later pokes are ignored. */
+  close(): Promise<void>;
+}
+
+export function createCoalescer(o: CoalescerOptions): Coalescer {
+  const quietMs = o.quietMs ?? COALESCER_DEFAULTS.quietMs;
+  const maxDelayMs = o.maxDelayMs ?? COALESCER_DEFAULTS.maxDelayMs;
+  let firstAt: number | undefined;
+  let lastAt = 0;
+  let cancelTimer: (() => void) | undefined;
+  let cancelRetry: (() => void) | undefined;
+  let running: Promise<void> | undefined;
+  let runs = 0;
+  let closed = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const settleIdle = (): void => {
+    if (running || firstAt !== undefined || cancelRetry) return;
+    const w = idleWaiters;
+    idleWaiters = [];
+    for (const f of w) f();
+  };
+  const schedule = (): void => {
+    if (closed || running || firstAt === undefined) return;
+    cancelTimer?.();
+    const now = o.clock.now();
+    const at = Math.min(lastAt + quietMs, firstAt + maxDelayMs);
+    cancelTimer = o.clock.setTimer(fire, Math.max(0, at - now));
+  };
+  function fire(): void {
+    cancelTimer = undefined;
+    if (closed || running) return;
+    firstAt = undefined;
+    runs++;
+    running = o.run().then(
+      () => undefined,
+      () => undefined,
+    );
+    void running.then(() => {
+      running = undefined;
+      schedule();
+      settleIdle();
+    });
+  }
+  const poke = (): void => {
+    if (closed) return;
+    lastAt = o.clock.now();
+    firstAt ??= lastAt;
+    schedule();
+  };
+  return {
+    poke,
+    pokeAfter(ms) {
+      if (closed) return;
+      cancelRetry?.();
+      cancelRetry = o.clock.setTimer(() => {
+        cancelRetry = undefined;
+        poke();
+      }, ms);
+    },
+    get pending() {
+      return firstAt !== undefined;
+    },
+    get runs() {
+      return runs;
+    },
+    idle() {
+      return new Promise<void>((r) => {
+        idleWaiters.push(r);
+        settleIdle();
+      });
+    },
+    async close() {
+      closed = true;
+      cancelTimer?.();
+      cancelRetry?.();
+      cancelRetry = undefined;
+      firstAt = undefined;
+      await running;
+      settleIdle();
+    },
+  };
+}

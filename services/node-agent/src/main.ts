@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * `palisade-agent`: the only place that reads argv, files named on the command line and
+ * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createRootLogger, exitOnStopSignals, LOG_LEVELS, type LogLevel } from '@palisade/service-kit';
+import { createNodeAgent } from './app.js';
+import { AgentError } from './errors.js';
+import { AGENT_DEFAULTS } from './options.js';
+import { AGENT_VERSION } from './version.js';
+
+const HELP = `Usage: palisade-agent --node NAME --data DIR [options]
+
+The node agent follows configd and keeps this node's nftables ruleset in the kernel: it
+compiles cluster.fw, the node's host.fw, its guests' configs and .fw documents, corosync.conf
+and sdn/firewall/*.fw, and applies the result as one atomic transaction that replaces only
+Palisade's own tables. It never opens the node: a refused configuration or a failed apply keeps
+the previous ruleset, a restart restores the last-known-good one from --data before configd
+answers, and stopping or killing the agent leaves the ruleset in force.
+
+Required:
+  --node NAME            this node's name (nodes/NAME/ in the store)
+  --data DIR             state directory: the last-known-good ruleset and its revision
+
+Options:
+  --configd HOST:PORT    configd to follow (default ${AGENT_DEFAULTS.configd})
+  --token T              bearer token for configd (role "agent" or "admin")
+  --token-file F         read the token from file F (first line); instead of --token
+  --tls-ca F             connect to configd over TLS, trusting this CA (PEM)
+  --tls-cert F           client certificate for mutual TLS (PEM; with --tls-key)
+  --tls-key F            key of --tls-cert (PEM)
+  --netns NS             apply to, and read facts from, network namespace NS instead of the
+                         agent's own (the demo and tests: one namespace per node)
+  --nflog-group N        NFLOG group the compiled log rules send to (default ${AGENT_DEFAULTS.nflogGroup}); capturing
+                         them is the logging issue's part and not built yet
+  --dry-run              compile and report (log lines with the status), never touch the
+                         kernel and never write --data
+  --listen HOST:PORT     agent API address (default ${AGENT_DEFAULTS.listen}): accepted, not yet used
+  --metrics HOST:PORT    Prometheus metrics address: accepted, not yet used
+  --nats URL             where log entries go: accepted, not yet used
+  --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
+  -h, --help             show this help
+  -V, --version          show the version
+
+Coalescing: a change is applied ${AGENT_DEFAULTS.quietMs} ms after the last one, and at least every ${AGENT_DEFAULTS.maxDelayMs} ms
+during a continuous stream of changes; nothing is sent when the compiled ruleset is
+byte-identical to the one in force. A failed apply is retried after ${AGENT_DEFAULTS.retryInitialMs} ms, doubling up to
+${AGENT_DEFAULTS.retryMaxMs / 1000} s. Cluster "enable: 0" removes Palisade's tables (as Proxmox does); "enable: <unix
+time>" keeps the firewall enabled until 60 s after that time unless "enable: 1" is written.
+
+Signals: SIGTERM/SIGINT stop gracefully (the watch ends, a running apply finishes; the ruleset
+stays in force); a second signal forces the exit.
+`;
+
+function usage(message: string): never {
+  process.stderr.write(`palisade-agent: ${message}\nTry 'palisade-agent --help'.\n`);
+  process.exit(2);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        node: { type: 'string' },
+        configd: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        data: { type: 'string' },
+        netns: { type: 'string' },
+        listen: { type: 'string' },
+        metrics: { type: 'string' },
+        nats: { type: 'string' },
+        'nflog-group': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`palisade-agent ${AGENT_VERSION}\n`);
+    return;
+  }
+  for (const name of ['node', 'data'] as const) if (!values[name]) usage(`--${name} is required`);
+  if (values.token && values['token-file']) usage('--token and --token-file exclude each other');
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) usage('--tls-cert and --tls-key go together');
+  if (values['tls-cert'] && !values['tls-ca']) usage('--tls-cert needs --tls-ca');
+  const level = values['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) usage(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+  const nflog = values['nflog-group'];
+  if (nflog !== undefined && !/^\d+$/.test(nflog)) usage(`--nflog-group expects a number, got '${nflog}'`);
+  const readFile = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      usage(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const token = values['token-file'] ? (readFile(values['token-file'], '--token-file').toString('utf8').split('\n')[0] ?? '').trim() : values.token;
+  const logger = createRootLogger({ service: 'node-agent', node: values.node!, version: AGENT_VERSION, level: level as LogLevel });
+  let agent;
+  try {
+    agent = await createNodeAgent({
+      node: values.node!,
+      dataDir: values.data!,
+      ...(values.configd ? { configd: values.configd } : {}),
+      ...(token ? { token } : {}),
+      ...(values['tls-ca']
+        ? {
+            tls: {
+              ca: readFile(values['tls-ca'], '--tls-ca'),
+              ...(values['tls-cert'] ? { cert: readFile(values['tls-cert'], '--tls-cert'), key: readFile(values['tls-key']!, '--tls-key') } : {}),
+            },
+          }
+        : {}),
+      ...(values.netns ? { netns: values.netns } : {}),
+      ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
+      dryRun: values['dry-run'] ?? false,
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof AgentError && err.code === 'invalid-argument') usage(err.message);
+    if (err instanceof Error && err.name === 'AddressError') usage(err.message);
+    logger.fatal({ err }, 'node agent failed to start');
+    process.exit(1);
+  }
+  for (const unused of ['listen', 'metrics', 'nats'] as const) {
+    if (values[unused]) logger.warn({ [unused]: values[unused] }, `--${unused} is accepted but not used yet`);
+  }
+  exitOnStopSignals(agent, { logger, signals: process, exit: (code) => process.exit(code) });
+}
+
+/** True when this module is the program (`node dist/main.js` or the `palisade-agent` bin link). */
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(arg)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await main(process.argv.slice(2));

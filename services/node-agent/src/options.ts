@@ -1,0 +1,78 @@
+/** Options of the node agent, their defaults and how they are checked. */
+import type { ConfigClient } from '@palisade/api';
+import { SYSTEM_CLOCK, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
+import type { RulesetApplier } from './apply/ruleset-applier.js';
+import { AgentError } from './errors.js';
+
+export const AGENT_DEFAULTS = {
+  configd: '127.0.0.1:7400',
+  listen: '127.0.0.1:7401',
+  nflogGroup: 0,
+  /** Coalescing: apply this long after the last change, ms. */
+  quietMs: 5,
+  /** Coalescing: apply at least this often during a stream of changes, ms. */
+  maxDelayMs: 100,
+  /** Retry of a failed apply: first delay and largest delay, ms. */
+  retryInitialMs: 200,
+  retryMaxMs: 10_000,
+  /** configd reconnect backoff, ms. */
+  reconnectInitialMs: 100,
+  reconnectMaxMs: 5_000,
+  shutdownGraceMs: 5_000,
+} as const;
+
+export interface AgentOptions {
+  /** This node's name (`nodes/<name>/`). */
+  readonly node: string;
+  /** `host:port` of configd. Default 127.0.0.1:7400. */
+  readonly configd?: string;
+  readonly token?: string;
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** State directory (last-known-good ruleset). */
+  readonly dataDir: string;
+  /** Network namespace to apply to and read facts from; omitted = the agent's own. */
+  readonly netns?: string;
+  /** NFLOG group of the log rules. Default 0. */
+  readonly nflogGroup?: number;
+  /** Compile and report, never touch the kernel (nor write state). */
+  readonly dryRun?: boolean;
+  readonly quietMs?: number;
+  readonly maxDelayMs?: number;
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+  readonly reconnectInitialMs?: number;
+  readonly reconnectMaxMs?: number;
+  readonly shutdownGraceMs?: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Replaces the `nft -f -` applier (a netlink planner; tests). Ignored with `dryRun`. */
+  readonly applier?: RulesetApplier;
+  /** Replaces the configd client built from `configd`/`token`/`tls` (tests). */
+  readonly client?: ConfigClient;
+}
+
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client'>> &
+  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client'>;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
+
+/** Fills defaults and rejects what cannot work, naming the option. */
+export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
+  const bad = (field: string, message: string): never => {
+    throw new AgentError('invalid-argument', `${field}: ${message}`, { field });
+  };
+  if (!NAME.test(o.node)) bad('node', `'${o.node}' is not a node name`);
+  if (!o.dataDir) bad('data', 'a state directory is required');
+  if (o.netns !== undefined && !NAME.test(o.netns)) bad('netns', `'${o.netns}' is not a namespace name`);
+  const r = { ...AGENT_DEFAULTS, dryRun: false, clock: SYSTEM_CLOCK, ...stripUndefined(o) } as ResolvedAgentOptions;
+  parseHostPort(r.configd, 'configd');
+  if (!Number.isInteger(r.nflogGroup) || r.nflogGroup < 0 || r.nflogGroup > 65535) bad('nflog-group', `expected 0..65535, got ${r.nflogGroup}`);
+  if (r.quietMs > r.maxDelayMs) bad('quietMs', `quietMs (${r.quietMs}) must not exceed maxDelayMs (${r.maxDelayMs})`);
+  if (r.retryInitialMs > r.retryMaxMs) bad('retryInitialMs', `retryInitialMs (${r.retryInitialMs}) must not exceed retryMaxMs (${r.retryMaxMs})`);
+  if (o.tls && (Boolean(o.tls.cert) !== Boolean(o.tls.key))) bad('tls', 'a client certificate and its key go together');
+  return r;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,37 @@
+/** The status snapshot the agent keeps (logged on each apply; served by the agent API later). */
+import type { DocumentProblem } from '../compile/node-compiler.js';
+import type { SysctlFailure } from '../apply/sysctls.js';
+
+export interface AgentStatus {
+  readonly node: string;
+  readonly dryRun: boolean;
+  /** The applier in use (`nft-cli`, `dry-run`, …). */
+  readonly applier: string;
+  /** Store revision the ruleset in force was compiled from (0: none yet). */
+  readonly appliedRevision: number;
+  /** SHA-256 of the ruleset in force ("" when none). */
+  readonly rulesetDigest: string;
+  /** Latest store revision seen. */
+  readonly storeRevision: number;
+  /** Whether the agent has the store's current documents (a snapshot arrived). */
+  readonly inSync: boolean;
+  /** Whether the watch stream to configd is up. */
+  readonly connected: boolean;
+  /** Whether the cluster firewall is enabled in the ruleset in force. */
+  readonly enabled: boolean;
+  /** How the ruleset got in force at start: restored from `--data`, already in the kernel, or none. */
+  readonly restored: 'none' | 'applied' | 'kernel-already-holds';
+  readonly lastApply?: { readonly atMs: number; readonly durationMs: number; readonly revision: number };
+  /** The last failure to apply (cleared by a successful apply), with the next retry. */
+  readonly applyError?: { readonly message: string; readonly atMs: number; readonly retryInMs: number };
+  /** Why the latest configuration was not compiled at all (the previous ruleset stays). */
+  readonly refusal?: { readonly code: string; readonly message: string; readonly path?: string; readonly line?: number };
+  /** Rules skipped and other document problems of the latest compile, document:line. */
+  readonly errors: readonly DocumentProblem[];
+  readonly sysctlFailures: readonly SysctlFailure[];
+  /** The facts the ruleset in force was compiled with. */
+  readonly facts: { readonly hostAddresses: readonly string[]; readonly localNetwork?: string; readonly interfaces: readonly string[] };
+  /** When the dead-man switch disables the firewall unless `enable: 1` is written, ms since the epoch. */
+  readonly deadmanAtMs?: number;
+  readonly counters: { readonly compiles: number; readonly applies: number; readonly applyFailures: number; readonly skippedIdentical: number };
+}
