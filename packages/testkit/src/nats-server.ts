@@ -208,7 +208,7 @@ class NatsServer implements NatsServerHandle {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`nats-server ${this.name}: JetStream not healthy after ${timeoutMs} ms`);
+    throw new Error(`nats-server ${this.name}: JetStream not healthy after ${timeoutMs} ms; its log ends:\n${this.#log.slice(-4000)}`);
   }
 
   async #signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
