@@ -107,3 +107,12 @@ export {
   type SetIdAllocator,
 } from './codec/nft-lower.js';
 export { openNftSession, type NftSession, type NftSessionOptions, type SendResult } from './adapter/nft-session.js';
+export { planFullReplace, planRuleset, type OwnTable, type PlanSummary, type RulesetPlan } from './codec/ruleset-plan.js';
+export {
+  ERESTART,
+  createRulesetApplier,
+  type AppliedState,
+  type RulesetApplier,
+  type RulesetApplierOptions,
+  type RulesetApplyResult,
+} from './adapter/ruleset-applier.js';

@@ -15,7 +15,10 @@ import { renderNftText, REQUIRED_SYSCTLS, type Ruleset } from '@palisade/fw-comp
 import { GOLDEN_DIR, loadScenario } from '@palisade/fw-compile/test-support';
 import { toHex } from '../codec/bytes.js';
 import { decodeNetlinkMessages } from '../codec/decode.js';
-import { createSetIdAllocator, lowerFullReplace } from '../codec/nft-lower.js';
+import { createSetIdAllocator, lowerFullReplace, lowerRule } from '../codec/nft-lower.js';
+import { planFullReplace, planRuleset } from '../codec/ruleset-plan.js';
+import { NftNetlinkError } from '../errors.js';
+import { createRulesetApplier, ERESTART, type RulesetApplier } from './ruleset-applier.js';
 import { encodeNftBatch } from '../codec/nft-messages.js';
 import { PROBE_OWN_TABLES, PROBE_RULESET } from '../codec/test-probe.js';
 import { openNftSession, type NftSession } from './nft-session.js';
@@ -55,7 +58,7 @@ const ns = `plrs-${process.pid}`;
 const nft = (args: string[], input?: string): Promise<string> => run('ip', ['netns', 'exec', ns, 'nft', ...args], input);
 
 /** `nft -j list ruleset` without what differs between two equal rulesets: handles and the version banner. */
-export async function listRuleset(): Promise<unknown[]> {
+async function listRuleset(): Promise<unknown[]> {
   const json = JSON.parse(await nft(['-j', 'list', 'ruleset'])) as { nftables: Record<string, unknown>[] };
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
@@ -144,4 +147,99 @@ describe.skipIf(why !== undefined)('whole rulesets through netlink', () => {
       expect(await listRuleset()).toEqual(viaText);
     });
   }
+});
+
+/** Listing order follows creation order; an incremental apply appends chains and sets. Rules keep their order (stable sort). */
+function sorted(list: unknown[]): unknown[] {
+  const key = (o: unknown): string => {
+    const [kind, v] = Object.entries(o as Record<string, Record<string, unknown>>)[0] ?? ['', {}];
+    return `${kind} ${String(v.family)} ${String(v.table ?? v.name)} ${String(v.chain ?? v.name)}`;
+  };
+  return [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+describe.skipIf(why !== undefined)('planner, generation guard and atomicity in the kernel', () => {
+  const pns = `plpl-${process.pid}`;
+  const scratch = `plsc-${process.pid}`;
+  const pnft = (args: string[], input?: string): Promise<string> => run('ip', ['netns', 'exec', pns, 'nft', ...args], input);
+  const snft = (args: string[], input?: string): Promise<string> => run('ip', ['netns', 'exec', scratch, 'nft', ...args], input);
+  const list = async (nftIn = pnft): Promise<unknown[]> => {
+    const json = JSON.parse(await nftIn(['-j', 'list', 'ruleset'])) as { nftables: Record<string, unknown>[] };
+    const strip = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, strip(x)])) : v;
+    return sorted(json.nftables.filter((o) => !('metainfo' in o)).map(strip));
+  };
+  let applier: RulesetApplier | undefined;
+  beforeAll(async () => {
+    await run('ip', ['netns', 'add', pns]);
+    await run('ip', ['netns', 'add', scratch]);
+    applier = await createRulesetApplier({ netns: pns });
+  });
+  afterAll(async () => {
+    await applier?.close();
+    await run('ip', ['netns', 'del', pns]).catch(() => undefined);
+    await run('ip', ['netns', 'del', scratch]).catch(() => undefined);
+  });
+  const golden = (name: string) => {
+    const { compiled } = loadScenario(join(GOLDEN_DIR, name));
+    return { ruleset: withoutQueue(compiled.ruleset), ownTables: compiled.ownTables };
+  };
+  /** What `nft -f` of the rendered text leaves, in a scratch namespace of the same test. */
+  const viaText = async (g: ReturnType<typeof golden>): Promise<unknown[]> => {
+    await snft(['flush', 'ruleset']);
+    await snft(['-f', '-'], renderNftText(g.ruleset, g.ownTables));
+    return list(snft);
+  };
+
+  it('first apply replaces whole, then only what changed; the result equals nft -f of the new text; the same input sends nothing', async () => {
+    const a = applier as RulesetApplier;
+    const steps = ['verdict-defaults', 'verdict-guests', 'verdict-ipsets', 'features', 'verdict-guests', 'verdict-disabled', 'verdict-ipfilter'];
+    let first = true;
+    for (const name of steps) {
+      const g = golden(name);
+      const r = await a.apply(g.ruleset, g.ownTables);
+      expect({ name, plan: r.plan, reason: r.reason }).toEqual({ name, plan: first ? 'full' : 'incremental', reason: first ? 'first apply' : undefined });
+      first = false;
+      expect({ name, list: await list() }).toEqual({ name, list: await viaText(g) });
+      // the generation after our batch is the one we recorded
+      expect(await a.session.generation()).toBe(r.state.generation);
+      const again = await a.apply(g.ruleset, g.ownTables);
+      expect(again).toMatchObject({ result: 'unchanged', messages: 0, applyMs: 0 });
+    }
+  });
+
+  it('a change by someone else (generation moved on) makes the next apply a full replace; a stale generation is refused whole (ERESTART)', async () => {
+    const a = applier as RulesetApplier;
+    const g = golden('verdict-guests');
+    await a.apply(g.ruleset, g.ownTables);
+    const gen = await a.session.generation();
+    await pnft(['add', 'table', 'inet', 'someone-else']);
+    const before = await list();
+    const stale = planFullReplace(g.ruleset, g.ownTables, 'test');
+    await expect(a.session.send(stale.messages, { genId: gen })).rejects.toMatchObject({ code: 'KERNEL_ERROR', errno: ERESTART });
+    expect(await list()).toEqual(before);
+    const r = await a.apply(golden('verdict-ipsets').ruleset, g.ownTables);
+    expect(r.plan).toBe('full');
+    expect(r.reason).toMatch(/changed by someone else/);
+    // nothing outside Palisade's tables was touched
+    expect(await pnft(['list', 'table', 'inet', 'someone-else'])).toContain('someone-else');
+    await pnft(['delete', 'table', 'inet', 'someone-else']);
+  });
+
+  it('a batch with one bad message leaves the previous ruleset untouched and names the rule', async () => {
+    const a = applier as RulesetApplier;
+    const g = golden('verdict-guests');
+    await a.apply(g.ruleset, g.ownTables);
+    const before = await list();
+    const next = golden('verdict-ipsets');
+    const plan = planRuleset(g.ruleset, next.ruleset, g.ownTables);
+    expect(plan.kind).toBe('incremental');
+    const bad = lowerRule('inet', 'palisade', 'PVEFW-HOST-IN', { matches: [], stmts: [{ kind: 'jump', target: 'no-such-chain' }], origin: { path: 'firewall/100.fw', line: 7 } }, { ids: createSetIdAllocator(900), newSets: new Map() });
+    const messages = [...plan.messages.slice(0, 3), ...bad, ...plan.messages.slice(3)];
+    const err = await a.session.send(messages, { genId: await a.session.generation() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NftNetlinkError);
+    expect(err).toMatchObject({ code: 'KERNEL_ERROR', errnoName: 'ENOENT', failed: { op: 'object', origin: { path: 'firewall/100.fw', line: 7 } } });
+    expect((err as Error).message).toMatch(/add rule to inet palisade PVEFW-HOST-IN \(firewall\/100\.fw:7\).*nothing was applied/);
+    expect(await list()).toEqual(before);
+  });
 });

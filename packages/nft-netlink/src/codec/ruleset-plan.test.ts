@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Chain, Ruleset, Table } from '@palisade/fw-compile';
+import { NftObjMsg } from './nft-constants.js';
+import { planRuleset } from './ruleset-plan.js';
+import { PROBE_OWN_TABLES, PROBE_RULESET } from './test-probe.js';
+
+const inet = PROBE_RULESET.tables[0] as Table;
+const withInet = (f: (t: Table) => Table): Ruleset => ({ tables: [f(inet), ...PROBE_RULESET.tables.slice(1)] });
+const kinds = (p: ReturnType<typeof planRuleset>): string[] => p.messages.map((m) => m.what.split(' ').slice(0, 2).join(' '));
+
+describe('planRuleset', () => {
+  it('first apply: a full replace of the own tables', () => {
+    const p = planRuleset(undefined, PROBE_RULESET, PROBE_OWN_TABLES);
+    expect(p).toMatchObject({ kind: 'full', reason: 'first apply' });
+    expect(p.messages.slice(0, 4).map((m) => m.what)).toEqual(['add table inet palisade', 'delete table inet palisade', 'add table bridge palisade', 'delete table bridge palisade']);
+  });
+
+  it('the same ruleset: nothing to send', () => {
+    expect(planRuleset(PROBE_RULESET, PROBE_RULESET, PROBE_OWN_TABLES)).toMatchObject({ kind: 'unchanged', messages: [] });
+  });
+
+  it('one set entry: only element messages', () => {
+    const next = withInet((t) => ({ ...t, sets: t.sets.map((s) => (s.name === 's4' ? { ...s, elements: [...s.elements.slice(1), { family: 4, from: 0x0a000009n, to: 0x0a000009n }] } : s)) }));
+    const p = planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES);
+    expect(p.kind).toBe('incremental');
+    expect(p.messages.map((m) => m.msg)).toEqual([NftObjMsg.DELSETELEM, NftObjMsg.NEWSETELEM]);
+    expect(p.summary).toMatchObject({ setsChanged: ['inet palisade s4'], chainsChanged: [], rules: 0 });
+  });
+
+  it('one rule changed: that chain is flushed and refilled, nothing else', () => {
+    const next = withInet((t) => ({ ...t, chains: t.chains.map((c): Chain => (c.name === 'INPUT' ? { ...c, rules: [...c.rules, { matches: [], stmts: [{ kind: 'accept' }] }] } : c)) }));
+    const p = planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES);
+    expect(kinds(p)).toEqual(['flush chain', 'add rule', 'add rule']);
+    expect(p.summary).toMatchObject({ chainsChanged: ['inet palisade INPUT'], rules: 2 });
+  });
+
+  it('chains and sets added and removed; removals after the flushes that drop their references', () => {
+    const next = withInet((t) => ({
+      ...t,
+      sets: [...t.sets.filter((s) => s.name !== 's6'), { name: 'n4', family: 4, kind: 'interval', elements: [{ family: 4, from: 1n, to: 1n }] }],
+      chains: [...t.chains.filter((c) => c.name !== 'c2').map((c) => ({ ...c, rules: c.rules.filter((r) => !r.stmts.some((s) => (s.kind === 'jump' || s.kind === 'goto') && s.target === 'c2') && !r.stmts.some((s) => s.kind === 'vmap')) })), { name: 'c3', rules: [{ matches: [], stmts: [{ kind: 'drop' }] }] }],
+    }));
+    const p = planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES);
+    expect(p.kind).toBe('incremental');
+    const w = p.messages.map((m) => m.what);
+    expect(w[0]).toBe('add chain inet palisade c3');
+    expect(w.slice(-2)).toEqual(['delete chain inet palisade c2', 'delete set inet palisade s6']);
+    expect(w.indexOf('flush chain inet palisade c2')).toBeLessThan(w.indexOf('delete chain inet palisade c2'));
+    expect(p.summary).toMatchObject({ chainsAdded: ['inet palisade c3'], chainsRemoved: ['inet palisade c2'], setsAdded: ['inet palisade n4'], setsRemoved: ['inet palisade s6'] });
+  });
+
+  it('a hook or priority change, or a set redeclared: full replace, saying why', () => {
+    const hook = withInet((t) => ({ ...t, chains: t.chains.map((c) => (c.name === 'INPUT' ? { ...c, base: { hook: 'input' as const, priority: 10, policy: 'drop' as const } } : c)) }));
+    expect(planRuleset(PROBE_RULESET, hook, PROBE_OWN_TABLES)).toMatchObject({ kind: 'full', reason: expect.stringMatching(/INPUT changed its hook or priority/) as unknown });
+    const policy = withInet((t) => ({ ...t, chains: t.chains.map((c) => (c.name === 'INPUT' ? { ...c, base: { hook: 'input' as const, priority: 0, policy: 'accept' as const } } : c)) }));
+    expect(kinds(planRuleset(PROBE_RULESET, policy, PROBE_OWN_TABLES))).toEqual(['add chain']);
+    const set = withInet((t) => ({ ...t, sets: t.sets.map((s) => (s.name === 's4' ? { ...s, comment: 'other' } : s)) }));
+    expect(planRuleset(PROBE_RULESET, set, PROBE_OWN_TABLES)).toMatchObject({ kind: 'full' });
+  });
+});
