@@ -1,0 +1,249 @@
+/**
+ * The agent against a real nats-server and configd, applying into network namespaces this test
+ * creates and removes: `pa<pid>n` is the node, `pa<pid>c` a client on a veth link
+ * (10.99.<x>.1 node, .2 client). Real TCP connections show what the kernel does.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNats, type NatsClusterHandle } from '@palisade/testkit';
+import { SILENT_LOGGER } from '@palisade/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestConfigd, type TestConfigd } from './test-configd.js';
+import { createNodeAgent, type NodeAgent } from './app.js';
+import { createNftCliApplier } from './apply/nft-cli-applier.js';
+import type { RulesetApplier } from './apply/ruleset-applier.js';
+
+const NS = `pa${process.pid}n`;
+const CLIENT = `pa${process.pid}c`;
+const NET = `10.99.${process.pid % 200}`;
+const NODE_IP = `${NET}.1`;
+const text = (s: string): Buffer => Buffer.from(s, 'utf8');
+const sh = (...argv: string[]): string => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+const nftList = (): string => sh('ip', 'netns', 'exec', NS, 'nft', 'list', 'ruleset');
+
+/** Whether a TCP connection from the client to the node's `port` succeeds within 1 s. */
+function connects(port: number): boolean {
+  try {
+    execFileSync('ip', ['netns', 'exec', CLIENT, 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${NODE_IP}/${port}`], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<number> {
+  const start = performance.now();
+  while (!cond()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return performance.now() - start;
+}
+
+/** The real applier, counting transactions; `failNext` makes the next ones send a broken batch. */
+function countingApplier(): RulesetApplier & { applies: number; failNext: number } {
+  const real = createNftCliApplier({ netns: NS });
+  const a = {
+    kind: 'nft-cli',
+    applies: 0,
+    failNext: 0,
+    apply: (input: Parameters<RulesetApplier['apply']>[0], signal?: AbortSignal) => {
+      a.applies++;
+      if (a.failNext > 0) {
+        a.failNext--;
+        return real.apply({ ...input, text: `${input.text}\nadd rule inet palisade NO-SUCH-CHAIN accept\n` }, signal);
+      }
+      return real.apply(input, signal);
+    },
+    readCurrent: (...args: Parameters<RulesetApplier['readCurrent']>) => real.readCurrent(...args),
+  };
+  return a;
+}
+
+const CLUSTER = '[OPTIONS]\nenable: 1\n';
+const host = (port: number): string => `[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`;
+
+describe('node agent (nats-server + configd + namespaces)', () => {
+  let nats: NatsClusterHandle;
+  let configd: TestConfigd | undefined;
+  let agent: NodeAgent | undefined;
+  let applier: ReturnType<typeof countingApplier>;
+  let listener: ChildProcess | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'palisade-agent-'));
+  let configdAddress = '';
+
+  const start = (): Promise<NodeAgent> =>
+    createNodeAgent({ node: 'pve1', dataDir, netns: NS, configd: configdAddress, logger: SILENT_LOGGER, reconnectInitialMs: 50, reconnectMaxMs: 200, retryInitialMs: 50, applier });
+  const put = async (path: string, content: string): Promise<number> => (await configd!.call('put', { path, content: text(content) })).meta!.revision;
+  const applied = (rev: number) => (): boolean => (agent?.status().appliedRevision ?? 0) >= rev;
+
+  beforeAll(async () => {
+    sh('ip', 'netns', 'add', NS);
+    sh('ip', 'netns', 'add', CLIENT);
+    sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
+    sh('ip', '-n', CLIENT, 'link', 'set', 'lo', 'up');
+    sh('ip', '-n', NS, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', CLIENT);
+    sh('ip', '-n', NS, 'addr', 'add', `${NODE_IP}/24`, 'dev', 'eth0');
+    sh('ip', '-n', CLIENT, 'addr', 'add', `${NET}.2/24`, 'dev', 'eth0');
+    sh('ip', '-n', NS, 'link', 'set', 'eth0', 'up');
+    sh('ip', '-n', CLIENT, 'link', 'set', 'eth0', 'up');
+    // Two TCP listeners in the node's namespace.
+    listener = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', "const n=require('net');for(const p of [8080,8081])n.createServer(s=>s.end()).listen(p,'0.0.0.0')"], { stdio: 'ignore' });
+    await waitFor('listeners', () => connects(8080) && connects(8081), 10_000);
+    nats = await startNats();
+    configd = await startTestConfigd(nats.urls);
+    configdAddress = configd.address;
+    applier = countingApplier();
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.close().catch(() => undefined);
+    await configd?.close().catch(() => undefined);
+    await nats?.close().catch(() => undefined);
+    if (listener?.pid !== undefined && listener.exitCode === null) process.kill(listener.pid, 'SIGKILL');
+    for (const ns of [NS, CLIENT]) {
+      try {
+        sh('ip', 'netns', 'del', ns);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('applies the store to the kernel: the allowed port answers, the other is dropped', async () => {
+    await put('firewall/cluster.fw', CLUSTER);
+    const rev = await put('nodes/pve1/host.fw', host(8080));
+    agent = await start();
+    await waitFor('first apply', applied(rev));
+    const s = agent.status();
+    expect(s).toMatchObject({ node: 'pve1', enabled: true, inSync: true, connected: true, errors: [] });
+    expect(s.rulesetDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(s.facts.hostAddresses).toEqual([`${NODE_IP}/24`]);
+    expect(s.facts.localNetwork).toBe(`${NET}.0/24`);
+    expect(s.sysctlFailures).toEqual([]);
+    expect(sh('ip', 'netns', 'exec', NS, 'sysctl', '-n', 'net.ipv4.fwmark_reflect').trim()).toBe('1');
+    expect(nftList()).toContain('table inet palisade');
+    expect(connects(8080)).toBe(true);
+    expect(connects(8081)).toBe(false);
+  });
+
+  it('a rule change through configd reaches the kernel and real packets', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const port = i % 2 === 0 ? 8081 : 8080;
+      const t0 = performance.now();
+      const rev = await put('nodes/pve1/host.fw', host(port));
+      const acked = performance.now();
+      await waitFor(`revision ${rev} applied`, applied(rev));
+      times.push(performance.now() - acked);
+      expect(t0).toBeLessThan(acked);
+    }
+    console.log(`write ack -> applied in the kernel (ms): ${times.map((t) => t.toFixed(1)).join(' ')}`);
+    expect(nftList()).toContain('dport 8081');
+    expect(connects(8081)).toBe(true);
+    expect(connects(8080)).toBe(false);
+  });
+
+  it('an identical recompile sends nothing; other nodes\u2019 documents cause no work', async () => {
+    await agent!.idle();
+    const before = agent!.status().counters;
+    const applierBefore = applier.applies;
+    const r1 = await put('nodes/pve2/host.fw', host(9999));
+    const r2 = await put('nodes/pve1/host.fw', `${host(8081)}# a comment changes nothing\n`);
+    await waitFor('revision seen', applied(r2));
+    await agent!.idle();
+    const after = agent!.status().counters;
+    expect(r2).toBeGreaterThan(r1);
+    expect(applier.applies).toBe(applierBefore);
+    expect(after.applies).toBe(before.applies);
+    expect(after.compiles).toBe(before.compiles + 1);
+    expect(after.skippedIdentical).toBe(before.skippedIdentical + 1);
+  });
+
+  it('a document-level error keeps the previous ruleset and is reported', async () => {
+    const before = nftList();
+    const digest = agent!.status().rulesetDigest;
+    await configd!.call('import', { documents: [{ path: 'firewall/cluster.fw', content: text('[OPTIONS]\nenable: 1\nlog_ratelimit: rate=1/week\n') }], force: true });
+    await waitFor('refusal reported', () => agent!.status().refusal !== undefined);
+    const s = agent!.status();
+    expect(s.refusal).toMatchObject({ code: 'fatal-configuration', path: 'firewall/cluster.fw', line: 3 });
+    expect(s.rulesetDigest).toBe(digest);
+    expect(nftList()).toBe(before);
+    expect(connects(8081)).toBe(true);
+    expect(connects(8080)).toBe(false);
+    // A rule that cannot compile is skipped and reported with document:line; the rest applies.
+    // (configd refuses such a write; an import with force stores it, as an older configd might have.)
+    const imported = await configd!.call('import', {
+      documents: [
+        { path: 'firewall/cluster.fw', content: text(CLUSTER) },
+        { path: 'nodes/pve1/host.fw', content: text(`${host(8081)}IN ACCEPT -p tcp -dport 8080 -source +nosuchset\n`) },
+      ],
+      force: true,
+    });
+    await waitFor('fixed', applied(Math.max(...imported.written.map((m) => m.revision))));
+    expect(agent!.status().refusal).toBeUndefined();
+    expect(agent!.status().errors.some((e) => e.path === 'nodes/pve1/host.fw' && e.line === 3)).toBe(true);
+  });
+
+  it('a failed apply keeps the previous ruleset, is reported and retried', async () => {
+    const before = nftList();
+    applier.failNext = 2;
+    const rev = await put('nodes/pve1/host.fw', host(8080));
+    await waitFor('failure reported', () => agent!.status().applyError !== undefined);
+    expect(nftList()).toBe(before);
+    expect(connects(8081)).toBe(true);
+    await waitFor('retried until applied', applied(rev), 5000);
+    const s = agent!.status();
+    expect(s.applyError).toBeUndefined();
+    expect(s.counters.applyFailures).toBeGreaterThanOrEqual(2);
+    expect(connects(8080)).toBe(true);
+    expect(connects(8081)).toBe(false);
+  });
+
+  it('cluster enable: 0 removes the tables, enable: 1 brings them back', async () => {
+    const off = await put('firewall/cluster.fw', '[OPTIONS]\nenable: 0\n');
+    await waitFor('disabled', applied(off));
+    expect(nftList()).not.toContain('palisade');
+    expect(connects(8081)).toBe(true);
+    const on = await put('firewall/cluster.fw', CLUSTER);
+    await waitFor('enabled', applied(on));
+    expect(nftList()).toContain('table inet palisade');
+    expect(connects(8081)).toBe(false);
+  });
+
+  it('stopping the agent leaves the ruleset in force', async () => {
+    const before = nftList();
+    await agent!.close();
+    agent = undefined;
+    expect(nftList()).toBe(before);
+    expect(connects(8080)).toBe(true);
+    expect(connects(8081)).toBe(false);
+  });
+
+  it('a restart with configd down restores the last-known-good ruleset', async () => {
+    const expected = nftList();
+    await configd!.close();
+    configd = undefined;
+    // The kernel lost the ruleset (e.g. a reboot): the agent restores it before configd answers.
+    sh('ip', 'netns', 'exec', NS, 'nft', 'flush', 'ruleset');
+    expect(connects(8081)).toBe(true);
+    const t0 = performance.now();
+    agent = await start();
+    const ms = performance.now() - t0;
+    console.log(`restart with configd down: ruleset back in the kernel after ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(1000);
+    expect(nftList()).toBe(expected);
+    expect(agent.status()).toMatchObject({ restored: 'applied', connected: false });
+    expect(connects(8081)).toBe(false);
+    expect(connects(8080)).toBe(true);
+    // Again, with the kernel still holding it: nothing is sent.
+    await agent.close();
+    const applies = applier.applies;
+    agent = await start();
+    expect(agent.status().restored).toBe('kernel-already-holds');
+    expect(applier.applies).toBe(applies);
+  });
+});
