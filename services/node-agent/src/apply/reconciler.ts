@@ -152,13 +152,16 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
         ...(out.compiled.topology.localNetwork !== undefined ? { localNetwork: out.compiled.topology.localNetwork } : {}),
         interfaces: o.facts().interfaces,
       };
+      log.info({ status: snapshot() }, 'ruleset applied');
       if (o.stateFile) {
         try {
+          // Read back after the status says applied: the kernel's digest is only needed by the next start.
+          const kernel = await o.applier.readCurrent(out.compiled.ownTables, abort.signal);
           await o.stateFile.write({
             node: o.node,
             revision: lastRevision,
             rulesetDigest: out.digest,
-            kernelDigest: r.kernelDigest,
+            kernelDigest: kernel.digest,
             rulesetText: out.text,
             ownTables: out.compiled.ownTables,
             appliedAtMs: startedAt,
@@ -167,7 +170,6 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
           log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one');
         }
       }
-      log.info({ status: snapshot() }, 'ruleset applied');
     } catch (err) {
       if (abort.signal.aborted) return;
       counters.applyFailures++;

@@ -22,8 +22,6 @@ export interface ApplyInput {
 export interface ApplyResult {
   /** Wall time of the transaction, ms. */
   readonly durationMs: number;
-  /** What the kernel holds afterwards (see {@link RulesetApplier.readCurrent}). */
-  readonly kernelDigest: string;
 }
 
 /** What the kernel holds of Palisade's own tables, normalised so it can be compared with a digest. */
