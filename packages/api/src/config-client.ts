@@ -11,6 +11,7 @@ import {
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { isApiErrorCode, type ApiErrorCode } from './error-codes.js';
 import { ErrorDetail } from './gen/palisade/config/v1/document.js';
 import * as firewall from './gen/palisade/config/v1/firewall_service.js';
 import { FirewallServiceClient, type FirewallServiceService } from './gen/palisade/config/v1/firewall_service.js';
@@ -69,9 +70,12 @@ export class ConfigClientError extends Error {
     super(message, options);
   }
 
-  /** Palisade's closed error code, or a transport-level one. */
-  get code(): string {
-    if (this.detail?.code) return this.detail.code;
+  /**
+   * Palisade's closed error code, or a transport-level one. A code this client does not know
+   * (a newer server) reads as `internal`; `detail.code` keeps the original.
+   */
+  get code(): ApiErrorCode {
+    if (this.detail?.code) return isApiErrorCode(this.detail.code) ? this.detail.code : 'internal';
     if (this.grpcCode === (GrpcStatus.UNAVAILABLE as number)) return 'unavailable';
     if (this.grpcCode === (GrpcStatus.DEADLINE_EXCEEDED as number)) return 'deadline-exceeded';
     if (this.grpcCode === (GrpcStatus.CANCELLED as number)) return 'cancelled';
@@ -168,7 +172,12 @@ export function createConfigClient(opts: ConfigClientOptions): ConfigClient {
       const call = fn.call(client, req, metadata(), { deadline: Date.now() + timeoutMs }, (e, r) =>
         e ? reject(toConfigClientError(e)) : resolve(r as R),
       );
-      signal?.addEventListener('abort', () => call.cancel(), { once: true });
+      if (!signal) return;
+      const cancel = (): void => call.cancel();
+      if (signal.aborted) cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      // Remove the listener once the call is over, so a long-lived signal does not collect them.
+      (call as unknown as NodeJS.EventEmitter).once('status', () => signal.removeEventListener('abort', cancel));
     });
   return {
     raw,
