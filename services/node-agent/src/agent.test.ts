@@ -72,6 +72,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
   let applier: ReturnType<typeof countingApplier>;
   let listener: ChildProcess | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'palisade-agent-'));
+  const configdData = mkdtempSync(join(tmpdir(), 'palisade-agent-configd-'));
   let configdAddress = '';
 
   const start = (): Promise<NodeAgent> =>
@@ -93,7 +94,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     listener = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', "const n=require('net');for(const p of [8080,8081])n.createServer(s=>s.end()).listen(p,'0.0.0.0')"], { stdio: 'ignore' });
     await waitFor('listeners', () => connects(8080) && connects(8081), 10_000);
     nats = await startNats();
-    configd = await startTestConfigd(nats.urls);
+    configd = await startTestConfigd(nats.urls, { dataDir: configdData });
     configdAddress = configd.address;
     applier = countingApplier();
   }, 60_000);
@@ -111,6 +112,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
       }
     }
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(configdData, { recursive: true, force: true });
   }, 30_000);
 
   it('applies the store to the kernel: the allowed port answers, the other is dropped', async () => {
@@ -212,6 +214,30 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     await waitFor('enabled', applied(on));
     expect(nftList()).toContain('table inet palisade');
     expect(connects(8081)).toBe(false);
+  });
+
+  it('follows address changes in the namespace without polling', async () => {
+    sh('ip', '-n', NS, 'addr', 'add', '198.51.100.7/24', 'dev', 'eth0');
+    await waitFor('new address in use', () => agent!.status().facts.hostAddresses.includes('198.51.100.7/24'), 3000);
+    sh('ip', '-n', NS, 'addr', 'del', '198.51.100.7/24', 'dev', 'eth0');
+    await waitFor('address gone', () => !agent!.status().facts.hostAddresses.includes('198.51.100.7/24'), 3000);
+  });
+
+  it('configd away: the ruleset stays in force; after its restart the agent resumes', async () => {
+    const before = nftList();
+    const port = Number(configdAddress.split(':').at(-1));
+    await configd!.close();
+    configd = undefined;
+    await waitFor('disconnect seen', () => !agent!.status().connected, 5000);
+    expect(nftList()).toBe(before);
+    expect(connects(8081)).toBe(false);
+    configd = await startTestConfigd(nats.urls, { port, dataDir: configdData });
+    const rev = await put('nodes/pve1/host.fw', host(8081));
+    await waitFor('change after the restart applied', applied(rev), 5000);
+    expect(agent!.status().connected).toBe(true);
+    expect(connects(8081)).toBe(true);
+    const back = await put('nodes/pve1/host.fw', host(8080));
+    await waitFor('and back', applied(back), 5000);
   });
 
   it('stopping the agent leaves the ruleset in force', async () => {

@@ -15,10 +15,14 @@ export interface TestConfigd {
   close(): Promise<void>;
 }
 
-/** Starts configd on `natsServers`, listening on a free loopback port, with a temporary data directory. */
-export async function startTestConfigd(natsServers: readonly string[], node = 'pve1'): Promise<TestConfigd> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'palisade-agent-configd-'));
-  const configd = await createConfigd({ node, natsServers, listen: '127.0.0.1:0', dataDir, shutdownGraceMs: 1000, logger: createLogger(node, 'silent') });
+/**
+ * Starts configd on `natsServers`, listening on loopback (`port`, default a free one), with a
+ * temporary data directory removed on close unless `dataDir` is given (to restart on it).
+ */
+export async function startTestConfigd(natsServers: readonly string[], o: { node?: string; port?: number; dataDir?: string } = {}): Promise<TestConfigd> {
+  const node = o.node ?? 'pve1';
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'palisade-agent-configd-'));
+  const configd = await createConfigd({ node, natsServers, listen: `127.0.0.1:${o.port ?? 0}`, dataDir, shutdownGraceMs: 1000, logger: createLogger(node, 'silent') });
   await configd.replication.whenReady(30_000);
   const client = createConfigClient({ address: configd.address, timeoutMs: 20_000 });
   return {
@@ -28,7 +32,7 @@ export async function startTestConfigd(natsServers: readonly string[], node = 'p
     async close() {
       client.close();
       await configd.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -124,6 +124,11 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       }
       delete st.refusal;
       last = out;
+      st.facts = {
+        hostAddresses: out.hostAddresses,
+        ...(out.compiled.topology.localNetwork !== undefined ? { localNetwork: out.compiled.topology.localNetwork } : {}),
+        interfaces: facts.interfaces,
+      };
       armDeadman(out.deadmanAtMs);
       if (out.problems.length > 0) log.warn({ problems: out.problems, revision: lastRevision }, 'rules skipped or reported');
     }
@@ -147,11 +152,6 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
-      st.facts = {
-        hostAddresses: out.hostAddresses,
-        ...(out.compiled.topology.localNetwork !== undefined ? { localNetwork: out.compiled.topology.localNetwork } : {}),
-        interfaces: o.facts().interfaces,
-      };
       log.info({ status: snapshot() }, 'ruleset applied');
       if (o.stateFile) {
         try {

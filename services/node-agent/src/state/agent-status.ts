@@ -29,7 +29,7 @@ export interface AgentStatus {
   /** Rules skipped and other document problems of the latest compile, document:line. */
   readonly errors: readonly DocumentProblem[];
   readonly sysctlFailures: readonly SysctlFailure[];
-  /** The facts the ruleset in force was compiled with. */
+  /** The facts the latest compile used. */
   readonly facts: { readonly hostAddresses: readonly string[]; readonly localNetwork?: string; readonly interfaces: readonly string[] };
   /** When the dead-man switch disables the firewall unless `enable: 1` is written, ms since the epoch. */
   readonly deadmanAtMs?: number;
