@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../command.js';
+import { registerApply } from './apply.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerLab } from './lab.js';
@@ -10,4 +11,4 @@ import { registerFw } from './fw.js';
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerSimulate, registerLab];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab];
