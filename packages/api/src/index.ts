@@ -110,3 +110,13 @@ export {
   type WatchDocumentsOptions,
   type WatchedDocument,
 } from './watch-documents.js';
+export {
+  AgentServiceClient,
+  AgentServiceService,
+  DocumentProblem as AgentDocumentProblem,
+  GetRulesetRequest,
+  GetRulesetResponse,
+  GetStatusRequest as GetAgentStatusRequest,
+  GetStatusResponse as GetAgentStatusResponse,
+  type AgentServiceServer,
+} from './gen/palisade/agent/v1/agent_service.js';

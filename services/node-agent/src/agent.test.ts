@@ -7,6 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { AgentServiceClient, type GetAgentStatusResponse, type GetRulesetResponse } from '@palisade/api';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { SILENT_LOGGER } from '@palisade/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +78,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
   let configdAddress = '';
 
   const start = (): Promise<NodeAgent> =>
-    createNodeAgent({ node: 'pve1', dataDir, netns: NS, configd: configdAddress, logger: SILENT_LOGGER, reconnectInitialMs: 50, reconnectMaxMs: 200, retryInitialMs: 50, applier });
+    createNodeAgent({ node: 'pve1', dataDir, netns: NS, configd: configdAddress, listen: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50, reconnectMaxMs: 200, retryInitialMs: 50, applier });
   const put = async (path: string, content: string): Promise<number> => (await configd!.call('put', { path, content: text(content) })).meta!.revision;
   const applied = (rev: number) => (): boolean => (agent?.status().appliedRevision ?? 0) >= rev;
 
@@ -130,6 +132,18 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     expect(nftList()).toContain('table inet palisade');
     expect(connects(8080)).toBe(true);
     expect(connects(8081)).toBe(false);
+    // The agent API says the same.
+    const api = new AgentServiceClient(agent.apiAddress!, credentials.createInsecure());
+    try {
+      const unary = <Res>(fn: (cb: (e: Error | null, r: Res) => void) => void): Promise<Res> => new Promise((res, rej) => fn((e, r) => (e ? rej(e) : res(r))));
+      const st = await unary<GetAgentStatusResponse>((cb) => api.getStatus({}, cb));
+      expect(st).toMatchObject({ node: 'pve1', appliedRevision: rev, rulesetDigest: s.rulesetDigest, errors: [], connected: true, hostAddresses: [`${NODE_IP}/24`] });
+      const rs = await unary<GetRulesetResponse>((cb) => api.getRuleset({}, cb));
+      expect(rs.nftText).toContain('table inet palisade');
+      expect(rs.rulesetDigest).toBe(s.rulesetDigest);
+    } finally {
+      api.close();
+    }
   });
 
   it('a rule change through configd reaches the kernel and real packets', async () => {

@@ -14,11 +14,14 @@ import { createReconciler, type Reconciler } from './apply/reconciler.js';
 import { createAddressFacts } from './facts/address-facts.js';
 import { NodeDocuments } from './follow/node-documents.js';
 import { createStoreFollower } from './follow/store-follower.js';
+import { startAgentApi } from './rpc/agent-service.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
 import type { AgentStatus } from './state/agent-status.js';
 import { createStateFile } from './state/state-file.js';
 
 export interface NodeAgent extends Closable {
+  /** Bound address of the agent API (`host:port`), undefined without one. */
+  readonly apiAddress: string | undefined;
   /** The status snapshot (a copy). */
   status(): AgentStatus;
   /** Resolves when no compile/apply is pending or running (tests). */
@@ -73,13 +76,26 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
     backoffMaxMs: o.reconnectMaxMs,
   });
   follower.start();
-  logger.info({ netns: o.netns ?? null, configd: o.configd, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
+  let api: Awaited<ReturnType<typeof startAgentApi>> | undefined;
+  if (o.listen !== false) {
+    try {
+      api = await startAgentApi({ listen: o.listen, reconciler: rec, logger: o.logger });
+    } catch (err) {
+      await follower.close();
+      await facts.close();
+      await rec.close();
+      if (ownClient) client.close();
+      throw err;
+    }
+  }
+  logger.info({ netns: o.netns ?? null, configd: o.configd, listen: api?.address ?? null, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
 
   const closer = createCloser({
     graceMs: o.shutdownGraceMs,
     clock: o.clock,
     logger,
     graceful: async () => {
+      await api?.server.close();
       await follower.close();
       await facts.close();
       await rec.close();
@@ -87,10 +103,12 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
     },
     force: () => {
+      api?.server.force();
       if (ownClient) client.close();
     },
   });
   return {
+    apiAddress: api?.address,
     status: () => rec.status(),
     idle: () => rec.idle(),
     close: () => closer.close(),

@@ -38,7 +38,8 @@ Options:
                          them is the logging issue's part and not built yet
   --dry-run              compile and report (log lines with the status), never touch the
                          kernel and never write --data
-  --listen HOST:PORT     agent API address (default ${AGENT_DEFAULTS.listen}): accepted, not yet used
+  --listen HOST:PORT     agent API (palisade.agent.v1: status, ruleset; open access, so
+                         loopback only) (default ${AGENT_DEFAULTS.listen}; "none": no API)
   --metrics HOST:PORT    Prometheus metrics address: accepted, not yet used
   --nats URL             where log entries go: accepted, not yet used
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
@@ -131,17 +132,18 @@ export async function main(argv: readonly string[]): Promise<void> {
           }
         : {}),
       ...(values.netns ? { netns: values.netns } : {}),
+      ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
       dryRun: values['dry-run'] ?? false,
       logger,
     });
   } catch (err) {
     if (err instanceof AgentError && err.code === 'invalid-argument') usage(err.message);
-    if (err instanceof Error && err.name === 'AddressError') usage(err.message);
+    if (err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError') && (err as { code?: string }).code === 'invalid-argument') usage(err.message);
     logger.fatal({ err }, 'node agent failed to start');
     process.exit(1);
   }
-  for (const unused of ['listen', 'metrics', 'nats'] as const) {
+  for (const unused of ['metrics', 'nats'] as const) {
     if (values[unused]) logger.warn({ [unused]: values[unused] }, `--${unused} is accepted but not used yet`);
   }
   exitOnStopSignals(agent, { logger, signals: process, exit: (code) => process.exit(code) });

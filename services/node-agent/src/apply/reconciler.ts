@@ -46,6 +46,8 @@ export interface Reconciler {
   setConnected(connected: boolean): void;
   setStoreRevision(revision: number): void;
   status(): AgentStatus;
+  /** The transaction in force ("" when none), its digest and revision. */
+  ruleset(): { readonly text: string; readonly digest: string; readonly revision: number };
   /** Resolves when nothing is pending or running (tests). */
   idle(): Promise<void>;
   /** Stops scheduling; a running apply finishes. The ruleset in force stays in force. */
@@ -73,6 +75,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     counters: { compiles: 0, applies: 0, applyFailures: 0, skippedIdentical: 0 },
   };
   const counters = st.counters as Mutable<AgentStatus['counters']>;
+  let appliedText = '';
   let lastKey: string | undefined;
   let last: Extract<NodeCompileOutput, { ok: true }> | undefined;
   let lastRevision = 0;
@@ -149,6 +152,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       counters.applies++;
       delete st.applyError;
       st.rulesetDigest = out.digest;
+      appliedText = out.text;
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
@@ -203,6 +207,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
         counters.applies++;
       }
       st.rulesetDigest = saved.rulesetDigest;
+      appliedText = saved.rulesetText;
       st.appliedRevision = saved.revision;
       st.enabled = saved.rulesetText.includes('{');
       log.info({ restored: st.restored, revision: saved.revision, rulesetDigest: saved.rulesetDigest }, 'last-known-good ruleset in force');
@@ -221,6 +226,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.storeRevision = Math.max(st.storeRevision, revision);
     },
     status: snapshot,
+    ruleset: () => ({ text: appliedText, digest: st.rulesetDigest, revision: st.appliedRevision }),
     idle: () => coalescer.idle(),
     async close() {
       cancelDeadman?.();
