@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
-import type { Logger } from 'pino';
+import { createCloser, formatHostPort, type Closer, type Logger } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
 import { JetStreamLog } from './replication/jetstream-log.js';
@@ -24,18 +24,14 @@ import { FirewallApi } from './firewall/firewall-api.js';
 import { CONFIGD_VERSION } from './version.js';
 import { ConfigdError } from './errors.js';
 
-/** A running configd. */
-export interface Configd {
+/** A running configd; `close()` is idempotent, `force()` ends the grace period at once. */
+export interface Configd extends Closer {
   /** The bound gRPC address (`host:port`, with the actual port). */
   readonly address: string;
   readonly port: number;
   readonly store: DocumentStore;
   readonly replication: JetStreamLog;
   readonly options: ResolvedConfigdOptions;
-  /** Graceful shutdown, forced after the grace period. Idempotent. */
-  close(): Promise<void>;
-  /** Resolves when closed. */
-  closed(): Promise<void>;
 }
 
 export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
@@ -60,6 +56,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     writeDeadlineMs: o.writeDeadlineMs,
     probeIntervalMs: o.probeIntervalMs,
     logger,
+    clock: o.clock,
   });
   replication.start(mirror);
   const store = new DocumentStore({
@@ -68,62 +65,66 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     log: replication,
     validator: o.validator ?? new FwLangValidator(),
     maxDocumentBytes: o.maxDocumentBytes,
-    applyWaitMs: 2000,
-    readWaitMs: 5000,
+    applyWaitMs: o.applyWaitMs,
+    readWaitMs: o.readWaitMs,
     logger,
   });
   const auth = new TokenAuthenticator(o.tokens);
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client has admin rights (listening on loopback only)');
   const ctx: RpcContext = { auth, logger: logger.child({ component: 'rpc' }), streams: new Set() };
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': Math.max(64 * 1024 * 1024, o.maxDocumentBytes * 4),
-    'grpc.max_send_message_length': Math.max(256 * 1024 * 1024, o.maxDocumentBytes * 4),
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.max_receive_message_length': o.grpcMaxReceiveBytes,
+    'grpc.max_send_message_length': o.grpcMaxSendBytes,
+    'grpc.keepalive_time_ms': o.grpcKeepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': o.grpcKeepaliveTimeoutMs,
   });
   server.addService(tolerantService(DocumentServiceService), createDocumentService(ctx, store, CONFIGD_VERSION));
   server.addService(tolerantService(FirewallServiceService), createFirewallService(ctx, new FirewallApi(store)));
   const credentials = o.tls
     ? grpc.ServerCredentials.createSsl(o.tls.ca ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], Boolean(o.tls.ca))
     : grpc.ServerCredentials.createInsecure();
-  const bindHost = o.host.includes(':') ? `[${o.host}]` : o.host;
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${bindHost}:${o.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(formatHostPort(o.host, o.port), credentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (err) {
     await replication.close();
     await mirror.close();
     throw new ConfigdError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
   }
-  const address = `${bindHost}:${port}`;
+  const address = formatHostPort(o.host, port);
   logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
-  let closing: Promise<void> | undefined;
-  let resolveClosed!: () => void;
-  const closedP = new Promise<void>((r) => (resolveClosed = r));
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
+  const closer = createCloser({
+    graceMs: o.shutdownGraceMs,
+    clock: o.clock,
+    logger,
+    graceful: async (forced) => {
       logger.info('configd shutting down');
       for (const ac of ctx.streams) ac.abort();
+      // forceShutdown() (at the end of the grace period) ends the wait either way.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          logger.warn('grace period over; forcing gRPC shutdown');
-          server.forceShutdown();
-          resolve();
-        }, o.shutdownGraceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+        forced.addEventListener('abort', () => resolve(), { once: true });
+        server.tryShutdown(() => resolve());
       });
       await replication.close();
       await mirror.close();
       logger.info('configd stopped');
-      resolveClosed();
-    })();
-    return closing;
+    },
+    force: () => server.forceShutdown(),
+  });
+  return {
+    address,
+    port,
+    store,
+    replication,
+    options: o,
+    close: () => closer.close(),
+    closed: () => closer.closed(),
+    force: () => closer.force(),
+    get closing() {
+      return closer.closing;
+    },
   };
-  return { address, port, store, replication, options: o, close, closed: () => closedP };
 }

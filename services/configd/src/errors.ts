@@ -1,3 +1,5 @@
+import { PalisadeError } from '@palisade/service-kit';
+
 /**
  * The one error type of configd. Every failure a caller can see has a closed `code`; the gRPC
  * layer maps codes to status codes in exactly one place (`rpc/status.ts`).
@@ -18,6 +20,7 @@ export const CONFIGD_ERROR_CODES = [
   'compacted',
   'unavailable',
   'cancelled',
+  'deadline-exceeded',
   'internal',
 ] as const;
 export type ConfigdErrorCode = (typeof CONFIGD_ERROR_CODES)[number];
@@ -45,18 +48,14 @@ export interface ConfigdErrorContext {
   readonly path?: string;
 }
 
-export class ConfigdError extends Error {
-  override readonly name = 'ConfigdError';
-  constructor(
-    readonly code: ConfigdErrorCode,
-    message: string,
-    readonly context: ConfigdErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/**
+ * Every failure configd reports: a closed `code`, typed context for the client's ErrorDetail and
+ * the original `cause`. The code union contains service-kit's common codes, so `errorFrom()`
+ * maps aborts and timeouts into it.
+ */
+export class ConfigdError extends PalisadeError<ConfigdErrorCode, ConfigdErrorContext> {}
 
+/** Whether `err` is a ConfigdError (any code). */
 export function isConfigdError(err: unknown): err is ConfigdError {
   return err instanceof ConfigdError;
 }

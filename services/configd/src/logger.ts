@@ -1,15 +1,9 @@
-/** The process-wide pino root logger of configd (JSON to stdout, secrets redacted). */
-import { pino, type Logger, type DestinationStream } from 'pino';
+/** The process-wide root logger of configd: service-kit's, with `service: configd` bound. */
+import { createRootLogger, type LogLevel, type Logger } from '@palisade/service-kit';
+import type { DestinationStream } from 'pino';
 import { CONFIGD_VERSION } from './version.js';
 
-export function createLogger(node: string, level = 'info', destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service: 'configd', node, version: CONFIGD_VERSION },
-      redact: { paths: ['authorization', '*.authorization', 'secret', '*.secret', 'tokens'], censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination,
-  );
+/** configd's root logger for `node` (JSON lines to stdout unless `destination` is given). */
+export function createLogger(node: string, level: LogLevel = 'info', destination?: DestinationStream): Logger {
+  return createRootLogger({ service: 'configd', node, version: CONFIGD_VERSION, level, ...(destination ? { destination } : {}) });
 }

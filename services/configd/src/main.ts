@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-kit';
 import { createConfigd } from './app.js';
 import { ConfigdError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -121,7 +122,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     if (tokens.length === 0) usage(`${values.tokens} defines no token`);
   }
-  const logger = createLogger(values.node!, values['log-level'] ?? 'info');
+  const level = values['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) usage(`--log-level expects one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+  const logger = createLogger(values.node!, level as LogLevel);
   const replicas = values.replicas === undefined || values.replicas === 'auto' ? 'auto' : intOption(values.replicas, 'replicas');
   let configd;
   try {
@@ -153,24 +156,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger.fatal({ err }, 'configd failed to start');
     process.exit(1);
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: forcing exit');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'stopping');
-    configd.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  exitOnStopSignals(configd, { logger, signals: process, exit: (code) => process.exit(code) });
 }
 
 /** True when this module is the program (`node dist/main.js` or the `palisade-configd` bin link). */

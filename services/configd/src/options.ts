@@ -2,7 +2,7 @@
  * configd options: one object, exported defaults, `resolveConfigdOptions()` fills defaults and
  * rejects contradictions naming both fields.
  */
-import type { Logger } from 'pino';
+import { AddressError, SYSTEM_CLOCK, isLoopbackHost, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import { ConfigdError } from './errors.js';
 import type { TokenEntry } from './rpc/auth.js';
 import { DEFAULT_HISTORY_DEPTH, DEFAULT_MAX_LOG_REVISIONS } from './store/lmdb-mirror.js';
@@ -51,14 +51,39 @@ export interface ConfigdOptions {
   readonly shutdownGraceMs?: number;
   /** KV bucket name. Default "palisade". */
   readonly bucket?: string;
+  /**
+   * How long a read waits for the local mirror to apply the writes this configd acknowledged
+   * (read-your-writes) before answering anyway. Default 2000 ms.
+   */
+  readonly applyWaitMs?: number;
+  /** How long a read with `min_revision` waits for the mirror. Default 5000 ms. */
+  readonly readWaitMs?: number;
+  /** Largest gRPC request accepted, bytes. Default the larger of 64 MiB and 4 × maxDocumentBytes. */
+  readonly grpcMaxReceiveBytes?: number;
+  /** Largest gRPC response sent, bytes. Default the larger of 256 MiB and 4 × maxDocumentBytes. */
+  readonly grpcMaxSendBytes?: number;
+  /** gRPC keepalive ping period, ms. Default 30 000. */
+  readonly grpcKeepaliveTimeMs?: number;
+  /** How long a gRPC keepalive ping may go unanswered before the connection is closed, ms. Default 10 000. */
+  readonly grpcKeepaliveTimeoutMs?: number;
   /** Validation of written documents; default: `@palisade/fw-lang`. */
   readonly validator?: DocumentValidator;
   readonly logger: Logger;
+  /** Time for write deadlines and timers; default the system clock. */
+  readonly clock?: Clock;
 }
 
 export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator'>> &
   Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator'> & { readonly host: string; readonly port: number };
 
+/** Least gRPC request limit (the default when 4 × maxDocumentBytes is smaller). */
+export const DEFAULT_GRPC_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+/** Least gRPC response limit (the default when 4 × maxDocumentBytes is smaller). */
+export const DEFAULT_GRPC_MAX_SEND_BYTES = 256 * 1024 * 1024;
+/** Room a request needs beside one document (path, message, expectations). */
+const REQUEST_OVERHEAD_BYTES = 64 * 1024;
+
+/** Defaults of every optional field (the gRPC message limits also depend on maxDocumentBytes). */
 export const CONFIGD_DEFAULTS = {
   replicas: 'auto',
   maxDocumentBytes: DEFAULT_MAX_DOCUMENT_BYTES,
@@ -69,40 +94,66 @@ export const CONFIGD_DEFAULTS = {
   probeIntervalMs: DEFAULT_PROBE_INTERVAL_MS,
   shutdownGraceMs: 5000,
   bucket: DEFAULT_BUCKET,
+  applyWaitMs: 2000,
+  readWaitMs: 5000,
+  grpcKeepaliveTimeMs: 30_000,
+  grpcKeepaliveTimeoutMs: 10_000,
+  clock: SYSTEM_CLOCK,
 } as const;
-
-/** Splits `host:port` / `[v6]:port`. */
-export function parseHostPort(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) throw new ConfigdError('invalid-argument', `listen: expected HOST:PORT, got '${listen}'`);
-  return { host: m[1] ?? m[2] ?? '', port };
-}
-
-/** Whether a host name or address only reaches this machine. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions {
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(o.node)) {
     throw new ConfigdError('invalid-argument', `node: '${o.node}' is not a valid node name`);
   }
   if (o.natsServers.length === 0) throw new ConfigdError('invalid-argument', 'nats: at least one NATS URL is required');
-  const { host, port } = parseHostPort(o.listen);
+  let host: string;
+  let port: number;
+  try {
+    ({ host, port } = parseHostPort(o.listen, 'listen'));
+  } catch (err) {
+    if (err instanceof AddressError) throw new ConfigdError('invalid-argument', err.message, {}, { cause: err });
+    throw err;
+  }
   if (!o.tokens && !isLoopbackHost(host)) {
     throw new ConfigdError(
       'invalid-argument',
       `listen: ${o.listen} is not a loopback address, and tokens is not set: open access is only allowed on loopback (give --tokens FILE)`,
     );
   }
-  const r = { ...CONFIGD_DEFAULTS, ...stripUndefined(o), host, port };
+  const given = stripUndefined(o);
+  const maxDocumentBytes = given.maxDocumentBytes ?? CONFIGD_DEFAULTS.maxDocumentBytes;
+  const r = {
+    ...CONFIGD_DEFAULTS,
+    grpcMaxReceiveBytes: Math.max(DEFAULT_GRPC_MAX_RECEIVE_BYTES, maxDocumentBytes * 4),
+    grpcMaxSendBytes: Math.max(DEFAULT_GRPC_MAX_SEND_BYTES, maxDocumentBytes * 4),
+    ...given,
+    host,
+    port,
+  };
   if (r.historyDepth < 1 || r.historyDepth > 64) throw new ConfigdError('invalid-argument', 'historyDepth must be within 1..64');
   if (r.replicas !== 'auto' && (r.replicas < 1 || r.replicas > 5)) throw new ConfigdError('invalid-argument', 'replicas must be within 1..5');
   if (r.maxDocumentBytes < 1024) throw new ConfigdError('invalid-argument', 'maxDocumentBytes must be at least 1024');
   if (r.writeTimeoutMs < 100) throw new ConfigdError('invalid-argument', 'writeTimeoutMs must be at least 100');
   if (r.writeDeadlineMs < r.writeTimeoutMs) {
     throw new ConfigdError('invalid-argument', `writeDeadlineMs (${r.writeDeadlineMs}) must be at least writeTimeoutMs (${r.writeTimeoutMs})`);
+  }
+  for (const field of ['applyWaitMs', 'readWaitMs', 'grpcKeepaliveTimeMs', 'grpcKeepaliveTimeoutMs'] as const) {
+    if (!Number.isInteger(r[field]) || r[field] < 0) throw new ConfigdError('invalid-argument', `${field} must be a non-negative integer, got ${r[field]}`);
+  }
+  if (r.grpcMaxReceiveBytes < r.maxDocumentBytes + REQUEST_OVERHEAD_BYTES) {
+    throw new ConfigdError(
+      'invalid-argument',
+      `grpcMaxReceiveBytes (${r.grpcMaxReceiveBytes}) must be at least maxDocumentBytes (${r.maxDocumentBytes}) + ${REQUEST_OVERHEAD_BYTES}: a Put of the largest document would be refused by gRPC`,
+    );
+  }
+  if (r.grpcMaxSendBytes < r.maxDocumentBytes + REQUEST_OVERHEAD_BYTES) {
+    throw new ConfigdError(
+      'invalid-argument',
+      `grpcMaxSendBytes (${r.grpcMaxSendBytes}) must be at least maxDocumentBytes (${r.maxDocumentBytes}) + ${REQUEST_OVERHEAD_BYTES}: a Get of the largest document could not be answered`,
+    );
+  }
+  if (r.grpcKeepaliveTimeoutMs >= r.grpcKeepaliveTimeMs) {
+    throw new ConfigdError('invalid-argument', `grpcKeepaliveTimeoutMs (${r.grpcKeepaliveTimeoutMs}) must be less than grpcKeepaliveTimeMs (${r.grpcKeepaliveTimeMs})`);
   }
   if (r.maxLogRevisions < r.historyDepth) {
     throw new ConfigdError('invalid-argument', `maxLogRevisions (${r.maxLogRevisions}) must be at least historyDepth (${r.historyDepth})`);

@@ -32,7 +32,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { Logger } from 'pino';
+import { SYSTEM_CLOCK, type Clock, type Logger } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
 
@@ -57,6 +57,8 @@ export interface JetStreamLogOptions {
   /** Period of the quorum/progress probe. */
   readonly probeIntervalMs: number;
   readonly logger: Logger;
+  /** Time for write deadlines and delivery stalls; default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** Default bucket name. */
@@ -209,6 +211,7 @@ export function sha256Hex(content: Uint8Array): string {
 
 export class JetStreamLog {
   readonly #opts: JetStreamLogOptions;
+  readonly #clock: Clock;
   readonly #log: Logger;
   readonly #stream: string;
   readonly #subjectPrefix: string;
@@ -222,7 +225,7 @@ export class JetStreamLog {
   #replicas = 0;
   #maxPayload = 1024 * 1024;
   #streamLastSeq = 0;
-  #lastDelivery = Date.now();
+  #lastDelivery: number;
   #sink: LogSink | undefined;
   #messages: ConsumerMessages | undefined;
   #closed = false;
@@ -234,6 +237,8 @@ export class JetStreamLog {
 
   constructor(opts: JetStreamLogOptions) {
     this.#opts = opts;
+    this.#clock = opts.clock ?? SYSTEM_CLOCK;
+    this.#lastDelivery = this.#clock.now();
     this.#log = opts.logger.child({ component: 'replication' });
     this.#stream = `KV_${opts.bucket}`;
     this.#subjectPrefix = `$KV.${opts.bucket}.`;
@@ -271,9 +276,9 @@ export class JetStreamLog {
 
   /** Resolves once connected, the bucket is ready and quorate, or rejects after `timeoutMs`. */
   async whenReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.#clock.now() + timeoutMs;
     while (!this.#ready || !this.quorate) {
-      if (Date.now() > deadline) throw new ConfigdError('unavailable', 'NATS JetStream not ready');
+      if (this.#clock.now() > deadline) throw new ConfigdError('unavailable', 'NATS JetStream not ready');
       await sleep(25);
     }
   }
@@ -418,7 +423,7 @@ export class JetStreamLog {
       if (signal.aborted || !this.#connected) continue;
       await this.#probe();
       const sinkRev = this.#sink?.revision ?? 0;
-      if (this.#streamLastSeq > sinkRev && Date.now() - this.#lastDelivery > 3000 && this.#messages) {
+      if (this.#streamLastSeq > sinkRev && this.#clock.now() - this.#lastDelivery > 3000 && this.#messages) {
         this.#log.info({ mirror: sinkRev, stream: this.#streamLastSeq }, 'follower stalled; restarting it');
         this.#messages.stop();
       }
@@ -436,10 +441,10 @@ export class JetStreamLog {
         });
         const messages = await consumer.consume({ max_messages: 512, expires: 5000 });
         this.#messages = messages;
-        this.#lastDelivery = Date.now();
+        this.#lastDelivery = this.#clock.now();
         this.#log.debug({ from }, 'following the replication stream');
         for await (const m of messages) {
-          this.#lastDelivery = Date.now();
+          this.#lastDelivery = this.#clock.now();
           this.#enqueue(this.#decode(m));
           if (signal.aborted) break;
         }
@@ -520,7 +525,7 @@ export class JetStreamLog {
    * once) or nothing was written.
    */
   async append(write: LogWrite, opts: AppendOptions = {}): Promise<{ revision: number; timeMs: number }> {
-    const started = Date.now();
+    const started = this.#clock.now();
     const until = Math.min(started + this.#opts.writeDeadlineMs, (opts.deadlineMs ?? Infinity) - WRITE_REPLY_MARGIN_MS);
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.#abort.signal]) : this.#abort.signal;
     const subject = this.#subjectPrefix + write.path;
@@ -533,7 +538,7 @@ export class JetStreamLog {
     let failures = 0;
     let reason = '';
     const fail = (code: 'not-quorate' | 'cancelled' | 'unavailable', what: string, cause?: unknown): ConfigdError => {
-      const tried = `${attempts} attempt${attempts === 1 ? '' : 's'} in ${Date.now() - started} ms`;
+      const tried = `${attempts} attempt${attempts === 1 ? '' : 's'} in ${this.#clock.now() - started} ms`;
       const outcome = maybeStored
         ? 'outcome unknown: an attempt may have been stored and may still be applied (at most once) when the quorum returns'
         : 'nothing was written';
@@ -543,7 +548,7 @@ export class JetStreamLog {
       if (signal.aborted) {
         throw fail('cancelled', this.#closed ? 'write cancelled: configd is shutting down' : 'write cancelled by the client');
       }
-      if (Date.now() >= until) break;
+      if (this.#clock.now() >= until) break;
       if (!this.#ready || !this.#connected || !this.#js || !this.#quorate) {
         // Do not publish without a known quorum: a message proposed to a leader that lost its
         // quorum may be committed long after this write gave up.
@@ -558,7 +563,7 @@ export class JetStreamLog {
           // The leader has staged our message id but not stored it yet: ask again.
           maybeStored = true;
           reason = 'an earlier attempt is still being stored';
-          await sleep(Math.min(retryBackoffMs(++failures), until - Date.now()), signal);
+          await sleep(Math.min(retryBackoffMs(++failures), until - this.#clock.now()), signal);
           continue;
         }
         this.#quorate = true;
@@ -586,7 +591,7 @@ export class JetStreamLog {
           maybeStored = false;
           if (write.expectedRevision === undefined) {
             // Last writer wins: publish again on the revision JetStream reported.
-            if (f.currentRevision === expected) await sleep(Math.min(retryBackoffMs(++failures), until - Date.now()), signal);
+            if (f.currentRevision === expected) await sleep(Math.min(retryBackoffMs(++failures), until - this.#clock.now()), signal);
             expected = f.currentRevision;
             continue;
           }
@@ -607,7 +612,7 @@ export class JetStreamLog {
         this.#log.debug({ path: write.path, attempt: attempts, err: f.reason }, 'write attempt failed; retrying');
         // Let the next attempt wait for a probe to confirm the quorum (at once when it is there).
         this.#quorate = false;
-        await sleep(Math.min(retryBackoffMs(failures), until - Date.now()), signal);
+        await sleep(Math.min(retryBackoffMs(failures), until - this.#clock.now()), signal);
       }
     }
     throw fail('not-quorate', `not quorate: no JetStream acknowledgement within the write deadline`);
@@ -630,7 +635,7 @@ export class JetStreamLog {
     h.set(H.node, this.#opts.node);
     if (write.op === 'delete') h.set(H.kvOp, 'DEL');
     else h.set(H.digest, sha256Hex(write.content));
-    const timeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(this.#opts.writeTimeoutMs, until - Date.now()));
+    const timeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(this.#opts.writeTimeoutMs, until - this.#clock.now()));
     return abortable(
       this.#js!.publish(subject, write.content, { headers: h, timeout, msgID, expect: { lastSubjectSequence: expected } }),
       signal,
@@ -644,34 +649,34 @@ export class JetStreamLog {
    * 'unknown' when JetStream did not answer before the deadline.
    */
   async #findOwnRevision(subject: string, expected: number, msgID: string, until: number, signal: AbortSignal): Promise<number | 'not-ours' | 'unknown'> {
-    for (let n = 1; !signal.aborted && Date.now() < until; n++) {
+    for (let n = 1; !signal.aborted && this.#clock.now() < until; n++) {
       if (this.#connected && this.#probeJsm) {
         try {
           // The server's "next by subject" request (`NextMsgRequest`; nats.js' getMessage type
           // omits it, the request is passed through as is).
           const next: NextMsgRequest & { seq: number } = { seq: expected + 1, next_by_subj: subject };
           // Bounded by the write's deadline too (the request's own timeout is the probe's).
-          const bounded = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, until - Date.now()))]);
+          const bounded = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, until - this.#clock.now()))]);
           const sm = await abortable(this.#probeJsm.streams.getMessage(this.#stream, next), bounded);
           return sm && sm.header.get('Nats-Msg-Id') === msgID ? sm.seq : 'not-ours';
         } catch (err) {
           this.#log.debug({ err: errText(err), subject }, 'cannot read the revision after a CAS mismatch yet');
         }
       }
-      await sleep(Math.min(retryBackoffMs(n), until - Date.now()), signal);
+      await sleep(Math.min(retryBackoffMs(n), until - this.#clock.now()), signal);
     }
     return 'unknown';
   }
 
   /** Waits (one probe, or a short pause while not connected) for a chance to publish. */
   async #waitWritable(until: number, signal: AbortSignal): Promise<void> {
-    const started = Date.now();
+    const started = this.#clock.now();
     if (this.#ready && this.#connected && this.#probeJsm) {
       await settledWithin(this.#probe(), until - started);
       if (this.quorate) return;
     }
     // Probes that fail fast (no responders) must not spin.
-    await sleep(Math.min(WAIT_POLL_MS - (Date.now() - started), until - Date.now()), signal);
+    await sleep(Math.min(WAIT_POLL_MS - (this.#clock.now() - started), until - this.#clock.now()), signal);
   }
 
   /** Stops following, drains the connection. Idempotent. */

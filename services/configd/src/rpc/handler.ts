@@ -12,7 +12,7 @@ import type {
   ServerWritableStream,
   ServiceDefinition,
 } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
+import type { Logger } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
 import type { Permission, Principal, TokenAuthenticator } from './auth.js';
 import { toServiceError } from './status.js';

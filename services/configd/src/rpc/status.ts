@@ -4,7 +4,7 @@
  */
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { ERROR_DETAIL_METADATA_KEY, ErrorDetail } from '@palisade/api';
-import type { Logger } from 'pino';
+import type { Logger } from '@palisade/service-kit';
 import { ConfigdError, type ConfigdErrorCode } from '../errors.js';
 
 const GRPC_STATUS: Readonly<Record<ConfigdErrorCode, Status>> = {
@@ -21,6 +21,7 @@ const GRPC_STATUS: Readonly<Record<ConfigdErrorCode, Status>> = {
   compacted: Status.OUT_OF_RANGE,
   unavailable: Status.UNAVAILABLE,
   cancelled: Status.CANCELLED,
+  'deadline-exceeded': Status.DEADLINE_EXCEEDED,
   internal: Status.INTERNAL,
 };
 

@@ -3,7 +3,7 @@
  * LMDB mirror, history, diff, rollback, import and watch. RPC handlers call this and nothing
  * below it.
  */
-import type { Logger } from 'pino';
+import type { Logger } from '@palisade/service-kit';
 import { ConfigdError, type DiagnosticInfo } from '../errors.js';
 import { sha256Hex, type AppendOptions, type LogWrite } from '../replication/jetstream-log.js';
 import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';

@@ -16,7 +16,7 @@
  * working while NATS is unreachable.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { Logger } from 'pino';
+import type { Logger } from '@palisade/service-kit';
 
 /** One revision of one document, as replicated and mirrored. */
 export interface LogRecord {
