@@ -254,6 +254,17 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     await waitFor('and back', applied(back), 5000);
   });
 
+  it("repairs drift: Palisade's table deleted by hand comes back without polling", async () => {
+    const before = nftList();
+    const repairs = agent!.status().counters.driftRepairs;
+    sh('ip', 'netns', 'exec', NS, 'nft', 'delete', 'table', 'inet', 'palisade');
+    const ms = await waitFor('drift repaired', () => agent!.status().counters.driftRepairs > repairs, 5000);
+    console.log(`drift (table deleted by hand) repaired after ${ms.toFixed(0)} ms`);
+    expect(nftList()).toBe(before);
+    expect(connects(8081)).toBe(false);
+    expect(connects(8080)).toBe(true);
+  });
+
   it('stopping the agent leaves the ruleset in force', async () => {
     const before = nftList();
     await agent!.close();

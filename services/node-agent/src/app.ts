@@ -11,6 +11,7 @@ import { createConfigClient, type ConfigClient } from '@palisade/api';
 import { createCloser, type Closable } from '@palisade/service-kit';
 import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
 import { createReconciler, type Reconciler } from './apply/reconciler.js';
+import { createRulesetMonitor } from './apply/ruleset-monitor.js';
 import { createAddressFacts } from './facts/address-facts.js';
 import { NodeDocuments } from './follow/node-documents.js';
 import { createStoreFollower } from './follow/store-follower.js';
@@ -63,6 +64,8 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   } catch (err) {
     logger.error({ err }, 'cannot read node facts; compiling with the addresses from corosync.conf');
   }
+  const rulesetMonitor = o.dryRun ? undefined : createRulesetMonitor({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: o.logger, onChange: () => rec.suspectDrift() });
+  rulesetMonitor?.start();
   const ownClient = o.client === undefined;
   const client: ConfigClient =
     o.client ?? createConfigClient({ address: o.configd, ...(o.token !== undefined ? { token: o.token } : {}), ...(o.tls ? { tls: o.tls } : {}) });
@@ -83,6 +86,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
     } catch (err) {
       await follower.close();
       await facts.close();
+      await rulesetMonitor?.close();
       await rec.close();
       if (ownClient) client.close();
       throw err;
@@ -98,6 +102,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await api?.server.close();
       await follower.close();
       await facts.close();
+      await rulesetMonitor?.close();
       await rec.close();
       if (ownClient) client.close();
       logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');

@@ -46,7 +46,7 @@ function statusText(s: GetAgentStatusResponse): string {
     `applied revision: ${s.appliedRevision} (store ${s.storeRevision}${s.inSync ? '' : ', not in sync'}; configd ${s.connected ? 'connected' : 'NOT connected'})`,
     `ruleset: ${s.rulesetDigest || '(none)'}${s.enabled ? '' : ' (firewall disabled)'}, restored at start: ${s.restored}`,
     `last apply: ${time(s.lastApplyTimeMs)} (${s.lastApplyDurationMs} ms) through ${s.applier}`,
-    `counters: ${s.compiles} compiles, ${s.applies} applies, ${s.applyFailures} failed, ${s.skippedIdentical} identical (not sent)`,
+    `counters: ${s.compiles} compiles, ${s.applies} applies, ${s.applyFailures} failed, ${s.skippedIdentical} identical (not sent), ${s.driftRepairs} drift repairs`,
     `facts: host ${s.hostAddresses.join(', ') || '-'}; local network ${s.localNetwork || '-'}; interfaces ${s.interfaces.join(', ')}`,
   ];
   if (s.deadmanAtMs) lines.push(`dead-man switch: firewall disabled at ${time(s.deadmanAtMs)} unless 'enable: 1' is written`);

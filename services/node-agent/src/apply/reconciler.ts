@@ -42,6 +42,8 @@ export interface Reconciler {
   synced(): void;
   /** An input document or a fact changed. */
   changed(): void;
+  /** Something changed in the kernel's ruleset: compare Palisade's tables with what was applied, repair a difference. */
+  suspectDrift(): void;
   /** Connection and revision reports of the follower. */
   setConnected(connected: boolean): void;
   setStoreRevision(revision: number): void;
@@ -72,10 +74,14 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     errors: [],
     sysctlFailures: [],
     facts: { hostAddresses: [], interfaces: [] },
-    counters: { compiles: 0, applies: 0, applyFailures: 0, skippedIdentical: 0 },
+    counters: { compiles: 0, applies: 0, applyFailures: 0, skippedIdentical: 0, driftRepairs: 0 },
   };
   const counters = st.counters as Mutable<AgentStatus['counters']>;
   let appliedText = '';
+  let appliedOwnTables: readonly { readonly family: string; readonly name: string }[] = [];
+  /** The kernel's digest of Palisade's tables right after the last apply ("" unknown). */
+  let kernelDigest = '';
+  let driftSuspected = false;
   let lastKey: string | undefined;
   let last: Extract<NodeCompileOutput, { ok: true }> | undefined;
   let lastRevision = 0;
@@ -109,8 +115,35 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     if (st.sysctlFailures.length > 0) log.warn({ sysctlFailures: st.sysctlFailures }, 'some kernel settings the ruleset needs could not be set');
   };
 
+  const repairDrift = async (): Promise<void> => {
+    driftSuspected = false;
+    if (o.dryRun || !appliedText || !kernelDigest) return;
+    try {
+      const current = await o.applier.readCurrent(appliedOwnTables, abort.signal);
+      if (current.digest === kernelDigest) return;
+      log.warn({ rulesetDigest: st.rulesetDigest }, "Palisade's tables were changed outside the agent; applying the ruleset in force again");
+      await o.applier.apply({ text: appliedText, digest: st.rulesetDigest, ownTables: appliedOwnTables }, abort.signal);
+      kernelDigest = (await o.applier.readCurrent(appliedOwnTables, abort.signal)).digest;
+      counters.driftRepairs++;
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      log.error({ err }, 'drift check or repair failed; retrying');
+      driftSuspected = true;
+      coalescer.pokeAfter(o.retryInitialMs);
+    }
+  };
+
   const run = async (): Promise<void> => {
-    if (!st.inSync || abort.signal.aborted) return;
+    if (abort.signal.aborted) return;
+    const appliesBefore = counters.applies;
+    await reconcile();
+    // An apply replaces Palisade's tables wholesale: a drift check is only needed without one.
+    if (counters.applies !== appliesBefore) driftSuspected = false;
+    if (driftSuspected) await repairDrift();
+  };
+
+  const reconcile = async (): Promise<void> => {
+    if (!st.inSync) return;
     const facts = o.facts();
     const key = `${o.documents.version} ${deadmanTick} ${JSON.stringify(facts)}`;
     if (key !== lastKey) {
@@ -153,14 +186,18 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       delete st.applyError;
       st.rulesetDigest = out.digest;
       appliedText = out.text;
+      appliedOwnTables = out.compiled.ownTables;
+      kernelDigest = '';
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
       log.info({ status: snapshot() }, 'ruleset applied');
+      if (!o.stateFile && !o.dryRun) kernelDigest = (await o.applier.readCurrent(out.compiled.ownTables, abort.signal).catch(() => ({ digest: '' }))).digest;
       if (o.stateFile) {
         try {
           // Read back after the status says applied: the kernel's digest is only needed by the next start.
           const kernel = await o.applier.readCurrent(out.compiled.ownTables, abort.signal);
+          kernelDigest = kernel.digest;
           await o.stateFile.write({
             node: o.node,
             revision: lastRevision,
@@ -199,15 +236,18 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       const current = await o.applier.readCurrent(saved.ownTables, signal);
       if (current.digest === saved.kernelDigest) {
         st.restored = 'kernel-already-holds';
+        kernelDigest = current.digest;
       } else {
         await setSysctls(REQUIRED_SYSCTLS.map(([k, v]) => [k, v]));
         const r = await o.applier.apply({ text: saved.rulesetText, digest: saved.rulesetDigest, ownTables: saved.ownTables }, signal);
         st.restored = 'applied';
+        kernelDigest = (await o.applier.readCurrent(saved.ownTables, signal)).digest;
         st.lastApply = { atMs: o.clock.now(), durationMs: r.durationMs, revision: saved.revision };
         counters.applies++;
       }
       st.rulesetDigest = saved.rulesetDigest;
       appliedText = saved.rulesetText;
+      appliedOwnTables = saved.ownTables;
       st.appliedRevision = saved.revision;
       st.enabled = saved.rulesetText.includes('{');
       log.info({ restored: st.restored, revision: saved.revision, rulesetDigest: saved.rulesetDigest }, 'last-known-good ruleset in force');
@@ -218,6 +258,10 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     },
     changed() {
       if (st.inSync) coalescer.poke();
+    },
+    suspectDrift() {
+      driftSuspected = true;
+      coalescer.poke();
     },
     setConnected(connected) {
       st.connected = connected;

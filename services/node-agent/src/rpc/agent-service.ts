@@ -47,6 +47,7 @@ export function statusToProto(s: AgentStatus): GetAgentStatusResponse {
     applies: s.counters.applies,
     applyFailures: s.counters.applyFailures,
     skippedIdentical: s.counters.skippedIdentical,
+    driftRepairs: s.counters.driftRepairs,
   };
 }
 

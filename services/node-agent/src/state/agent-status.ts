@@ -33,5 +33,6 @@ export interface AgentStatus {
   readonly facts: { readonly hostAddresses: readonly string[]; readonly localNetwork?: string; readonly interfaces: readonly string[] };
   /** When the dead-man switch disables the firewall unless `enable: 1` is written, ms since the epoch. */
   readonly deadmanAtMs?: number;
-  readonly counters: { readonly compiles: number; readonly applies: number; readonly applyFailures: number; readonly skippedIdentical: number };
+  /** `driftRepairs`: times Palisade's tables were found changed outside the agent and applied again. */
+  readonly counters: { readonly compiles: number; readonly applies: number; readonly applyFailures: number; readonly skippedIdentical: number; readonly driftRepairs: number };
 }

@@ -78,6 +78,8 @@ export interface GetStatusResponse {
   applies: number;
   applyFailures: number;
   skippedIdentical: number;
+  /** Times Palisade's tables were found changed outside the agent and applied again. */
+  driftRepairs: number;
 }
 
 export interface GetRulesetRequest {
@@ -302,6 +304,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     applies: 0,
     applyFailures: 0,
     skippedIdentical: 0,
+    driftRepairs: 0,
   };
 }
 
@@ -381,6 +384,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.skippedIdentical !== 0) {
       writer.uint32(200).uint64(message.skippedIdentical);
+    }
+    if (message.driftRepairs !== 0) {
+      writer.uint32(208).uint64(message.driftRepairs);
     }
     return writer;
   },
@@ -598,6 +604,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.skippedIdentical = longToNumber(reader.uint64());
             continue;
           }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.driftRepairs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -701,6 +715,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.skipped_identical)
         ? globalThis.Number(object.skipped_identical)
         : 0,
+      driftRepairs: isSet(object.driftRepairs)
+        ? globalThis.Number(object.driftRepairs)
+        : isSet(object.drift_repairs)
+        ? globalThis.Number(object.drift_repairs)
+        : 0,
     };
   },
 
@@ -781,6 +800,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.skippedIdentical !== 0) {
       obj.skippedIdentical = Math.round(message.skippedIdentical);
     }
+    if (message.driftRepairs !== 0) {
+      obj.driftRepairs = Math.round(message.driftRepairs);
+    }
     return obj;
   },
 
@@ -816,6 +838,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.applies = object.applies ?? 0;
     message.applyFailures = object.applyFailures ?? 0;
     message.skippedIdentical = object.skippedIdentical ?? 0;
+    message.driftRepairs = object.driftRepairs ?? 0;
     return message;
   },
 };
