@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { loadTree } from '@palisade/fw-lang';
 import { compileNode, diffSetElements, renderNftText, renderSetUpdate, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
 import { createSetElementApplier } from '@palisade/nft-netlink';
+import { benchTree } from './bench-ruleset.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -26,57 +27,7 @@ const GUESTS = arg('--guests', 1000);
 const RULES = 20;
 const SETS = arg('--sets', 100);
 const ENTRIES = 1000;
-
-function ip(n) {
-  return `${10 + ((n >> 24) & 0x3f)}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-}
-
-function clusterFw(variant) {
-  const lines = ['[OPTIONS]', 'enable: 1', '', '[ALIASES]', 'office 192.0.2.0/24', ''];
-  for (let s = 0; s < SETS; s++) {
-    lines.push(`[IPSET set${s}]`);
-    for (let e = 0; e < ENTRIES; e++) {
-      // spread entries so they do not merge; every 10th one is a /24, every 50th a nomatch host
-      const base = (s * ENTRIES + e) * 512;
-      if (e % 50 === 49) lines.push(`!${ip(base - 512 + 7)}`);
-      else if (e % 10 === 0) lines.push(`${ip(base).replace(/\.\d+$/, '.0')}/24`);
-      else lines.push(ip(base + 1));
-    }
-    if (variant === 'changed' && s === 0) lines.push('198.51.100.0/24', '198.51.101.7');
-    lines.push('');
-  }
-  lines.push('[group web]', 'IN HTTP(ACCEPT)', 'IN HTTPS(ACCEPT)', 'OUT ACCEPT -p tcp -dport 443', '');
-  lines.push('[RULES]', 'IN SSH(ACCEPT) -source +set0', 'IN ACCEPT -p tcp -dport 8443 -source office', '');
-  return lines.join('\n');
-}
-
-function guestFw(vmid) {
-  const lines = ['[OPTIONS]', 'enable: 1', 'log_level_in: info', '', '[RULES]'];
-  const kinds = [
-    (i) => `IN ACCEPT -p tcp -dport ${1000 + i} -source +set${(vmid + i) % SETS}`,
-    (i) => `IN ACCEPT -p udp -dport ${2000 + i},${3000 + i}`,
-    (i) => `IN DROP -p tcp -dport ${4000 + i} -source 10.${i}.0.0/16 -log warning`,
-    () => 'GROUP web',
-    (i) => `OUT REJECT -p tcp -dport ${5000 + i}`,
-    (i) => `IN Ping(ACCEPT) -source 192.0.2.${i}`,
-    (i) => `OUT ACCEPT -p tcp -dport ${6000 + i} -dest +set${(vmid * 7 + i) % SETS}`,
-  ];
-  for (let i = 0; i < RULES; i++) lines.push(kinds[i % kinds.length](i));
-  return `${lines.join('\n')}\n`;
-}
-
-function tree(variant) {
-  const files = new Map();
-  files.set('firewall/cluster.fw', clusterFw(variant));
-  files.set('nodes/bench/host.fw', '[OPTIONS]\nenable: 1\n');
-  for (let g = 0; g < GUESTS; g++) {
-    const vmid = 1000 + g;
-    const mac = `BC:24:11:${((g >> 16) & 255).toString(16).padStart(2, '0')}:${((g >> 8) & 255).toString(16).padStart(2, '0')}:${(g & 255).toString(16).padStart(2, '0')}`;
-    files.set(`nodes/bench/qemu-server/${vmid}.conf`, `net0: virtio=${mac},bridge=vmbr0,firewall=1\n`);
-    files.set(`firewall/${vmid}.fw`, guestFw(vmid));
-  }
-  return files;
-}
+const tree = (variant) => benchTree(variant, { guests: GUESTS, sets: SETS });
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const facts = { node: 'bench', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 };

@@ -7,7 +7,12 @@
  * reading it and sending (ERESTART), it reads it again and re-plans, a few times.
  */
 import type { Ruleset } from '@palisade/fw-compile';
-import { createSetIdAllocator } from '../codec/nft-lower.js';
+import { decodeAttrTree, findAttr } from '../codec/attrs.js';
+import { readCString } from '../codec/bytes.js';
+import { NfProto, type NftFamily } from '../codec/constants.js';
+import { NftObjMsg } from '../codec/nft-constants.js';
+import { createSetIdAllocator, lowerStagedLoad } from '../codec/nft-lower.js';
+import { chunkMessages, delTable, messageBytes } from '../codec/nft-messages.js';
 import { planFullReplace, planRuleset, type OwnTable, type PlanSummary, type RulesetPlan } from '../codec/ruleset-plan.js';
 import { NftNetlinkError } from '../errors.js';
 import { openNftSession, type NftSession, type NftSessionOptions } from './nft-session.js';
@@ -47,6 +52,8 @@ export interface RulesetApplyResult {
   readonly summary: PlanSummary;
   /** Attempts the generation guard needed (1 = first try). */
   readonly attempts: number;
+  /** Batches sent: 1, or more for a staged first load larger than one datagram. */
+  readonly batches: number;
   readonly state: AppliedState;
 }
 
@@ -70,6 +77,53 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
   let unknown = false;
   const maxRetries = options.maxRetries ?? 3;
 
+  /** Own tables that exist in the kernel now. */
+  const existing = async (ownTables: readonly OwnTable[], signal?: AbortSignal): Promise<string[]> => {
+    const names = new Set(ownTables.map((t) => `${t.family} ${t.name}`));
+    const byProto = new Map<number, string>(Object.entries(NfProto).map(([k, v]) => [v, k]));
+    const out: string[] = [];
+    for (const m of await session.dump(NftObjMsg.GETTABLE, signal === undefined ? {} : { signal })) {
+      const attrs = decodeAttrTree(m.payload.subarray(4));
+      const name = attrs.ok ? findAttr(attrs.value, 1) : undefined;
+      const key = `${byProto.get(m.payload[0] ?? 0) ?? '?'} ${name && 'value' in name ? readCString(name.value) : ''}`;
+      if (names.has(key)) out.push(key);
+    }
+    return out;
+  };
+
+  /**
+   * A first load larger than one datagram: the inert part (tables, regular chains, sets, their
+   * rules; no hook registered, no packet sees them) in as many batches as needed, then the base
+   * chains with their rules in one batch, which is when the ruleset takes effect, whole. Refused
+   * when one of the tables exists (a replace must stay one transaction); on failure the
+   * partial tables are removed.
+   */
+  const stagedLoad = async (ruleset: Ruleset, ownTables: readonly OwnTable[], generation: number, signal?: AbortSignal) => {
+    const present = await existing(ownTables, signal);
+    if (present.length > 0) {
+      throw new NftNetlinkError('BATCH_TOO_LARGE', `a full replace of ${present.join(', ')} does not fit one datagram of ${session.maxBatchBytes} bytes (net.core.wmem_max); nothing was sent`);
+    }
+    const { inert, live } = lowerStagedLoad(ruleset.tables);
+    const chunks = [...chunkMessages(inert, session.maxBatchBytes), live];
+    let messages = 0;
+    let bytes = 0;
+    let kernelMs = 0;
+    try {
+      for (const [i, chunk] of chunks.entries()) {
+        const r = await session.send(chunk, { genId: generation + i, ...(signal === undefined ? {} : { signal }) });
+        messages += r.messages;
+        bytes += r.bytes;
+        kernelMs += r.kernelMs;
+      }
+    } catch (err) {
+      const created = await existing(ownTables).catch(() => ownTables.map((t) => `${t.family} ${t.name}`));
+      const cleanup = ruleset.tables.filter((t) => created.includes(`${t.family} ${t.name}`)).map((t) => delTable(t.family as NftFamily, t.name));
+      if (cleanup.length > 0) await session.send(cleanup).catch(() => undefined);
+      throw err;
+    }
+    return { messages, bytes, kernelMs, batches: chunks.length, generation: generation + chunks.length };
+  };
+
   return {
     session,
     state: () => state,
@@ -84,12 +138,19 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
               ? planFullReplace(ruleset, ownTables, `ruleset generation ${generation} is not ${state.generation} (changed by someone else)`)
               : planRuleset(state.ruleset, ruleset, ownTables, createSetIdAllocator());
         const planMs = performance.now() - t0;
-        const base = { plan: plan.kind, ...(plan.reason === undefined ? {} : { reason: plan.reason }), planMs, summary: plan.summary, attempts: attempt };
+        const base = { batches: 1, plan: plan.kind, ...(plan.reason === undefined ? {} : { reason: plan.reason }), planMs, summary: plan.summary, attempts: attempt };
         if (plan.messages.length === 0) {
           state = { ruleset, ownTables, generation };
           return { ...base, result: 'unchanged', messages: 0, bytes: 0, applyMs: 0, state };
         }
         if (o.dryRun) return { ...base, result: 'planned', messages: plan.messages.length, bytes: 0, applyMs: 0, state: state ?? { ruleset, ownTables, generation } };
+        const total = plan.messages.reduce((n, m) => n + messageBytes(m), 0);
+        if (plan.kind === 'full' && total > session.maxBatchBytes) {
+          const staged = await stagedLoad(ruleset, ownTables, generation, o.signal);
+          state = { ruleset, ownTables, generation: staged.generation };
+          unknown = false;
+          return { ...base, batches: staged.batches, result: 'applied', messages: staged.messages, bytes: staged.bytes, applyMs: staged.kernelMs, state };
+        }
         try {
           const r = await session.send(plan.messages, { genId: generation, ...(o.signal === undefined ? {} : { signal: o.signal }) });
           state = { ruleset, ownTables, generation: generation + 1 };

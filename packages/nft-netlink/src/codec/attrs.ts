@@ -8,10 +8,15 @@ import { align4, cString, view } from './bytes.js';
 import { NLA_F_NESTED, NLA_HDRLEN, NLA_MAX_LEN, NLA_TYPE_MASK } from './constants.js';
 
 /** A leaf attribute (bytes) or a nested one (attributes). `type` is without flag bits. */
-export type Attr = { readonly type: number; readonly value: Uint8Array } | { readonly type: number; readonly nested: readonly Attr[] };
+export type Attr =
+  | { readonly type: number; readonly value: Uint8Array }
+  | { readonly type: number; readonly nested: readonly Attr[] }
+  /** A big-endian u32 leaf, kept as a number (no byte array per attribute: rulesets have millions). */
+  | { readonly type: number; readonly u32: number };
 
 /** Encoded size of one attribute, padding included, in bytes. */
 export function attrBytes(a: Attr): number {
+  if ('u32' in a) return NLA_HDRLEN + 4;
   if ('value' in a) return align4(NLA_HDRLEN + a.value.length);
   let n = NLA_HDRLEN;
   for (const c of a.nested) n += attrBytes(c);
@@ -29,42 +34,67 @@ export function attrsBytes(attrs: readonly Attr[]): number {
  * Writes `attrs` into `out` at `at`; returns the offset after them. An attribute longer than
  * the u16 length field allows is a programmer error the callers rule out (`attrsFit`).
  */
-export function writeAttrs(out: Uint8Array, at: number, attrs: readonly Attr[]): number {
-  const v = view(out);
+export function writeAttrs(out: Uint8Array, at: number, attrs: readonly Attr[], v: DataView = view(out)): number {
   let o = at;
   for (const a of attrs) {
     const start = o;
-    if ('value' in a) {
+    if ('u32' in a) {
+      v.setUint16(o, NLA_HDRLEN + 4, true);
+      v.setUint16(o + 2, a.type, true);
+      v.setUint32(o + 4, a.u32 >>> 0, false);
+      o += NLA_HDRLEN + 4;
+    } else if ('value' in a) {
       v.setUint16(o, NLA_HDRLEN + a.value.length, true);
       v.setUint16(o + 2, a.type, true);
       out.set(a.value, o + NLA_HDRLEN);
       o = start + align4(NLA_HDRLEN + a.value.length);
     } else {
       v.setUint16(o + 2, a.type | NLA_F_NESTED, true);
-      o = writeAttrs(out, o + NLA_HDRLEN, a.nested);
+      o = writeAttrs(out, o + NLA_HDRLEN, a.nested, v);
       v.setUint16(start, o - start, true);
     }
   }
   return o;
 }
 
-/** True when no attribute of the tree is longer than a u16 length can say. */
-export function attrsFit(attrs: readonly Attr[]): boolean {
+/**
+ * Encoded size of a list of attributes, or -1 when an attribute of the tree is longer than
+ * its u16 length can say (one pass over the tree).
+ */
+export function attrsBytesChecked(attrs: readonly Attr[]): number {
+  let n = 0;
   for (const a of attrs) {
-    if (attrBytes(a) > NLA_MAX_LEN + 3) return false;
-    if ('nested' in a && !attrsFit(a.nested)) return false;
+    let len: number;
+    if ('u32' in a) len = NLA_HDRLEN + 4;
+    else if ('value' in a) len = NLA_HDRLEN + a.value.length;
+    else {
+      const inner = attrsBytesChecked(a.nested);
+      if (inner < 0) return -1;
+      len = NLA_HDRLEN + inner;
+    }
+    if (len > NLA_MAX_LEN) return -1;
+    n += align4(len);
   }
-  return true;
+  return n;
 }
+
+/** True when no attribute of the tree is longer than a u16 length can say. */
+export const attrsFit = (attrs: readonly Attr[]): boolean => attrsBytesChecked(attrs) >= 0;
 
 // Leaf constructors. nf_tables integers are big-endian (libnftnl `htonl`/`htobe64`).
 export const aBytes = (type: number, value: Uint8Array): Attr => ({ type, value });
-export const aStr = (type: number, s: string): Attr => ({ type, value: cString(s) });
-export function aU32(type: number, n: number): Attr {
-  const value = new Uint8Array(4);
-  view(value).setUint32(0, n >>> 0, false);
+// Names repeat in every message of a table (table, chain, expression names): encode each once.
+const strCache = new Map<string, Uint8Array>();
+export function aStr(type: number, s: string): Attr {
+  let value = strCache.get(s);
+  if (value === undefined) {
+    value = cString(s);
+    if (strCache.size > 50_000) strCache.clear();
+    strCache.set(s, value);
+  }
   return { type, value };
 }
+export const aU32 = (type: number, n: number): Attr => ({ type, u32: n >>> 0 });
 export function aU16(type: number, n: number): Attr {
   const value = new Uint8Array(2);
   view(value).setUint16(0, n & 0xffff, false);

@@ -31,18 +31,33 @@ import {
 } from './nft-constants.js';
 import { NFTA_LIST_ELEM, NftaData } from './constants.js';
 
+/** Expressions with the same arguments are the same attributes: built once (rulesets repeat them thousands of times). */
+const memo = new Map<string, Attr>();
+function cached(key: string, build: () => Attr): Attr {
+  let a = memo.get(key);
+  if (a === undefined) {
+    a = build();
+    if (memo.size > 100_000) memo.clear();
+    memo.set(key, a);
+  }
+  return a;
+}
+const bytesKey = (b: Uint8Array): string => (b.length <= 16 ? b.join('.') : '');
 const expr = (name: string, data: readonly Attr[]): Attr => aNest(NFTA_LIST_ELEM, [aStr(NftaExpr.NAME, name), aNest(NftaExpr.DATA, data)]);
 const dataValue = (type: number, bytes: Uint8Array): Attr => aNest(type, [aBytes(NftaData.VALUE, bytes)]);
 
 /** `meta load KEY => reg 1`. */
-export const metaLoad = (key: number): Attr => expr('meta', [aU32(NftaMeta.KEY, key), aU32(NftaMeta.DREG, NftReg.R1)]);
+export const metaLoad = (key: number): Attr => cached(`ml${key}`, () => expr('meta', [aU32(NftaMeta.KEY, key), aU32(NftaMeta.DREG, NftReg.R1)]));
 /** `meta set KEY with reg 1`. */
 export const metaSet = (key: number): Attr => expr('meta', [aU32(NftaMeta.KEY, key), aU32(NftaMeta.SREG, NftReg.R1)]);
 /** `cmp OP reg 1 DATA`. */
-export const cmp = (op: number, data: Uint8Array): Attr => expr('cmp', [aU32(NftaCmp.SREG, NftReg.R1), aU32(NftaCmp.OP, op), dataValue(NftaCmp.DATA, data)]);
+export function cmp(op: number, data: Uint8Array): Attr {
+  const build = (): Attr => expr('cmp', [aU32(NftaCmp.SREG, NftReg.R1), aU32(NftaCmp.OP, op), dataValue(NftaCmp.DATA, data)]);
+  return data.length <= 16 ? cached(`c${op}:${bytesKey(data)}`, build) : build();
+}
 /** `payload load LEN @ BASE + OFFSET => reg 1`. */
 export const payloadLoad = (base: number, offset: number, len: number): Attr =>
-  expr('payload', [aU32(NftaPayload.DREG, NftReg.R1), aU32(NftaPayload.BASE, base), aU32(NftaPayload.OFFSET, offset), aU32(NftaPayload.LEN, len)]);
+  cached(`p${base}:${offset}:${len}`, () => expr('payload', [aU32(NftaPayload.DREG, NftReg.R1), aU32(NftaPayload.BASE, base), aU32(NftaPayload.OFFSET, offset), aU32(NftaPayload.LEN, len)]));
 /**
  * `bitwise reg 1 = (reg 1 & MASK) ^ XOR`. `explicitOp`: nft sends `NFTA_BITWISE_OP`
  * (`NFT_BITWISE_MASK_XOR`) for a written `&`/`|` and leaves it out for the masks it derives
@@ -78,21 +93,21 @@ export function verdictData(code: number, chain?: string): Attr {
 }
 /** `immediate reg 0 VERDICT`. */
 export const verdict = (code: number, chain?: string): Attr =>
-  expr('immediate', [aU32(NftaImmediate.DREG, NftReg.VERDICT), aNest(NftaImmediate.DATA, [verdictData(code, chain)])]);
+  cached(`v${code}:${chain ?? ''}`, () => expr('immediate', [aU32(NftaImmediate.DREG, NftReg.VERDICT), aNest(NftaImmediate.DATA, [verdictData(code, chain)])]));
 /** `immediate reg 1 DATA`. */
 export const immediateData = (data: Uint8Array): Attr => expr('immediate', [aU32(NftaImmediate.DREG, NftReg.R1), dataValue(NftaImmediate.DATA, data)]);
 /** `ct load KEY => reg 1`. */
-export const ctLoad = (key: number): Attr => expr('ct', [aU32(NftaCt.KEY, key), aU32(NftaCt.DREG, NftReg.R1)]);
+export const ctLoad = (key: number): Attr => cached(`cl${key}`, () => expr('ct', [aU32(NftaCt.KEY, key), aU32(NftaCt.DREG, NftReg.R1)]));
 /** `ct set KEY with reg 1`. */
 export const ctSet = (key: number): Attr => expr('ct', [aU32(NftaCt.KEY, key), aU32(NftaCt.SREG, NftReg.R1)]);
 /** `limit rate RATE/UNIT burst BURST packets [over]`; `unitS` is the period in seconds. */
 export const limit = (rate: number, unitS: number, burst: number, flags: number): Attr =>
-  expr('limit', limitData(rate, unitS, burst, flags));
+  cached(`L${rate}:${unitS}:${burst}:${flags}`, () => expr('limit', limitData(rate, unitS, burst, flags)));
 function limitData(rate: number, unitS: number, burst: number, flags: number): Attr[] {
   return [aU64(NftaLimit.RATE, BigInt(rate)), aU64(NftaLimit.UNIT, BigInt(unitS)), aU32(NftaLimit.BURST, burst), aU32(NftaLimit.TYPE, 0), aU32(NftaLimit.FLAGS, flags)];
 }
 /** `log prefix PREFIX group GROUP` (nflog). */
-export const log = (prefix: string, group: number): Attr => expr('log', [aStr(NftaLog.PREFIX, prefix), aU16(NftaLog.GROUP, group)]);
+export const log = (prefix: string, group: number): Attr => cached(`g${group}:${prefix}`, () => expr('log', [aStr(NftaLog.PREFIX, prefix), aU16(NftaLog.GROUP, group)]));
 /** `reject type TYPE code CODE`. */
 export const reject = (type: number, code: number): Attr => expr('reject', [aU32(NftaReject.TYPE, type), aU8(NftaReject.ICMP_CODE, code)]);
 /** `queue num FROM total N [bypass]`. */

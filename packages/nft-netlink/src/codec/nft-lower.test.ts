@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { aNest, aStr, aU32, decodeAttrTree, writeAttrs, attrsBytes, type Attr } from './attrs.js';
 import { fromHex, toHex } from './bytes.js';
 import { createNetlinkStreamDecoder, decodeNetlinkMessages, type NetlinkMessage } from './decode.js';
-import { createSetIdAllocator, lowerFullReplace, lowerRule } from './nft-lower.js';
-import { encodeNftBatch, newTable, type NftMessage } from './nft-messages.js';
+import { createSetIdAllocator, lowerFullReplace, lowerRule, lowerStagedLoad } from './nft-lower.js';
+import { chunkMessages, encodeNftBatch, newTable, type NftMessage } from './nft-messages.js';
 import { PROBE_BATCH_HEX } from './test-probe-batch.js';
 import { PROBE_OWN_TABLES, PROBE_RULES, PROBE_RULESET } from './test-probe.js';
 
@@ -124,5 +124,21 @@ describe('decoding', () => {
     expect(decodeAttrTree(b, new Set(), { maxDepth: 3 })).toMatchObject({ ok: false, error: expect.stringMatching(/deeper/) as unknown });
     expect(decodeAttrTree(b, new Set(), { maxAttrs: 3 })).toMatchObject({ ok: false, error: expect.stringMatching(/too many/) as unknown });
     expect(decodeAttrTree(b)).toMatchObject({ ok: true });
+  });
+});
+
+describe('staged first load (larger than one datagram)', () => {
+  it('keeps hooks out of the inert part, splits within the limit, never separates a rule from its anonymous sets', () => {
+    const { inert, live } = lowerStagedLoad(PROBE_RULESET.tables);
+    expect(inert.some((m) => m.what.startsWith('add chain') && m.attrs.some((a) => a.type === 4))).toBe(false);
+    expect(live.filter((m) => m.msg === 3).map((m) => m.what)).toEqual(['add chain inet palisade INPUT', 'add chain inet palisade PRE', 'add chain bridge palisade PORT-MARK']);
+    const chunks = chunkMessages(inert, 2048);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.flat()).toEqual(inert);
+    for (const c of chunks) {
+      const last = c.at(-1) as NftMessage;
+      expect(last.what.includes('__set%d') || last.what.includes('anonymous')).toBe(false);
+      if (c.length > 1) expect(encode(c, { ack: 'none', genId: 1 }).bytes.length).toBeLessThanOrEqual(2048);
+    }
   });
 });

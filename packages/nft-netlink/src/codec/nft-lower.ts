@@ -621,3 +621,33 @@ export function lowerFullReplace(tables: readonly Table[], ownTables: readonly {
   for (const t of tables) out.push(...lowerTable(t, ids));
   return out;
 }
+
+/**
+ * A first load split for a ruleset larger than one datagram: `inert` creates the tables,
+ * regular chains, objects, sets and the rules of regular chains (nothing a packet reaches:
+ * no hook is registered), `live` then creates the base chains with their rules in one batch.
+ * Only valid when none of the tables exists yet (a replace must stay one transaction).
+ */
+export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = createSetIdAllocator()): { inert: NftMessage[]; live: NftMessage[] } {
+  const inert: NftMessage[] = [];
+  const live: NftMessage[] = [];
+  for (const t of tables) {
+    const family = t.family as NftFamily;
+    const newSets = new Map<string, number>();
+    inert.push(newTableMsg(family, t.name));
+    for (const c of t.chains) if (!c.base) inert.push(lowerChainDecl(family, t.name, c));
+    for (const h of t.ctHelpers) inert.push(newCtHelper(family, t.name, h));
+    for (const s of t.sets) {
+      const id = ids.next();
+      newSets.set(setKey(family, t.name, s.name), id);
+      inert.push(newNamedSet(family, t.name, s, id), ...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
+    }
+    const ctx: LowerContext = { ids, newSets };
+    for (const c of t.chains) if (!c.base) for (const r of c.rules) inert.push(...lowerRule(family, t.name, c.name, r, ctx));
+    // sets are found by name from the later batch: no set IDs there
+    const liveCtx: LowerContext = { ids, newSets: new Map() };
+    for (const c of t.chains) if (c.base) live.push(lowerChainDecl(family, t.name, c));
+    for (const c of t.chains) if (c.base) for (const r of c.rules) live.push(...lowerRule(family, t.name, c.name, r, liveCtx));
+  }
+  return { inert, live };
+}

@@ -5,7 +5,7 @@
  * them (checked byte for byte, `nft-messages.test.ts`); structures from `linux/netfilter/nf_tables.h`
  * and `linux/netfilter/nfnetlink.h`.
  */
-import { aNest, aStr, aU32, attrsBytes, attrsFit, writeAttrs, type Attr } from './attrs.js';
+import { aNest, aStr, aU32, attrsBytes, attrsBytesChecked, writeAttrs, type Attr } from './attrs.js';
 import { view } from './bytes.js';
 import { NFGENMSG_LEN, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES, NFT_NAME_MAXLEN, NfnlMsg, NfProto, NlmFlags, NLMSG_HDRLEN, type NftFamily } from './constants.js';
 import type { BatchMessageInfo, EncodeResult, EncodedBatch } from './encode.js';
@@ -129,12 +129,14 @@ export function encodeNftBatch(messages: readonly NftMessage[], options: NftBatc
     if (!(m.family in NfProto) || (m.family as string) === 'unspec') return { ok: false, error: `message ${i + 1} (${m.what}): unknown family "${m.family}"` };
     const bad = nameError(m.attrs);
     if (bad !== undefined) return { ok: false, error: `message ${i + 1} (${m.what}): ${bad}` };
-    if (!attrsFit(m.attrs)) return { ok: false, error: `message ${i + 1} (${m.what}): an attribute exceeds 65535 bytes` };
-    const n = NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(m.attrs);
+    const body = attrsBytesChecked(m.attrs);
+    if (body < 0) return { ok: false, error: `message ${i + 1} (${m.what}): an attribute exceeds 65535 bytes` };
+    const n = NLMSG_HDRLEN + NFGENMSG_LEN + body;
     sizes.push(n);
     total += n;
   }
   const out = new Uint8Array(total);
+  const dv = view(out);
   const infos: BatchMessageInfo[] = [];
   const ackSeqs: number[] = [];
   const beginLen = NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(beginAttrs);
@@ -147,7 +149,7 @@ export function encodeNftBatch(messages: readonly NftMessage[], options: NftBatc
     const ack = ackMode === 'all' || (ackMode === 'last' && i === messages.length - 1);
     const len = sizes[i] as number;
     header(out, at, len, (NFNL_SUBSYS_NFTABLES << 8) | m.msg, NlmFlags.REQUEST | m.flags | (ack ? NlmFlags.ACK : 0), seq, NfProto[m.family], 0);
-    writeAttrs(out, at + NLMSG_HDRLEN + NFGENMSG_LEN, m.attrs);
+    writeAttrs(out, at + NLMSG_HDRLEN + NFGENMSG_LEN, m.attrs, dv);
     infos.push({ seq, index: i + 1, kind: 'object', family: m.family, what: m.what, ...(m.origin ? { origin: m.origin } : {}) });
     if (ack) ackSeqs.push(seq);
     at += len;
@@ -168,5 +170,44 @@ export function encodeRequest(msg: NftObjMsg, seq: number, options: { readonly f
   const out = new Uint8Array(len);
   header(out, 0, len, (NFNL_SUBSYS_NFTABLES << 8) | msg, NlmFlags.REQUEST | (options.dump ? NLM_F_DUMP : 0), seq, options.family === undefined ? NfProto.unspec : NfProto[options.family], 0);
   writeAttrs(out, NLMSG_HDRLEN + NFGENMSG_LEN, attrs);
+  return out;
+}
+
+/** Encoded size of one message in a batch, bytes. */
+export const messageBytes = (m: NftMessage): number => NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(m.attrs);
+
+/** An anonymous set (and its elements) must be in the batch of the rule that uses it: its ID and binding live in one transaction. */
+const isAnonymous = (m: NftMessage): boolean => m.what.includes('anonymous') || m.what.includes(' __set%d') || m.what.includes(' __map%d');
+
+/**
+ * Splits `messages` into runs whose batches stay within `maxBatchBytes` (BATCH_BEGIN/END and
+ * the GENID included), never separating a rule from the anonymous sets before it.
+ */
+export function chunkMessages(messages: readonly NftMessage[], maxBatchBytes: number): NftMessage[][] {
+  const overhead = 2 * (NLMSG_HDRLEN + NFGENMSG_LEN) + 8;
+  const groups: NftMessage[][] = [];
+  let g: NftMessage[] = [];
+  for (const m of messages) {
+    g.push(m);
+    if (!isAnonymous(m)) {
+      groups.push(g);
+      g = [];
+    }
+  }
+  if (g.length > 0) groups.push(g);
+  const out: NftMessage[][] = [];
+  let cur: NftMessage[] = [];
+  let bytes = overhead;
+  for (const grp of groups) {
+    const n = grp.reduce((k, m) => k + messageBytes(m), 0);
+    if (cur.length > 0 && bytes + n > maxBatchBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = overhead;
+    }
+    cur.push(...grp);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
   return out;
 }
