@@ -265,6 +265,44 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     expect(connects(8080)).toBe(true);
   });
 
+  it('a prober sees the blocked port closed and the allowed one open through agent restarts and configd outages', async () => {
+    // 8080 allowed, 8081 blocked (the state the previous tests left).
+    const script = `const n=require('net');const c={a:0,aFail:0,b:0,bFail:0};let stop=false;
+      const probe=(p)=>new Promise(r=>{const s=n.connect({host:'${NODE_IP}',port:p});const t=setTimeout(()=>{s.destroy();r(false)},150);
+        s.on('connect',()=>{clearTimeout(t);s.destroy();r(true)});s.on('error',()=>{clearTimeout(t);r(false)})});
+      const loop=async(p,ok,fail)=>{while(!stop){(await probe(p))?c[ok]++:c[fail]++;await new Promise(r=>setTimeout(r,10))}};
+      Promise.all([loop(8080,'a','aFail'),...[0,1,2,3].map(()=>loop(8081,'b','bFail'))]).then(()=>{process.stdout.write(JSON.stringify(c));process.exit(0)});
+      process.on('SIGTERM',()=>{stop=true});`;
+    const prober = spawn('ip', ['netns', 'exec', CLIENT, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    prober.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    const done = new Promise<void>((r) => prober.on('exit', () => r()));
+    try {
+      const port = Number(configdAddress.split(':').at(-1));
+      for (let i = 0; i < 20; i++) {
+        await agent!.close();
+        agent = await start();
+        await new Promise((r) => setTimeout(r, 50));
+        if (i % 10 === 5) {
+          await configd!.close();
+          configd = undefined;
+          await new Promise((r) => setTimeout(r, 300));
+          configd = await startTestConfigd(nats.urls, { port, dataDir: configdData });
+        }
+      }
+      await waitFor('in sync again', () => agent!.status().connected && agent!.status().inSync, 5000);
+    } finally {
+      process.kill(prober.pid!, 'SIGTERM');
+      await done;
+    }
+    const c = JSON.parse(output) as { a: number; aFail: number; b: number; bFail: number };
+    console.log(`prober through 20 agent restarts and 2 configd outages: allowed ${c.a} answered / ${c.aFail} not, blocked ${c.b} answered / ${c.bFail} not`);
+    expect(c.b).toBe(0);
+    expect(c.aFail).toBe(0);
+    expect(c.a).toBeGreaterThan(50);
+    expect(c.bFail).toBeGreaterThan(20);
+  });
+
   it('stopping the agent leaves the ruleset in force', async () => {
     const before = nftList();
     await agent!.close();
