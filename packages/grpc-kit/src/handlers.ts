@@ -83,8 +83,10 @@ function write<Res>(call: ServerWritableStream<unknown, Res>, msg: Res, signal: 
 
 /** The unary and server-stream handler factories of one service. */
 export interface RpcHandlers<Role extends string, Permission extends string> {
-  unary<Req, Res>(permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => Promise<Res> | Res): handleUnaryCall<Req, Res>;
-  serverStream<Req, Res>(permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => AsyncIterable<Res>): handleServerStreamingCall<Req, Res>;
+  /** A unary handler: authorize, reject a malformed request, run `fn`, map its error. */
+  unary<Req, Res>(this: void, permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => Promise<Res> | Res): handleUnaryCall<Req, Res>;
+  /** A server-stream handler: writes what `fn` yields with back-pressure; ends on return, error, cancel or draining. */
+  serverStream<Req, Res>(this: void, permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => AsyncIterable<Res>): handleServerStreamingCall<Req, Res>;
   /** Server streams open now. */
   readonly openStreams: number;
 }

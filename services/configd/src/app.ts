@@ -8,16 +8,16 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
-import { createCloser, formatHostPort, type Closer, type Logger } from '@palisade/service-kit';
+import { GrpcServerError, createGrpcServer, createRpcHandlers, type GrpcServer } from '@palisade/grpc-kit';
+import { createCloser, type Closer, type Logger } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
 import { JetStreamLog } from './replication/jetstream-log.js';
 import { DocumentStore } from './store/document-store.js';
 import { FwLangValidator } from './store/document-validator.js';
-import { TokenAuthenticator } from './rpc/auth.js';
-import { tolerantService, type RpcContext } from './rpc/handler.js';
+import { createAuthenticator } from './rpc/auth.js';
+import { toServiceError } from './rpc/status.js';
 import { createDocumentService } from './rpc/document-service.js';
 import { createFirewallService } from './rpc/firewall-service.js';
 import { FirewallApi } from './firewall/firewall-api.js';
@@ -69,50 +69,49 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     readWaitMs: o.readWaitMs,
     logger,
   });
-  const auth = new TokenAuthenticator(o.tokens);
+  const auth = createAuthenticator(o.tokens);
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client has admin rights (listening on loopback only)');
-  const ctx: RpcContext = { auth, logger: logger.child({ component: 'rpc' }), streams: new Set() };
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': o.grpcMaxReceiveBytes,
-    'grpc.max_send_message_length': o.grpcMaxSendBytes,
-    'grpc.keepalive_time_ms': o.grpcKeepaliveTimeMs,
-    'grpc.keepalive_timeout_ms': o.grpcKeepaliveTimeoutMs,
-  });
-  server.addService(tolerantService(DocumentServiceService), createDocumentService(ctx, store, CONFIGD_VERSION));
-  server.addService(tolerantService(FirewallServiceService), createFirewallService(ctx, new FirewallApi(store)));
-  const credentials = o.tls
-    ? grpc.ServerCredentials.createSsl(o.tls.ca ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], Boolean(o.tls.ca))
-    : grpc.ServerCredentials.createInsecure();
+  const rpcLogger = logger.child({ component: 'rpc' });
+  let server: GrpcServer;
+  let address: string;
   let port: number;
   try {
-    port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(formatHostPort(o.host, o.port), credentials, (err, p) => (err ? reject(err) : resolve(p))),
-    );
+    server = createGrpcServer({
+      listen: o.listen,
+      ...(o.tls ? { tls: o.tls } : {}),
+      authenticated: !auth.open,
+      maxReceiveBytes: o.grpcMaxReceiveBytes,
+      maxSendBytes: o.grpcMaxSendBytes,
+      keepaliveTimeMs: o.grpcKeepaliveTimeMs,
+      keepaliveTimeoutMs: o.grpcKeepaliveTimeoutMs,
+      shutdownGraceMs: o.shutdownGraceMs,
+      logger: rpcLogger,
+    });
+    const rpc = createRpcHandlers({ auth, logger: rpcLogger, toServiceError, draining: server.draining, forced: server.forced, clock: o.clock });
+    server.addService(DocumentServiceService, createDocumentService(rpc, store, CONFIGD_VERSION, o.clock));
+    server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(store), o.clock));
+    ({ address, port } = await server.listen());
   } catch (err) {
     await replication.close();
     await mirror.close();
+    if (err instanceof GrpcServerError) throw new ConfigdError(err.code, err.message, {}, { cause: err });
     throw new ConfigdError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
   }
-  const address = formatHostPort(o.host, port);
   logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
   const closer = createCloser({
     graceMs: o.shutdownGraceMs,
     clock: o.clock,
     logger,
-    graceful: async (forced) => {
+    graceful: async () => {
       logger.info('configd shutting down');
-      for (const ac of ctx.streams) ac.abort();
-      // forceShutdown() (at the end of the grace period) ends the wait either way.
-      await new Promise<void>((resolve) => {
-        forced.addEventListener('abort', () => resolve(), { once: true });
-        server.tryShutdown(() => resolve());
-      });
+      // Ends watch streams at once, lets unary calls finish within the grace period.
+      await server.close();
       await replication.close();
       await mirror.close();
       logger.info('configd stopped');
     },
-    force: () => server.forceShutdown(),
+    force: () => server.force(),
   });
   return {
     address,

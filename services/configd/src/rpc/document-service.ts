@@ -11,8 +11,9 @@ import {
 import { ConfigdError } from '../errors.js';
 import { metaOf, type DocumentStore } from '../store/document-store.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
-import { DEFAULT_PROGRESS_INTERVAL_MS } from '../store/watch.js';
-import { serverStream, unary, type RpcContext } from './handler.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, type WatchEvent } from '../store/watch.js';
+import type { Clock } from '@palisade/service-kit';
+import { callerOf, type ConfigdHandlers } from './handler.js';
 
 /** Zero-copy view of stored bytes as the Buffer ts-proto expects. */
 export function asBuffer(bytes: Uint8Array | undefined): Buffer {
@@ -30,10 +31,11 @@ export function encodeDocument(r: LogRecord, withContent: boolean): Document {
 
 const MAX_PREFIXES = 64;
 
-/** Builds the DocumentService implementation over a store. */
-export function createDocumentService(ctx: RpcContext, store: DocumentStore, version: string): DocumentServiceServer {
+/** Builds the DocumentService implementation over a store; `clock` dates the writes' deadlines. */
+export function createDocumentService(rpc: ConfigdHandlers, store: DocumentStore, version: string, clock: Clock): DocumentServiceServer {
+  const { unary, serverStream } = rpc;
   return {
-    get: unary(ctx, 'read', async (req, _p, signal) => {
+    get: unary('read', async (req, { signal }) => {
       const { record, storeRevision } = await store.get(
         req.path,
         { revision: req.revision, minRevision: req.minRevision },
@@ -41,7 +43,7 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
       );
       return { document: encodeDocument(record, true), storeRevision };
     }),
-    put: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
+    put: unary('write', async (req, ctx) => {
       const { record, diagnostics } = await store.put(
         {
           path: req.path,
@@ -51,11 +53,11 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           createOnly: req.createOnly,
           message: req.message,
         },
-        { author: principal.name, signal, deadlineMs },
+        callerOf(ctx, clock),
       );
       return { meta: encodeMeta(record), diagnostics };
     }),
-    delete: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
+    delete: unary('write', async (req, ctx) => {
       const record = await store.delete(
         {
           path: req.path,
@@ -63,24 +65,24 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           ...(req.expectedDigest ? { expectedDigest: req.expectedDigest } : {}),
           message: req.message,
         },
-        { author: principal.name, signal, deadlineMs },
+        callerOf(ctx, clock),
       );
       return { meta: encodeMeta(record) };
     }),
-    list: unary(ctx, 'read', async (req, _p, signal) => {
+    list: unary('read', async (req, { signal }) => {
       const { records, storeRevision } = await store.list(req.prefix, { minRevision: req.minRevision }, signal);
       return { documents: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
     }),
-    history: unary(ctx, 'read', async (req) => {
+    history: unary('read', async (req) => {
       const { records, storeRevision } = await store.history(req.path, req.limit);
       return { revisions: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
     }),
-    diff: unary(ctx, 'read', async (req) => {
+    diff: unary('read', async (req) => {
       if (!req.fromRevision) throw new ConfigdError('invalid-argument', 'from_revision is required');
       const d = await store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
       return { from: encodeMeta(d.from), to: encodeMeta(d.to), unified: d.unified, identical: d.unified === '' };
     }),
-    rollback: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
+    rollback: unary('write', async (req, ctx) => {
       if (!req.revision) throw new ConfigdError('invalid-argument', 'revision is required');
       const record = await store.rollback(
         {
@@ -89,59 +91,54 @@ export function createDocumentService(ctx: RpcContext, store: DocumentStore, ver
           ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
           message: req.message,
         },
-        { author: principal.name, signal, deadlineMs },
+        callerOf(ctx, clock),
       );
       return { meta: encodeMeta(record) };
     }),
-    status: unary(ctx, 'read', () => {
+    status: unary('read', () => {
       const s = store.status();
       return { ...s, version };
     }),
-    import: unary(ctx, 'write', async (req, principal, signal, deadlineMs) => {
+    import: unary('write', async (req, ctx) => {
       const r = await store.import(
         req.documents.map((d) => ({ path: d.path, content: d.content })),
         { force: req.force, dryRun: req.dryRun, message: req.message },
-        { author: principal.name, signal, deadlineMs },
+        callerOf(ctx, clock),
       );
       return { written: r.written.map(encodeMeta), unchanged: r.unchanged, diagnostics: r.diagnostics };
     }),
-    watch: serverStream<Parameters<DocumentServiceServer['watch']>[0]['request'], WatchResponse>(
-      ctx,
-      'watch',
-      async (req, _p, signal, write) => {
-        if (req.prefixes.length > MAX_PREFIXES) {
-          throw new ConfigdError('invalid-argument', `at most ${MAX_PREFIXES} prefixes per watch`);
-        }
-        const interval = req.progressIntervalMs ? Math.max(100, req.progressIntervalMs) : DEFAULT_PROGRESS_INTERVAL_MS;
-        const events = store.watch(
-          { prefixes: req.prefixes.length > 0 ? req.prefixes : [''], startRevision: req.startRevision, progressIntervalMs: interval },
-          signal,
-        );
-        for await (const ev of events) {
-          if (!('record' in ev)) {
-            await write({
-              type: ev.type === 'progress' ? WatchEventType.WATCH_EVENT_TYPE_PROGRESS : WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END,
-              meta: undefined,
-              content: Buffer.alloc(0),
-              revision: ev.revision,
-            });
-          } else {
-            const type =
-              ev.type === 'snapshot'
-                ? WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT
-                : ev.type === 'put'
-                  ? WatchEventType.WATCH_EVENT_TYPE_PUT
-                  : WatchEventType.WATCH_EVENT_TYPE_DELETE;
-            await write({
-              type,
-              meta: encodeMeta(ev.record),
-              content: req.metadataOnly ? Buffer.alloc(0) : asBuffer(ev.record.content),
-              revision: ev.record.revision,
-            });
-          }
-          if (signal.aborted) break;
-        }
-      },
-    ),
+    watch: serverStream<Parameters<DocumentServiceServer['watch']>[0]['request'], WatchResponse>('watch', (req, { signal }) => {
+      if (req.prefixes.length > MAX_PREFIXES) {
+        throw new ConfigdError('invalid-argument', `at most ${MAX_PREFIXES} prefixes per watch`);
+      }
+      const interval = req.progressIntervalMs ? Math.max(100, req.progressIntervalMs) : DEFAULT_PROGRESS_INTERVAL_MS;
+      const events = store.watch(
+        { prefixes: req.prefixes.length > 0 ? req.prefixes : [''], startRevision: req.startRevision, progressIntervalMs: interval },
+        signal,
+      );
+      return watchResponses(events, req.metadataOnly);
+    }),
   };
+}
+
+/** The wire form of the store's watch events. */
+async function* watchResponses(events: AsyncIterable<WatchEvent>, metadataOnly: boolean): AsyncGenerator<WatchResponse> {
+  for await (const ev of events) {
+    if (!('record' in ev)) {
+      yield {
+        type: ev.type === 'progress' ? WatchEventType.WATCH_EVENT_TYPE_PROGRESS : WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END,
+        meta: undefined,
+        content: Buffer.alloc(0),
+        revision: ev.revision,
+      };
+      continue;
+    }
+    const type =
+      ev.type === 'snapshot'
+        ? WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT
+        : ev.type === 'put'
+          ? WatchEventType.WATCH_EVENT_TYPE_PUT
+          : WatchEventType.WATCH_EVENT_TYPE_DELETE;
+    yield { type, meta: encodeMeta(ev.record), content: metadataOnly ? Buffer.alloc(0) : asBuffer(ev.record.content), revision: ev.record.revision };
+  }
 }

@@ -13,9 +13,11 @@ import type {
 import type { LogLevel, RuleSpec } from '@palisade/fw-lang';
 import { ConfigdError } from '../errors.js';
 import type { FirewallApi, FwScope, Precondition, RuleRef, RuleView, WriteResult } from '../firewall/firewall-api.js';
+import type { Clock } from '@palisade/service-kit';
 import type { Caller } from '../store/document-store.js';
 import { encodeMeta } from './document-service.js';
-import { unary as baseUnary, type RpcContext } from './handler.js';
+import type { Permission } from './auth.js';
+import { callerOf, type ConfigdHandlers } from './handler.js';
 
 function scopeOf(s: Scope | undefined): FwScope {
   const t = s?.target;
@@ -91,93 +93,89 @@ function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<type
 }
 
 /** Builds the FirewallService implementation. */
-export function createFirewallService(ctx: RpcContext, api: FirewallApi): FirewallServiceServer {
+export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, clock: Clock): FirewallServiceServer {
   // Every call first lets the mirror catch up with this configd's own acknowledged writes.
   // A write's caller carries the call's cancel signal and deadline down to the log's retries.
-  const unary = <Req, Res>(
-    c: RpcContext,
-    permission: Parameters<typeof baseUnary>[1],
-    fn: (req: Req, p: Caller) => Promise<Res> | Res,
-  ) =>
-    baseUnary<Req, Res>(c, permission, async (req, p, signal, deadlineMs) => {
-      await api.settle(signal);
-      return fn(req, { author: p.name, signal, deadlineMs });
+  const unary = <Req, Res>(permission: Permission, fn: (req: Req, p: Caller) => Promise<Res> | Res) =>
+    rpc.unary<Req, Res>(permission, async (req, ctx) => {
+      await api.settle(ctx.signal);
+      return fn(req, callerOf(ctx, clock));
     });
   return {
-    listRules: unary(ctx, 'read', (req) => {
+    listRules: unary('read', (req) => {
       const r = api.listRules(scopeOf(req.scope), req.group || undefined);
       return { rules: r.rules.map(ruleOut), digest: r.digest, revision: r.revision };
     }),
-    getRule: unary(ctx, 'read', (req) => {
+    getRule: unary('read', (req) => {
       const r = api.getRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule));
       return { rule: ruleOut(r.rule), digest: r.digest, revision: r.revision };
     }),
-    createRule: unary(ctx, 'write', async (req, p) => {
+    createRule: unary('write', async (req, p) => {
       const f = fieldsOf(req.rule);
       if (!f.type || !f.action) throw new ConfigdError('invalid-argument', 'a new rule needs type and action');
       return writeOut(await api.createRule(scopeOf(req.scope), req.group || undefined, f as RuleSpec, req.pos, preOf(req.precondition), p));
     }),
-    updateRule: unary(ctx, 'write', async (req, p) =>
+    updateRule: unary('write', async (req, p) =>
       writeOut(await api.updateRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), fieldsOf(req.set), req.delete, preOf(req.precondition), p)),
     ),
-    deleteRule: unary(ctx, 'write', async (req, p) => {
+    deleteRule: unary('write', async (req, p) => {
       const w = await api.deleteRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    moveRule: unary(ctx, 'write', async (req, p) =>
+    moveRule: unary('write', async (req, p) =>
       writeOut(await api.moveRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), req.to, preOf(req.precondition), p)),
     ),
-    listGroups: unary(ctx, 'read', () => api.listGroups()),
-    createGroup: unary(ctx, 'write', async (req, p) => {
+    listGroups: unary('read', () => api.listGroups()),
+    createGroup: unary('write', async (req, p) => {
       if (!req.group) throw new ConfigdError('invalid-argument', 'group name is required');
       const w = await api.createGroup(req.group, req.comment, req.rename, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    deleteGroup: unary(ctx, 'write', async (req, p) => {
+    deleteGroup: unary('write', async (req, p) => {
       const w = await api.deleteGroup(req.group, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listIpSets: unary(ctx, 'read', (req) => api.listIpSets(scopeOf(req.scope))),
-    createIpSet: unary(ctx, 'write', async (req, p) => {
+    listIpSets: unary('read', (req) => api.listIpSets(scopeOf(req.scope))),
+    createIpSet: unary('write', async (req, p) => {
       const w = await api.createIpSet(scopeOf(req.scope), req.name, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    deleteIpSet: unary(ctx, 'write', async (req, p) => {
+    deleteIpSet: unary('write', async (req, p) => {
       const w = await api.deleteIpSet(scopeOf(req.scope), req.name, req.force, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listIpSetEntries: unary(ctx, 'read', (req) => api.listIpSetEntries(scopeOf(req.scope), req.name)),
-    addIpSetEntry: unary(ctx, 'write', async (req, p) => {
+    listIpSetEntries: unary('read', (req) => api.listIpSetEntries(scopeOf(req.scope), req.name)),
+    addIpSetEntry: unary('write', async (req, p) => {
       const w = await api.addIpSetEntry(scopeOf(req.scope), req.name, req.cidr, req.nomatch, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    updateIpSetEntry: unary(ctx, 'write', async (req, p) => {
+    updateIpSetEntry: unary('write', async (req, p) => {
       const w = await api.updateIpSetEntry(scopeOf(req.scope), req.name, req.cidr, req.nomatch, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    deleteIpSetEntry: unary(ctx, 'write', async (req, p) => {
+    deleteIpSetEntry: unary('write', async (req, p) => {
       const w = await api.deleteIpSetEntry(scopeOf(req.scope), req.name, req.cidr, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listAliases: unary(ctx, 'read', (req) => api.listAliases(scopeOf(req.scope))),
-    createAlias: unary(ctx, 'write', async (req, p) => {
+    listAliases: unary('read', (req) => api.listAliases(scopeOf(req.scope))),
+    createAlias: unary('write', async (req, p) => {
       const w = await api.createAlias(scopeOf(req.scope), req.name, req.cidr, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    updateAlias: unary(ctx, 'write', async (req, p) => {
+    updateAlias: unary('write', async (req, p) => {
       const w = await api.updateAlias(scopeOf(req.scope), req.name, req.cidr, req.comment, req.rename, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    deleteAlias: unary(ctx, 'write', async (req, p) => {
+    deleteAlias: unary('write', async (req, p) => {
       const w = await api.deleteAlias(scopeOf(req.scope), req.name, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    getOptions: unary(ctx, 'read', (req) => api.getOptions(scopeOf(req.scope))),
-    setOptions: unary(ctx, 'write', async (req, p) => {
+    getOptions: unary('read', (req) => api.getOptions(scopeOf(req.scope))),
+    setOptions: unary('write', async (req, p) => {
       const w = await api.setOptions(scopeOf(req.scope), req.set, req.delete, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listRefs: unary(ctx, 'read', (req) => ({ refs: api.listRefs(scopeOf(req.scope), req.type) })),
-    listMacros: unary(ctx, 'read', () => ({ macros: api.listMacros() })),
+    listRefs: unary('read', (req) => ({ refs: api.listRefs(scopeOf(req.scope), req.type) })),
+    listMacros: unary('read', () => ({ macros: api.listMacros() })),
   };
 }
