@@ -1,10 +1,10 @@
 /**
- * Running the system tools the lab needs (`ip`, `nft`, `conntrack`) with bounded time and an
- * abort signal, and the lab's one error type.
+ * Running the system tools the lab needs (`ip`, `nft`, `sysctl`, `ping`, `conntrack`) with
+ * bounded time and an abort signal, and the lab's one error type.
  */
 import { spawn } from 'node:child_process';
 
-export const LAB_ERROR_CODES = ['not-root', 'missing-tool', 'command-failed', 'agent-failed', 'timeout', 'aborted', 'apply-failed'] as const;
+export const LAB_ERROR_CODES = ['not-root', 'missing-tool', 'command-failed', 'agent-failed', 'timeout', 'aborted', 'apply-failed', 'conntrack-not-empty'] as const;
 export type LabErrorCode = (typeof LAB_ERROR_CODES)[number];
 
 /** The lab's error: a closed code, the command involved and its stderr. */
@@ -13,11 +13,36 @@ export class LabError extends Error {
   constructor(
     readonly code: LabErrorCode,
     message: string,
-    readonly context: { readonly command?: string; readonly stderr?: string } = {},
+    readonly context: { readonly command?: string; readonly stderr?: string; readonly tool?: LabTool } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+}
+
+/**
+ * Every program the lab runs (besides Node itself), with the Debian package that provides it:
+ * `ip` builds namespaces and addresses, `nft` loads the ruleset, `sysctl` sets the forwarding
+ * and br_netfilter switches, `ping` sends the ICMP echo cases (inside a namespace, from the
+ * agent), `conntrack` empties the host namespace's connection table between cases.
+ */
+export const LAB_TOOLS = {
+  ip: { package: 'iproute2', versionArgs: ['-V'] },
+  nft: { package: 'nftables', versionArgs: ['--version'] },
+  sysctl: { package: 'procps', versionArgs: ['--version'] },
+  ping: { package: 'iputils-ping', versionArgs: ['-V'] },
+  conntrack: { package: 'conntrack', versionArgs: ['--version'] },
+} as const;
+export type LabTool = keyof typeof LAB_TOOLS;
+
+function isLabTool(name: string): name is LabTool {
+  return Object.hasOwn(LAB_TOOLS, name);
+}
+
+/** The `missing-tool` error for a program, naming the Debian package that installs it. */
+export function missingToolError(tool: string, where: string, cause?: unknown): LabError {
+  const install = isLabTool(tool) ? ` (install it: apt-get install -y ${LAB_TOOLS[tool].package})` : '';
+  return new LabError('missing-tool', `${tool} not found${where}${install}`, { command: tool, ...(isLabTool(tool) ? { tool } : {}) }, cause !== undefined ? { cause } : undefined);
 }
 
 export interface RunResult {
@@ -31,20 +56,29 @@ export interface RunOptions {
   /** Default 30 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Throw `command-failed` on a non-zero exit (default true). */
+  /** Throw `command-failed` on a non-zero exit (default true). A missing program always throws `missing-tool`. */
   readonly check?: boolean;
+  /** Environment of the child (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Runs a command to completion; kills it (by its own PID) on timeout or abort. */
+/** What `ip netns exec` prints when the program it should run does not exist. */
+const NETNS_EXEC_ENOENT = /exec of "([^"]+)" failed: No such file or directory/;
+
+/**
+ * Runs a command to completion; kills it (by its own PID) on timeout or abort. A program
+ * that does not exist — the command itself, or the program `ip netns exec NS PROG` should
+ * start — is a `missing-tool` error naming its Debian package, whatever `check` says.
+ */
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const { input, timeoutMs = 30_000, signal, check = true } = options;
+  const { input, timeoutMs = 30_000, signal, check = true, env } = options;
   const text = `${cmd} ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new LabError('aborted', `aborted before: ${text}`, { command: text }));
       return;
     }
-    const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let stdout = '';
     let stderr = '';
     let done = false;
@@ -68,15 +102,13 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      finish(
-        e.code === 'ENOENT'
-          ? new LabError('missing-tool', `${cmd} not found (install it: apt-get install -y ${cmd === 'nft' ? 'nftables' : cmd === 'ip' ? 'iproute2' : cmd})`, { command: text }, { cause: e })
-          : new LabError('command-failed', `${text}: ${e.message}`, { command: text }, { cause: e }),
-      );
+      finish(e.code === 'ENOENT' ? missingToolError(cmd, '', e) : new LabError('command-failed', `${text}: ${e.message}`, { command: text }, { cause: e }));
     });
     child.on('close', (code) => {
       const res = { code: code ?? -1, stdout, stderr };
-      if (check && res.code !== 0) finish(new LabError('command-failed', `${text} failed (${res.code}): ${stderr.trim()}`, { command: text, stderr }));
+      const inner = cmd === 'ip' && args[0] === 'netns' && args[1] === 'exec' && res.code !== 0 ? NETNS_EXEC_ENOENT.exec(stderr) : null;
+      if (inner) finish(missingToolError(inner[1] as string, ` in namespace ${args[2] ?? '?'}`));
+      else if (check && res.code !== 0) finish(new LabError('command-failed', `${text} failed (${res.code}): ${stderr.trim()}`, { command: text, stderr }));
       else finish(undefined, res);
     });
     child.stdin.on('error', () => undefined);
@@ -84,27 +116,45 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
   });
 }
 
+export interface IpBatchOptions extends RunOptions {
+  /** `ip -force -batch`: go on after a failing line (for undo lists, where some lines may not apply). */
+  readonly force?: boolean;
+}
+
 /** Runs `ip -batch -` in a namespace (or the current one when ns is undefined). */
-export async function ipBatch(ns: string | undefined, lines: readonly string[], options: RunOptions = {}): Promise<RunResult | undefined> {
+export async function ipBatch(ns: string | undefined, lines: readonly string[], options: IpBatchOptions = {}): Promise<RunResult | undefined> {
   if (lines.length === 0) return undefined;
-  const args = ns !== undefined ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
+  const args = [...(ns !== undefined ? ['-n', ns] : []), ...(options.force ? ['-force'] : []), '-batch', '-'];
   return run('ip', args, { ...options, input: `${lines.join('\n')}\n` });
 }
 
-/** Checks that we may build namespaces: root and the tools present. Returns a reason when not. */
-export async function labPrerequisites(): Promise<string | undefined> {
+export interface LabPrerequisiteOptions {
+  /** Environment whose `PATH` is searched (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Checks that the lab can run here: root, and every program of `LAB_TOOLS` present (each is
+ * started with its version flag; nothing touches the caller's network namespace). Returns a
+ * reason naming every missing program and its Debian package, or undefined when all is there.
+ */
+export async function labPrerequisites(options: LabPrerequisiteOptions = {}): Promise<string | undefined> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     return 'the lab needs root (it creates network namespaces and loads nftables rules in them)';
   }
-  for (const [tool, args] of [
-    ['ip', ['-V']],
-    ['nft', ['--version']],
-  ] as const) {
+  const missing: string[] = [];
+  for (const [tool, { package: pkg, versionArgs }] of Object.entries(LAB_TOOLS)) {
     try {
-      await run(tool, args, { timeoutMs: 5000 });
+      await run(tool, versionArgs, { timeoutMs: 5000, ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+      if (err instanceof LabError && err.code === 'missing-tool') missing.push(`${tool} (package ${pkg})`);
+      else return `${tool} does not work: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  return undefined;
+  if (missing.length === 0) return undefined;
+  const pkgs = Object.entries(LAB_TOOLS)
+    .filter(([t]) => missing.some((m) => m.startsWith(`${t} `)))
+    .map(([, v]) => v.package);
+  return `the lab needs ${missing.join(', ')}: apt-get install -y ${pkgs.join(' ')}`;
 }

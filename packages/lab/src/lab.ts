@@ -2,6 +2,9 @@
  * The kernel lab: builds the node's topology out of network namespaces, applies a compiled
  * Palisade ruleset inside the host namespace, sends one real packet per case and classifies
  * what happened (delivered = ACCEPT, silence = DROP, TCP reset / ICMP unreachable = REJECT).
+ * A packet the host sends itself and its output hook drops or rejects fails in sendmsg with
+ * EPERM either way; REJECT is then told from DROP by the ICMP error (or TCP reset) that the
+ * kernel delivers back to the sending socket within milliseconds (see `NamespaceAgent`).
  *
  * Topology (all inside namespaces this lab creates and removes; nothing in the caller's
  * namespace is touched):
@@ -13,12 +16,23 @@
  *   (port eth0 of vmbr0), one for `nfvm` (port tapXYZ) and one per other `<bridge>/<port>` zone.
  * Addresses, routes and static neighbours are set per case and removed after it, so every
  * case may use its own source and destination addresses.
+ *
+ * Cases are independent: before each probe the host namespace's conntrack table (the only
+ * one: no other namespace has rules that use conntrack) is flushed and checked to be empty,
+ * after the previous case's sockets are closed and its addresses removed (see `runCase`).
+ *
+ * Outcomes: a case the lab cannot reproduce or set up is a SKIP with the reason, and the run
+ * goes on; a missing program, a topology that cannot be built, a ruleset nft refuses, a
+ * conntrack table that cannot be emptied or an agent that dies fail the whole run
+ * (`LabError`), because no verdict after them could be trusted.
  */
 import { randomBytes } from 'node:crypto';
 import {
   NFVM_PORT,
   REQUIRED_SYSCTLS,
   OUTSIDE_PORT,
+  parseAddress,
+  parseCidr,
   prepareCase,
   renderNftText,
   resolveZone,
@@ -27,28 +41,47 @@ import {
   type SimCase,
   type Zone,
 } from '@palisade/fw-compile';
-import { NamespaceAgent } from './agent.js';
-import { ipBatch, LabError, run } from './exec.js';
+import { NamespaceAgent, type AgentReply } from './agent.js';
+import { ipBatch, LabError, missingToolError, run } from './exec.js';
 
 export type LabVerdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'SKIP';
+
+/**
+ * Why a case is a SKIP: `unsupported` — real packets from sockets cannot reproduce it (other
+ * protocols, broadcast/multicast addresses…); `setup-failed` — its addresses, routes or
+ * neighbours could not be configured (`ip -batch` refused them); `probe-failed` — the probe
+ * failed locally (a bind, connect or ping error) instead of sending a packet.
+ */
+export type LabSkipKind = 'unsupported' | 'setup-failed' | 'probe-failed';
 
 export interface LabCaseResult {
   readonly case: SimCase;
   readonly verdict: LabVerdict;
-  /** What the sender saw: connected, reply, ECONNREFUSED, EHOSTUNREACH, timeout… */
+  /**
+   * What the sender saw: `connected`, `reply` (ACCEPT); `timeout`, `EPERM` (DROP: silence,
+   * EPERM when the host's own output hook dropped it); `ECONNREFUSED`, `EHOSTUNREACH`,
+   * `EACCES`, `unreachable` (REJECT: TCP reset or ICMP error). See `NamespaceAgent`.
+   */
   readonly observed?: string;
-  /** Why a case was skipped (or could not be set up). */
+  /** Why a case was skipped (set for every SKIP). */
   readonly reason?: string;
+  /** Set for every SKIP. */
+  readonly skip?: LabSkipKind;
   /** Ports actually used when the case left them open. */
   readonly sport?: number;
   readonly dport?: number;
 }
 
 export interface LabOptions {
-  /** How long silence must last before a probe counts as dropped. Default 400 ms. */
+  /**
+   * How long silence must last before a probe counts as dropped; a datagram the host's own
+   * output hook refused (EPERM) waits as long for a REJECT's ICMP error. Default 400 ms
+   * (`DEFAULT_PROBE_TIMEOUT_MS`); ICMP echo waits at least 1 s (ping's resolution).
+   */
   readonly probeTimeoutMs?: number;
   /** Prefix of the namespaces; default `pl-<random>`. */
   readonly prefix?: string;
+  /** Aborts the run: the current command is killed, everything created is removed, `runLab` rejects with `aborted`. */
   readonly signal?: AbortSignal;
   /** Called after each case (for streaming output). */
   readonly onResult?: (r: LabCaseResult, index: number) => void;
@@ -56,6 +89,7 @@ export interface LabOptions {
   readonly nftText?: string;
 }
 
+/** Default `LabOptions.probeTimeoutMs`, in milliseconds. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 400;
 
 interface Endpoint {
@@ -97,10 +131,41 @@ function freePorts(used: readonly (readonly [number, number])[], from: number, t
 
 const HOST_LIKE = new Set(['local']);
 
-/** A reason to skip a case that real packets from sockets cannot reproduce, or undefined. */
-export function skipReason(pc: PreparedCase, hostAddrs: ReadonlySet<string>): string | undefined {
+/**
+ * Multicast or broadcast by the address itself, whatever type the case claims: 224.0.0.0/4,
+ * ff00::/8, 255.255.255.255 and the broadcast address of a host network (`hostAddresses` with
+ * their prefixes, as in the topology).
+ */
+function groupAddressKind(address: string, hostAddresses: readonly string[]): 'multicast' | 'broadcast' | undefined {
+  const a = parseAddress(address);
+  if (!a) return undefined;
+  if (a.family === 6) return a.address >> 120n === 0xffn ? 'multicast' : undefined;
+  if (a.address >> 28n === 0xen) return 'multicast';
+  if (a.address === 0xffffffffn) return 'broadcast';
+  for (const h of hostAddresses) {
+    const c = h.includes('/') ? parseCidr(h) : undefined;
+    if (!c || c.family !== 4 || c.prefix >= 31) continue;
+    const hostBits = (1n << BigInt(32 - c.prefix)) - 1n;
+    if ((c.address | hostBits) === a.address) return 'broadcast';
+  }
+  return undefined;
+}
+
+/**
+ * A reason to skip a case that real packets from sockets cannot reproduce, or undefined.
+ * `hostAddresses` are the topology's host addresses (with or without prefix). A multicast or
+ * broadcast destination is skipped even when the case calls it UNICAST: the lab sends from
+ * connected sockets to one receiver that owns the destination address, which a group address
+ * cannot be (and the kernel never answers such a packet with a reset or ICMP error).
+ */
+export function skipReason(pc: PreparedCase, hostAddresses: readonly string[]): string | undefined {
+  const hostAddrs = new Set(hostAddresses.map((a) => a.split('/')[0] as string));
   if (pc.l4proto !== 6 && pc.l4proto !== 17 && pc.l4proto !== 1 && pc.l4proto !== 58) return `protocol ${pc.protoName}: the lab sends only TCP, UDP and ICMP echo`;
   if ((pc.l4proto === 1 && pc.icmpType !== 8) || (pc.l4proto === 58 && pc.icmpType !== 128)) return 'only ICMP echo requests can be sent';
+  const srcGroup = groupAddressKind(pc.source, hostAddresses);
+  if (srcGroup) return `source ${pc.source} is a ${srcGroup} address: it cannot be sent from a socket`;
+  const dstGroup = groupAddressKind(pc.dest, hostAddresses);
+  if (dstGroup) return `destination ${pc.dest} is a ${dstGroup} address: the lab sends only to one unicast receiver`;
   if (pc.srctype !== 'unicast' && !(pc.srctype === 'local' && pc.from.kind === 'host')) return `source address type ${pc.srctype.toUpperCase()} cannot be sent from a socket`;
   if (pc.dsttype !== 'unicast' && !(HOST_LIKE.has(pc.dsttype) && pc.to.kind === 'host')) return `destination address type ${pc.dsttype.toUpperCase()} cannot be reproduced`;
   if (pc.source === pc.dest) return 'source and destination are the same address';
@@ -129,7 +194,10 @@ export class LabTopology {
     this.host = `${prefix}-host`;
   }
 
-  /** Creates the topology for a compile result and the zones the cases name. */
+  /**
+   * Creates the topology for a compile result and the zones the cases name. A failure
+   * removes what was created and rejects (`command-failed`, `missing-tool`, `aborted`).
+   */
   static async create(compiled: CompileResult, cases: readonly SimCase[], options: { prefix?: string; signal?: AbortSignal } = {}): Promise<LabTopology> {
     const prefix = options.prefix ?? `pl-${randomBytes(3).toString('hex')}`;
     const topo = new LabTopology(prefix, compiled, options.signal);
@@ -228,18 +296,20 @@ export class LabTopology {
     for (const ns of this.namespaces) this.agents.set(ns, new NamespaceAgent(ns));
   }
 
-  /** Applies a ruleset text inside the host namespace (one `nft -f -` transaction). */
+  /** Applies a ruleset text inside the host namespace (one `nft -f -` transaction); `apply-failed` with nft's message when refused. */
   async apply(text: string): Promise<void> {
     const r = await run('ip', ['netns', 'exec', this.host, 'nft', '-f', '-'], { input: text, signal: this.signal, check: false, timeoutMs: 120_000 });
     if (r.code !== 0) throw new LabError('apply-failed', `nft refused the ruleset: ${r.stderr.trim().slice(0, 2000)}`, { command: 'nft -f -', stderr: r.stderr });
   }
 
+  /** The agent of one of this topology's namespaces; throws `agent-failed` for another name. */
   agent(ns: string): NamespaceAgent {
     const a = this.agents.get(ns);
     if (!a) throw new LabError('agent-failed', `no agent for ${ns}`);
     return a;
   }
 
+  /** Where a zone sends from or receives in, given the zone at the other end (the host uses the peer's bridge). */
   endpoint(zone: Zone, peer: Zone): Endpoint {
     if (zone.kind === 'host') {
       const bridge = peer.kind === 'host' ? 'vmbr0' : peer.kind === 'port' ? peer.bridge : peer.nic.bridge;
@@ -254,6 +324,23 @@ export class LabTopology {
     const p = this.ports.get(`${zone.bridge}/${zone.port}`);
     if (!p) throw new LabError('agent-failed', `no namespace for port ${zone.bridge}/${zone.port}`);
     return { ns: p.ns, dev: 'eth0', mac: p.mac, bridge: p.bridge, isHost: false };
+  }
+
+  /**
+   * Empties the host namespace's conntrack table (`conntrack -F`) and checks that it is empty
+   * (`conntrack -C`). Throws `missing-tool` without conntrack, `command-failed` when the flush
+   * fails, `conntrack-not-empty` (with the entries) when entries remain.
+   */
+  async flushConntrack(): Promise<void> {
+    const exec = (args: string[]) => run('ip', ['netns', 'exec', this.host, 'conntrack', ...args], { timeoutMs: 5000, ...(this.signal ? { signal: this.signal } : {}) });
+    await exec(['-F']);
+    const count = (await exec(['-C'])).stdout.trim();
+    if (count !== '0') {
+      const listed = await exec(['-L']).catch((err: unknown) => ({ stdout: `(cannot list: ${String(err)})` }));
+      throw new LabError('conntrack-not-empty', `conntrack table of ${this.host} not empty after a flush (${count} entries): ${listed.stdout.trim().slice(0, 2000)}`, {
+        command: 'conntrack -C',
+      });
+    }
   }
 
   /** Removes every namespace and stops every agent this topology created. Idempotent. */
@@ -320,17 +407,36 @@ function caseSetup(topo: LabTopology, pc: PreparedCase, snd: Endpoint, rcv: Endp
   return { apply, undo };
 }
 
-function classify(observed: string): LabVerdict {
-  if (observed === 'connected' || observed === 'reply') return 'ACCEPT';
-  if (observed === 'timeout') return 'DROP';
-  if (observed === 'ECONNREFUSED' || observed === 'EHOSTUNREACH' || observed === 'ENETUNREACH' || observed === 'unreachable' || observed === 'EACCES') return 'REJECT';
-  return 'DROP';
+/**
+ * What a probe's observation means. Exactly these are verdicts; anything else (an errno a
+ * firewall does not cause) is not, and the case becomes a `probe-failed` SKIP.
+ */
+const OBSERVED_VERDICT: Readonly<Record<string, Exclude<LabVerdict, 'SKIP'>>> = {
+  connected: 'ACCEPT',
+  reply: 'ACCEPT',
+  timeout: 'DROP',
+  // the host's own output hook dropped the datagram and no ICMP error followed
+  EPERM: 'DROP',
+  // TCP reset, ICMP port-unreachable (TCP/UDP)
+  ECONNREFUSED: 'REJECT',
+  // ICMP host-prohibited (IPv4), host-unreachable
+  EHOSTUNREACH: 'REJECT',
+  // ICMPv6 admin-prohibited
+  EACCES: 'REJECT',
+  // ping saw an ICMP error
+  unreachable: 'REJECT',
+};
+
+function classify(observed: string): Exclude<LabVerdict, 'SKIP'> | undefined {
+  return Object.hasOwn(OBSERVED_VERDICT, observed) ? OBSERVED_VERDICT[observed] : undefined;
 }
 
 /**
  * Runs cases against a compile result with real packets. Builds the topology, applies the
- * ruleset, probes every case in order, and removes everything it created, also when a case
- * fails or the signal aborts.
+ * ruleset, probes every case in order (each independent of the ones before: see `runCase`),
+ * and removes everything it created, also when a case fails or the signal aborts. A case it
+ * cannot reproduce or set up is a SKIP with the reason; a failure of the topology, the
+ * ruleset, a tool or an agent rejects with a `LabError`.
  */
 export async function runLab(compiled: CompileResult, cases: readonly SimCase[], options: LabOptions = {}): Promise<LabCaseResult[]> {
   const timeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
@@ -338,13 +444,12 @@ export async function runLab(compiled: CompileResult, cases: readonly SimCase[],
   const topo = await LabTopology.create(compiled, cases, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   try {
     await topo.apply(options.nftText ?? renderNftText(compiled.ruleset, compiled.ownTables));
-    const hostAddrs = new Set(compiled.topology.hostAddresses.map((a) => a.split('/')[0] as string));
     const dports = freePorts(portsInRules(compiled, 'dport'), 20000, 39999);
     const sports = freePorts(portsInRules(compiled, 'sport'), 41000, 59999);
     let counter = 0;
     for (const [index, c] of cases.entries()) {
       if (options.signal?.aborted) throw new LabError('aborted', 'lab run aborted');
-      const r = await runCase(topo, c, hostAddrs, timeoutMs, dports, sports, counter++, options.signal);
+      const r = await runCase(topo, c, timeoutMs, dports, sports, counter++, options.signal);
       results.push(r);
       options.onResult?.(r, index);
     }
@@ -354,10 +459,36 @@ export async function runLab(compiled: CompileResult, cases: readonly SimCase[],
   return results;
 }
 
+function skipped(c: SimCase, skip: LabSkipKind, reason: string): LabCaseResult {
+  return { case: c, verdict: 'SKIP', skip, reason };
+}
+
+/** The observation in an agent's answer; a missing program fails the run. */
+function observation(r: AgentReply, ns: string, tool?: string): { observed: string } | { error: string } {
+  if (r.result !== undefined) return { observed: r.result };
+  if (r.code === 'ENOENT' && tool !== undefined) throw missingToolError(tool, ` in namespace ${ns}`);
+  return { error: r.error ?? 'no answer' };
+}
+
+/**
+ * One case. Order, so that nothing of an earlier case can reach this one:
+ * 1. addresses, routes and neighbours of this case (a refused line: SKIP `setup-failed`);
+ * 2. the receiver listens;
+ * 3. the host namespace's conntrack table is flushed and must then be empty (else the run
+ *    fails with `conntrack-not-empty`, listing the entries). At this point every socket of
+ *    the previous case is closed — the probe socket inside the probe (a connected TCP probe
+ *    aborts with a reset, which never creates a conntrack entry; one still connecting is
+ *    closed without sending anything, so no SYN is retransmitted later; the UDP resend at
+ *    half the timeout is cancelled), the responder and the connections it accepted by
+ *    `close` (aborted too, so no data or FIN is retransmitted) — and the previous case's
+ *    addresses and routes are gone, so no late packet of it can recreate state after the
+ *    flush. (The emptiness check found exactly that once: a SYN retransmitted by a probe
+ *    socket that had only been asked to reset once connected.);
+ * 4. the probe; 5. the responder closes; 6. the addresses are removed (`ip -force`).
+ */
 async function runCase(
   topo: LabTopology,
   c: SimCase,
-  hostAddrs: ReadonlySet<string>,
   timeoutMs: number,
   dports: readonly number[],
   sports: readonly number[],
@@ -365,40 +496,55 @@ async function runCase(
   signal: AbortSignal | undefined,
 ): Promise<LabCaseResult> {
   const prep = prepareCase(topo.compiled.topology, c);
-  if (!prep.ok) return { case: c, verdict: 'SKIP', reason: prep.error };
+  if (!prep.ok) return skipped(c, 'unsupported', prep.error);
   const pc = prep.prepared;
-  const skip = skipReason(pc, hostAddrs);
-  if (skip) return { case: c, verdict: 'SKIP', reason: skip };
+  const hostAddresses = topo.compiled.topology.hostAddresses;
+  const hostAddrs = new Set(hostAddresses.map((a) => a.split('/')[0] as string));
+  const skip = skipReason(pc, hostAddresses);
+  if (skip) return skipped(c, 'unsupported', skip);
   const isIcmp = pc.l4proto === 1 || pc.l4proto === 58;
   const dport = isIcmp ? undefined : (pc.dport ?? dports[n % Math.max(1, dports.length)]);
   const sport = isIcmp ? undefined : (pc.sport ?? sports[n % Math.max(1, sports.length)]);
-  if (!isIcmp && (dport === undefined || sport === undefined)) return { case: c, verdict: 'SKIP', reason: 'no port left that no rule names' };
+  if (!isIcmp && (dport === undefined || sport === undefined)) return skipped(c, 'unsupported', 'no port left that no rule names');
   const snd = topo.endpoint(pc.from, pc.to);
   const rcv = topo.endpoint(pc.to, pc.from);
   const setup = caseSetup(topo, pc, snd, rcv, hostAddrs);
   const key = `case${n}`;
+  const opts = signal ? { signal } : {};
   try {
-    for (const [ns, lines] of setup.apply) await ipBatch(ns, lines, { ...(signal ? { signal } : {}) });
-    await run('ip', ['netns', 'exec', topo.host, 'conntrack', '-F'], { check: false, timeoutMs: 5000 }).catch(() => undefined);
+    for (const [ns, lines] of setup.apply) {
+      try {
+        await ipBatch(ns, lines, opts);
+      } catch (err) {
+        if (err instanceof LabError && err.code === 'command-failed') return skipped(c, 'setup-failed', `cannot set up the case in ${ns}: ${err.context.stderr?.trim() || err.message}`);
+        throw err;
+      }
+    }
     const receiver = topo.agent(rcv.ns);
     const sender = topo.agent(snd.ns);
-    let observed: string;
+    let seen: { observed: string } | { error: string };
     if (isIcmp) {
+      await topo.flushConntrack();
       const r = await sender.request('ping', { src: pc.source, dst: pc.dest, family: pc.family, timeoutMs: Math.max(timeoutMs, 1000) }, timeoutMs + 10_000);
-      observed = r.result ?? r.error ?? 'error';
+      seen = observation(r, snd.ns, 'ping');
     } else {
       const proto = pc.l4proto === 6 ? 'tcp' : 'udp';
       const lr = await receiver.request(`${proto}-listen`, { key, addr: pc.dest, port: dport, family: pc.family });
-      if (lr.error) return { case: c, verdict: 'SKIP', reason: `cannot listen on ${pc.dest}:${dport}: ${lr.error}` };
+      if (lr.error) return skipped(c, 'probe-failed', `cannot listen on ${pc.dest}:${dport}: ${lr.error}`);
       try {
+        await topo.flushConntrack();
         const r = await sender.request(`${proto}-probe`, { src: pc.source, dst: pc.dest, dport, sport, family: pc.family, timeoutMs }, timeoutMs + 10_000);
-        observed = r.result ?? r.error ?? 'error';
+        seen = observation(r, snd.ns);
       } finally {
         await receiver.request('close', { key });
       }
     }
-    return { case: c, verdict: classify(observed), observed, ...(sport !== undefined ? { sport } : {}), ...(dport !== undefined ? { dport } : {}) };
+    const ports = { ...(sport !== undefined ? { sport } : {}), ...(dport !== undefined ? { dport } : {}) };
+    if ('error' in seen) return { ...skipped(c, 'probe-failed', `the probe failed: ${seen.error}`), ...ports };
+    const verdict = classify(seen.observed);
+    if (verdict === undefined) return { ...skipped(c, 'probe-failed', `unexpected probe result ${seen.observed}`), observed: seen.observed, ...ports };
+    return { case: c, verdict, observed: seen.observed, ...ports };
   } finally {
-    for (const [ns, lines] of setup.undo) await ipBatch(ns, lines, { check: false }).catch(() => undefined);
+    for (const [ns, lines] of setup.undo) await ipBatch(ns, lines, { check: false, force: true }).catch(() => undefined);
   }
 }
