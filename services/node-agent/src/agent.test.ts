@@ -19,6 +19,7 @@ import type { RulesetApplier } from './apply/ruleset-applier.js';
 
 const NS = `pa${process.pid}n`;
 const CLIENT = `pa${process.pid}c`;
+const NS2 = `pa${process.pid}m`;
 const NET = `10.99.${process.pid % 200}`;
 const NODE_IP = `${NET}.1`;
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -73,6 +74,8 @@ describe('node agent (nats-server + configd + namespaces)', () => {
   let agent: NodeAgent | undefined;
   let applier: ReturnType<typeof countingApplier>;
   let listener: ChildProcess | undefined;
+  let agent2: NodeAgent | undefined;
+  const dataDir2 = mkdtempSync(join(tmpdir(), 'palisade-agent2-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'palisade-agent-'));
   const configdData = mkdtempSync(join(tmpdir(), 'palisade-agent-configd-'));
   let configdAddress = '';
@@ -106,7 +109,8 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     await configd?.close().catch(() => undefined);
     await nats?.close().catch(() => undefined);
     if (listener?.pid !== undefined && listener.exitCode === null) process.kill(listener.pid, 'SIGKILL');
-    for (const ns of [NS, CLIENT]) {
+    await agent2?.close().catch(() => undefined);
+    for (const ns of [NS, CLIENT, NS2]) {
       try {
         sh('ip', 'netns', 'del', ns);
       } catch {
@@ -115,6 +119,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     }
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(configdData, { recursive: true, force: true });
+    rmSync(dataDir2, { recursive: true, force: true });
   }, 30_000);
 
   it('applies the store to the kernel: the allowed port answers, the other is dropped', async () => {
@@ -301,6 +306,28 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     expect(c.aFail).toBe(0);
     expect(c.a).toBeGreaterThan(50);
     expect(c.bFail).toBeGreaterThan(20);
+  });
+
+  it("migration: when a guest's config moves from pve1 to pve2, pve1 drops its chains and pve2 adds them", async () => {
+    sh('ip', 'netns', 'add', NS2);
+    agent2 = await createNodeAgent({ node: 'pve2', dataDir: dataDir2, netns: NS2, configd: configdAddress, listen: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50 });
+    const list2 = (): string => sh('ip', 'netns', 'exec', NS2, 'nft', 'list', 'ruleset');
+    const conf = 'net0: virtio=02:00:00:00:01:00,bridge=vmbr0,firewall=1\n';
+    await put('firewall/100.fw', '[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport 8443\n');
+    const placed = await put('nodes/pve1/qemu-server/100.conf', conf);
+    await waitFor('guest on pve1', applied(placed));
+    expect(nftList()).toContain('tap100i0-IN');
+    const t0 = performance.now();
+    const removed = (await configd!.call('delete', { path: 'nodes/pve1/qemu-server/100.conf' })).meta!.revision;
+    const moved = await put('nodes/pve2/qemu-server/100.conf', conf);
+    await waitFor('pve1 dropped the guest', () => agent!.status().appliedRevision >= removed && !nftList().includes('tap100i0-IN'));
+    await waitFor('pve2 added the guest', () => (agent2?.status().appliedRevision ?? 0) >= moved && list2().includes('tap100i0-IN'));
+    console.log(`migration: both nodes updated ${(performance.now() - t0).toFixed(0)} ms after the delete was sent`);
+    expect(list2()).toContain('dport 8443');
+    // Move it back out of the way: pve1's later tests do not expect a guest.
+    await configd!.call('delete', { path: 'nodes/pve2/qemu-server/100.conf' });
+    await agent2.close();
+    agent2 = undefined;
   });
 
   it('stopping the agent leaves the ruleset in force', async () => {
