@@ -11,7 +11,8 @@ import { credentials } from '@grpc/grpc-js';
 import { AgentServiceClient, type GetAgentStatusResponse, type GetRulesetResponse } from '@palisade/api';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { SILENT_LOGGER } from '@palisade/service-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '@palisade/cli';
 import { startTestConfigd, type TestConfigd } from './test-configd.js';
 import { createNodeAgent, type NodeAgent } from './app.js';
 import { createNftCliApplier } from './apply/nft-cli-applier.js';
@@ -149,6 +150,15 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     } finally {
       api.close();
     }
+    // And `palisade agent status --json`.
+    let printed = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((printed += String(chunk)), true));
+    try {
+      expect(await main(['agent', 'status', '--agent', agent.apiAddress!, '--json'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(JSON.parse(printed)).toMatchObject({ node: 'pve1', appliedRevision: rev, rulesetDigest: s.rulesetDigest, errors: [] });
   });
 
   it('a rule change through configd reaches the kernel and real packets', async () => {

@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../command.js';
+import { registerAgent } from './agent.js';
 import { registerApply } from './apply.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
@@ -11,4 +12,4 @@ import { registerFw } from './fw.js';
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab, registerAgent];
