@@ -16,7 +16,6 @@
  * `follow()` feeds the local mirror in stream order with an ordered consumer, restarting it
  * from the mirror's revision + 1 after any interruption (the mirror drops duplicates).
  */
-import { createHash } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders, errors as natsErrors, nuid } from '@nats-io/nats-core';
 import {
@@ -32,9 +31,10 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { SYSTEM_CLOCK, type Clock, type Logger } from '@palisade/service-kit';
+export { sha256Hex, type AppendOptions, type LogSink, type LogWrite } from '../log-record.js';
+import { BoundedQueue, SYSTEM_CLOCK, type Clock, type Logger, type QueueStats } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
-import type { LogRecord } from '../store/lmdb-mirror.js';
+import { sha256Hex, type AppendOptions, type LogRecord, type LogSink, type LogWrite } from '../log-record.js';
 
 export interface JetStreamLogOptions {
   /** NATS server URLs, tried in the order given (the local server first). */
@@ -57,9 +57,18 @@ export interface JetStreamLogOptions {
   /** Period of the quorum/progress probe. */
   readonly probeIntervalMs: number;
   readonly logger: Logger;
+  /**
+   * Most followed records waiting for the mirror; the follower stops reading from NATS while it
+   * is full (back-pressure, nothing dropped). Default `DEFAULT_FOLLOWER_QUEUE_RECORDS`.
+   */
+  readonly followerQueueRecords?: number;
   /** Time for write deadlines and delivery stalls; default the system clock. */
   readonly clock?: Clock;
 }
+
+/** Default bound of the follower → mirror queue, in records (also bounded to 64 MiB of content). */
+export const DEFAULT_FOLLOWER_QUEUE_RECORDS = 4096;
+const FOLLOWER_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Default bucket name. */
 export const DEFAULT_BUCKET = 'palisade';
@@ -82,41 +91,7 @@ export const PROBE_TIMEOUT_MS = 750;
 /** Bytes of a NATS message kept free for Palisade headers and the CAS header. */
 export const HEADER_RESERVE_BYTES = 4096;
 
-/** A write to append to the log. */
-export interface LogWrite {
-  readonly path: string;
-  readonly op: 'put' | 'delete';
-  readonly content: Uint8Array;
-  /** CAS: the document's last revision in the stream (0 = never written); a mismatch is a `conflict`. */
-  readonly expectedRevision?: number;
-  /**
-   * Without `expectedRevision`: the document's last revision as this node knows it (0 = none,
-   * the default). The log still publishes with it as JetStream's expectation and, on a mismatch,
-   * again on the revision JetStream reports, so that a retried write is stored at most once
-   * (last writer wins as before; a stale hint costs one round trip).
-   */
-  readonly knownRevision?: number;
-  readonly author: string;
-  readonly message: string;
-  /**
-   * JetStream message id (`Nats-Msg-Id`) carried by every attempt; default a fresh NUID. A caller
-   * that retries a write itself passes the same id: a write already stored under it is answered
-   * with its revision instead of being stored again.
-   */
-  readonly writeId?: string;
-}
 
-/** Bounds of one `append`. */
-export interface AppendOptions {
-  /**
-   * When the caller stops waiting, in ms since the epoch (the gRPC call's deadline); default and
-   * `Infinity`: none. The write answers `WRITE_REPLY_MARGIN_MS` before it, and never later than
-   * `writeDeadlineMs` after it started.
-   */
-  readonly deadlineMs?: number;
-  /** Client cancel: stops retrying and fails with `cancelled` (so does closing the log). */
-  readonly signal?: AbortSignal;
-}
 
 /** How a failed publish attempt is handled (see `classifyPublishError`). */
 export type PublishFailure =
@@ -186,14 +161,6 @@ export function retryBackoffMs(n: number): number {
   return Math.min(500, 50 * 2 ** Math.max(0, n - 1));
 }
 
-/** Where followed records go: the mirror. */
-export interface LogSink {
-  /** Revision the sink has applied (the follower resumes at revision + 1). */
-  readonly revision: number;
-  bindStream(identity: string): void;
-  /** Commits records in order; resolves when committed. */
-  apply(records: readonly LogRecord[]): Promise<void>;
-}
 
 const H = {
   author: 'Palisade-Author',
@@ -204,10 +171,6 @@ const H = {
   kvOp: 'KV-Operation',
 } as const;
 
-/** SHA-256 hex of a document's content. */
-export function sha256Hex(content: Uint8Array): string {
-  return createHash('sha256').update(content).digest('hex');
-}
 
 export class JetStreamLog {
   readonly #opts: JetStreamLogOptions;
@@ -231,14 +194,20 @@ export class JetStreamLog {
   #closed = false;
   #abort = new AbortController();
   #tasks: Promise<void>[] = [];
-  #pending: LogRecord[] = [];
-  #flushScheduled = false;
+  /** Followed records not yet handed to the sink (bounded: the follower waits for room). */
+  readonly #pending: BoundedQueue<LogRecord>;
   #probing: Promise<void> | undefined;
 
   constructor(opts: JetStreamLogOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? SYSTEM_CLOCK;
     this.#lastDelivery = this.#clock.now();
+    this.#pending = new BoundedQueue({
+      maxItems: opts.followerQueueRecords ?? DEFAULT_FOLLOWER_QUEUE_RECORDS,
+      maxBytes: FOLLOWER_QUEUE_MAX_BYTES,
+      sizeOf: (r) => r.size,
+      overflow: 'reject',
+    });
     this.#log = opts.logger.child({ component: 'replication' });
     this.#stream = `KV_${opts.bucket}`;
     this.#subjectPrefix = `$KV.${opts.bucket}.`;
@@ -271,7 +240,13 @@ export class JetStreamLog {
    */
   start(sink: LogSink): void {
     this.#sink = sink;
+    this.#tasks.push(this.#applyLoop(sink));
     this.#tasks.push(this.#run());
+  }
+
+  /** Followed records waiting for the mirror (pending; none are dropped: the follower waits). */
+  get followerQueueStats(): QueueStats {
+    return this.#pending.stats;
   }
 
   /** Resolves once connected, the bucket is ready and quorate, or rejects after `timeoutMs`. */
@@ -445,7 +420,7 @@ export class JetStreamLog {
         this.#log.debug({ from }, 'following the replication stream');
         for await (const m of messages) {
           this.#lastDelivery = this.#clock.now();
-          this.#enqueue(this.#decode(m));
+          await this.#pending.pushWait(this.#decode(m), signal);
           if (signal.aborted) break;
         }
       } catch (err) {
@@ -453,28 +428,28 @@ export class JetStreamLog {
       } finally {
         this.#messages = undefined;
       }
-      this.#flush();
       if (!signal.aborted) await sleep(250, signal);
     }
   }
 
-  #enqueue(record: LogRecord): void {
-    this.#pending.push(record);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
+  /**
+   * Hands followed records to the sink in batches, one batch at a time (`apply` awaited): what
+   * arrived by the next turn of the event loop after the first, then whatever queued up while
+   * the previous batch committed. Ends once the queue is closed and empty (at close).
+   */
+  async #applyLoop(sink: LogSink): Promise<void> {
+    for (;;) {
+      const first = await this.#pending.take();
+      if (first === undefined) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = [first, ...this.#pending.drain()];
+      try {
+        await sink.apply(batch);
+      } catch (err) {
+        this.#log.error({ err }, 'cannot apply replicated records to the mirror; restarting the follower');
+        this.#messages?.stop();
+      }
     }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#sink?.apply(batch).catch((err: unknown) => {
-      this.#log.error({ err }, 'cannot apply replicated records to the mirror; restarting the follower');
-      this.#messages?.stop();
-    });
   }
 
   #decode(m: JsMsg): LogRecord {
@@ -685,7 +660,8 @@ export class JetStreamLog {
     this.#closed = true;
     this.#abort.abort();
     this.#messages?.stop();
-    this.#flush();
+    // The apply loop hands what is pending to the sink, then ends.
+    this.#pending.close();
     const nc = this.#nc;
     if (nc && !nc.isClosed()) {
       try {

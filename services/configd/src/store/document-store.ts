@@ -5,8 +5,8 @@
  */
 import type { Logger } from '@palisade/service-kit';
 import { ConfigdError, type DiagnosticInfo } from '../errors.js';
-import { sha256Hex, type AppendOptions, type LogWrite } from '../replication/jetstream-log.js';
-import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';
+import { sha256Hex, type AppendOptions, type LogRecord, type LogWrite } from '../log-record.js';
+import type { LmdbMirror } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
 import type { DocumentValidator } from './document-validator.js';
 import { unifiedDiff } from './unified-diff.js';

@@ -16,23 +16,11 @@
  * working while NATS is unreachable.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { Logger } from '@palisade/service-kit';
+import { BoundedQueue, type Logger, type QueueStats } from '@palisade/service-kit';
+import type { LogRecord, LogSink } from '../log-record.js';
 
-/** One revision of one document, as replicated and mirrored. */
-export interface LogRecord {
-  readonly revision: number;
-  readonly path: string;
-  readonly op: 'put' | 'delete';
-  /** SHA-256 hex of the content ("" for deletions). */
-  readonly digest: string;
-  readonly author: string;
-  readonly timeMs: number;
-  readonly message: string;
-  readonly writerNode: string;
-  readonly size: number;
-  /** Present for puts. */
-  readonly content?: Uint8Array;
-}
+export type { LogRecord } from '../log-record.js';
+
 
 export interface LmdbMirrorOptions {
   /** Directory of the LMDB environment (created when missing). */
@@ -41,8 +29,13 @@ export interface LmdbMirrorOptions {
   readonly historyDepth: number;
   /** Log entries kept for watch replay before the oldest are trimmed. */
   readonly maxLogRevisions: number;
+  /** Most records waiting for the next commit; `apply` waits for room beyond it. Default 4096. */
+  readonly maxQueuedRecords?: number;
   readonly logger: Logger;
 }
+
+/** Default bound of the records waiting for the next LMDB commit. */
+export const DEFAULT_MAX_QUEUED_RECORDS = 4096;
 
 /** Default number of revisions kept per document (the JetStream KV maximum). */
 export const DEFAULT_HISTORY_DEPTH = 64;
@@ -58,7 +51,7 @@ interface Waiter {
 
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 
-export class LmdbMirror {
+export class LmdbMirror implements LogSink {
   readonly #root: RootDatabase;
   readonly #revs: Database<LogRecord, number>;
   readonly #paths: Database<null, [string, number]>;
@@ -77,11 +70,15 @@ export class LmdbMirror {
   #closed = false;
   #chain: Promise<void> = Promise.resolve();
   #resync = false;
-  #queued: LogRecord[] = [];
+  /** Records waiting for the next commit (back-pressure: `apply` waits for room). */
+  readonly #queued: BoundedQueue<LogRecord>;
   #queuedDone: Promise<void> | undefined;
+  /** The `apply` calls still enqueueing, in call order. */
+  #enqueueing: Promise<void> = Promise.resolve();
 
   private constructor(opts: LmdbMirrorOptions) {
     this.#opts = opts;
+    this.#queued = new BoundedQueue({ maxItems: opts.maxQueuedRecords ?? DEFAULT_MAX_QUEUED_RECORDS, overflow: 'reject' });
     this.#root = open({ path: opts.path, maxDbs: 8, compression: false });
     this.#revs = this.#root.openDB<LogRecord, number>({ name: 'revs' });
     this.#paths = this.#root.openDB<null, [string, number]>({ name: 'paths' });
@@ -155,15 +152,38 @@ export class LmdbMirror {
    */
   apply(records: readonly LogRecord[]): Promise<void> {
     // Records arriving while a commit is in flight are coalesced into the next transaction:
-    // one LMDB commit costs about the same for one record as for hundreds.
-    this.#queued.push(...records);
-    this.#queuedDone ??= this.#chain.then(async () => {
-      const batch = this.#queued;
-      this.#queued = [];
-      this.#queuedDone = undefined;
-      await this.#applyBatch(batch);
+    // one LMDB commit costs about the same for one record as for hundreds. A full queue makes
+    // the caller wait until the next commit takes what is queued; overlapping calls enqueue in
+    // call order, so that a later batch cannot pass an earlier one.
+    const enqueued = this.#enqueueing.then(async () => {
+      for (const r of records) {
+        const pushed = this.#queued.pushWait(r);
+        // Its failure is logged by the chain and reported through the commit returned below.
+        this.#scheduleCommit().catch(() => undefined);
+        await pushed;
+      }
+      return { commit: this.#scheduleCommit() };
     });
-    const next = this.#queuedDone;
+    this.#enqueueing = enqueued.then(
+      () => undefined,
+      () => undefined,
+    );
+    return enqueued.then((e) => e.commit);
+  }
+
+  /** Records waiting for the next commit (pending; nothing is ever dropped). */
+  get queueStats(): QueueStats {
+    return this.#queued.stats;
+  }
+
+  /** The commit that will take what is queued now (scheduled after the one in flight). */
+  #scheduleCommit(): Promise<void> {
+    if (this.#queuedDone) return this.#queuedDone;
+    const next = this.#chain.then(async () => {
+      this.#queuedDone = undefined;
+      await this.#applyBatch(this.#queued.drain());
+    });
+    this.#queuedDone = next;
     this.#chain = next.catch((err: unknown) => {
       // Later batches are dropped until the follower redelivers from revision + 1.
       this.#resync = true;
