@@ -119,3 +119,4 @@ export {
   type RulesetApplierOptions,
   type RulesetApplyResult,
 } from './adapter/ruleset-applier.js';
+export { decodeListedShape, diffShapes, expectedShape, type RulesetShape, type ShapeDecode } from './codec/ruleset-shape.js';

@@ -13,6 +13,7 @@ import { NfProto, type NftFamily } from '../codec/constants.js';
 import { NftObjMsg } from '../codec/nft-constants.js';
 import { createSetIdAllocator, lowerStagedLoad } from '../codec/nft-lower.js';
 import { chunkMessages, delTable, messageBytes } from '../codec/nft-messages.js';
+import { decodeListedShape, diffShapes, expectedShape, ownFamilies } from '../codec/ruleset-shape.js';
 import { planFullReplace, planRuleset, type OwnTable, type PlanSummary, type RulesetPlan } from '../codec/ruleset-plan.js';
 import { NftNetlinkError } from '../errors.js';
 import { openNftSession, type NftSession, type NftSessionOptions } from './nft-session.js';
@@ -66,6 +67,12 @@ export interface RulesetApplier {
   apply(ruleset: Ruleset, ownTables: readonly OwnTable[], options?: { readonly signal?: AbortSignal; readonly dryRun?: boolean }): Promise<RulesetApplyResult>;
   /** The state after the last successful apply. */
   state(): AppliedState | undefined;
+  /**
+   * Reads Palisade's tables back and compares their shape (chains, hooks and policies, rules
+   * by expression kinds and comment, sets) with the last applied ruleset: the differences, empty
+   * when there is no drift. Without a previous apply, every table is reported missing or extra.
+   */
+  drift(options?: { readonly signal?: AbortSignal }): Promise<string[]>;
   /** The netlink session (generation, dumps), for read-back. */
   readonly session: NftSession;
   close(): Promise<void>;
@@ -76,6 +83,17 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
   let state = options.state;
   let unknown = false;
   const maxRetries = options.maxRetries ?? 3;
+
+  const drift = async (expected: AppliedState | undefined, signal?: AbortSignal): Promise<string[]> => {
+    const ownTables = expected?.ownTables ?? [];
+    const dumped = [];
+    for (const family of ownFamilies(ownTables)) {
+      for (const msg of [NftObjMsg.GETCHAIN, NftObjMsg.GETRULE, NftObjMsg.GETSET]) dumped.push(...(await session.dump(msg, { family, ...(signal === undefined ? {} : { signal }) })));
+    }
+    const listed = decodeListedShape(dumped, ownTables);
+    if (!listed.ok) throw new NftNetlinkError('PROTOCOL_ERROR', `cannot read the ruleset back: ${listed.error}`);
+    return diffShapes(expectedShape(expected?.ruleset ?? { tables: [] }), listed.value);
+  };
 
   /** Own tables that exist in the kernel now. */
   const existing = async (ownTables: readonly OwnTable[], signal?: AbortSignal): Promise<string[]> => {
@@ -127,15 +145,24 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
   return {
     session,
     state: () => state,
+    drift: (o = {}) => drift(state, o.signal),
     async apply(ruleset, ownTables, o = {}) {
       for (let attempt = 1; ; attempt++) {
         const generation = await session.generation(o.signal);
+        // someone else committed since our last apply: if our tables are as we left them
+        // (another table changed), plan incrementally from the new generation; else replace
+        let driftFound: string | undefined;
+        if (state !== undefined && !unknown && state.generation !== generation) {
+          const d = await drift(state, o.signal);
+          if (d.length === 0) state = { ...state, generation };
+          else driftFound = `drift: ${d[0] as string}${d.length > 1 ? ` (and ${d.length - 1} more)` : ''}`;
+        }
         const t0 = performance.now();
         const plan =
           state === undefined || unknown
             ? planFullReplace(ruleset, ownTables, state === undefined ? 'first apply' : 'outcome of the previous apply unknown')
-            : state.generation !== generation
-              ? planFullReplace(ruleset, ownTables, `ruleset generation ${generation} is not ${state.generation} (changed by someone else)`)
+            : driftFound !== undefined
+              ? planFullReplace(ruleset, ownTables, `${driftFound} (ruleset generation ${generation}, not ${state.generation}: changed by someone else)`)
               : planRuleset(state.ruleset, ruleset, ownTables, createSetIdAllocator());
         const planMs = performance.now() - t0;
         const base = { batches: 1, plan: plan.kind, ...(plan.reason === undefined ? {} : { reason: plan.reason }), planMs, summary: plan.summary, attempts: attempt };

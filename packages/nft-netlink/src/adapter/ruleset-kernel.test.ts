@@ -208,19 +208,31 @@ describe.skipIf(why !== undefined)('planner, generation guard and atomicity in t
     }
   });
 
-  it('a change by someone else (generation moved on) makes the next apply a full replace; a stale generation is refused whole (ERESTART)', async () => {
+  it('a stale generation is refused whole (ERESTART); another table changing is no drift; our table changed is drift, repaired by a full replace', async () => {
     const a = applier as RulesetApplier;
     const g = golden('verdict-guests');
     await a.apply(g.ruleset, g.ownTables);
+    expect(await a.drift()).toEqual([]);
     const gen = await a.session.generation();
     await pnft(['add', 'table', 'inet', 'someone-else']);
     const before = await list();
     const stale = planFullReplace(g.ruleset, g.ownTables, 'test');
     await expect(a.session.send(stale.messages, { genId: gen })).rejects.toMatchObject({ code: 'KERNEL_ERROR', errno: ERESTART });
     expect(await list()).toEqual(before);
-    const r = await a.apply(golden('verdict-ipsets').ruleset, g.ownTables);
-    expect(r.plan).toBe('full');
-    expect(r.reason).toMatch(/changed by someone else/);
+    // someone else's table: the generation moved on, our tables did not drift -> incremental
+    expect(await a.drift()).toEqual([]);
+    const next = golden('verdict-ipsets');
+    const r = await a.apply(next.ruleset, next.ownTables);
+    expect(r.plan).toBe('incremental');
+    // our table changed behind our back: drift is reported and repaired by a full replace
+    await pnft(['flush', 'chain', 'inet', 'palisade', 'PVEFW-HOST-IN']);
+    await pnft(['add', 'chain', 'inet', 'palisade', 'intruder']);
+    const d = await a.drift();
+    expect(d).toEqual(expect.arrayContaining([expect.stringMatching(/chain inet palisade PVEFW-HOST-IN has 0 rule/) as unknown, 'chain inet palisade intruder was added by someone else']));
+    const repaired = await a.apply(next.ruleset, next.ownTables);
+    expect(repaired).toMatchObject({ plan: 'full', reason: expect.stringMatching(/^drift: /) as unknown });
+    expect(await list()).toEqual(sorted([...(await viaText(next)), { table: { family: 'inet', name: 'someone-else' } }]));
+    expect(await a.drift()).toEqual([]);
     // nothing outside Palisade's tables was touched
     expect(await pnft(['list', 'table', 'inet', 'someone-else'])).toContain('someone-else');
     await pnft(['delete', 'table', 'inet', 'someone-else']);
