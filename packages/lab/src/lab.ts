@@ -115,18 +115,47 @@ function mac(prefix: number, n: number): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** Ports named by port rules in the ruleset (so the lab can pick ports no rule names). */
-function portsInRules(compiled: CompileResult, field: 'sport' | 'dport'): (readonly [number, number])[] {
-  const out: (readonly [number, number])[] = [];
-  for (const t of compiled.ruleset.tables)
-    for (const c of t.chains) for (const r of c.rules) for (const m of r.matches) if (m.kind === 'port' && m.field === field) out.push(...m.ranges);
-  return out;
-}
+type PortRanges = readonly (readonly [number, number])[];
 
-function freePorts(used: readonly (readonly [number, number])[], from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let p = from; p <= to && out.length < 4000; p++) if (!used.some(([a, b]) => a <= p && p <= b)) out.push(p);
-  return out;
+const inRanges = (ranges: PortRanges, p: number): boolean => ranges.some(([a, b]) => a <= p && p <= b);
+
+/**
+ * Picks the ports a case leaves open so that no port match of the ruleset matches the packet,
+ * as `simulate` assumes for a case without ports. Source ports avoid every source port any
+ * rule names; a destination port has to avoid only the destination ports of rules whose
+ * source-port match (if any) the packet's source port meets — so `udp sport 137 dport
+ * 1024-65535` of the DROP pre-chain does not rule out every high destination port.
+ */
+class PortPicker {
+  private readonly rules: { readonly sport?: PortRanges; readonly dport?: PortRanges }[] = [];
+  private readonly sports: number[];
+
+  constructor(compiled: CompileResult) {
+    for (const t of compiled.ruleset.tables)
+      for (const c of t.chains)
+        for (const r of c.rules) {
+          const sport = r.matches.flatMap((m) => (m.kind === 'port' && m.field === 'sport' ? m.ranges : []));
+          const dport = r.matches.flatMap((m) => (m.kind === 'port' && m.field === 'dport' ? m.ranges : []));
+          if (sport.length > 0 || dport.length > 0) this.rules.push({ ...(sport.length > 0 ? { sport } : {}), ...(dport.length > 0 ? { dport } : {}) });
+        }
+    const usedSports = this.rules.flatMap((r) => r.sport ?? []);
+    this.sports = [];
+    for (let p = 41000; p <= 59999 && this.sports.length < 4000; p++) if (!inRanges(usedSports, p)) this.sports.push(p);
+  }
+
+  /** The case's ports, the `n`-th free ones where it gives none; undefined when none is free. */
+  pick(n: number, sport: number | undefined, dport: number | undefined): { sport: number; dport: number } | undefined {
+    const sp = sport ?? this.sports[n % Math.max(1, this.sports.length)];
+    if (sp === undefined) return undefined;
+    if (dport !== undefined) return { sport: sp, dport };
+    const relevant = this.rules.filter((r) => r.dport && (!r.sport || inRanges(r.sport, sp))).flatMap((r) => r.dport ?? []);
+    const span = 20000;
+    for (let i = 0; i < span; i++) {
+      const p = 20000 + ((n + i) % span);
+      if (!inRanges(relevant, p)) return { sport: sp, dport: p };
+    }
+    return undefined;
+  }
 }
 
 const HOST_LIKE = new Set(['local']);
@@ -444,12 +473,11 @@ export async function runLab(compiled: CompileResult, cases: readonly SimCase[],
   const topo = await LabTopology.create(compiled, cases, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   try {
     await topo.apply(options.nftText ?? renderNftText(compiled.ruleset, compiled.ownTables));
-    const dports = freePorts(portsInRules(compiled, 'dport'), 20000, 39999);
-    const sports = freePorts(portsInRules(compiled, 'sport'), 41000, 59999);
+    const ports = new PortPicker(compiled);
     let counter = 0;
     for (const [index, c] of cases.entries()) {
       if (options.signal?.aborted) throw new LabError('aborted', 'lab run aborted');
-      const r = await runCase(topo, c, timeoutMs, dports, sports, counter++, options.signal);
+      const r = await runCase(topo, c, timeoutMs, ports, counter++, options.signal);
       results.push(r);
       options.onResult?.(r, index);
     }
@@ -490,8 +518,7 @@ async function runCase(
   topo: LabTopology,
   c: SimCase,
   timeoutMs: number,
-  dports: readonly number[],
-  sports: readonly number[],
+  portPicker: PortPicker,
   n: number,
   signal: AbortSignal | undefined,
 ): Promise<LabCaseResult> {
@@ -503,9 +530,10 @@ async function runCase(
   const skip = skipReason(pc, hostAddresses);
   if (skip) return skipped(c, 'unsupported', skip);
   const isIcmp = pc.l4proto === 1 || pc.l4proto === 58;
-  const dport = isIcmp ? undefined : (pc.dport ?? dports[n % Math.max(1, dports.length)]);
-  const sport = isIcmp ? undefined : (pc.sport ?? sports[n % Math.max(1, sports.length)]);
-  if (!isIcmp && (dport === undefined || sport === undefined)) return skipped(c, 'unsupported', 'no port left that no rule names');
+  const picked = isIcmp ? undefined : portPicker.pick(n, pc.sport, pc.dport);
+  if (!isIcmp && picked === undefined) return skipped(c, 'unsupported', 'no port left that no rule names');
+  const dport = picked?.dport;
+  const sport = picked?.sport;
   const snd = topo.endpoint(pc.from, pc.to);
   const rcv = topo.endpoint(pc.to, pc.from);
   const setup = caseSetup(topo, pc, snd, rcv, hostAddrs);
