@@ -128,6 +128,21 @@ describe('grpc-kit', () => {
     expect((observed.reason as DOMException | undefined)?.name).toBe('TimeoutError');
   });
 
+  it('takes many concurrent calls without a MaxListenersExceededWarning on the shutdown signals', async () => {
+    const { client: c } = await start();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const results = await Promise.all(Array.from({ length: 32 }, () => call(c, 'wait', { ms: 50 }, ADMIN)));
+      expect(results.every((r) => r.err === null)).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('aborts the handler when the client cancels', async () => {
     const { client: c, observed } = await start();
     const md = new grpc.Metadata();

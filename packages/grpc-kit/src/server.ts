@@ -3,6 +3,7 @@
  * TLS, open access only on loopback, and a graceful-then-forced close that ends streams first,
  * lets unary calls finish within the grace period, then aborts them and forces the transport.
  */
+import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { PalisadeError, createCloser, formatHostPort, isLoopbackHost, parseHostPort, type Closer, type Logger } from '@palisade/service-kit';
 import { tolerantService } from './handlers.js';
@@ -69,6 +70,8 @@ export function createGrpcServer(input: GrpcServerOptions): GrpcServer {
   });
   const draining = new AbortController();
   const forced = new AbortController();
+  // Every call in flight listens on one of them (callSignal): not a leak.
+  setMaxListeners(0, draining.signal, forced.signal);
   let bound = false;
   const closer = createCloser({
     graceMs: o.shutdownGraceMs,
