@@ -45,7 +45,7 @@ export type {
   Table,
   TableFamily,
 } from './ir.js';
-export { renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
+export { icmpRun, renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
 export {
   flattenLongestPrefix,
   formatAddress,

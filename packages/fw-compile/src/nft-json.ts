@@ -6,7 +6,7 @@
  */
 import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpFamily } from './ip.js';
 import type { Match, NamedSet, Rule, Ruleset, Stmt, Table } from './ir.js';
-import { icmpTypeText, l4protoText } from './nft-text.js';
+import { icmpRun, icmpTypeText, l4protoText } from './nft-text.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 type J = JsonValue;
@@ -55,13 +55,16 @@ function matchJson(m: Match): J[] {
     case 'icmp': {
       const proto = m.family === 4 ? 'icmp' : 'icmpv6';
       const out: J[] = [];
-      if (m.types.length > 0) out.push(match(payload(proto, 'type'), scalarOrSet(m.types.map((t) => icmpTypeText(m.family, t)))));
+      const run = icmpRun(m.types);
+      if (run) out.push(match(payload(proto, 'type'), { range: [icmpTypeText(m.family, run[0]), icmpTypeText(m.family, run[1])] }));
+      else if (m.types.length > 0) out.push(match(payload(proto, 'type'), scalarOrSet(m.types.map((t) => icmpTypeText(m.family, t)))));
       else out.push(match(meta('l4proto'), m.family === 4 ? 'icmp' : 'ipv6-icmp'));
       if (m.code !== undefined) out.push(match(payload(proto, 'code'), m.code));
       return out;
     }
     case 'ctstate':
-      return [match({ ct: { key: 'state' } }, m.states.length === 1 ? (m.states[0] as string) : { set: [...m.states] }, m.states.length === 1 ? 'in' : '==')];
+      // a flag list (one bitmask test), not an anonymous set
+      return [match({ ct: { key: 'state' } }, m.states.length === 1 ? (m.states[0] as string) : [...m.states], 'in')];
     case 'fibtype':
       return [match({ fib: { result: 'type', flags: [m.field] } }, scalarOrSet([...m.types]))];
     case 'mark':

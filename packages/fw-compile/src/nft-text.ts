@@ -98,6 +98,13 @@ function portsText(ranges: readonly (readonly [number, number])[]): string {
   return setOrScalar(ranges.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)));
 }
 
+/** The [first, last] of a sorted run of two or more consecutive ICMP types, else undefined. */
+export function icmpRun(types: readonly number[]): readonly [number, number] | undefined {
+  if (types.length < 2) return undefined;
+  for (let i = 1; i < types.length; i++) if (types[i] !== (types[i - 1] as number) + 1) return undefined;
+  return [types[0] as number, types[types.length - 1] as number];
+}
+
 export function renderMatch(m: Match): string {
   switch (m.kind) {
     case 'ifname':
@@ -115,13 +122,18 @@ export function renderMatch(m: Match): string {
     case 'icmp': {
       const key = m.family === 4 ? 'icmp' : 'icmpv6';
       const parts: string[] = [];
-      if (m.types.length > 0) parts.push(`${key} type ${setOrScalar(m.types.map((t) => icmpTypeText(m.family, t)))}`);
+      // A contiguous run of types is a range (two compares in the kernel), not an anonymous set:
+      // anonymous sets cost the kernel quadratically per transaction (issue #9).
+      const run = icmpRun(m.types);
+      if (run) parts.push(`${key} type ${run[0]}-${run[1]}`);
+      else if (m.types.length > 0) parts.push(`${key} type ${setOrScalar(m.types.map((t) => icmpTypeText(m.family, t)))}`);
       else parts.push(`meta l4proto ${m.family === 4 ? 'icmp' : 'ipv6-icmp'}`);
       if (m.code !== undefined) parts.push(`${key} code ${m.code}`);
       return parts.join(' ');
     }
     case 'ctstate':
-      return `ct state ${m.states.length === 1 ? (m.states[0] as string) : `{ ${m.states.join(', ')} }`}`;
+      // a flag list (`a,b`): one bitmask test in the kernel, where `{ a, b }` is an anonymous set
+      return `ct state ${m.states.join(',')}`;
     case 'fibtype':
       return `fib ${m.field} type ${setOrScalar([...m.types])}`;
     case 'mark':

@@ -8,7 +8,7 @@
  * both), its shortening of byte-aligned prefixes, its anonymous sets for `{ ... }` values and
  * the set user data nft reads back to list them.
  */
-import type { AddrInterval, Chain, CtHelper, Match, NamedSet, Rule, Stmt, Table } from '@palisade/fw-compile';
+import { icmpRun, type AddrInterval, type Chain, type CtHelper, type Match, type NamedSet, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
 import { aBytes, aNest, aStr, aU32, aU64, attrBytes, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NFTA_LIST_ELEM, NftaData, NftaSetElem, NftaSetElemList, NftSetElemFlag, NLA_MAX_LEN, NlmFlags, NLA_HDRLEN, type NftFamily } from './constants.js';
@@ -59,7 +59,6 @@ export interface LowerContext {
 const PROTO_DESC: Readonly<Record<number, number>> = { 1: 4, 6: 8, 17: 6, 33: 9, 58: 14, 132: 10, 136: 7 };
 const UD_EXPR_PAYLOAD = 7;
 const UD_EXPR_META = 9;
-const UD_EXPR_CT = 12;
 const UD_EXPR_FIB = 26;
 
 /** libnftnl TLV user data: type u8, length u8, value. */
@@ -282,7 +281,9 @@ class RuleLowering {
           this.l4 = proto;
         } else {
           this.l4Dep(proto);
+          const run = icmpRun(m.types);
           if (m.types.length === 1) this.payloadEq(NftPayloadBase.TRANSPORT, 0, u8(m.types[0] as number));
+          else if (run) this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, 0, 1), E.cmp(NftCmpOp.GTE, u8(run[0])), E.cmp(NftCmpOp.LTE, u8(run[1])));
           else {
             this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, 0, 1));
             const key: AnonKey = {
@@ -302,12 +303,9 @@ class RuleLowering {
       }
       case 'ctstate': {
         this.exprs.push(E.ctLoad(NftCtKey.STATE));
-        if (m.states.length === 1) {
-          this.exprs.push(E.bitwise(le32(CT_STATE_BITS[m.states[0] as string] ?? 0), le32(0), false), E.cmp(NftCmpOp.NEQ, le32(0)));
-        } else {
-          const key: AnonKey = { type: NftDatatype.ct_state, len: 4, byteorder: NftByteorder.HOST, typeof: typeofUdata(UD_EXPR_CT, [NftCtKey.STATE, 0xffffffff]) };
-          this.lookupAnon(this.anonSet(key, m.states.map((s) => [le32(CT_STATE_BITS[s] ?? 0)]), false), 'eq');
-        }
+        // `ct state a,b` (a flag list): one bitmask test, as nft emits it
+        const bits = m.states.reduce((n, st) => n | (CT_STATE_BITS[st] ?? 0), 0);
+        this.exprs.push(E.bitwise(le32(bits), le32(0), false), E.cmp(NftCmpOp.NEQ, le32(0)));
         return;
       }
       case 'fibtype': {
