@@ -16,8 +16,7 @@
  * `follow()` feeds the local mirror in stream order with an ordered consumer, restarting it
  * from the mirror's revision + 1 after any interruption (the mirror drops duplicates).
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { headers as natsHeaders, errors as natsErrors, nuid } from '@nats-io/nats-core';
+import { headers as natsHeaders, nuid } from '@nats-io/nats-core';
 import {
   DeliverPolicy,
   JetStreamApiError,
@@ -28,13 +27,15 @@ import {
   type JetStreamManager,
   type JsMsg,
   type NextMsgRequest,
-  type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-export { sha256Hex, type AppendOptions, type LogSink, type LogWrite } from '../log-record.js';
+import { classifyPublishError, connectNats, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type NatsClient } from '@palisade/nats-kit';
 import { BoundedQueue, SYSTEM_CLOCK, type Clock, type Logger, type QueueStats } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
 import { sha256Hex, type AppendOptions, type LogRecord, type LogSink, type LogWrite } from '../log-record.js';
+
+export { sha256Hex, type AppendOptions, type LogSink, type LogWrite } from '../log-record.js';
+export { classifyPublishError, retryBackoffMs, streamHasQuorum, type PublishFailure } from '@palisade/nats-kit';
 
 export interface JetStreamLogOptions {
   /** NATS server URLs, tried in the order given (the local server first). */
@@ -93,73 +94,6 @@ export const HEADER_RESERVE_BYTES = 4096;
 
 
 
-/** How a failed publish attempt is handled (see `classifyPublishError`). */
-export type PublishFailure =
-  /** CAS mismatch: the subject's last revision is `currentRevision`. */
-  | { readonly kind: 'conflict'; readonly currentRevision: number; readonly cause: unknown }
-  /** The message exceeds what the server or stream accepts. */
-  | { readonly kind: 'too-large'; readonly detail: string; readonly cause: unknown }
-  /** A definite refusal that a retry would not change. */
-  | { readonly kind: 'refused'; readonly detail: string; readonly cause: unknown }
-  /**
-   * Leader missing, no answer, connection lost: retry. `mayBeStored` when the attempt may have
-   * reached a leader (no answer), false when it was refused before being proposed.
-   */
-  | { readonly kind: 'retry'; readonly mayBeStored: boolean; readonly reason: string; readonly cause: unknown };
-
-/** JetStream API error codes (nats-server `errors.json`) of a missing or changing leader. */
-const LEADERLESS_API_CODES: ReadonlySet<number> = new Set([
-  10008, // JSClusterNotAvailErr: JetStream system temporarily unavailable
-  10009, // JSClusterNotLeaderErr: JetStream cluster can not handle request
-  10005, // JSClusterNoPeersErrF: no suitable peers for placement
-]);
-/** 10071 JSStreamWrongLastSequenceErrF, 10164 its constant form: a CAS mismatch. */
-const CAS_API_CODES: ReadonlySet<number> = new Set([10071, 10164]);
-/** 10054 JSStreamMessageExceedsMaximumErr, 10097 JSStreamHeaderExceedsMaximumErr. */
-const TOO_LARGE_API_CODES: ReadonlySet<number> = new Set([10054, 10097]);
-
-/** Sorts a failed JetStream publish into what `append` does next. Pure. */
-export function classifyPublishError(err: unknown): PublishFailure {
-  if (err instanceof JetStreamApiError) {
-    const api = err.apiError();
-    const d = api.description ?? '';
-    if (CAS_API_CODES.has(api.err_code ?? 0) || /wrong last sequence/i.test(d)) {
-      return { kind: 'conflict', currentRevision: Number(/wrong last sequence: (\d+)/.exec(d)?.[1] ?? 0), cause: err };
-    }
-    if (TOO_LARGE_API_CODES.has(api.err_code ?? 0) || /maximum.*size|exceeds maximum|max_payload|too large/i.test(d)) {
-      return { kind: 'too-large', detail: d, cause: err };
-    }
-    if (/insufficient resources/i.test(d)) return { kind: 'refused', detail: d, cause: err };
-    // Leader changes: the stream or meta group has no leader, a proposal raced a step-down
-    // (503 without err_code, from a failed raft propose).
-    if (LEADERLESS_API_CODES.has(api.err_code ?? 0) || (api.code === 503 && !api.err_code) || /temporarily unavailable|no suitable peers|not leader|no leader|leaderless|raft/i.test(d)) {
-      return { kind: 'retry', mayBeStored: false, reason: d || `JetStream error ${api.code}`, cause: err };
-    }
-    return { kind: 'refused', detail: d || `JetStream error ${api.code}/${api.err_code ?? 0}`, cause: err };
-  }
-  const text = errText(err);
-  if (/max_payload|payload.*exceeded/i.test(text)) return { kind: 'too-large', detail: text, cause: err };
-  if (err instanceof natsErrors.PermissionViolationError || err instanceof natsErrors.AuthorizationError) {
-    return { kind: 'refused', detail: text, cause: err };
-  }
-  if (isNoResponders(err) || isNoResponders(err instanceof Error ? err.cause : undefined)) {
-    // No responders: nothing subscribed to the subject took the message.
-    return { kind: 'retry', mayBeStored: false, reason: 'no responders (no JetStream server took the message)', cause: err };
-  }
-  if (err instanceof natsErrors.TimeoutError) return { kind: 'retry', mayBeStored: true, reason: 'no acknowledgement (timeout)', cause: err };
-  // Connection closed, lost or draining, request errors: the message may have gone out.
-  return { kind: 'retry', mayBeStored: true, reason: text, cause: err };
-}
-
-/** nats.js reports "no responders" as a RequestError, wrapped by JetStream publish as `JetStreamNotEnabled`. */
-function isNoResponders(err: unknown): boolean {
-  return (err instanceof natsErrors.RequestError && err.isNoResponders()) || err instanceof natsErrors.NoRespondersError;
-}
-
-/** Pause before retry `n` (1 = after the first failure): 50 ms doubling, at most 500 ms. Pure. */
-export function retryBackoffMs(n: number): number {
-  return Math.min(500, 50 * 2 ** Math.max(0, n - 1));
-}
 
 
 const H = {
@@ -178,12 +112,13 @@ export class JetStreamLog {
   readonly #log: Logger;
   readonly #stream: string;
   readonly #subjectPrefix: string;
-  #nc: NatsConnection | undefined;
+  #client: NatsClient | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #probeJsm: JetStreamManager | undefined;
   #ready = false;
-  #connected = false;
+  /** Woken when readiness, the connection or the quorum changes (see `whenReady`). */
+  readonly #waiters = new Set<() => void>();
   #quorate = false;
   #replicas = 0;
   #maxPayload = 1024 * 1024;
@@ -215,11 +150,11 @@ export class JetStreamLog {
 
   /** Whether the NATS connection is up. */
   get connected(): boolean {
-    return this.#connected;
+    return this.#client?.connected ?? false;
   }
   /** Whether the last write or probe reached a JetStream quorum. */
   get quorate(): boolean {
-    return this.#quorate && this.#connected;
+    return this.#quorate && this.connected;
   }
   /** Replicas of the stream (0 until known). */
   get replicas(): number {
@@ -253,37 +188,45 @@ export class JetStreamLog {
   async whenReady(timeoutMs: number): Promise<void> {
     const deadline = this.#clock.now() + timeoutMs;
     while (!this.#ready || !this.quorate) {
-      if (this.#clock.now() > deadline) throw new ConfigdError('unavailable', 'NATS JetStream not ready');
-      await sleep(25);
+      const left = deadline - this.#clock.now();
+      if (left <= 0) throw new ConfigdError('unavailable', 'NATS JetStream not ready');
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.#waiters.delete(done);
+          cancel();
+          resolve();
+        };
+        const cancel = this.#clock.setTimer(done, left);
+        this.#waiters.add(done);
+      });
     }
+  }
+
+  #setQuorate(quorate: boolean): void {
+    if (quorate === this.#quorate) return;
+    this.#quorate = quorate;
+    this.#notify();
+  }
+
+  #notify(): void {
+    for (const w of [...this.#waiters]) w();
   }
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    while (!signal.aborted && !this.#nc) {
+    while (!signal.aborted && !this.#client) {
       try {
-        this.#nc = await connect({
-          servers: [...this.#opts.servers],
-          name: `palisade-configd ${this.#opts.node}`,
-          noRandomize: true,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-          reconnectJitter: 100,
-          pingInterval: 2000,
-          maxPingOut: 2,
-          timeout: 2000,
-        });
+        this.#client = await connectNats({ servers: this.#opts.servers, name: `palisade-configd ${this.#opts.node}`, logger: this.#log });
       } catch (err) {
         this.#log.warn({ err }, 'cannot connect to NATS yet; serving reads from the local mirror');
         await sleep(500, signal);
       }
     }
-    const nc = this.#nc;
-    if (!nc || signal.aborted) return;
-    this.#connected = true;
+    const client = this.#client;
+    if (!client || signal.aborted) return;
+    const nc = client.connection;
     this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
-    this.#log.info({ server: nc.getServer(), maxPayload: this.#maxPayload }, 'connected to NATS');
-    this.#tasks.push(this.#watchStatus(nc));
+    this.#tasks.push(this.#watchStatus(client, signal));
     this.#js = jetstream(nc, { timeout: this.#opts.writeTimeoutMs });
     this.#jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
     this.#probeJsm = await jetstreamManager(nc, { checkAPI: false, timeout: PROBE_TIMEOUT_MS });
@@ -298,20 +241,14 @@ export class JetStreamLog {
     }
     if (signal.aborted) return;
     this.#ready = true;
+    this.#notify();
     this.#tasks.push(this.#probeLoop());
     await this.#followLoop();
   }
 
-  async #watchStatus(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') {
-        this.#connected = false;
-        this.#log.warn({ server: s.server }, 'disconnected from NATS');
-      } else if (s.type === 'reconnect') {
-        this.#connected = true;
-        this.#log.info({ server: s.server }, 'reconnected to NATS');
-      }
-    }
+  /** Wakes `whenReady` and waiting writes on every connection change. */
+  async #watchStatus(client: NatsClient, signal: AbortSignal): Promise<void> {
+    for await (const _ of client.states(signal)) this.#notify();
   }
 
   async #ensureBucket(): Promise<void> {
@@ -344,7 +281,7 @@ export class JetStreamLog {
     }
     this.#replicas = info.config.num_replicas;
     this.#streamLastSeq = info.state.last_seq;
-    this.#quorate = streamHasQuorum(info);
+    this.#setQuorate(streamHasQuorum(info));
     this.#sink?.bindStream(`${this.#stream}@${info.created}`);
     this.#log.info(
       { stream: this.#stream, replicas: this.#replicas, lastRevision: info.state.last_seq, created: info.created },
@@ -353,7 +290,7 @@ export class JetStreamLog {
   }
 
   #autoReplicas(): number {
-    const info = this.#nc?.info;
+    const info = this.#client?.connection.info;
     const servers = 1 + (info?.connect_urls?.length ?? 0);
     return info?.cluster && servers >= 3 ? 3 : 1;
   }
@@ -378,15 +315,14 @@ export class JetStreamLog {
       // Quorum: the stream has a leader, and the leader has heard from enough replicas
       // recently. (Stream info alone is no test: without a quorum it can be answered from
       // the stale state of a leader that has not stepped down yet.)
-      const info = await this.#probeJsm!.streams.info(this.#stream);
-      this.#streamLastSeq = info.state.last_seq;
-      const quorate = streamHasQuorum(info);
+      const { quorate, lastSeq, info } = await probeStreamQuorum(this.#probeJsm!, this.#stream);
+      this.#streamLastSeq = lastSeq;
       if (quorate !== this.#quorate) this.#log.info({ quorate, cluster: info.cluster }, 'JetStream quorum changed');
-      this.#quorate = quorate;
+      this.#setQuorate(quorate);
     } catch (err) {
       this.#log.debug({ err: errText(err) }, 'quorum probe failed');
       if (this.#quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
-      this.#quorate = false;
+      this.#setQuorate(false);
     }
   }
 
@@ -395,7 +331,7 @@ export class JetStreamLog {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       await sleep(this.#opts.probeIntervalMs, signal);
-      if (signal.aborted || !this.#connected) continue;
+      if (signal.aborted || !this.connected) continue;
       await this.#probe();
       const sinkRev = this.#sink?.revision ?? 0;
       if (this.#streamLastSeq > sinkRev && this.#clock.now() - this.#lastDelivery > 3000 && this.#messages) {
@@ -524,10 +460,10 @@ export class JetStreamLog {
         throw fail('cancelled', this.#closed ? 'write cancelled: configd is shutting down' : 'write cancelled by the client');
       }
       if (this.#clock.now() >= until) break;
-      if (!this.#ready || !this.#connected || !this.#js || !this.#quorate) {
+      if (!this.#ready || !this.connected || !this.#js || !this.#quorate) {
         // Do not publish without a known quorum: a message proposed to a leader that lost its
         // quorum may be committed long after this write gave up.
-        reason = !this.#connected || !this.#js ? 'not connected to NATS' : !this.#ready ? 'the replication bucket is not ready' : 'JetStream has no quorum';
+        reason = !this.connected || !this.#js ? 'not connected to NATS' : !this.#ready ? 'the replication bucket is not ready' : 'JetStream has no quorum';
         await this.#waitWritable(until, signal);
         continue;
       }
@@ -541,7 +477,7 @@ export class JetStreamLog {
           await sleep(Math.min(retryBackoffMs(++failures), until - this.#clock.now()), signal);
           continue;
         }
-        this.#quorate = true;
+        this.#setQuorate(true);
         return { revision: ack.seq, timeMs };
       } catch (err) {
         if (signal.aborted) {
@@ -553,7 +489,7 @@ export class JetStreamLog {
           if (maybeStored) {
             const own = await this.#findOwnRevision(subject, expected, msgID, until, signal);
             if (typeof own === 'number') {
-              this.#quorate = true;
+              this.#setQuorate(true);
               return { revision: own, timeMs };
             }
             if (own === 'unknown') {
@@ -586,7 +522,7 @@ export class JetStreamLog {
         failures++;
         this.#log.debug({ path: write.path, attempt: attempts, err: f.reason }, 'write attempt failed; retrying');
         // Let the next attempt wait for a probe to confirm the quorum (at once when it is there).
-        this.#quorate = false;
+        this.#setQuorate(false);
         await sleep(Math.min(retryBackoffMs(failures), until - this.#clock.now()), signal);
       }
     }
@@ -625,7 +561,7 @@ export class JetStreamLog {
    */
   async #findOwnRevision(subject: string, expected: number, msgID: string, until: number, signal: AbortSignal): Promise<number | 'not-ours' | 'unknown'> {
     for (let n = 1; !signal.aborted && this.#clock.now() < until; n++) {
-      if (this.#connected && this.#probeJsm) {
+      if (this.connected && this.#probeJsm) {
         try {
           // The server's "next by subject" request (`NextMsgRequest`; nats.js' getMessage type
           // omits it, the request is passed through as is).
@@ -646,7 +582,7 @@ export class JetStreamLog {
   /** Waits (one probe, or a short pause while not connected) for a chance to publish. */
   async #waitWritable(until: number, signal: AbortSignal): Promise<void> {
     const started = this.#clock.now();
-    if (this.#ready && this.#connected && this.#probeJsm) {
+    if (this.#ready && this.connected && this.#probeJsm) {
       await settledWithin(this.#probe(), until - started);
       if (this.quorate) return;
     }
@@ -662,31 +598,12 @@ export class JetStreamLog {
     this.#messages?.stop();
     // The apply loop hands what is pending to the sink, then ends.
     this.#pending.close();
-    const nc = this.#nc;
-    if (nc && !nc.isClosed()) {
-      try {
-        await Promise.race([nc.drain(), sleep(2000)]);
-      } catch {
-        /* already closing */
-      }
-      if (!nc.isClosed()) await nc.close();
-    }
+    // Drains, closing after NATS_CONNECT_DEFAULTS.drainTimeoutMs at the latest.
+    await this.#client?.close();
     await Promise.allSettled(this.#tasks);
   }
 }
 
-/** A replica counts when it is online and was heard from within this many nanoseconds. */
-const REPLICA_ACTIVE_NANOS = 3e9;
-
-/** Whether a stream's leader has a majority of live replicas (itself included). */
-export function streamHasQuorum(info: StreamInfo): boolean {
-  const replicas = info.config.num_replicas;
-  if (replicas <= 1) return true;
-  const cluster = info.cluster;
-  if (!cluster?.leader) return false;
-  const live = 1 + (cluster.replicas ?? []).filter((p) => !p.offline && (p.active ?? 0) < REPLICA_ACTIVE_NANOS).length;
-  return live > replicas / 2;
-}
 
 /** Pause between checks while a write waits for NATS or a quorum. */
 const WAIT_POLL_MS = 100;

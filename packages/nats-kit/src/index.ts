@@ -1,0 +1,13 @@
+export {
+  NATS_CONNECT_DEFAULTS,
+  NatsKitError,
+  connectNats,
+  natsClientOf,
+  natsConnectionOptions,
+  resolveNatsConnectOptions,
+  type NatsClient,
+  type NatsConnectOptions,
+  type NatsConnectionState,
+  type ResolvedNatsConnectOptions,
+} from './connect.js';
+export { classifyPublishError, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type PublishFailure, type QuorumProbe } from './jetstream.js';
