@@ -54,7 +54,18 @@ export interface RulesetPlan {
 }
 
 const tkey = (t: { family: string; name: string }): string => `${t.family} ${t.name}`;
-const ruleTexts = (c: Chain): string[] => c.rules.map(renderRule);
+// Rendered once per rule object: the previous ruleset of a long-lived applier is the `next`
+// of its last plan, so comparing a chain renders only the new compile's rules.
+const rendered = new WeakMap<object, string>();
+function ruleText(r: Chain['rules'][number]): string {
+  let t = rendered.get(r);
+  if (t === undefined) {
+    t = renderRule(r);
+    rendered.set(r, t);
+  }
+  return t;
+}
+const ruleTexts = (c: Chain): string[] => c.rules.map(ruleText);
 /** Same hook and priority (a policy can be changed in place: NEWCHAIN without NLM_F_EXCL updates it). */
 const sameHook = (a: Chain, b: Chain): boolean =>
   (a.base === undefined) === (b.base === undefined) && a.base?.hook === b.base?.hook && a.base?.priority === b.base?.priority;
