@@ -4,4 +4,4 @@ export { LOG_LEVELS, REDACTED_PATHS, SILENT_LOGGER, createRootLogger, type LogFn
 export { createCloser, exitOnStopSignals, type Closable, type Closer, type CloserOptions, type SignalSource } from './lifecycle.js';
 export { AddressError, formatHostPort, isLoopbackHost, parseHostPort } from './host-port.js';
 export { BoundedQueue, OVERFLOW_POLICIES, QueueError, type BoundedQueueOptions, type OverflowPolicy, type QueueStats } from './bounded-queue.js';
-export { MetricsServerError, Registry, createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';
+export { Counter, Gauge, Histogram, MetricsServerError, Registry, createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';

@@ -4,11 +4,12 @@
  * default registry, so two services in one test process do not collide).
  */
 import { createServer, type Server } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PalisadeError } from './errors.js';
 import { formatHostPort, parseHostPort } from './host-port.js';
 
-export { Registry };
+/** prom-client's metric types, so that services need no second copy of the library. */
+export { Counter, Gauge, Histogram, Registry };
 
 /** A registry with the process metrics (CPU, memory, event loop lag) and `service`/`node` labels. */
 export function createMetricsRegistry(labels: { readonly service: string; readonly node: string }): Registry {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, type GrpcServer } from '@palisade/grpc-kit';
-import { createCloser, type Closer, type Logger } from '@palisade/service-kit';
+import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
 import { JetStreamLog } from './replication/jetstream-log.js';
@@ -18,6 +18,7 @@ import { DocumentStore } from './store/document-store.js';
 import { FwLangValidator } from './store/document-validator.js';
 import { createAuthenticator } from './rpc/auth.js';
 import { toServiceError } from './rpc/status.js';
+import { countingRefusals, createConfigdMetrics, withWriteMetrics } from './metrics.js';
 import { createDocumentService } from './rpc/document-service.js';
 import { createFirewallService } from './rpc/firewall-service.js';
 import { FirewallApi } from './firewall/firewall-api.js';
@@ -32,6 +33,10 @@ export interface Configd extends Closer {
   readonly store: DocumentStore;
   readonly replication: JetStreamLog;
   readonly options: ResolvedConfigdOptions;
+  /** This configd's metrics (served on `metricsAddress` with `metricsListen`). */
+  readonly metrics: Registry;
+  /** The bound metrics address (`host:port`), when `metricsListen` is set. */
+  readonly metricsAddress: string | undefined;
 }
 
 export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
@@ -72,6 +77,15 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   const auth = createAuthenticator(o.tokens);
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client has admin rights (listening on loopback only)');
   const rpcLogger = logger.child({ component: 'rpc' });
+  const registry = createMetricsRegistry({ service: 'configd', node: o.node });
+  let openStreams = (): number => 0;
+  const metrics = createConfigdMetrics(registry, {
+    mirrorRevision: () => mirror.revision,
+    streamRevision: () => replication.streamLastRevision,
+    openWatchStreams: () => openStreams(),
+    followerQueue: () => replication.followerQueueStats,
+    mirrorQueue: () => mirror.queueStats,
+  });
   let server: GrpcServer;
   let address: string;
   let port: number;
@@ -87,7 +101,12 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       shutdownGraceMs: o.shutdownGraceMs,
       logger: rpcLogger,
     });
-    const rpc = createRpcHandlers({ auth, logger: rpcLogger, toServiceError, draining: server.draining, forced: server.forced, clock: o.clock });
+    const rpc = withWriteMetrics(
+      createRpcHandlers({ auth, logger: rpcLogger, toServiceError: countingRefusals(toServiceError, metrics), draining: server.draining, forced: server.forced, clock: o.clock }),
+      metrics,
+      o.clock,
+    );
+    openStreams = () => rpc.openStreams;
     server.addService(DocumentServiceService, createDocumentService(rpc, store, CONFIGD_VERSION, o.clock));
     server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(store), o.clock));
     ({ address, port } = await server.listen());
@@ -96,6 +115,18 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     await mirror.close();
     if (err instanceof GrpcServerError) throw new ConfigdError(err.code, err.message, {}, { cause: err });
     throw new ConfigdError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
+  }
+  let metricsServer: MetricsServer | undefined;
+  if (o.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(o.metricsListen, registry);
+    } catch (err) {
+      await server.close();
+      await replication.close();
+      await mirror.close();
+      throw new ConfigdError('unavailable', (err as Error).message, {}, { cause: err });
+    }
+    logger.info({ address: metricsServer.address }, 'serving metrics');
   }
   logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
@@ -107,6 +138,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       logger.info('configd shutting down');
       // Ends watch streams at once, lets unary calls finish within the grace period.
       await server.close();
+      await metricsServer?.close();
       await replication.close();
       await mirror.close();
       logger.info('configd stopped');
@@ -119,6 +151,8 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     store,
     replication,
     options: o,
+    metrics: registry,
+    metricsAddress: metricsServer?.address,
     close: () => closer.close(),
     closed: () => closer.closed(),
     force: () => closer.force(),

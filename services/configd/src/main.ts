@@ -34,6 +34,10 @@ Options:
   --tls-cert FILE        serve gRPC over TLS with this certificate chain (PEM)
   --tls-key FILE         private key of --tls-cert (PEM)
   --tls-ca FILE          require client certificates signed by this CA (mutual TLS)
+  --metrics HOST:PORT    serve Prometheus metrics on GET http://HOST:PORT/metrics: writes
+                         by result and code, refused calls by code, write latency, the
+                         mirror's revision and lag, open watch streams, the follower queue
+                         (default: not served)
   --max-document-bytes N largest document accepted (default ${CONFIGD_DEFAULTS.maxDocumentBytes}; always kept
                          below what the NATS server can carry)
   --history N            revisions kept per document, 1..64 (default ${CONFIGD_DEFAULTS.historyDepth})
@@ -86,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         'write-timeout-ms': { type: 'string' },
         'write-deadline-ms': { type: 'string' },
         'log-level': { type: 'string' },
+        metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -149,6 +154,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       bucket: values.bucket,
       writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
       writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
+      ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
       logger,
     });
   } catch (err) {

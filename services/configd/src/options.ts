@@ -66,6 +66,8 @@ export interface ConfigdOptions {
   readonly grpcKeepaliveTimeMs?: number;
   /** How long a gRPC keepalive ping may go unanswered before the connection is closed, ms. Default 10 000. */
   readonly grpcKeepaliveTimeoutMs?: number;
+  /** Serve Prometheus metrics on `host:port` (`GET /metrics`); default none. */
+  readonly metricsListen?: string;
   /** Validation of written documents; default: `@palisade/fw-lang`. */
   readonly validator?: DocumentValidator;
   readonly logger: Logger;
@@ -73,8 +75,8 @@ export interface ConfigdOptions {
   readonly clock?: Clock;
 }
 
-export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator'>> &
-  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator'> & { readonly host: string; readonly port: number };
+export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'>> &
+  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'> & { readonly host: string; readonly port: number };
 
 /** Least gRPC request limit (the default when 4 × maxDocumentBytes is smaller). */
 export const DEFAULT_GRPC_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
@@ -119,6 +121,14 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
       'invalid-argument',
       `listen: ${o.listen} is not a loopback address, and tokens is not set: open access is only allowed on loopback (give --tokens FILE)`,
     );
+  }
+  if (o.metricsListen !== undefined) {
+    try {
+      parseHostPort(o.metricsListen, 'metrics');
+    } catch (err) {
+      if (err instanceof AddressError) throw new ConfigdError('invalid-argument', err.message, {}, { cause: err });
+      throw err;
+    }
   }
   const given = stripUndefined(o);
   const maxDocumentBytes = given.maxDocumentBytes ?? CONFIGD_DEFAULTS.maxDocumentBytes;
