@@ -14,6 +14,8 @@
  *   packet without a connection: conntrack calls such an ICMP error INVALID);
  * - entering `PVEFW-reject` is REJECT at once, also for ICMP, broadcast destinations and
  *   multicast sources, which the helper silently drops (`kernelVerdict` DROP: no answer);
+ *   the same holds for a multicast destination, which the helper lets reach the reject
+ *   statement but the kernel never answers (`kernelVerdict` DROP; for IPv6 the verdict);
  * - `PVEFW-tcpflags` does nothing (the kernel drops e.g. a SYN from source port 0);
  * - an ICMP type matches when the case's `dport` is spelled as the rule spells it (`8` does
  *   not match `echo-request`); a case without `dport` matches no ICMP type.
@@ -288,6 +290,13 @@ class Evaluator {
       case 'drop':
         return { kind: s.kind, decision: this.decision(chain, index, r) };
       case 'reject':
+        // The kernel answers no packet to a multicast or broadcast destination: icmp_send()
+        // and icmp6_send() refuse an ICMP error for it, and the TCP reset is sent for unicast
+        // only. On the wire such a REJECT is silence, a DROP (packages/lab/src/agent.test.ts:
+        // UDP from a connected socket to 239.1.1.1 / ff05::1:3 gets EPERM and no ICMP error).
+        if (!this.reference && (p.dsttype === 'multicast' || p.dsttype === 'broadcast')) {
+          return { kind: 'drop', decision: { ...this.decision(chain, index, r), note: `the kernel sends no reset or ICMP error to a ${p.dsttype} destination: no answer, as DROP` } };
+        }
         return { kind: 'reject', decision: this.decision(chain, index, r) };
       case 'queue': {
         const q = s.from === s.to ? `queue ${s.from}` : `queues ${s.from}-${s.to}`;

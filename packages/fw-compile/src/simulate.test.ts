@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { simulate } from './simulate.js';
+import { loadScenario, VERDICTS_DIR } from './test-trees.js';
+
+describe('simulate: kernelVerdict', () => {
+  const { compiled } = loadScenario(join(VERDICTS_DIR, 'host-out-reject'));
+  const run = (c: Parameters<typeof simulate>[1]) => {
+    const o = simulate(compiled, c);
+    if (!o.ok) throw new Error(o.error);
+    return o.result;
+  };
+
+  it('REJECT of a packet to a multicast destination is DROP in the kernel (no reset or ICMP error is sent)', () => {
+    for (const dsttype of [undefined, 'MULTICAST']) {
+      const r = run({ from: 'host', to: 'outside', proto: 'udp', dport: 7202, dest: '239.192.158.83', ...(dsttype ? { dsttype } : {}) });
+      expect(r.verdict).toBe('REJECT');
+      expect(r.kernelVerdict).toBe('DROP');
+      expect(r.kernelDecision?.note).toMatch(/multicast destination/);
+    }
+    // IPv6 has no reference verdict: the verdict is the kernel's
+    const v6 = run({ from: 'host', to: 'outside', proto: 'udp', dport: 7202, dest: 'ff05::1:3' });
+    expect(v6.verdict).toBe('DROP');
+    expect(v6.kernelVerdict).toBeUndefined();
+  });
+
+  it('REJECT of a packet to a unicast destination stays REJECT', () => {
+    const r = run({ from: 'host', to: 'outside', proto: 'udp', dport: 7202 });
+    expect(r.verdict).toBe('REJECT');
+    expect(r.kernelVerdict).toBeUndefined();
+  });
+});
