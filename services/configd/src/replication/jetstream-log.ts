@@ -370,14 +370,17 @@ export class JetStreamLog {
 
   /**
    * Hands followed records to the sink in batches, one batch at a time (`apply` awaited): what
-   * arrived by the next turn of the event loop after the first, then whatever queued up while
-   * the previous batch committed. Ends once the queue is closed and empty (at close).
+   * arrived by the next turn of the event loop after a lone first record, or whatever queued up
+   * while the previous batch committed. Ends once the queue is closed and empty (at close).
    */
   async #applyLoop(sink: LogSink): Promise<void> {
     for (;;) {
       const first = await this.#pending.take();
       if (first === undefined) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // A record that arrived alone: let the rest of its burst arrive first. Records that
+      // queued up during the previous commit go at once (no turn of the event loop between
+      // two commits).
+      if (this.#pending.size === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = [first, ...this.#pending.drain()];
       try {
         await sink.apply(batch);
