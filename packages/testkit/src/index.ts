@@ -1,6 +1,7 @@
 /** @palisade/testkit: helpers for integration tests (never imported by production code). */
 export {
   freePort,
+  freePorts,
   natsServerBinary,
   startNats,
   type NatsClusterHandle,
@@ -8,3 +9,12 @@ export {
   type StartNatsOptions,
   type StreamLeaderOptions,
 } from './nats-server.js';
+export { TestkitError } from './errors.js';
+export {
+  startConfigdProcess,
+  startInProcess,
+  type ConfigdProcessHandle,
+  type InProcessHandle,
+  type StartConfigdProcessOptions,
+  type StartedHandle,
+} from './service-handles.js';

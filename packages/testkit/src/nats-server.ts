@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TestkitError } from './errors.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -46,17 +47,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-    });
-  }
+/**
+ * `n` distinct free loopback ports: every socket stays bound until all are chosen, so one batch
+ * never returns the same port twice (closing each at once let the kernel hand it out again).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res, rej) => {
+          const s = createServer();
+          s.unref();
+          s.on('error', rej);
+          s.listen(0, '127.0.0.1', () => res(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const addr = s.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  return ports;
 }
 
 export interface NatsServerHandle {
@@ -161,7 +174,6 @@ class NatsServer implements NatsServerHandle {
   async start(): Promise<void> {
     if (this.#child) return;
     const child = spawn(natsServerBinary().path, ['-c', this.#config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    trackChild(child);
     this.#child = child;
     const keep = (d: Buffer): void => {
       this.#log = (this.#log + d.toString()).slice(-20_000);
@@ -183,7 +195,7 @@ class NatsServer implements NatsServerHandle {
   async #waitListening(): Promise<void> {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (!this.#child) throw new Error(`nats-server ${this.name} exited during start:\n${this.#log}`);
+      if (!this.#child) throw new TestkitError('unavailable', `nats-server ${this.name} exited during start:\n${this.#log}`, { server: this.name });
       try {
         const r = await fetch(`http://127.0.0.1:${this.#spec.httpPort}/varz`);
         if (r.ok) return;
@@ -192,7 +204,7 @@ class NatsServer implements NatsServerHandle {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`nats-server ${this.name} did not start:\n${this.#log}`);
+    throw new TestkitError('deadline-exceeded', `nats-server ${this.name} did not start:\n${this.#log}`, { server: this.name });
   }
 
   /** Resolves when JetStream answers healthy on this server (meta leader known). */
@@ -208,7 +220,7 @@ class NatsServer implements NatsServerHandle {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`nats-server ${this.name}: JetStream not healthy after ${timeoutMs} ms; its log ends:\n${this.#log.slice(-4000)}`);
+    throw new TestkitError('deadline-exceeded', `nats-server ${this.name}: JetStream not healthy after ${timeoutMs} ms; its log ends:\n${this.#log.slice(-4000)}`, { server: this.name });
   }
 
   async #signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
@@ -317,7 +329,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
   const size = opts.size ?? 1;
   const { version } = natsServerBinary();
   const root = mkdtempSync(join(tmpdir(), 'palisade-nats-'));
-  const ports = await Promise.all(Array.from({ length: size * 3 }, () => freePort()));
+  const ports = await freePorts(size * 3);
   const clusterPorts = ports.slice(size * 2);
   const servers = Array.from(
     { length: size },
@@ -350,7 +362,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
         if (self) return self.s;
         if (Date.now() > deadline) {
           const seen = views.map(({ s, view }) => `${s.name}: ${view ? view.leader || '(none)' : 'no answer'}`).join(', ');
-          throw new Error(`no leader of stream ${stream} after ${o.timeoutMs ?? 30_000} ms (${seen})`);
+          throw new TestkitError('deadline-exceeded', `no leader of stream ${stream} after ${o.timeoutMs ?? 30_000} ms (${seen})`);
         }
         await new Promise((r) => setTimeout(r, 50));
       }

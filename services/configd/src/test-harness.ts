@@ -1,10 +1,10 @@
 /**
  * Test harness: configd instances on real NATS servers, called through `@palisade/api`'s
- * client. Used by the *.test.ts files only.
+ * client. Used by the *.test.ts files only (and by other services' tests through
+ * `startTestConfigd`). The handle, its data directory and its cleanup on a failed start come
+ * from `@palisade/testkit`'s `startInProcess`; configd as a process is testkit's
+ * `startConfigdProcess`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import {
   ConfigClientError,
@@ -17,6 +17,7 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from '@palisade/api';
+import { startInProcess } from '@palisade/testkit';
 import { pino } from 'pino';
 import { createConfigd, type Configd } from './app.js';
 import type { ConfigdOptions } from './options.js';
@@ -34,7 +35,10 @@ export interface TestConfigd {
   /** A call with a deadline of `timeoutMs` (e.g. a write that must be refused quickly). */
   callWithin<M extends ConfigMethod>(timeoutMs: number, method: M, request: Partial<ConfigRequest<M>>, token?: string): Promise<ConfigResponse<M>>;
   watch(request: Partial<WatchRequest>, token?: string): ClientReadableStream<WatchResponse>;
+  /** Closes the clients and configd, removes a temporary data directory. Idempotent. */
   close(): Promise<void>;
+  /** The same as `close()` (testkit's started-handle name). */
+  stop(): Promise<void>;
 }
 
 const logLevel = process.env.CONFIGD_TEST_LOG ?? 'silent';
@@ -42,17 +46,28 @@ const logLevel = process.env.CONFIGD_TEST_LOG ?? 'silent';
 export async function startTestConfigd(
   opts: Partial<Omit<ConfigdOptions, 'logger'>> & { natsServers: readonly string[]; tokens?: readonly TokenEntry[] },
 ): Promise<TestConfigd> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'palisade-configd-'));
   const node = opts.node ?? 'pve1';
-  const configd = await createConfigd({
-    listen: '127.0.0.1:0',
-    shutdownGraceMs: 1000,
-    ...opts,
-    node,
-    dataDir,
-    logger: pino({ level: logLevel, base: { node } }),
-  });
-  await configd.replication.whenReady(30_000);
+  const handle = await startInProcess(
+    async (dataDir) => {
+      const c = await createConfigd({
+        listen: '127.0.0.1:0',
+        shutdownGraceMs: 1000,
+        ...opts,
+        node,
+        dataDir,
+        logger: pino({ level: logLevel, base: { node } }),
+      });
+      try {
+        await c.replication.whenReady(30_000);
+      } catch (err) {
+        await c.close();
+        throw err;
+      }
+      return c;
+    },
+    { prefix: 'palisade-configd-', ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
+  );
+  const { service: configd, dataDir } = handle;
   const clients = new Map<string, ConfigClient>();
   const client = (token?: string, timeoutMs = 20_000): ConfigClient => {
     const key = `${token ?? ''} ${timeoutMs}`;
@@ -63,6 +78,12 @@ export async function startTestConfigd(
     }
     return c;
   };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const c of clients.values()) c.close();
+      await handle.stop();
+    })());
   return {
     configd,
     dataDir,
@@ -71,11 +92,8 @@ export async function startTestConfigd(
     call: (method, request, token) => client(token).call(method, request),
     callWithin: (timeoutMs, method, request, token) => client(token, timeoutMs).call(method, request),
     watch: (request, token) => client(token).watch(request),
-    close: async () => {
-      for (const c of clients.values()) c.close();
-      await configd.close();
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: stop,
+    stop,
   };
 }
 
