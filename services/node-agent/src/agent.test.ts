@@ -82,7 +82,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
   let configdAddress = '';
 
   const start = (): Promise<NodeAgent> =>
-    createNodeAgent({ node: 'pve1', dataDir, netns: NS, configd: configdAddress, listen: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50, reconnectMaxMs: 200, retryInitialMs: 50, applier });
+    createNodeAgent({ node: 'pve1', dataDir, netns: NS, configd: configdAddress, listen: '127.0.0.1:0', metrics: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50, reconnectMaxMs: 200, retryInitialMs: 50, applier });
   const put = async (path: string, content: string): Promise<number> => (await configd!.call('put', { path, content: text(content) })).meta!.revision;
   const applied = (rev: number) => (): boolean => (agent?.status().appliedRevision ?? 0) >= rev;
 
@@ -173,6 +173,10 @@ describe('node agent (nats-server + configd + namespaces)', () => {
       expect(t0).toBeLessThan(acked);
     }
     console.log(`write ack -> applied in the kernel (ms): ${times.map((t) => t.toFixed(1)).join(' ')}`);
+    const scraped = await (await fetch(`http://${agent!.metricsAddress}/metrics`)).text();
+    expect(scraped).toMatch(/palisade_agent_applies_total\{[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/palisade_agent_propagation_lag_seconds_count\{[^}]*\} [1-9]/);
+    expect(scraped).toContain('palisade_agent_configd_connected');
     expect(nftList()).toContain('dport 8081');
     expect(connects(8081)).toBe(true);
     expect(connects(8080)).toBe(false);
@@ -320,7 +324,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
 
   it("migration: when a guest's config moves from pve1 to pve2, pve1 drops its chains and pve2 adds them", async () => {
     sh('ip', 'netns', 'add', NS2);
-    agent2 = await createNodeAgent({ node: 'pve2', dataDir: dataDir2, netns: NS2, configd: configdAddress, listen: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50 });
+    agent2 = await createNodeAgent({ node: 'pve2', dataDir: dataDir2, netns: NS2, configd: configdAddress, listen: '127.0.0.1:0', metrics: '127.0.0.1:0', logger: SILENT_LOGGER, reconnectInitialMs: 50 });
     const list2 = (): string => sh('ip', 'netns', 'exec', NS2, 'nft', 'list', 'ruleset');
     const conf = 'net0: virtio=02:00:00:00:01:00,bridge=vmbr0,firewall=1\n';
     await put('firewall/100.fw', '[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport 8443\n');

@@ -8,7 +8,7 @@
  * stays in force (fail-static): nothing is removed on stop.
  */
 import { createConfigClient, type ConfigClient } from '@palisade/api';
-import { createCloser, type Closable } from '@palisade/service-kit';
+import { createCloser, createMetricsRegistry, startMetricsServer, type Closable, type MetricsServer } from '@palisade/service-kit';
 import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
 import { createReconciler, type Reconciler } from './apply/reconciler.js';
 import { createRulesetMonitor } from './apply/ruleset-monitor.js';
@@ -18,11 +18,14 @@ import { createStoreFollower } from './follow/store-follower.js';
 import { startAgentApi } from './rpc/agent-service.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
 import type { AgentStatus } from './state/agent-status.js';
+import { createAgentMetrics } from './state/agent-metrics.js';
 import { createStateFile } from './state/state-file.js';
 
 export interface NodeAgent extends Closable {
   /** Bound address of the agent API (`host:port`), undefined without one. */
   readonly apiAddress: string | undefined;
+  /** Bound address of the metrics endpoint, undefined without one. */
+  readonly metricsAddress: string | undefined;
   /** The status snapshot (a copy). */
   status(): AgentStatus;
   /** Resolves when no compile/apply is pending or running (tests). */
@@ -37,7 +40,9 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   const logger = o.logger.child({ component: 'agent' });
   const applier = o.dryRun ? createDryRunApplier() : (o.applier ?? createNftCliApplier({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock }));
   const documents = new NodeDocuments(o.node);
+  const registry = o.metrics !== undefined ? createMetricsRegistry({ service: 'node-agent', node: o.node }) : undefined;
   const rec: Reconciler = createReconciler({
+    ...(registry ? { metrics: createAgentMetrics(registry, () => rec.status()) } : {}),
     node: o.node,
     documents,
     facts: () => facts.current,
@@ -92,13 +97,28 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       throw err;
     }
   }
-  logger.info({ netns: o.netns ?? null, configd: o.configd, listen: api?.address ?? null, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
+  let metricsServer: MetricsServer | undefined;
+  if (registry && o.metrics !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(o.metrics, registry);
+    } catch (err) {
+      await api?.server.close();
+      await follower.close();
+      await facts.close();
+      await rulesetMonitor?.close();
+      await rec.close();
+      if (ownClient) client.close();
+      throw err;
+    }
+  }
+  logger.info({ metrics: metricsServer?.address ?? null, netns: o.netns ?? null, configd: o.configd, listen: api?.address ?? null, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
 
   const closer = createCloser({
     graceMs: o.shutdownGraceMs,
     clock: o.clock,
     logger,
     graceful: async () => {
+      await metricsServer?.close();
       await api?.server.close();
       await follower.close();
       await facts.close();
@@ -114,6 +134,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   });
   return {
     apiAddress: api?.address,
+    metricsAddress: metricsServer?.address,
     status: () => rec.status(),
     idle: () => rec.idle(),
     close: () => closer.close(),

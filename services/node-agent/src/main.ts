@@ -40,7 +40,8 @@ Options:
                          kernel and never write --data
   --listen HOST:PORT     agent API (palisade.agent.v1: status, ruleset; open access, so
                          loopback only) (default ${AGENT_DEFAULTS.listen}; "none": no API)
-  --metrics HOST:PORT    Prometheus metrics address: accepted, not yet used
+  --metrics HOST:PORT    Prometheus metrics on GET /metrics (default: none): applies, apply
+                         duration, propagation lag, failures, refusals, drift repairs
   --nats URL             where log entries go: accepted, not yet used
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
@@ -132,6 +133,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           }
         : {}),
       ...(values.netns ? { netns: values.netns } : {}),
+      ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
       dryRun: values['dry-run'] ?? false,
@@ -139,11 +141,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     });
   } catch (err) {
     if (err instanceof AgentError && err.code === 'invalid-argument') usage(err.message);
-    if (err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError') && (err as { code?: string }).code === 'invalid-argument') usage(err.message);
+    if (err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError' || err.name === 'MetricsServerError') && (err as { code?: string }).code === 'invalid-argument') usage(err.message);
     logger.fatal({ err }, 'node agent failed to start');
     process.exit(1);
   }
-  for (const unused of ['metrics', 'nats'] as const) {
+  for (const unused of ['nats'] as const) {
     if (values[unused]) logger.warn({ [unused]: values[unused] }, `--${unused} is accepted but not used yet`);
   }
   exitOnStopSignals(agent, { logger, signals: process, exit: (code) => process.exit(code) });

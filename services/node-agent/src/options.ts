@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly netns?: string;
   /** Agent API address (`host:port`, loopback only: open access); `false`: no API. Default 127.0.0.1:7401. */
   readonly listen?: string | false;
+  /** Prometheus endpoint (`host:port`, GET /metrics); omitted: none. */
+  readonly metrics?: string;
   /** NFLOG group of the log rules. Default 0. */
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
@@ -53,8 +55,8 @@ export interface AgentOptions {
   readonly client?: ConfigClient;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen'>> & { readonly listen: string | false } &
-  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client'>;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics'>> & { readonly listen: string | false } &
+  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics'>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 
@@ -69,6 +71,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   const r = { ...AGENT_DEFAULTS, dryRun: false, clock: SYSTEM_CLOCK, ...stripUndefined(o) } as ResolvedAgentOptions;
   parseHostPort(r.configd, 'configd');
   if (r.listen !== false) parseHostPort(r.listen, 'listen');
+  if (r.metrics !== undefined) parseHostPort(r.metrics, 'metrics');
   if (!Number.isInteger(r.nflogGroup) || r.nflogGroup < 0 || r.nflogGroup > 65535) bad('nflog-group', `expected 0..65535, got ${r.nflogGroup}`);
   if (r.quietMs > r.maxDelayMs) bad('quietMs', `quietMs (${r.quietMs}) must not exceed maxDelayMs (${r.maxDelayMs})`);
   if (r.retryInitialMs > r.retryMaxMs) bad('retryInitialMs', `retryInitialMs (${r.retryInitialMs}) must not exceed retryMaxMs (${r.retryMaxMs})`);

@@ -11,6 +11,7 @@ import type { AddressFacts } from '../facts/address-facts.js';
 import { createCoalescer, type Coalescer } from '../follow/coalescer.js';
 import type { NodeDocuments } from '../follow/node-documents.js';
 import type { AgentStatus } from '../state/agent-status.js';
+import { NO_METRICS, type AgentMetrics } from '../state/agent-metrics.js';
 import type { StateFile } from '../state/state-file.js';
 import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
@@ -33,6 +34,8 @@ export interface ReconcilerOptions {
   /** First retry delay after a failed apply, ms (doubles up to `retryMaxMs`). */
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** Default: none. */
+  readonly metrics?: AgentMetrics;
 }
 
 export interface Reconciler {
@@ -40,8 +43,11 @@ export interface Reconciler {
   restore(signal?: AbortSignal): Promise<void>;
   /** The store delivered a complete snapshot: from now on the documents are the store's. */
   synced(): void;
-  /** An input document or a fact changed. */
-  changed(): void;
+  /**
+   * An input document or a fact changed; `writtenAtMs` is the write's revision time when a
+   * document did (for the propagation lag).
+   */
+  changed(writtenAtMs?: number): void;
   /** Something changed in the kernel's ruleset: compare Palisade's tables with what was applied, repair a difference. */
   suspectDrift(): void;
   /** Connection and revision reports of the follower. */
@@ -82,6 +88,10 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   /** The kernel's digest of Palisade's tables right after the last apply ("" unknown). */
   let kernelDigest = '';
   let driftSuspected = false;
+  const metrics = o.metrics ?? NO_METRICS;
+  /** Revision time of the newest input change not yet compiled, and of the compile in `last`. */
+  let newestWriteMs: number | undefined;
+  let compiledWriteMs: number | undefined;
   let lastKey: string | undefined;
   let last: Extract<NodeCompileOutput, { ok: true }> | undefined;
   let lastRevision = 0;
@@ -125,6 +135,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       await o.applier.apply({ text: appliedText, digest: st.rulesetDigest, ownTables: appliedOwnTables }, abort.signal);
       kernelDigest = (await o.applier.readCurrent(appliedOwnTables, abort.signal)).digest;
       counters.driftRepairs++;
+      metrics.driftRepaired();
     } catch (err) {
       if (abort.signal.aborted) return;
       log.error({ err }, 'drift check or repair failed; retrying');
@@ -149,12 +160,15 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     if (key !== lastKey) {
       lastKey = key;
       lastRevision = st.storeRevision;
+      compiledWriteMs = newestWriteMs;
+      newestWriteMs = undefined;
       const out = compileNodeDocuments({ node: o.node, documents: o.documents.inputs(), facts, nowMs: o.clock.now(), logGroup: o.logGroup });
       counters.compiles++;
       st.errors = out.problems;
       if (!out.ok) {
         st.refusal = out.refusal;
         last = undefined;
+        metrics.refused();
         log.error({ refusal: out.refusal, revision: lastRevision }, 'configuration refused; the previous ruleset stays in force');
         return;
       }
@@ -191,6 +205,8 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
+      metrics.applied(r.durationMs, compiledWriteMs !== undefined ? o.clock.now() - compiledWriteMs : undefined);
+      compiledWriteMs = undefined;
       log.info({ status: snapshot() }, 'ruleset applied');
       if (!o.stateFile && !o.dryRun) kernelDigest = (await o.applier.readCurrent(out.compiled.ownTables, abort.signal).catch(() => ({ digest: '' }))).digest;
       if (o.stateFile) {
@@ -214,6 +230,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     } catch (err) {
       if (abort.signal.aborted) return;
       counters.applyFailures++;
+      metrics.applyFailed();
       const retryInMs = Math.min(o.retryMaxMs, o.retryInitialMs * 2 ** Math.min(failures, 16));
       failures++;
       st.applyError = { message: err instanceof Error ? err.message : String(err), atMs: startedAt, retryInMs };
@@ -256,7 +273,8 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.inSync = true;
       coalescer.poke();
     },
-    changed() {
+    changed(writtenAtMs) {
+      if (writtenAtMs !== undefined) newestWriteMs = Math.max(newestWriteMs ?? 0, writtenAtMs);
       if (st.inSync) coalescer.poke();
     },
     suspectDrift() {

@@ -52,10 +52,10 @@ export function createStoreFollower(o: StoreFollowerOptions): StoreFollower {
           o.reconciler.synced();
           break;
         case 'put':
-          if (o.documents.put(ev.document.path, ev.document.content, ev.revision)) o.reconciler.changed();
+          if (o.documents.put(ev.document.path, ev.document.content, ev.revision)) o.reconciler.changed(ev.document.meta.timeMs || undefined);
           break;
         case 'delete':
-          if (o.documents.delete(ev.path)) o.reconciler.changed();
+          if (o.documents.delete(ev.path)) o.reconciler.changed(ev.meta.timeMs || undefined);
           break;
         case 'progress':
           break;
