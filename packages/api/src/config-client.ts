@@ -153,6 +153,10 @@ export function createConfigClient(opts: ConfigClientOptions): ConfigClient {
   const raw = new DocumentServiceClient(opts.address, channelCredentials(opts.tls), {
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
+    // After a long configd outage grpc-js would wait up to 2 min between reconnects; agents
+    // must resume within seconds of configd coming back.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 2000,
   });
   const fwRaw = new FirewallServiceClient(opts.address, channelCredentials(opts.tls), { channelOverride: raw.getChannel() });
   const metadata = (): Metadata => {
