@@ -25,6 +25,7 @@ export const NATS_CONNECT_DEFAULTS = {
   noRandomize: true,
 } as const;
 
+/** How a service connects; every field but `servers` and `name` has a default in `NATS_CONNECT_DEFAULTS`. */
 export interface NatsConnectOptions {
   /** Server URLs, tried in order (the local server first). */
   readonly servers: readonly string[];
@@ -46,6 +47,7 @@ export interface NatsConnectOptions {
   readonly logger?: Logger;
 }
 
+/** `NatsConnectOptions` with every default filled in. */
 export type ResolvedNatsConnectOptions = Required<Omit<NatsConnectOptions, 'logger'>> & { readonly logger: Logger };
 
 /** Fills defaults; rejects contradictions naming both fields. */

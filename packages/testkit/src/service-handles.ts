@@ -70,6 +70,7 @@ export interface ConfigdProcessHandle extends StartedHandle {
   kill(): Promise<void>;
 }
 
+/** What `startConfigdProcess` runs: the entry point, the NATS servers, and optional flags. */
 export interface StartConfigdProcessOptions {
   /** The configd entry point (`services/configd/dist/main.js` of a build). */
   readonly main: string;
