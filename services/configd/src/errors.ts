@@ -1,3 +1,4 @@
+import { API_ERROR_CODES } from '@palisade/api';
 import { PalisadeError } from '@palisade/service-kit';
 
 /**
@@ -5,24 +6,11 @@ import { PalisadeError } from '@palisade/service-kit';
  * layer maps codes to status codes in exactly one place (`rpc/status.ts`).
  */
 
-/** Closed set of configd error codes (also sent to clients in `ErrorDetail.code`). */
-export const CONFIGD_ERROR_CODES = [
-  'not-found',
-  'conflict',
-  'already-exists',
-  'invalid-argument',
-  'invalid-document',
-  'failed-precondition',
-  'too-large',
-  'not-quorate',
-  'unauthenticated',
-  'permission-denied',
-  'compacted',
-  'unavailable',
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-] as const;
+/**
+ * Closed set of configd error codes: exactly the codes clients know (`ErrorDetail.code`), so
+ * the server cannot send one that `@palisade/api` would read as `internal`.
+ */
+export const CONFIGD_ERROR_CODES = API_ERROR_CODES;
 export type ConfigdErrorCode = (typeof CONFIGD_ERROR_CODES)[number];
 
 /** A diagnostic as configd passes it on (shape of `palisade.config.v1.Diagnostic`). */
