@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadScenario, VERDICTS_DIR } from '@palisade/fw-compile/test-support';
 import { labPrerequisites } from './exec.js';
-import { runLab } from './lab.js';
+import { LabTopology, runLab } from './lab.js';
+import { renderNftText } from '@palisade/fw-compile';
 
 const why = await labPrerequisites();
 if (why) console.warn(`kernel lab tests skipped: ${why}`);
@@ -27,5 +28,18 @@ describe.skipIf(why !== undefined)('runLab', () => {
       ['SKIP', 'unsupported', 'destination ff05::1:3 is a multicast address: the lab sends only to one unicast receiver'],
       ['REJECT', undefined, 'ECONNREFUSED'],
     ]);
+  });
+
+  it('probes a kept topology against whatever ruleset its host holds now, so a change shows as a new verdict', { timeout: 60_000 }, async () => {
+    const { compiled } = loadScenario(join(VERDICTS_DIR, 'host-out-reject'));
+    const c = { from: 'host', to: 'outside', proto: 'udp', dport: 7202 } as const;
+    const topo = await LabTopology.create(compiled, [c]);
+    try {
+      expect((await topo.probe(c)).verdict).toBe('ACCEPT');
+      await topo.apply(renderNftText(compiled.ruleset, compiled.ownTables));
+      expect((await topo.probe(c)).verdict).toBe('REJECT');
+    } finally {
+      await topo.destroy();
+    }
   });
 });

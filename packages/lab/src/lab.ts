@@ -214,6 +214,8 @@ export class LabTopology {
   private readonly nicNs = new Map<string, { ns: string; mac: string }>();
   readonly bridgeMacs = new Map<string, string>();
   private destroyed = false;
+  private probes = 0;
+  private portPicker: PortPicker | undefined;
 
   private constructor(
     readonly prefix: string,
@@ -370,6 +372,17 @@ export class LabTopology {
         command: 'conntrack -C',
       });
     }
+  }
+
+  /**
+   * Sends one case's packets through whatever ruleset the host namespace holds now (applied by
+   * `apply()` or by someone else, e.g. a node agent) and classifies the outcome, as `runLab`
+   * does for each of its cases. Ports a case leaves open are chosen from the ruleset this
+   * topology was created for.
+   */
+  async probe(c: SimCase, options: { readonly timeoutMs?: number } = {}): Promise<LabCaseResult> {
+    this.portPicker ??= new PortPicker(this.compiled);
+    return runCase(this, c, options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, this.portPicker, this.probes++, this.signal);
   }
 
   /** Removes every namespace and stops every agent this topology created. Idempotent. */
