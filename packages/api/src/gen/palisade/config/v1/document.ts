@@ -60,7 +60,10 @@ export interface ErrorDetail {
    * "internal".
    */
   code: string;
-  /** For "invalid-document": every diagnostic of severity error (and the others, for context). */
+  /**
+   * For "invalid-document": the first diagnostics (at most 100, fewer when the trailer would
+   * grow past its size budget), errors first; `diagnostics_total` says how many there were.
+   */
   diagnostics: Diagnostic[];
   /** For "conflict": the current revision and digest of the document (0/"" when absent). */
   currentRevision: number;
@@ -69,6 +72,8 @@ export interface ErrorDetail {
   oldestRevision: number;
   /** For "too-large": the limit in bytes. */
   maxBytes: number;
+  /** How many diagnostics the refusal had in all (`diagnostics` carries only the first ones). */
+  diagnosticsTotal: number;
 }
 
 function createBaseDocumentMeta(): DocumentMeta {
@@ -527,7 +532,15 @@ export const Diagnostic: MessageFns<Diagnostic> = {
 };
 
 function createBaseErrorDetail(): ErrorDetail {
-  return { code: "", diagnostics: [], currentRevision: 0, currentDigest: "", oldestRevision: 0, maxBytes: 0 };
+  return {
+    code: "",
+    diagnostics: [],
+    currentRevision: 0,
+    currentDigest: "",
+    oldestRevision: 0,
+    maxBytes: 0,
+    diagnosticsTotal: 0,
+  };
 }
 
 export const ErrorDetail: MessageFns<ErrorDetail> = {
@@ -549,6 +562,9 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     }
     if (message.maxBytes !== 0) {
       writer.uint32(48).uint64(message.maxBytes);
+    }
+    if (message.diagnosticsTotal !== 0) {
+      writer.uint32(56).uint32(message.diagnosticsTotal);
     }
     return writer;
   },
@@ -614,6 +630,14 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
             message.maxBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.diagnosticsTotal = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +676,11 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
         : isSet(object.max_bytes)
         ? globalThis.Number(object.max_bytes)
         : 0,
+      diagnosticsTotal: isSet(object.diagnosticsTotal)
+        ? globalThis.Number(object.diagnosticsTotal)
+        : isSet(object.diagnostics_total)
+        ? globalThis.Number(object.diagnostics_total)
+        : 0,
     };
   },
 
@@ -675,6 +704,9 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     if (message.maxBytes !== 0) {
       obj.maxBytes = Math.round(message.maxBytes);
     }
+    if (message.diagnosticsTotal !== 0) {
+      obj.diagnosticsTotal = Math.round(message.diagnosticsTotal);
+    }
     return obj;
   },
 
@@ -689,6 +721,7 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     message.currentDigest = object.currentDigest ?? "";
     message.oldestRevision = object.oldestRevision ?? 0;
     message.maxBytes = object.maxBytes ?? 0;
+    message.diagnosticsTotal = object.diagnosticsTotal ?? 0;
     return message;
   },
 };

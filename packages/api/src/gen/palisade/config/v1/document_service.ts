@@ -175,6 +175,12 @@ export interface DiffResponse {
   /** Unified diff ("" when identical). */
   unified: string;
   identical: boolean;
+  /**
+   * True when the revisions differ too much to show within configd's diff limits (lines or
+   * edit distance); `unified` is then "" and `too_different_reason` says which limit.
+   */
+  tooDifferent: boolean;
+  tooDifferentReason: string;
 }
 
 export interface RollbackRequest {
@@ -1424,7 +1430,7 @@ export const DiffRequest: MessageFns<DiffRequest> = {
 };
 
 function createBaseDiffResponse(): DiffResponse {
-  return { from: undefined, to: undefined, unified: "", identical: false };
+  return { from: undefined, to: undefined, unified: "", identical: false, tooDifferent: false, tooDifferentReason: "" };
 }
 
 export const DiffResponse: MessageFns<DiffResponse> = {
@@ -1440,6 +1446,12 @@ export const DiffResponse: MessageFns<DiffResponse> = {
     }
     if (message.identical !== false) {
       writer.uint32(32).bool(message.identical);
+    }
+    if (message.tooDifferent !== false) {
+      writer.uint32(40).bool(message.tooDifferent);
+    }
+    if (message.tooDifferentReason !== "") {
+      writer.uint32(50).string(message.tooDifferentReason);
     }
     return writer;
   },
@@ -1489,6 +1501,22 @@ export const DiffResponse: MessageFns<DiffResponse> = {
             message.identical = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tooDifferent = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tooDifferentReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1507,6 +1535,16 @@ export const DiffResponse: MessageFns<DiffResponse> = {
       to: isSet(object.to) ? DocumentMeta.fromJSON(object.to) : undefined,
       unified: isSet(object.unified) ? globalThis.String(object.unified) : "",
       identical: isSet(object.identical) ? globalThis.Boolean(object.identical) : false,
+      tooDifferent: isSet(object.tooDifferent)
+        ? globalThis.Boolean(object.tooDifferent)
+        : isSet(object.too_different)
+        ? globalThis.Boolean(object.too_different)
+        : false,
+      tooDifferentReason: isSet(object.tooDifferentReason)
+        ? globalThis.String(object.tooDifferentReason)
+        : isSet(object.too_different_reason)
+        ? globalThis.String(object.too_different_reason)
+        : "",
     };
   },
 
@@ -1524,6 +1562,12 @@ export const DiffResponse: MessageFns<DiffResponse> = {
     if (message.identical !== false) {
       obj.identical = message.identical;
     }
+    if (message.tooDifferent !== false) {
+      obj.tooDifferent = message.tooDifferent;
+    }
+    if (message.tooDifferentReason !== "") {
+      obj.tooDifferentReason = message.tooDifferentReason;
+    }
     return obj;
   },
 
@@ -1538,6 +1582,8 @@ export const DiffResponse: MessageFns<DiffResponse> = {
     message.to = (object.to !== undefined && object.to !== null) ? DocumentMeta.fromPartial(object.to) : undefined;
     message.unified = object.unified ?? "";
     message.identical = object.identical ?? false;
+    message.tooDifferent = object.tooDifferent ?? false;
+    message.tooDifferentReason = object.tooDifferentReason ?? "";
     return message;
   },
 };
