@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { LOG_ENTRY_MAX_BYTES, LogModelError, decodeLogEntry, encodeLogEntry, logSubject, type LogEntry } from './index.js';
+import { SAMPLE_LOSS, SAMPLE_PACKET } from './test-entries.js';
+
+const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+
+function refusal(fn: () => unknown): LogModelError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(LogModelError);
+    return err as LogModelError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('log entry codec', () => {
+  it('round-trips packet and loss entries', () => {
+    for (const e of [SAMPLE_PACKET, SAMPLE_LOSS] as LogEntry[]) expect(decodeLogEntry(encodeLogEntry(e))).toEqual(e);
+  });
+
+  it('round-trips a minimal packet entry (no optional fields)', () => {
+    const minimal: LogEntry = {
+      kind: 'packet', id: 'n:b:1', node: 'n', timeUs: 0, vmid: 0, level: 6, chain: '-', verdict: 'weird prefix',
+      action: 'OTHER', isPolicy: false, direction: 'unknown', packet: '',
+    };
+    expect(decodeLogEntry(encodeLogEntry(minimal))).toEqual(minimal);
+  });
+
+  it('accepts IPv6 addresses and drops unknown fields', () => {
+    const e = decodeLogEntry(enc({ ...SAMPLE_PACKET, family: 6, src: '2001:db8::1', dst: '::ffff:192.0.2.1', futureField: 1 }));
+    expect(e).toMatchObject({ src: '2001:db8::1', dst: '::ffff:192.0.2.1' });
+    expect(e).not.toHaveProperty('futureField');
+  });
+
+  const bad: [string, Record<string, unknown>][] = [
+    ['kind', { kind: 'flow' }],
+    ['id', { id: '' }],
+    ['id', { id: 'has space' }],
+    ['node', { node: 'bad_name' }],
+    ['timeUs', { timeUs: -1 }],
+    ['timeUs', { timeUs: 1.5 }],
+    ['vmid', { vmid: '100' }],
+    ['level', { level: 8 }],
+    ['chain', { chain: 'a b' }],
+    ['verdict', { verdict: 'x\ny' }],
+    ['action', { action: 'drop' }],
+    ['isPolicy', { isPolicy: 'no' }],
+    ['direction', { direction: 'both' }],
+    ['rule', { rule: 'cluster.fw:1' }],
+    ['line', { rule: { path: 'cluster.fw', line: 0, text: '' } }],
+    ['mac', { mac: 'zz:00' }],
+    ['family', { family: 5 }],
+    ['src', { src: '300.1.1.1' }],
+    ['dst', { dst: '2001:db8::1::2' }],
+    ['dport', { dport: 65536 }],
+    ['sport', { sport: -1 }],
+    ['icmpType', { icmpType: 256 }],
+    ['tcpFlags', { tcpFlags: 'SYN' }],
+    ['tcpFlags', { tcpFlags: ['syn'] }],
+    ['mark', { mark: 2 ** 32 }],
+    ['packet', { packet: undefined }],
+  ];
+  it.each(bad)('refuses a bad %s, naming the field', (field, patch) => {
+    const err = refusal(() => decodeLogEntry(enc({ ...SAMPLE_PACKET, ...patch })));
+    expect(err.code).toBe('invalid-log-entry');
+    expect(err.context.field).toBe(field);
+    expect(err.message).toContain(`'${field}'`);
+  });
+
+  it('refuses a loss whose range ends before it starts, and an unknown reason', () => {
+    expect(refusal(() => decodeLogEntry(enc({ ...SAMPLE_LOSS, untilUs: SAMPLE_LOSS.fromUs - 1 }))).context.field).toBe('untilUs');
+    expect(refusal(() => decodeLogEntry(enc({ ...SAMPLE_LOSS, reason: 'gremlins' }))).context.field).toBe('reason');
+    expect(refusal(() => decodeLogEntry(enc({ ...SAMPLE_LOSS, count: -3 }))).context.field).toBe('count');
+  });
+
+  it('refuses more than LOG_ENTRY_MAX_BYTES, on decode and on encode', () => {
+    const big = { ...SAMPLE_PACKET, packet: 'x'.repeat(LOG_ENTRY_MAX_BYTES) };
+    expect(refusal(() => decodeLogEntry(enc(big))).code).toBe('log-entry-too-large');
+    expect(refusal(() => encodeLogEntry(big)).code).toBe('log-entry-too-large');
+  });
+
+  it('refuses bytes that are not UTF-8 JSON', () => {
+    expect(refusal(() => decodeLogEntry(new TextEncoder().encode('{"kind":'))).context.field).toBe('(json)');
+    expect(refusal(() => decodeLogEntry(Uint8Array.of(0x7b, 0xff, 0x7d))).code).toBe('invalid-log-entry');
+    expect(refusal(() => decodeLogEntry(enc([1, 2]))).context.field).toBe('(entry)');
+  });
+
+  it('refuses to encode an entry off the contract', () => {
+    expect(refusal(() => encodeLogEntry({ ...SAMPLE_PACKET, dport: 1e6 })).context.field).toBe('dport');
+  });
+});
+
+describe('logSubject', () => {
+  it('names one subject per node and refuses bad node names', () => {
+    expect(logSubject('pve-1')).toBe('palisade.log.pve-1');
+    for (const bad of ['', '-a', 'a.b', 'a*', 'a>', 'x'.repeat(64)]) expect(refusal(() => logSubject(bad)).code).toBe('invalid-node-name');
+    expect(logSubject('x'.repeat(63))).toBe(`palisade.log.${'x'.repeat(63)}`);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The wire form of log entries: UTF-8 JSON, validated field by field on the way in and out, so
+ * that neither side stores or publishes an entry the other cannot read. Unknown fields are
+ * dropped on decode (a newer agent may add optional fields).
+ */
+import { isIpAddress } from './address.js';
+import {
+  LOG_ACTIONS,
+  LOG_DIRECTIONS,
+  LOG_ENTRY_MAX_BYTES,
+  LOSS_REASONS,
+  type LogEntry,
+  type LossLogEntry,
+  type PacketLogEntry,
+} from './entry.js';
+import { LogModelError } from './errors.js';
+import { isValidNodeName } from './subject.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+const MAX_ID_CHARS = 256;
+const MAX_NAME_CHARS = 256;
+const MAX_IFNAME_CHARS = 64;
+/** Whether `s` holds a C0 control character or DEL (a line break would split a log line). */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+type Json = Record<string, unknown>;
+
+function fail(field: string, problem: string): never {
+  throw new LogModelError('invalid-log-entry', `log entry field '${field}': ${problem}`, { field });
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function text(o: Json, field: string, maxChars: number, opts: { spaces?: boolean; empty?: boolean } = {}): string {
+  const v = o[field];
+  if (typeof v !== 'string') fail(field, `expected a string, got ${describe(v)}`);
+  if (v.length === 0 && !opts.empty) fail(field, 'must not be empty');
+  if (v.length > maxChars) fail(field, `longer than ${maxChars} characters`);
+  if (hasControlChar(v)) fail(field, 'contains a control character');
+  if (opts.spaces === false && /\s/.test(v)) fail(field, `must not contain white space, got ${describe(v)}`);
+  return v;
+}
+
+function int(o: Json, field: string, min: number, max: number): number {
+  const v = o[field];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    fail(field, `expected an integer ${min}–${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(o: Json, field: string, values: readonly T[]): T {
+  const v = o[field];
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(field, `expected one of ${values.join(', ')}, got ${describe(v)}`);
+  return v as T;
+}
+
+const has = (o: Json, field: string): boolean => o[field] !== undefined;
+
+function common(o: Json): { id: string; node: string; timeUs: number } {
+  const id = text(o, 'id', MAX_ID_CHARS, { spaces: false });
+  const node = text(o, 'node', 63);
+  if (!isValidNodeName(node)) fail('node', `invalid node name ${describe(node)}`);
+  const timeUs = int(o, 'timeUs', 0, Number.MAX_SAFE_INTEGER);
+  return { id, node, timeUs };
+}
+
+function validatePacket(o: Json): PacketLogEntry {
+  const e: Record<string, unknown> = { kind: 'packet', ...common(o) };
+  e.vmid = int(o, 'vmid', 0, 0xffffffff);
+  e.level = int(o, 'level', 0, 7);
+  e.chain = text(o, 'chain', MAX_NAME_CHARS, { spaces: false });
+  e.verdict = text(o, 'verdict', MAX_NAME_CHARS);
+  e.action = oneOf(o, 'action', LOG_ACTIONS);
+  if (typeof o.isPolicy !== 'boolean') fail('isPolicy', `expected a boolean, got ${describe(o.isPolicy)}`);
+  e.isPolicy = o.isPolicy;
+  e.direction = oneOf(o, 'direction', LOG_DIRECTIONS);
+  if (has(o, 'ruleId')) e.ruleId = text(o, 'ruleId', MAX_ID_CHARS, { spaces: false });
+  if (has(o, 'rule')) {
+    const r = o.rule;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('rule', `expected an object, got ${describe(r)}`);
+    const rj = r as Json;
+    const path = text(rj, 'path', 1024);
+    const line = int(rj, 'line', 1, 0x7fffffff);
+    const ruleText = text(rj, 'text', 4096, { empty: true });
+    e.rule = { path, line, text: ruleText };
+  }
+  for (const f of ['iif', 'oif', 'physIn', 'physOut'] as const) {
+    if (has(o, f)) e[f] = text(o, f, MAX_IFNAME_CHARS, { spaces: false });
+  }
+  if (has(o, 'mac')) {
+    const mac = text(o, 'mac', 3 * 256);
+    if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*$/.test(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
+    e.mac = mac;
+  }
+  if (has(o, 'family')) {
+    if (o.family !== 4 && o.family !== 6 && o.family !== 'arp') fail('family', `expected 4, 6 or "arp", got ${describe(o.family)}`);
+    e.family = o.family;
+  }
+  if (has(o, 'proto')) e.proto = text(o, 'proto', 32, { spaces: false });
+  for (const f of ['src', 'dst'] as const) {
+    if (has(o, f)) {
+      const a = text(o, f, 64);
+      if (!isIpAddress(a)) fail(f, `expected an IPv4 or IPv6 address, got ${describe(a)}`);
+      e[f] = a;
+    }
+  }
+  for (const f of ['sport', 'dport'] as const) if (has(o, f)) e[f] = int(o, f, 0, 65535);
+  for (const f of ['icmpType', 'icmpCode'] as const) if (has(o, f)) e[f] = int(o, f, 0, 255);
+  if (has(o, 'len')) e.len = int(o, 'len', 0, 0xffffffff);
+  if (has(o, 'tcpFlags')) {
+    const flags = o.tcpFlags;
+    if (!Array.isArray(flags) || flags.length > 16) fail('tcpFlags', `expected an array of up to 16 flag names, got ${describe(flags)}`);
+    for (const f of flags) {
+      if (typeof f !== 'string' || !/^[A-Z]{2,4}$/.test(f)) fail('tcpFlags', `expected flag names like "SYN", got ${describe(f)}`);
+    }
+    e.tcpFlags = [...(flags as string[])];
+  }
+  if (has(o, 'mark')) e.mark = int(o, 'mark', 0, 0xffffffff);
+  e.packet = text(o, 'packet', LOG_ENTRY_MAX_BYTES, { empty: true });
+  return e as unknown as PacketLogEntry;
+}
+
+function validateLoss(o: Json): LossLogEntry {
+  const base = common(o);
+  const count = int(o, 'count', 0, Number.MAX_SAFE_INTEGER);
+  const fromUs = int(o, 'fromUs', 0, Number.MAX_SAFE_INTEGER);
+  const untilUs = int(o, 'untilUs', 0, Number.MAX_SAFE_INTEGER);
+  if (untilUs < fromUs) fail('untilUs', `must not be before fromUs (${fromUs}), got ${untilUs}`);
+  const reason = oneOf(o, 'reason', LOSS_REASONS);
+  return { kind: 'loss', ...base, count, fromUs, untilUs, reason };
+}
+
+/**
+ * Checks a value against the entry contract and returns a clean copy holding only the known
+ * fields. Throws `invalid-log-entry` naming the first bad field.
+ */
+export function validateLogEntry(value: unknown): LogEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(entry)', `expected an object, got ${describe(value)}`);
+  const o = value as Json;
+  if (o.kind === 'packet') return validatePacket(o);
+  if (o.kind === 'loss') return validateLoss(o);
+  return fail('kind', `expected "packet" or "loss", got ${describe(o.kind)}`);
+}
+
+/**
+ * The entry as UTF-8 JSON. Validates first, so that what is published can be decoded; throws
+ * `invalid-log-entry` or `log-entry-too-large` (over {@link LOG_ENTRY_MAX_BYTES}).
+ */
+export function encodeLogEntry(entry: LogEntry): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(validateLogEntry(entry)));
+  if (bytes.length > LOG_ENTRY_MAX_BYTES) {
+    throw new LogModelError('log-entry-too-large', `log entry ${entry.id} is ${bytes.length} bytes encoded, more than ${LOG_ENTRY_MAX_BYTES}`);
+  }
+  return bytes;
+}
+
+/**
+ * An entry from its UTF-8 JSON. Refuses more than {@link LOG_ENTRY_MAX_BYTES} bytes
+ * (`log-entry-too-large`), bad UTF-8 or JSON, and any field off the contract
+ * (`invalid-log-entry`, the field in the message and in `context.field`).
+ */
+export function decodeLogEntry(bytes: Uint8Array): LogEntry {
+  if (bytes.length > LOG_ENTRY_MAX_BYTES) {
+    throw new LogModelError('log-entry-too-large', `log entry is ${bytes.length} bytes, more than ${LOG_ENTRY_MAX_BYTES}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new LogModelError('invalid-log-entry', `log entry is not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`, { field: '(json)' }, { cause: err });
+  }
+  return validateLogEntry(value);
+}

@@ -1,0 +1,95 @@
+/**
+ * The log entry contract shared by the node agent (which publishes) and the logger (which
+ * stores and answers). Changes must be compatible: new optional fields only.
+ */
+
+/** JetStream stream that carries every node's log entries. */
+export const LOG_STREAM = 'PALISADE_LOG';
+/** Subjects are `palisade.log.<node>`, one per node. */
+export const LOG_SUBJECT_PREFIX = 'palisade.log.';
+/** Largest encoded entry (bytes) {@link decodeLogEntry} accepts and {@link encodeLogEntry} produces. */
+export const LOG_ENTRY_MAX_BYTES = 16 * 1024;
+
+/** The verdict class of a logged packet. */
+export type LogAction = 'ACCEPT' | 'DROP' | 'REJECT' | 'OTHER';
+/** All {@link LogAction}s, for validation and option parsing. */
+export const LOG_ACTIONS: readonly LogAction[] = ['ACCEPT', 'DROP', 'REJECT', 'OTHER'];
+/** Which way the logging chain faces. */
+export type LogDirection = 'in' | 'out' | 'unknown';
+/** All {@link LogDirection}s. */
+export const LOG_DIRECTIONS: readonly LogDirection[] = ['in', 'out', 'unknown'];
+/** Why entries were lost before they reached the stream. */
+export type LossReason = 'kernel-sequence-gap' | 'kernel-enobufs' | 'spool-overflow' | 'decode-error';
+/** All {@link LossReason}s. */
+export const LOSS_REASONS: readonly LossReason[] = ['kernel-sequence-gap', 'kernel-enobufs', 'spool-overflow', 'decode-error'];
+
+/** Where a logged rule is written: document path, 1-based line, the rule's text. */
+export interface LogRuleOrigin {
+  readonly path: string;
+  readonly line: number;
+  readonly text: string;
+}
+
+/** One packet a log rule matched. */
+export interface PacketLogEntry {
+  readonly kind: 'packet';
+  /** `${node}:${bootId}:${seq}`, unique; also the Nats-Msg-Id header. */
+  readonly id: string;
+  readonly node: string;
+  /** µs since epoch, UTC: kernel NFLOG timestamp, else receive time. */
+  readonly timeUs: number;
+  /** Guest the rule protected (for group chains: from PHYSIN/PHYSOUT/iif/oif), 0 = host. */
+  readonly vmid: number;
+  /** 0–7 from the prefix (6 when the prefix is not Palisade's). */
+  readonly level: number;
+  /** From the prefix, '-' when unparseable. */
+  readonly chain: string;
+  /** The prefix's message without the trailing ': ', e.g. 'DROP', 'policy DROP'. */
+  readonly verdict: string;
+  readonly action: LogAction;
+  readonly isPolicy: boolean;
+  /** From the chain name (-IN/-OUT, HOST-IN/OUT). */
+  readonly direction: LogDirection;
+  /** The compiler's stable rule id carried in the prefix. */
+  readonly ruleId?: string;
+  readonly rule?: LogRuleOrigin;
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly physIn?: string;
+  readonly physOut?: string;
+  /** Raw link-layer header, colon hex, as pvefw-logger prints MAC=. */
+  readonly mac?: string;
+  readonly family?: 4 | 6 | 'arp';
+  /** 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'sctp' | … or the number as text. */
+  readonly proto?: string;
+  readonly src?: string;
+  readonly dst?: string;
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
+  readonly len?: number;
+  readonly tcpFlags?: readonly string[];
+  readonly mark?: number;
+  /**
+   * The packet part of pvefw-logger's line, exactly as it prints it after "<verdict>: "
+   * ("IN=… OUT=… PHYSIN=… MAC=… SRC=… DST=… LEN=… … PROTO=TCP SPT=… DPT=… …").
+   */
+  readonly packet: string;
+}
+
+/** Entries lost on a node between two times, so a query can say so. */
+export interface LossLogEntry {
+  readonly kind: 'loss';
+  readonly id: string;
+  readonly node: string;
+  readonly timeUs: number;
+  /** Entries lost (exact where the kernel's sequence numbers tell). */
+  readonly count: number;
+  readonly fromUs: number;
+  readonly untilUs: number;
+  readonly reason: LossReason;
+}
+
+/** What the stream carries. */
+export type LogEntry = PacketLogEntry | LossLogEntry;

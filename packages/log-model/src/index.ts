@@ -1,0 +1,21 @@
+/**
+ * `@palisade/log-model`: the firewall log entry contract between the node agent and the logger —
+ * stream and subject names, the validated JSON codec, pvefw-logger's line format, and binary
+ * addresses for indexing. Pure: no I/O, no clock, no logging.
+ */
+export {
+  LOG_ACTIONS,
+  LOG_DIRECTIONS,
+  LOG_ENTRY_MAX_BYTES,
+  LOG_STREAM,
+  LOG_SUBJECT_PREFIX,
+  LOSS_REASONS,
+} from './entry.js';
+export type { LogAction, LogDirection, LogEntry, LogRuleOrigin, LossLogEntry, LossReason, PacketLogEntry } from './entry.js';
+export { LogModelError } from './errors.js';
+export type { LogModelErrorCode, LogModelErrorContext } from './errors.js';
+export { NODE_NAME_PATTERN, isValidNodeName, logSubject } from './subject.js';
+export { decodeLogEntry, encodeLogEntry, validateLogEntry } from './codec.js';
+export { PVEFW_LINE_MAX_BYTES, formatLossLine, formatPvefwLine, formatPvefwTime } from './pvefw-line.js';
+export { addressBytes, addressInRange, compareBytes, isIpAddress, parseAddressRange } from './address.js';
+export type { AddressRange } from './address.js';
