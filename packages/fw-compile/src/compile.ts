@@ -47,6 +47,8 @@ import {
   type SetEntryInterval,
 } from './ip.js';
 import type { Chain, CtHelper, IcmpMatch, Match, NamedSet, PortProto, QueueStmt, Rule, RuleOrigin, Ruleset, Stmt, Table } from './ir.js';
+import { DEFAULT_LOG_GROUP, formatLogPrefix } from './log-prefix.js';
+import { documentRuleIds } from './rule-id.js';
 import { parseAddressList, parsePorts } from './values.js';
 
 /** The documents of an /etc/pve-like tree the compiler reads (a `PveTree` fits). */
@@ -76,7 +78,7 @@ export interface NodeFacts {
 export interface CompileOptions {
   /** Name of Palisade's tables (`inet` and `bridge`). Default `palisade`. */
   readonly tableName?: string;
-  /** NFLOG group every log rule sends to. Default 0 (pvefw-logger's group). */
+  /** NFLOG group every log rule sends to. Default {@link DEFAULT_LOG_GROUP} (not pvefw-logger's 0). */
   readonly logGroup?: number;
   /**
    * Packet-mark bits used to carry the bridge direction into the inet table. Default mask
@@ -107,7 +109,7 @@ export const REQUIRED_SYSCTLS: readonly (readonly [string, string])[] = [
 
 export const DEFAULT_COMPILE_OPTIONS: Required<CompileOptions> = {
   tableName: 'palisade',
-  logGroup: 0,
+  logGroup: DEFAULT_LOG_GROUP,
   markMask: 0x0c000000,
   markIn: 0x04000000,
   markOut: 0x08000000,
@@ -418,13 +420,13 @@ class Compiler {
 
   // ---------------------------------------------------------------- rules
 
-  private logStmts(level: LogLevel | undefined, vmid: number, chain: string, message: string): Stmt[] | undefined {
+  private logStmts(level: LogLevel | undefined, vmid: number, chain: string, message: string, ruleId?: string): Stmt[] | undefined {
     if (level === undefined || level === 'nolog') return undefined;
     const n = LEVEL_NUMBERS[level];
     if (n === undefined) return undefined;
     const stmts: Stmt[] = [];
     if (this.limit) stmts.push({ kind: 'limit', rate: this.limit.rate, per: this.limit.per, burst: this.limit.burst });
-    stmts.push({ kind: 'log', prefix: `:${vmid}:${n}:${chain}: ${message}`, group: this.opts.logGroup });
+    stmts.push({ kind: 'log', prefix: formatLogPrefix(vmid, n, chain, message, ruleId), group: this.opts.logGroup });
     return stmts;
   }
 
@@ -582,7 +584,8 @@ class Compiler {
   /** Translates one user rule (after filtering by type) into IR rules; [] when skipped. */
   private translate(r: FwRule, ctx: RuleCtx, ifaceMatch?: Match): Rule[] {
     if (!r.enabled || r.errors.length > 0) return [];
-    const origin: RuleOrigin = { path: ctx.path, line: r.line, text: this.sourceText(ctx, r) };
+    const id = this.ruleIdOf(ctx, r);
+    const origin: RuleOrigin = { path: ctx.path, line: r.line, text: this.sourceText(ctx, r), ...(id !== undefined ? { id } : {}) };
     const comment = `${ctx.path}:${r.line}`;
     const base: Match[] = ifaceMatch ? [ifaceMatch] : [];
     if (ctx.scope === 'host' && r.iface !== undefined) {
@@ -629,7 +632,7 @@ class Compiler {
     const emitted = new Set<string>();
     const out: Rule[] = [];
     const message = ctx.scope === 'group' ? '' : `${r.action}: `;
-    const log = this.logStmts(r.log, ctx.logVmid, ctx.chain, message);
+    const log = this.logStmts(r.log, ctx.logVmid, ctx.chain, message, id);
     for (const v of variants) {
       let matches = v.matches;
       if (!v.specific) {
@@ -648,11 +651,27 @@ class Compiler {
   }
 
   private sourceText(ctx: RuleCtx, r: FwRule): string {
-    const doc = ctx.scope === 'guest' ? ctx.guestDoc : undefined;
-    const lines =
-      doc?.lines ??
-      (ctx.path === this.cluster?.path ? this.cluster.lines : [...this.tree.hosts.values()].find((h) => h.path === ctx.path)?.lines);
-    return lines?.[r.line - 1]?.text.trim() ?? '';
+    return this.documentOf(ctx)?.lines[r.line - 1]?.text.trim() ?? '';
+  }
+
+  /** The document a rule of this context comes from. */
+  private documentOf(ctx: RuleCtx): FwDocument | undefined {
+    if (ctx.scope === 'guest' && ctx.guestDoc) return ctx.guestDoc;
+    return ctx.path === this.cluster?.path ? this.cluster : [...this.tree.hosts.values()].find((h) => h.path === ctx.path);
+  }
+
+  private readonly ruleIdsByDoc = new Map<FwDocument, ReadonlyMap<number, string>>();
+
+  /** The stable id of a source rule (computed once per document). */
+  private ruleIdOf(ctx: RuleCtx, r: FwRule): string | undefined {
+    const doc = this.documentOf(ctx);
+    if (!doc) return undefined;
+    let ids = this.ruleIdsByDoc.get(doc);
+    if (!ids) {
+      ids = documentRuleIds(doc);
+      this.ruleIdsByDoc.set(doc, ids);
+    }
+    return ids.get(r.line);
   }
 
   private policyRules(policy: string, level: LogLevel, vmid: number, chain: string, acceptStmt: Stmt): Rule[] {

@@ -79,3 +79,5 @@ export {
 } from './simulate.js';
 export { renderNftJson, type JsonValue } from './nft-json.js';
 export { diffSetElements, renderSetUpdate, type SetElementChange } from './set-update.js';
+export { RULE_ID_LENGTH, RULE_ID_PATTERN, canonicalRuleText, documentRuleIds, ruleId } from './rule-id.js';
+export { DEFAULT_LOG_GROUP, LOG_CHAIN_MAX, NFT_LOG_PREFIX_MAX, formatLogPrefix, parseLogPrefix, type ParsedLogPrefix } from './log-prefix.js';

@@ -19,6 +19,23 @@ export interface Table {
   readonly sets: readonly NamedSet[];
   readonly ctHelpers: readonly CtHelper[];
   readonly chains: readonly Chain[];
+  /**
+   * Constant sets shared by the rules that would each hold the same anonymous set (issue #9:
+   * the kernel's cost grows with the square of the sets in one transaction). Absent = none.
+   */
+  readonly valueSets?: readonly ValueSet[];
+}
+
+/**
+ * A named constant set of port ranges or ICMP types (`set ports_2001-3001 { type inet_service;
+ * elements = { 2001, 3001 } }`). Its name is derived from its content, so a set is only ever
+ * added or removed, never changed; the matches that use it keep their values for the simulator.
+ */
+export interface ValueSet {
+  readonly name: string;
+  readonly type: 'inet_service' | 'icmp_type' | 'icmpv6_type';
+  /** Sorted disjoint closed ranges (a single value is `[v, v]`). */
+  readonly ranges: readonly (readonly [number, number])[];
 }
 
 /** A conntrack helper object (`ct helper NAME { type "ftp" protocol tcp; l3proto inet; }`). */
@@ -63,6 +80,11 @@ export interface RuleOrigin {
   readonly line: number;
   /** The source rule text as written (trimmed). */
   readonly text?: string;
+  /**
+   * The rule's stable id (12 hex digits, see `rule-id.ts` for what changes it), also carried
+   * in its log prefix; the same for every kernel rule compiled from one source rule.
+   */
+  readonly id?: string;
 }
 
 export interface Rule {
@@ -117,6 +139,8 @@ export interface PortMatch {
   readonly op: MatchOp;
   /** Disjoint sorted closed ranges. */
   readonly ranges: readonly (readonly [number, number])[];
+  /** The table's `ValueSet` holding exactly `ranges`, matched instead of an anonymous set. */
+  readonly set?: string;
 }
 /** ICMP (family 4) or ICMPv6 (family 6) type/code; implies the protocol and family. */
 export interface IcmpMatch {
@@ -130,6 +154,8 @@ export interface IcmpMatch {
    * `simulate` reproduces that.
    */
   readonly spelling?: string;
+  /** The table's `ValueSet` holding exactly `types`, matched instead of an anonymous set. */
+  readonly set?: string;
 }
 export type CtState = 'new' | 'invalid' | 'established' | 'related';
 export interface CtStateMatch {

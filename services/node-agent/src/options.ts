@@ -1,5 +1,6 @@
 /** Options of the node agent, their defaults and how they are checked. */
 import type { ConfigClient } from '@palisade/api';
+import { DEFAULT_LOG_GROUP } from '@palisade/fw-compile';
 import { SYSTEM_CLOCK, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import type { RulesetApplier } from './apply/ruleset-applier.js';
 import { AgentError } from './errors.js';
@@ -7,7 +8,8 @@ import { AgentError } from './errors.js';
 export const AGENT_DEFAULTS = {
   configd: '127.0.0.1:7400',
   listen: '127.0.0.1:7401',
-  nflogGroup: 0,
+  /** NFLOG group of the log rules: the compiler's default (not pvefw-logger's 0). */
+  nflogGroup: DEFAULT_LOG_GROUP,
   /** Coalescing: apply this long after the last change, ms. */
   quietMs: 5,
   /** Coalescing: apply at least this often during a stream of changes, ms. */
@@ -36,7 +38,7 @@ export interface AgentOptions {
   readonly listen?: string | false;
   /** Prometheus endpoint (`host:port`, GET /metrics); omitted: none. */
   readonly metrics?: string;
-  /** NFLOG group of the log rules. Default 0. */
+  /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
   readonly dryRun?: boolean;

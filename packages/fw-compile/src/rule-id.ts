@@ -1,0 +1,72 @@
+/**
+ * Stable rule ids: a short name for every rule of a document that survives edits elsewhere, so
+ * that a log entry, a counter or an explanation keeps naming the same rule after other lines
+ * were added, removed or moved.
+ *
+ * The id is a 48-bit hash (12 lower-case hex digits) of
+ * - the document path (`firewall/100.fw`),
+ * - the section the rule is in (`[RULES]` or `[group <name>]`),
+ * - the rule's canonical text: its parsed fields (type, action, macro, iface, proto, ports,
+ *   addresses, ICMP type, log level), so whitespace, option order, the comment and a leading
+ *   `|` (disabled) do not matter,
+ * - its occurrence: how many rules with the same canonical text come before it in the section.
+ *
+ * So an id changes when the rule itself changes (any field above), when it moves to another
+ * section or document, or when an identical rule before it in the same section is added or
+ * removed. Moving other lines, or the rule within its section past different rules, does not.
+ */
+import type { FwDocument, Rule as FwRule } from '@palisade/fw-lang';
+
+/** Length of a rule id in hex digits. */
+export const RULE_ID_LENGTH = 12;
+
+/** A rule id as the compiler writes it: 12 lower-case hex digits. */
+export const RULE_ID_PATTERN = /^[0-9a-f]{12}$/;
+
+/** Canonical text of a rule (the fields that define what it does), one line. */
+export function canonicalRuleText(r: FwRule): string {
+  const f = (k: string, v: string | undefined): string => (v === undefined ? '' : ` -${k} ${v}`);
+  const head = `${r.type.toUpperCase()} ${r.macro !== undefined ? `${r.macro}(${r.action})` : r.action}`;
+  return `${head}${f('i', r.iface)}${f('source', r.source)}${f('dest', r.dest)}${f('p', r.proto)}${f('dport', r.dport)}${f('sport', r.sport)}${f('icmp-type', r.icmpType)}${f('log', r.log)}`;
+}
+
+/** Ids of every rule of `doc` (its `[RULES]` and its security groups), by rule line. */
+export function documentRuleIds(doc: FwDocument): ReadonlyMap<number, string> {
+  const ids = new Map<number, string>();
+  const section = (scope: string, rules: readonly FwRule[]): void => {
+    const seen = new Map<string, number>();
+    for (const r of rules) {
+      const text = canonicalRuleText(r);
+      const occurrence = seen.get(text) ?? 0;
+      seen.set(text, occurrence + 1);
+      ids.set(r.line, ruleId(doc.path, scope, text, occurrence));
+    }
+  };
+  section('rules', doc.rules);
+  for (const g of doc.groups.values()) section(`group ${g.name}`, g.rules);
+  return ids;
+}
+
+/** The id of one rule from its parts (see the module comment). */
+export function ruleId(path: string, scope: string, canonicalText: string, occurrence: number): string {
+  const [h1, h2] = cyrb53Pair(`${path}\u0000${scope}\u0000${canonicalText}\u0000${occurrence}`);
+  // 21 bits of h2 and 32 of h1 form cyrb53's 53-bit value; 48 of them are kept.
+  const high = (h2 & 0x1fffff) >>> 5; // 16 bits
+  return high.toString(16).padStart(4, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** cyrb53 (public domain, bryc): a fast, well-mixed string hash; its two 32-bit halves. */
+function cyrb53Pair(s: string): [number, number] {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return [h1 >>> 0, h2 >>> 0];
+}
