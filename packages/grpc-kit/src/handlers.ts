@@ -8,8 +8,9 @@ import { callSignal } from './call-signal.js';
 import type { ToServiceError } from './status.js';
 import type { Principal, TokenAuthenticator } from './tokens.js';
 
-/** A request message that could not be decoded. */
-export class RequestError extends PalisadeError<'invalid-argument'> {}
+/** A request message that could not be decoded, or is larger than its method accepts. */
+export class RequestError extends PalisadeError<RequestErrorCode, { readonly maxBytes?: number }> {}
+export type RequestErrorCode = 'invalid-argument' | 'too-large';
 
 /** What a handler gets besides the request. */
 export interface CallContext<Role extends string> {
@@ -33,18 +34,23 @@ export interface RpcHandlersOptions<Role extends string, Permission extends stri
 }
 
 const DECODE_ERROR = Symbol('decode-error');
-type DecodeFailure = { readonly [DECODE_ERROR]: string };
+type DecodeFailure = { readonly [DECODE_ERROR]: string; readonly maxBytes?: number };
 
 /**
  * Wraps each method's request decoder so that a malformed message reaches the handler and is
- * answered INVALID_ARGUMENT, instead of grpc-js' INTERNAL.
+ * answered INVALID_ARGUMENT, instead of grpc-js' INTERNAL, and a message above its method's
+ * `limitOf` is answered `too-large` without being decoded.
  */
-export function tolerantService<S extends ServiceDefinition>(def: S): S {
+export function tolerantService<S extends ServiceDefinition>(def: S, limitOf: (path: string) => number = () => Infinity): S {
   const out: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(def)) {
+    const limit = limitOf(method.path);
     out[name] = {
       ...method,
       requestDeserialize: (buf: Buffer): unknown => {
+        if (buf.length > limit) {
+          return { [DECODE_ERROR]: `request of ${buf.length} bytes; this method accepts at most ${limit}`, maxBytes: limit } satisfies DecodeFailure;
+        }
         try {
           return method.requestDeserialize(buf);
         } catch (err) {
@@ -58,7 +64,9 @@ export function tolerantService<S extends ServiceDefinition>(def: S): S {
 
 function checkRequest(request: unknown): void {
   if (request && typeof request === 'object' && DECODE_ERROR in request) {
-    throw new RequestError('invalid-argument', `malformed request message: ${(request as DecodeFailure)[DECODE_ERROR]}`);
+    const failure = request as DecodeFailure;
+    if (failure.maxBytes !== undefined) throw new RequestError('too-large', failure[DECODE_ERROR], { maxBytes: failure.maxBytes });
+    throw new RequestError('invalid-argument', `malformed request message: ${failure[DECODE_ERROR]}`);
   }
 }
 
@@ -67,18 +75,64 @@ function authorization(metadata: Metadata): string | undefined {
   return typeof v === 'string' ? v : v?.toString('utf8');
 }
 
-/** Writes one message, waiting for the transport to drain when its buffer is full. */
-function write<Res>(call: ServerWritableStream<unknown, Res>, msg: Res, signal: AbortSignal): Promise<void> {
-  if (call.write(msg)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    call.on('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** How much of a server stream may wait in memory for a client that does not read. */
+export interface StreamFlowOptions<Res> {
+  /** Approximate bytes of one message (e.g. its content length); without it only grpc-js' count-based buffer applies. */
+  readonly sizeOf?: (msg: Res) => number;
+  /**
+   * Bytes handed to grpc-js but not yet taken by HTTP/2 (the client's flow-control window)
+   * beyond which the stream waits before pulling the next message. Default 256 KiB; one
+   * larger message is always allowed.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+/** Default bound of a server stream's unsent bytes. */
+export const DEFAULT_MAX_BUFFERED_STREAM_BYTES = 256 * 1024;
+
+/**
+ * Writes server-stream messages with back-pressure: after a message it waits while grpc-js
+ * refuses more (`write()` false, until 'drain') or, with `sizeOf`, while the unsent bytes are
+ * at the bound. The source is pulled only when this resolves, so nothing is read for a client
+ * that does not read.
+ */
+class StreamWriter<Res> {
+  #pending = 0;
+  #wake: (() => void) | undefined;
+  readonly #max: number;
+
+  constructor(
+    private readonly call: ServerWritableStream<unknown, Res>,
+    private readonly flow: StreamFlowOptions<Res>,
+    private readonly signal: AbortSignal,
+  ) {
+    this.#max = flow.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_STREAM_BYTES;
+  }
+
+  async write(msg: Res): Promise<void> {
+    const size = this.flow.sizeOf ? Math.max(1, this.flow.sizeOf(msg)) : 0;
+    this.#pending += size;
+    const accepted = this.call.write(msg, () => {
+      this.#pending -= size;
+      this.#wake?.();
+    });
+    if (!accepted) await this.#until('drain');
+    while (size > 0 && this.#pending >= this.#max && !this.signal.aborted && !this.call.cancelled) await this.#until('flushed');
+  }
+
+  #until(event: 'drain' | 'flushed'): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.call.off('drain', done);
+        this.signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      if (event === 'drain') this.call.on('drain', done);
+      else this.#wake = done;
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+  }
 }
 
 /** The unary and server-stream handler factories of one service. */
@@ -86,7 +140,12 @@ export interface RpcHandlers<Role extends string, Permission extends string> {
   /** A unary handler: authorize, reject a malformed request, run `fn`, map its error. */
   unary<Req, Res>(this: void, permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => Promise<Res> | Res): handleUnaryCall<Req, Res>;
   /** A server-stream handler: writes what `fn` yields with back-pressure; ends on return, error, cancel or draining. */
-  serverStream<Req, Res>(this: void, permission: Permission, fn: (req: Req, ctx: CallContext<Role>) => AsyncIterable<Res>): handleServerStreamingCall<Req, Res>;
+  serverStream<Req, Res>(
+    this: void,
+    permission: Permission,
+    fn: (req: Req, ctx: CallContext<Role>) => AsyncIterable<Res>,
+    flow?: StreamFlowOptions<Res>,
+  ): handleServerStreamingCall<Req, Res>;
   /** Server streams open now. */
   readonly openStreams: number;
 }
@@ -110,7 +169,7 @@ export function createRpcHandlers<Role extends string, Permission extends string
         }
       })();
     },
-    serverStream: (permission, fn) => (call) => {
+    serverStream: (permission, fn, flow = {}) => (call) => {
       const cs = callSignal(call, o.draining, clock);
       const onError = (): void => cs.dispose();
       call.on('error', onError);
@@ -119,9 +178,10 @@ export function createRpcHandlers<Role extends string, Permission extends string
         try {
           const principal = o.auth.authorize(authorization(call.metadata), permission);
           checkRequest(call.request);
+          const writer = new StreamWriter(call, flow, cs.signal);
           for await (const msg of fn(call.request, { principal, signal: cs.signal, remainingMs: cs.remainingMs, metadata: call.metadata })) {
             if (cs.signal.aborted) break;
-            await write(call, msg, cs.signal);
+            await writer.write(msg);
           }
           if (!call.cancelled) call.end();
         } catch (err) {

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { PalisadeError, createCloser, formatHostPort, isLoopbackHost, parseHostPort, type Closer, type Logger } from '@palisade/service-kit';
+import { admissionInterceptor, type Admit } from './admission.js';
 import { tolerantService } from './handlers.js';
 
 export interface GrpcTlsFiles {
@@ -21,8 +22,17 @@ export interface GrpcServerOptions {
   readonly tls?: GrpcTlsFiles;
   /** Whether calls need a token; an open server may only listen on loopback. */
   readonly authenticated: boolean;
-  /** Largest request accepted, bytes. */
+  /** Largest request accepted, bytes (methods in `maxReceiveBytesByMethod` have their own). */
   readonly maxReceiveBytes?: number;
+  /** Own request limits of some methods, by path (`/pkg.Service/Method`), bytes. */
+  readonly maxReceiveBytesByMethod?: Readonly<Record<string, number>>;
+  /** Calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams?: number;
+  /**
+   * Decides from the headers, before the request body is read, whether a call may go on
+   * (e.g. `tokenAdmission`: no body is accepted without a known token).
+   */
+  readonly admit?: Admit;
   /** Largest response sent, bytes. */
   readonly maxSendBytes?: number;
   /** Keepalive ping period and its answer timeout, ms. */
@@ -35,6 +45,7 @@ export interface GrpcServerOptions {
 
 export const GRPC_SERVER_DEFAULTS = {
   maxReceiveBytes: 4 * 1024 * 1024,
+  maxConcurrentStreams: 100,
   maxSendBytes: 256 * 1024 * 1024,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
@@ -62,8 +73,13 @@ export function createGrpcServer(input: GrpcServerOptions): GrpcServer {
   if (!o.authenticated && !isLoopbackHost(host)) {
     throw new GrpcServerError('invalid-argument', `listen: ${o.listen} is not a loopback address and no tokens are set: open access is only allowed on loopback`, { listen: o.listen });
   }
+  const byMethod = o.maxReceiveBytesByMethod ?? {};
+  const limitOf = (path: string): number => byMethod[path] ?? o.maxReceiveBytes;
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': o.maxReceiveBytes,
+    // The transport's limit is the largest; each call gets its method's own (admission.ts).
+    'grpc.max_receive_message_length': Math.max(o.maxReceiveBytes, ...Object.values(byMethod)),
+    'grpc.max_concurrent_streams': o.maxConcurrentStreams,
+    interceptors: [admissionInterceptor(limitOf, o.admit)],
     'grpc.max_send_message_length': o.maxSendBytes,
     'grpc.keepalive_time_ms': o.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs,
@@ -96,7 +112,7 @@ export function createGrpcServer(input: GrpcServerOptions): GrpcServer {
     draining: draining.signal,
     forced: forced.signal,
     addService(def, impl) {
-      server.addService(tolerantService(def), impl);
+      server.addService(tolerantService(def, limitOf), impl);
     },
     async listen() {
       const credentials = o.tls

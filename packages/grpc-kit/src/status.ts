@@ -4,14 +4,16 @@
  */
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { PalisadeError, classifyForeignError, type CommonErrorCode, type Logger } from '@palisade/service-kit';
+import type { RequestErrorCode } from './handlers.js';
 import type { AuthErrorCode } from './tokens.js';
 
 /** Codes the kit itself raises; every service's table must map them. */
-export type KitErrorCode = AuthErrorCode | CommonErrorCode;
+export type KitErrorCode = AuthErrorCode | CommonErrorCode | RequestErrorCode;
 
 /** Statuses of the kit's own codes, for services to spread into their tables. */
 export const KIT_STATUS: Readonly<Record<KitErrorCode, Status>> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
+  'too-large': Status.RESOURCE_EXHAUSTED,
   unauthenticated: Status.UNAUTHENTICATED,
   'permission-denied': Status.PERMISSION_DENIED,
   cancelled: Status.CANCELLED,
@@ -20,10 +22,27 @@ export const KIT_STATUS: Readonly<Record<KitErrorCode, Status>> = {
   internal: Status.INTERNAL,
 };
 
+/**
+ * Longest status message sent, in characters. The message travels percent-encoded in the
+ * `grpc-message` trailer, and a trailer block past the peer's HTTP/2 header-list limit (64 KiB
+ * in Node) is never delivered: the call hangs until its deadline and the connection breaks.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1024;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = Math.max(0, max - 40);
+  return `${text.slice(0, cut)}… (${text.length - cut} more characters)`;
+}
+
 export interface StatusMapping<Code extends string> {
   /** gRPC status of each code. */
   readonly statusOf: Readonly<Record<Code | KitErrorCode, Status>>;
-  /** Trailer entries for an error (e.g. an encoded detail message); none by default. */
+  /**
+   * Trailer entries for an error (e.g. an encoded detail message); none by default. Keep them
+   * small (a few KiB): see `MAX_STATUS_MESSAGE_CHARS`.
+   */
   readonly trailer?: (err: PalisadeError<Code | KitErrorCode, object>) => Readonly<Record<string, Buffer | string>>;
 }
 
@@ -43,7 +62,7 @@ export function createStatusMapper<Code extends string>(m: StatusMapping<Code>):
     if (e.code === 'internal') logger.error({ err }, 'internal error');
     const metadata = new Metadata();
     for (const [key, value] of Object.entries(m.trailer?.(e) ?? {})) metadata.set(key, value);
-    return { code: m.statusOf[e.code], details: e.message, metadata };
+    return { code: m.statusOf[e.code], details: truncateText(e.message, MAX_STATUS_MESSAGE_CHARS), metadata };
   };
 }
 

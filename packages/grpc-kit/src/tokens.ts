@@ -7,7 +7,10 @@
  * listens on loopback only) and calls run as `anonymous`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PalisadeError } from '@palisade/service-kit';
+import { status as Status } from '@grpc/grpc-js';
+import { PalisadeError, type Logger } from '@palisade/service-kit';
+import type { Admit } from './admission.js';
+import type { ToServiceError } from './status.js';
 
 /** Secrets shorter than this are refused when the file is loaded. */
 export const MIN_SECRET_LENGTH = 16;
@@ -77,6 +80,15 @@ export class TokenAuthenticator<Role extends string, Permission extends string> 
 
   /** Resolves the caller and checks `permission`; throws `unauthenticated` or `permission-denied`. */
   authorize(authorization: string | undefined, permission: Permission): Principal<Role> {
+    const found = this.authenticate(authorization);
+    if (found.role !== 'open' && !this.#roles[found.role].includes(permission)) {
+      throw new AuthError('permission-denied', `token '${found.name}' (role ${found.role}) may not ${permission}`);
+    }
+    return found;
+  }
+
+  /** Resolves the caller without a permission check; throws `unauthenticated`. */
+  authenticate(authorization: string | undefined): Principal<Role> {
     const entries = this.#entries;
     if (!entries) return { name: 'anonymous', role: 'open' };
     if (!authorization) throw new AuthError('unauthenticated', 'missing token: send "authorization: Bearer <secret>"');
@@ -86,9 +98,28 @@ export class TokenAuthenticator<Role extends string, Permission extends string> 
     let found: (typeof entries)[number] | undefined;
     for (const e of entries) if (timingSafeEqual(e.digest, digest)) found = e;
     if (!found) throw new AuthError('unauthenticated', 'unknown token');
-    if (!this.#roles[found.role].includes(permission)) {
-      throw new AuthError('permission-denied', `token '${found.name}' (role ${found.role}) may not ${permission}`);
-    }
     return { name: found.name, role: found.role };
   }
+}
+
+/**
+ * The `admit` of a server with tokens: a call without a known token is refused from its
+ * headers, before its body is read, with the service's own status mapping (trailer included).
+ */
+export function tokenAdmission<Role extends string>(
+  auth: TokenAuthenticator<Role, string>,
+  toServiceError: ToServiceError,
+  logger: Logger,
+): Admit {
+  return (metadata) => {
+    if (auth.open) return undefined;
+    const v = metadata.get('authorization')[0];
+    try {
+      auth.authenticate(typeof v === 'string' ? v : v?.toString('utf8'));
+      return undefined;
+    } catch (err) {
+      const e = toServiceError(err, logger);
+      return { code: e.code ?? Status.UNAUTHENTICATED, details: e.details ?? 'unauthenticated', ...(e.metadata ? { metadata: e.metadata } : {}) };
+    }
+  };
 }
