@@ -120,3 +120,27 @@ export {
   GetStatusResponse as GetAgentStatusResponse,
   type AgentServiceServer,
 } from './gen/palisade/agent/v1/agent_service.js';
+export {
+  GetEntryRequest as GetLogEntryRequest,
+  GetEntryResponse as GetLogEntryResponse,
+  LogEntry as LogEntryMessage,
+  LogFilter,
+  LogServiceClient,
+  LogServiceService,
+  LossEntry as LossEntryMessage,
+  PacketEntry as PacketEntryMessage,
+  ProxmoxLogLine,
+  ProxmoxLogRequest,
+  ProxmoxLogResponse,
+  QueryRequest as LogQueryRequest,
+  QueryResponse as LogQueryResponse,
+  RuleOrigin as LogRuleOriginMessage,
+  TailRequest as LogTailRequest,
+  TailResponse as LogTailResponse,
+  TopGroup as LogTopGroup,
+  TopRequest as LogTopRequest,
+  TopResponse as LogTopResponse,
+  type LogServiceServer,
+} from './gen/palisade/log/v1/log_service.js';
+export { logEntryFromProto, logEntryToProto } from './log-entry.js';
+export { createLogClient, type LogClient, type LogClientOptions, type LogPage } from './log-client.js';

@@ -7,6 +7,10 @@
 export const LOG_STREAM = 'PALISADE_LOG';
 /** Subjects are `palisade.log.<node>`, one per node. */
 export const LOG_SUBJECT_PREFIX = 'palisade.log.';
+/** The stream's subject filter: every node's subject. */
+export const LOG_STREAM_SUBJECTS = 'palisade.log.>';
+/** The stream's least duplicate window (Nats-Msg-Id de-duplication), ms. */
+export const LOG_STREAM_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 /** Largest encoded entry (bytes) {@link decodeLogEntry} accepts and {@link encodeLogEntry} produces. */
 export const LOG_ENTRY_MAX_BYTES = 16 * 1024;
 

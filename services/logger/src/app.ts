@@ -1,0 +1,132 @@
+/**
+ * Wires palisade-logger: LMDB store ← JetStream ingest, retention sweep, gRPC LogService.
+ *
+ * Start: open the store (queries work at once), bind gRPC, start ingest in the background
+ * (entries arrive once NATS answers). Stop (graceful, then forced after `shutdownGraceMs`):
+ * end Tail streams and let calls finish, stop ingest (what was read is committed and
+ * acknowledged), stop the sweep, close LMDB.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogServiceService } from '@palisade/api';
+import { GrpcServerError, createGrpcServer, createRpcHandlers, type GrpcServer } from '@palisade/grpc-kit';
+import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type MetricsServer, type Registry } from '@palisade/service-kit';
+import { LoggerError } from './errors.js';
+import { JetStreamIngest } from './ingest/jetstream-ingest.js';
+import { createLoggerMetrics } from './metrics.js';
+import { resolveLoggerOptions, type LoggerOptions, type ResolvedLoggerOptions } from './options.js';
+import { createAuthenticator } from './rpc/auth.js';
+import { createLogService as createLogServiceRpc } from './rpc/log-service.js';
+import { toServiceError } from './rpc/status.js';
+import { LogStore } from './store/log-store.js';
+import { RetentionSweeper } from './store/retention.js';
+
+/** A running logger; `close()` is idempotent, `force()` ends the grace period at once. */
+export interface LogService extends Closer {
+  /** The bound gRPC address (`host:port`, actual port). */
+  readonly address: string;
+  readonly port: number;
+  readonly store: LogStore;
+  readonly ingest: JetStreamIngest;
+  readonly retention: RetentionSweeper;
+  readonly options: ResolvedLoggerOptions;
+  readonly metrics: Registry;
+  readonly metricsAddress: string | undefined;
+}
+
+export async function createLogService(input: LoggerOptions): Promise<LogService> {
+  const o = resolveLoggerOptions(input);
+  const logger = o.logger;
+  const storeDir = join(o.dataDir, 'log');
+  mkdirSync(storeDir, { recursive: true });
+  const store = LogStore.open({ path: storeDir, mapSizeBytes: o.mapSizeBytes, logger: logger.child({ component: 'store' }) });
+  logger.info({ entries: store.count, path: storeDir }, 'log store opened');
+  const ingest = new JetStreamIngest({
+    servers: o.natsServers,
+    consumer: o.consumer,
+    replicas: o.replicas,
+    streamMaxAgeMs: o.streamMaxAgeMs,
+    ackWaitMs: o.ackWaitMs,
+    maxBatch: o.maxBatch,
+    store,
+    logger,
+  });
+  const auth = createAuthenticator(o.tokens);
+  if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client may read the log (listening on loopback only)');
+  const rpcLogger = logger.child({ component: 'rpc' });
+  const registry = createMetricsRegistry({ service: 'logger', node: o.consumer });
+  let openStreams = (): number => 0;
+  const metrics = createLoggerMetrics(registry, { ingest: () => ingest.stats, store: () => store.stats(), openStreams: () => openStreams() });
+  const retention = new RetentionSweeper({
+    store,
+    retentionMs: o.retentionMs,
+    maxBytes: o.maxBytes,
+    intervalMs: o.sweepIntervalMs,
+    clock: o.clock,
+    logger: logger.child({ component: 'retention' }),
+    onDeleted: metrics.onDeleted,
+  });
+  let server: GrpcServer;
+  let address: string;
+  let port: number;
+  try {
+    server = createGrpcServer({ listen: o.listen, ...(o.tls ? { tls: o.tls } : {}), authenticated: !auth.open, shutdownGraceMs: o.shutdownGraceMs, logger: rpcLogger });
+    const rpc = createRpcHandlers({ auth, logger: rpcLogger, toServiceError, draining: server.draining, forced: server.forced, clock: o.clock });
+    openStreams = () => rpc.openStreams;
+    server.addService(LogServiceService, createLogServiceHandlers(rpc, store, o));
+    ({ address, port } = await server.listen());
+  } catch (err) {
+    await store.close();
+    if (err instanceof GrpcServerError) throw new LoggerError(err.code, err.message, {}, { cause: err });
+    throw new LoggerError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
+  }
+  let metricsServer: MetricsServer | undefined;
+  if (o.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(o.metricsListen, registry);
+    } catch (err) {
+      await server.close();
+      await store.close();
+      throw new LoggerError('unavailable', (err as Error).message, {}, { cause: err });
+    }
+    logger.info({ address: metricsServer.address }, 'serving metrics');
+  }
+  ingest.start();
+  retention.start();
+  logger.info({ address, consumer: o.consumer, tls: Boolean(o.tls), retentionMs: o.retentionMs, maxBytes: o.maxBytes }, 'logger listening');
+  const closer = createCloser({
+    graceMs: o.shutdownGraceMs,
+    clock: o.clock,
+    logger,
+    graceful: async () => {
+      logger.info('logger shutting down');
+      await server.close();
+      await metricsServer?.close();
+      await ingest.close();
+      await retention.close();
+      await store.close();
+      logger.info('logger stopped');
+    },
+    force: () => server.force(),
+  });
+  return {
+    address,
+    port,
+    store,
+    ingest,
+    retention,
+    options: o,
+    metrics: registry,
+    metricsAddress: metricsServer?.address,
+    close: () => closer.close(),
+    closed: () => closer.closed(),
+    force: () => closer.force(),
+    get closing() {
+      return closer.closing;
+    },
+  };
+}
+
+function createLogServiceHandlers(rpc: Parameters<typeof createLogServiceRpc>[0], store: LogStore, o: ResolvedLoggerOptions): ReturnType<typeof createLogServiceRpc> {
+  return createLogServiceRpc(rpc, store, o.timeZone ? { defaultTimeZone: o.timeZone } : {});
+}

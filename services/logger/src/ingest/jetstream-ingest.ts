@@ -1,0 +1,250 @@
+/**
+ * The logger's ingest: a durable JetStream pull consumer on `PALISADE_LOG` (one per logger,
+ * named by `--consumer`), written to the store in batches. A message is acknowledged only after
+ * the LMDB transaction holding it has committed, so a crash loses nothing (JetStream redelivers
+ * what was not acknowledged) and the store drops what it already holds (by entry id).
+ *
+ * Batching: the first message starts a commit; messages arriving meanwhile form the next batch
+ * (so batches grow with the load, up to `maxBatch` waiting messages, then reading pauses).
+ * Undecodable messages are acknowledged and recorded as `decode-error` loss entries of the node
+ * named by their subject, so a query shows them.
+ */
+import { AckPolicy, DeliverPolicy, JetStreamApiError, StorageType, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import {
+  LOG_STREAM,
+  LOG_STREAM_DUPLICATE_WINDOW_MS,
+  LOG_STREAM_SUBJECTS,
+  LOG_SUBJECT_PREFIX,
+  LogModelError,
+  decodeLogEntry,
+  isValidNodeName,
+  type LogEntry,
+} from '@palisade/log-model';
+import { connectNats, type NatsClient } from '@palisade/nats-kit';
+import type { Logger } from '@palisade/service-kit';
+import type { LogStore } from '../store/log-store.js';
+
+export interface IngestOptions {
+  readonly servers: readonly string[];
+  /** Durable consumer name, unique per logger (each logger keeps a complete store). */
+  readonly consumer: string;
+  /** Replicas of the stream when the logger creates it. */
+  readonly replicas: number | 'auto';
+  /** Age limit of the stream when the logger creates it, ms (0 = none). */
+  readonly streamMaxAgeMs: number;
+  /** How long JetStream waits for an ack before redelivering, ms. */
+  readonly ackWaitMs: number;
+  /** Messages waiting for the next commit before reading pauses. */
+  readonly maxBatch: number;
+  readonly store: LogStore;
+  readonly logger: Logger;
+}
+
+/** Ingest counters since start. */
+export interface IngestStats {
+  readonly received: number;
+  readonly stored: number;
+  readonly duplicates: number;
+  readonly decodeErrors: number;
+  readonly commitFailures: number;
+  /** Whether the consumer is bound and reading now. */
+  readonly consuming: boolean;
+}
+
+/** Ingest defaults. */
+export const INGEST_DEFAULTS = {
+  replicas: 'auto',
+  streamMaxAgeMs: 7 * 24 * 3600 * 1000,
+  ackWaitMs: 30_000,
+  maxBatch: 8192,
+} as const;
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class JetStreamIngest {
+  readonly #o: IngestOptions;
+  readonly #log: Logger;
+  readonly #stop = new AbortController();
+  #client: NatsClient | undefined;
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+  #flushing: Promise<void> | undefined;
+  #batch: JsMsg[] = [];
+  #stats = { received: 0, stored: 0, duplicates: 0, decodeErrors: 0, commitFailures: 0, consuming: false };
+  #readyWaiters: (() => void)[] = [];
+
+  constructor(o: IngestOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ component: 'ingest' });
+  }
+
+  get stats(): IngestStats {
+    return { ...this.#stats };
+  }
+
+  /** Starts consuming in the background (retrying until `close()`). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves once the consumer is bound (or at close). */
+  whenConsuming(): Promise<void> {
+    if (this.#stats.consuming || this.#stop.signal.aborted) return Promise.resolve();
+    return new Promise((r) => this.#readyWaiters.push(r));
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        this.#client ??= await connectNats({ servers: this.#o.servers, name: `palisade-logger ${this.#o.consumer}`, logger: this.#log });
+        await this.#consume(this.#client);
+        attempt = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        this.#log.warn({ err, attempt }, 'log ingest interrupted; retrying');
+      }
+      this.#stats.consuming = false;
+      if (signal.aborted) break;
+      await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt++, 5)), signal);
+    }
+  }
+
+  async #consume(client: NatsClient): Promise<void> {
+    const nc = client.connection;
+    const jsm = await jetstreamManager(nc);
+    await this.#ensureStream(jsm, client);
+    try {
+      await jsm.consumers.info(LOG_STREAM, this.#o.consumer);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10014) throw err;
+      await jsm.consumers.add(LOG_STREAM, {
+        durable_name: this.#o.consumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(this.#o.ackWaitMs),
+        max_ack_pending: this.#o.maxBatch * 4,
+        description: 'palisade-logger: every node firewall log entry into this logger store',
+      });
+      this.#log.info({ consumer: this.#o.consumer }, 'durable consumer created');
+    }
+    const consumer = await jetstream(nc).consumers.get(LOG_STREAM, this.#o.consumer);
+    if (this.#stop.signal.aborted) return;
+    const messages = await consumer.consume({ max_messages: Math.min(this.#o.maxBatch, 4096), expires: 5000 });
+    this.#messages = messages;
+    this.#stats.consuming = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
+    this.#log.info({ consumer: this.#o.consumer, stream: LOG_STREAM }, 'consuming the log stream');
+    try {
+      for await (const m of messages) {
+        this.#stats.received++;
+        this.#batch.push(m);
+        this.#flushing ??= this.#flushAll();
+        if (this.#batch.length >= this.#o.maxBatch) await this.#flushing;
+      }
+    } finally {
+      this.#messages = undefined;
+      await this.#flushing;
+    }
+  }
+
+  async #ensureStream(jsm: Awaited<ReturnType<typeof jetstreamManager>>, client: NatsClient): Promise<void> {
+    try {
+      await jsm.streams.info(LOG_STREAM);
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
+    }
+    const info = client.connection.info;
+    const servers = 1 + (info?.connect_urls?.length ?? 0);
+    const replicas = this.#o.replicas === 'auto' ? (info?.cluster && servers >= 3 ? 3 : 1) : this.#o.replicas;
+    try {
+      await jsm.streams.add({
+        name: LOG_STREAM,
+        subjects: [LOG_STREAM_SUBJECTS],
+        storage: StorageType.File,
+        num_replicas: replicas,
+        duplicate_window: nanos(LOG_STREAM_DUPLICATE_WINDOW_MS),
+        max_age: nanos(this.#o.streamMaxAgeMs),
+        description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
+      });
+      this.#log.info({ stream: LOG_STREAM, replicas }, 'log stream created');
+    } catch (err) {
+      // Another logger or an agent created it at the same moment.
+      await jsm.streams.info(LOG_STREAM).catch(() => {
+        throw err;
+      });
+    }
+  }
+
+  /** Commits batches until none is waiting. */
+  async #flushAll(): Promise<void> {
+    try {
+      while (this.#batch.length > 0) {
+        const batch = this.#batch;
+        this.#batch = [];
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  #decode(m: JsMsg): LogEntry | undefined {
+    const subjectNode = m.subject.startsWith(LOG_SUBJECT_PREFIX) ? m.subject.slice(LOG_SUBJECT_PREFIX.length) : '';
+    try {
+      const e = decodeLogEntry(m.data);
+      if (e.node !== subjectNode) throw new LogModelError('invalid-log-entry', `entry of node '${e.node}' published on ${m.subject}`, { field: 'node' });
+      return e;
+    } catch (err) {
+      this.#stats.decodeErrors++;
+      if (this.#stats.decodeErrors <= 10 || this.#stats.decodeErrors % 1000 === 0) {
+        this.#log.warn({ err, subject: m.subject, seq: m.seq, decodeErrors: this.#stats.decodeErrors }, 'undecodable log message recorded as a loss');
+      }
+      if (!isValidNodeName(subjectNode)) return undefined;
+      const timeUs = Math.floor(m.info.timestampNanos / 1000);
+      return { kind: 'loss', id: `${subjectNode}:logger-decode:${m.seq}`, node: subjectNode, timeUs, count: 1, fromUs: timeUs, untilUs: timeUs, reason: 'decode-error' };
+    }
+  }
+
+  async #commit(batch: JsMsg[]): Promise<void> {
+    const entries: LogEntry[] = [];
+    for (const m of batch) {
+      const e = this.#decode(m);
+      if (e) entries.push(e);
+    }
+    try {
+      const r = await this.#o.store.put(entries);
+      this.#stats.stored += r.stored;
+      this.#stats.duplicates += r.duplicates;
+    } catch (err) {
+      this.#stats.commitFailures++;
+      this.#log.error({ err, messages: batch.length }, 'storing log entries failed; JetStream will deliver them again');
+      for (const m of batch) m.nak(1000);
+      return;
+    }
+    // Only now: the entries are on disk.
+    for (const m of batch) m.ack();
+  }
+
+  /** Stops reading, commits and acknowledges what was read, closes the NATS connection. Idempotent. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    for (const w of this.#readyWaiters.splice(0)) w();
+    await this.#messages?.close().catch(() => undefined);
+    await this.#flushing;
+    await this.#client?.close();
+    await this.#loop;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The logger's roles over grpc-kit's token authenticator. The tokens file is configd's format
+ * (`name role secret` per line) and roles, so one file can serve both: `admin` and `reader` may
+ * read the log; `agent` tokens (agents publish over NATS, not here) may not.
+ */
+import { TokenAuthenticator, parseTokensFile as parseKitTokensFile, type RoleTable, type TokenEntry as KitTokenEntry } from '@palisade/grpc-kit';
+
+export const ROLES = ['admin', 'reader', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+export type Permission = 'read';
+
+/** The logger's role → permission table. */
+export const ROLE_PERMISSIONS: RoleTable<Role, Permission> = {
+  admin: ['read'],
+  reader: ['read'],
+  agent: [],
+};
+
+export type TokenEntry = KitTokenEntry<Role>;
+
+/** Parses a tokens file; throws `invalid-argument` naming the line of the first problem. */
+export function parseTokensFile(text: string, source = 'tokens file'): TokenEntry[] {
+  return parseKitTokensFile(text, ROLES, source);
+}
+
+export function createAuthenticator(entries: readonly TokenEntry[] | undefined): TokenAuthenticator<Role, Permission> {
+  return new TokenAuthenticator(entries, ROLE_PERMISSIONS);
+}

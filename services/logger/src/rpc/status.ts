@@ -1,0 +1,33 @@
+/**
+ * The one place where logger errors become gRPC statuses, with the `ErrorDetail` trailer that
+ * `@palisade/api` clients decode (code only). log-model refusals (a bad time zone or address
+ * in a request) are invalid arguments.
+ */
+import { status as Status } from '@grpc/grpc-js';
+import { ERROR_DETAIL_METADATA_KEY, ErrorDetail } from '@palisade/api';
+import { KIT_STATUS, createStatusMapper, type KitErrorCode, type ToServiceError } from '@palisade/grpc-kit';
+import { LogModelError } from '@palisade/log-model';
+import { LoggerError, type LoggerErrorCode } from '../errors.js';
+
+export const LOGGER_STATUS: Readonly<Record<LoggerErrorCode | KitErrorCode, Status>> = {
+  ...KIT_STATUS,
+  'not-found': Status.NOT_FOUND,
+  conflict: Status.ABORTED,
+  'already-exists': Status.ALREADY_EXISTS,
+  'invalid-document': Status.INVALID_ARGUMENT,
+  'failed-precondition': Status.FAILED_PRECONDITION,
+  'too-large': Status.RESOURCE_EXHAUSTED,
+  'resource-exhausted': Status.RESOURCE_EXHAUSTED,
+  'not-quorate': Status.UNAVAILABLE,
+  compacted: Status.OUT_OF_RANGE,
+};
+
+const mapper = createStatusMapper<LoggerErrorCode>({
+  statusOf: LOGGER_STATUS,
+  trailer: (e) => ({
+    [ERROR_DETAIL_METADATA_KEY]: Buffer.from(ErrorDetail.encode(ErrorDetail.fromPartial({ code: e.code })).finish()),
+  }),
+});
+
+export const toServiceError: ToServiceError = (err, logger) =>
+  mapper(err instanceof LogModelError ? new LoggerError('invalid-argument', err.message, {}, { cause: err }) : err, logger);

@@ -1,0 +1,170 @@
+/**
+ * Answers filters from the store's indexes. The plan: count each filtered field's index range
+ * up to `PLAN_PROBE_KEYS`; a field with fewer keys is read whole (a CIDR span is sorted by time
+ * first); otherwise the first exact field (in the order of `indexCandidates`, most selective
+ * kinds first) is walked in time order; without one, the time index. Entries are read and
+ * matched against the whole filter, except where one exact range covers it (then keys suffice).
+ */
+import type { LogEntry } from '@palisade/log-model';
+import { MAX_TIME_US, TAG, keyWith, refOfKey, valuePrefix } from './index-keys.js';
+import { coveredBy, indexCandidates, matchesFilter, type IndexCandidate, type LogQueryFilter } from './filter.js';
+import type { LogStore } from './log-store.js';
+
+/** A place in time order: `(timeUs, seq)`, unique per entry. */
+export interface EntryRef {
+  readonly timeUs: number;
+  readonly seq: number;
+}
+
+/** A matched entry with its place. */
+export interface QueryHit extends EntryRef {
+  readonly entry: LogEntry;
+}
+
+/** Keys counted per field to choose the plan. */
+export const PLAN_PROBE_KEYS = 4096;
+/** Entries a query reads at most before it returns what it has (with a cursor to go on). */
+export const DEFAULT_SCAN_BUDGET = 2_000_000;
+
+export interface QueryOptions {
+  readonly newestFirst?: boolean;
+  /** Continue strictly after this place (in the query's order). */
+  readonly after?: EntryRef;
+  /** Stop after this many matches. */
+  readonly limit?: number;
+  /** Stop after reading this many index keys (default `DEFAULT_SCAN_BUDGET`). */
+  readonly scanBudget?: number;
+}
+
+/** A query's result: hits, and where the scan stopped when more may follow. */
+export interface QueryResult {
+  readonly hits: QueryHit[];
+  /** Set when the query stopped early (limit or budget): continue after this place. */
+  readonly resumeAfter: EntryRef | undefined;
+}
+
+/** How a query was answered (for tests and the benchmark). */
+export interface QueryPlan {
+  readonly index: string;
+  readonly covered: boolean;
+}
+
+const cmpRef = (a: EntryRef, b: EntryRef): number => a.timeUs - b.timeUs || a.seq - b.seq;
+
+function timeBounds(prefix: Buffer, f: LogQueryFilter, o: QueryOptions): { start: Buffer; end: Buffer } {
+  let start = keyWith(prefix, f.sinceUs, 0);
+  let end = keyWith(prefix, Math.min(f.untilUs + 1, MAX_TIME_US), 0);
+  if (o.after) {
+    if (o.newestFirst) end = keyWith(prefix, o.after.timeUs, o.after.seq);
+    else start = keyWith(prefix, o.after.timeUs, o.after.seq + 1);
+  }
+  return { start, end };
+}
+
+/** The keys of one range, counted up to `cap`. */
+function countUpTo(store: LogStore, start: Buffer, end: Buffer, cap: number): number {
+  let n = 0;
+  for (const _ of store.keys(start, end, false, cap)) n++;
+  return n;
+}
+
+interface Plan {
+  readonly candidate: IndexCandidate | undefined;
+  /** Read the candidate's range whole and sort (a small span). */
+  readonly collect: boolean;
+  readonly covered: boolean;
+}
+
+function choosePlan(store: LogStore, f: LogQueryFilter, o: QueryOptions): Plan {
+  const candidates = indexCandidates(f);
+  let best: { c: IndexCandidate; n: number } | undefined;
+  for (const c of candidates) {
+    const { start, end } = c.exact ? timeBounds(c.prefix, f, o) : { start: c.start!, end: c.end! };
+    const n = countUpTo(store, start, end, PLAN_PROBE_KEYS);
+    if (!best || n < best.n) best = { c, n };
+    if (n === 0) break;
+  }
+  if (best && best.n < PLAN_PROBE_KEYS) return { candidate: best.c, collect: !best.c.exact, covered: coveredBy(f, best.c) };
+  const exact = candidates.find((c) => c.exact);
+  if (exact) return { candidate: exact, collect: false, covered: coveredBy(f, exact) };
+  return { candidate: undefined, collect: false, covered: candidates.length === 0 && f.kind === undefined };
+}
+
+/** The places matching one index range, in the query's order. */
+function* refsOf(store: LogStore, plan: Plan, f: LogQueryFilter, o: QueryOptions, budget: { left: number }): Generator<EntryRef> {
+  const reverse = o.newestFirst === true;
+  if (plan.collect) {
+    const c = plan.candidate!;
+    const refs: EntryRef[] = [];
+    for (const key of store.keys(c.start!, c.end!, false)) {
+      budget.left--;
+      const r = refOfKey(key);
+      if (r.timeUs < f.sinceUs || r.timeUs > f.untilUs) continue;
+      if (o.after && (reverse ? cmpRef(r, o.after) >= 0 : cmpRef(r, o.after) <= 0)) continue;
+      refs.push(r);
+    }
+    refs.sort(reverse ? (a, b) => cmpRef(b, a) : cmpRef);
+    yield* refs;
+    return;
+  }
+  const prefix = plan.candidate ? plan.candidate.prefix : valuePrefix(TAG.time);
+  const { start, end } = timeBounds(prefix, f, o);
+  for (const key of store.keys(start, end, reverse)) {
+    if (budget.left-- <= 0) return;
+    const r = refOfKey(key);
+    // A reverse walk starts at `end` inclusive: the cursor's own key.
+    if (o.after && r.seq === o.after.seq && r.timeUs === o.after.timeUs) continue;
+    yield r;
+  }
+}
+
+/** How `query` would answer `f` now. */
+export function explainPlan(store: LogStore, f: LogQueryFilter, o: QueryOptions = {}): QueryPlan {
+  const p = choosePlan(store, f, o);
+  return { index: p.candidate ? `${p.candidate.field}${p.collect ? ' (span, sorted)' : ''}` : 'time', covered: p.covered };
+}
+
+/** Entries matching `f` in time order (oldest first unless `newestFirst`). */
+export function queryEntries(store: LogStore, f: LogQueryFilter, o: QueryOptions = {}): QueryResult {
+  const plan = choosePlan(store, f, o);
+  const limit = o.limit ?? Infinity;
+  const budget = { left: o.scanBudget ?? DEFAULT_SCAN_BUDGET };
+  const hits: QueryHit[] = [];
+  let last: EntryRef | undefined;
+  for (const r of refsOf(store, plan, f, o, budget)) {
+    last = r;
+    const entry = store.get(r.seq);
+    if (!entry || !matchesFilter(entry, f)) continue;
+    hits.push({ ...r, entry });
+    if (hits.length >= limit) return { hits, resumeAfter: r };
+  }
+  return { hits, resumeAfter: budget.left <= 0 ? last : undefined };
+}
+
+/**
+ * Visits matching places in time order without reading entries where the index covers the
+ * filter (counting, skipping pages); `visit` returns false to stop.
+ */
+export function forEachMatch(store: LogStore, f: LogQueryFilter, visit: (r: EntryRef, entry: () => LogEntry | undefined) => boolean, o: QueryOptions = {}): void {
+  const plan = choosePlan(store, f, o);
+  const budget = { left: o.scanBudget ?? Infinity };
+  for (const r of refsOf(store, plan, f, o, budget)) {
+    let cached: LogEntry | undefined;
+    const read = (): LogEntry | undefined => (cached ??= store.get(r.seq));
+    if (!plan.covered) {
+      const e = read();
+      if (!e || !matchesFilter(e, f)) continue;
+    }
+    if (!visit(r, read)) return;
+  }
+}
+
+/** How many entries match `f`. */
+export function countMatches(store: LogStore, f: LogQueryFilter): number {
+  let n = 0;
+  forEachMatch(store, f, () => {
+    n++;
+    return true;
+  });
+  return n;
+}
