@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogServiceService } from '@palisade/api';
-import { GrpcServerError, createGrpcServer, createRpcHandlers, type GrpcServer } from '@palisade/grpc-kit';
+import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
 import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { LoggerError } from './errors.js';
 import { JetStreamIngest } from './ingest/jetstream-ingest.js';
@@ -70,7 +70,9 @@ export async function createLogService(input: LoggerOptions): Promise<LogService
   let address: string;
   let port: number;
   try {
-    server = createGrpcServer({ listen: o.listen, ...(o.tls ? { tls: o.tls } : {}), authenticated: !auth.open, shutdownGraceMs: o.shutdownGraceMs, logger: rpcLogger });
+    server = createGrpcServer({ listen: o.listen, ...(o.tls ? { tls: o.tls } : {}), authenticated: !auth.open,
+      admit: tokenAdmission(auth, toServiceError, rpcLogger),
+      shutdownGraceMs: o.shutdownGraceMs, logger: rpcLogger });
     const rpc = createRpcHandlers({ auth, logger: rpcLogger, toServiceError, draining: server.draining, forced: server.forced, clock: o.clock });
     openStreams = () => rpc.openStreams;
     server.addService(LogServiceService, createLogServiceHandlers(rpc, store, o));

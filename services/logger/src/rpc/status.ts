@@ -12,14 +12,7 @@ import { LoggerError, type LoggerErrorCode } from '../errors.js';
 export const LOGGER_STATUS: Readonly<Record<LoggerErrorCode | KitErrorCode, Status>> = {
   ...KIT_STATUS,
   'not-found': Status.NOT_FOUND,
-  conflict: Status.ABORTED,
-  'already-exists': Status.ALREADY_EXISTS,
-  'invalid-document': Status.INVALID_ARGUMENT,
-  'failed-precondition': Status.FAILED_PRECONDITION,
-  'too-large': Status.RESOURCE_EXHAUSTED,
   'resource-exhausted': Status.RESOURCE_EXHAUSTED,
-  'not-quorate': Status.UNAVAILABLE,
-  compacted: Status.OUT_OF_RANGE,
 };
 
 const mapper = createStatusMapper<LoggerErrorCode>({
