@@ -12,6 +12,7 @@ export const API_ERROR_CODES = [
   'failed-precondition',
   'too-large',
   'not-quorate',
+  'outcome-unknown',
   'unauthenticated',
   'permission-denied',
   'compacted',

@@ -11,3 +11,4 @@ export {
   type ResolvedNatsConnectOptions,
 } from './connect.js';
 export { classifyPublishError, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type PublishFailure, type QuorumProbe } from './jetstream.js';
+export { QUORUM_VERDICT_DEFAULTS, QuorumVerdict, type FailedProbe, type QuorumVerdictOptions } from './quorum.js';

@@ -19,6 +19,25 @@ export interface LogRecord {
   readonly size: number;
   /** Present for puts. */
   readonly content?: Uint8Array;
+  /** When JetStream stored it (ms, the stream leader's clock; identical on every node). */
+  readonly storedMs?: number;
+  /** Set on a document written by an atomic import (staged until its batch commits). */
+  readonly batch?: BatchMark;
+}
+
+/**
+ * Marks a write as part of an atomic batch (`Palisade-Batch`): records 1..count-1 are staged,
+ * record `count` commits the batch; an `abort` record (on the batch control key) or any record
+ * stored after `deadlineMs` before the commit aborts it. See `store/batch-staging.ts`.
+ */
+export interface BatchMark {
+  readonly id: string;
+  /** 1-based position in the batch. */
+  readonly index: number;
+  readonly count: number;
+  /** Stream time (ms since the epoch) after which the batch can no longer commit. */
+  readonly deadlineMs: number;
+  readonly abort?: boolean;
 }
 
 /** A write to append to the log. */
@@ -43,6 +62,8 @@ export interface LogWrite {
    * with its revision instead of being stored again.
    */
   readonly writeId?: string;
+  /** Part of an atomic batch (an import). */
+  readonly batch?: BatchMark;
 }
 
 /** Bounds of one `append`. */

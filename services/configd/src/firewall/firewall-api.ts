@@ -29,6 +29,7 @@ import { ConfigdError, type DiagnosticInfo } from '../errors.js';
 import type { Caller, DocumentStore } from '../store/document-store.js';
 import { requireDocumentPath } from '../store/document-path.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
+import { ParseCache, type ParseContextKey } from './parse-cache.js';
 
 /** Which document a firewall call addresses. */
 export type FwScope =
@@ -180,6 +181,8 @@ interface Loaded {
   readonly record: LogRecord | undefined;
   readonly doc: FwDocument;
   readonly context: EditContext;
+  /** What the parse depended on (the cache key of an edited revision). */
+  readonly contextKey: ParseContextKey;
 }
 
 /** Rule fields a client may remove with `delete`. */
@@ -198,11 +201,21 @@ const DELETABLE: Readonly<Record<string, RuleSpecField>> = {
   comment: 'comment',
 };
 
+const CLUSTER_PATH = 'firewall/cluster.fw';
+
 export class FirewallApi {
   readonly #store: DocumentStore;
+  readonly #parses: ParseCache;
 
-  constructor(store: DocumentStore) {
+  /** `parses`: the parse cache (default one with `ParseCache`'s default bounds). */
+  constructor(store: DocumentStore, parses: ParseCache = new ParseCache()) {
     this.#store = store;
+    this.#parses = parses;
+  }
+
+  /** Hits and misses of the parse cache. */
+  get parseCacheStats(): ParseCache['stats'] {
+    return this.#parses.stats;
   }
 
   /** Waits until the mirror shows every write this configd acknowledged (read-your-writes). */
@@ -210,16 +223,33 @@ export class FirewallApi {
     return this.#store.settle(signal);
   }
 
+  /**
+   * The scope's document and its context, parsed once per revision (`ParseCache`): only a
+   * revision not seen before costs a parse.
+   */
   #load(scope: FwScope): Loaded {
     const { path, kind } = pathOf(scope);
     const mirror = this.#store.mirror;
     const record = mirror.getCurrent(path);
     const info = requireDocumentPath(path).info;
-    const ctx = this.#store.contextFor(path, info);
-    const cluster = ctx.cluster ? parseFwDocument(ctx.cluster, { path: 'firewall/cluster.fw', kind: 'cluster' }) : undefined;
-    const context: EditContext = { ...(cluster ? { cluster } : {}), ...(ctx.guestType ? { guestType: ctx.guestType } : {}) };
-    const doc = parseFwDocument(record?.content ?? EMPTY, { path, kind, ...context });
-    return { path, kind, record, doc, context };
+    let cluster: FwDocument | undefined;
+    let clusterRevision = 0;
+    if (path !== CLUSTER_PATH) {
+      const clusterRecord = mirror.getCurrent(CLUSTER_PATH);
+      if (clusterRecord?.content) {
+        clusterRevision = clusterRecord.revision;
+        const content = clusterRecord.content;
+        cluster = this.#parses.getOrParse(CLUSTER_PATH, clusterRevision, { clusterRevision: 0 }, content.length, () =>
+          parseFwDocument(content, { path: CLUSTER_PATH, kind: 'cluster' }),
+        );
+      }
+    }
+    const guestType = info.kind === 'guest' ? this.#store.contextFor(path, info).guestType : undefined;
+    const context: EditContext = { ...(cluster ? { cluster } : {}), ...(guestType ? { guestType } : {}) };
+    const contextKey: ParseContextKey = { clusterRevision, guestType };
+    const content = record?.content ?? EMPTY;
+    const doc = this.#parses.getOrParse(path, record?.revision ?? 0, contextKey, content.length, () => parseFwDocument(content, { path, kind, ...context }));
+    return { path, kind, record, doc, context, contextKey };
   }
 
   #check(loaded: Loaded, pre: Precondition | undefined, digest: () => string): void {
@@ -251,10 +281,11 @@ export class FirewallApi {
       text = r.text;
     }
     if (text === undefined) throw new ConfigdError('invalid-argument', 'nothing to change');
-    const { record } = await this.#store.put(
-      { path: loaded.path, content: Buffer.from(text, 'utf8'), expectedRevision: loaded.record?.revision ?? 0, message },
-      caller,
-    );
+    const content = Buffer.from(text, 'utf8');
+    const { record } = await this.#store.put({ path: loaded.path, content, expectedRevision: loaded.record?.revision ?? 0, message }, caller);
+    // The editor parsed the new text against the same context: the next call on this revision
+    // needs no parse.
+    this.#parses.put(loaded.path, record.revision, loaded.contextKey, content.length, doc);
     return { record, doc };
   }
 

@@ -16,7 +16,7 @@
  * `follow()` feeds the local mirror in stream order with an ordered consumer, restarting it
  * from the mirror's revision + 1 after any interruption (the mirror drops duplicates).
  */
-import { headers as natsHeaders, nuid } from '@nats-io/nats-core';
+import { nuid } from '@nats-io/nats-core';
 import {
   DeliverPolicy,
   JetStreamApiError,
@@ -25,14 +25,15 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   type NextMsgRequest,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { classifyPublishError, connectNats, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type NatsClient } from '@palisade/nats-kit';
+import { QuorumVerdict, classifyPublishError, connectNats, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type NatsClient } from '@palisade/nats-kit';
 import { BoundedQueue, SYSTEM_CLOCK, type Clock, type Logger, type QueueStats } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
-import { sha256Hex, type AppendOptions, type LogRecord, type LogSink, type LogWrite } from '../log-record.js';
+import { abortable, errText, settledWithin, sleep } from './async-util.js';
+import { decodeRecord, encodeHeaders } from './record-codec.js';
+import type { AppendOptions, LogRecord, LogSink, LogWrite } from '../log-record.js';
 
 export { sha256Hex, type AppendOptions, type LogSink, type LogWrite } from '../log-record.js';
 export { classifyPublishError, retryBackoffMs, streamHasQuorum, type PublishFailure } from '@palisade/nats-kit';
@@ -96,14 +97,7 @@ export const HEADER_RESERVE_BYTES = 4096;
 
 
 
-const H = {
-  author: 'Palisade-Author',
-  time: 'Palisade-Time',
-  message: 'Palisade-Message',
-  digest: 'Palisade-Digest',
-  node: 'Palisade-Node',
-  kvOp: 'KV-Operation',
-} as const;
+
 
 
 export class JetStreamLog {
@@ -119,6 +113,8 @@ export class JetStreamLog {
   #ready = false;
   /** Woken when readiness, the connection or the quorum changes (see `whenReady`). */
   readonly #waiters = new Set<() => void>();
+  /** The quorum as probes and acknowledgements show it (only a real loss reads as not quorate). */
+  readonly #quorum = new QuorumVerdict(false);
   #quorate = false;
   #replicas = 0;
   #maxPayload = 1024 * 1024;
@@ -202,6 +198,7 @@ export class JetStreamLog {
     }
   }
 
+  /** Publishes the verdict's current state (wakes waiters on a change). */
   #setQuorate(quorate: boolean): void {
     if (quorate === this.#quorate) return;
     this.#quorate = quorate;
@@ -281,7 +278,7 @@ export class JetStreamLog {
     }
     this.#replicas = info.config.num_replicas;
     this.#streamLastSeq = info.state.last_seq;
-    this.#setQuorate(streamHasQuorum(info));
+    this.#setQuorate(this.#quorum.answered(streamHasQuorum(info)));
     this.#sink?.bindStream(`${this.#stream}@${info.created}`);
     this.#log.info(
       { stream: this.#stream, replicas: this.#replicas, lastRevision: info.state.last_seq, created: info.created },
@@ -311,6 +308,7 @@ export class JetStreamLog {
   }
 
   async #probeOnce(): Promise<void> {
+    const started = this.#clock.now();
     try {
       // Quorum: the stream has a leader, and the leader has heard from enough replicas
       // recently. (Stream info alone is no test: without a quorum it can be answered from
@@ -318,11 +316,15 @@ export class JetStreamLog {
       const { quorate, lastSeq, info } = await probeStreamQuorum(this.#probeJsm!, this.#stream);
       this.#streamLastSeq = lastSeq;
       if (quorate !== this.#quorate) this.#log.info({ quorate, cluster: info.cluster }, 'JetStream quorum changed');
-      this.#setQuorate(quorate);
+      this.#setQuorate(this.#quorum.answered(quorate));
     } catch (err) {
-      this.#log.debug({ err: errText(err) }, 'quorum probe failed');
-      if (this.#quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
-      this.#setQuorate(false);
+      // A failed probe is a loss only when it says something about the servers (see
+      // QuorumVerdict): not for a single replica, not when the event loop delayed its timeout.
+      const elapsedMs = this.#clock.now() - started;
+      const quorate = this.#quorum.failed({ elapsedMs, timeoutMs: PROBE_TIMEOUT_MS, replicas: this.#replicas });
+      this.#log.debug({ err: errText(err), elapsedMs, consecutive: this.#quorum.consecutiveFailures }, 'quorum probe failed');
+      if (this.#quorate && !quorate) this.#log.warn({ err: errText(err) }, 'JetStream quorum lost');
+      this.#setQuorate(quorate);
     }
   }
 
@@ -356,7 +358,7 @@ export class JetStreamLog {
         this.#log.debug({ from }, 'following the replication stream');
         for await (const m of messages) {
           this.#lastDelivery = this.#clock.now();
-          await this.#pending.pushWait(this.#decode(m), signal);
+          await this.#pending.pushWait(decodeRecord({ seq: m.seq, subject: m.subject, headers: m.headers, data: m.data, storedMs: Math.floor(m.info.timestampNanos / 1e6) }, this.#subjectPrefix), signal);
           if (signal.aborted) break;
         }
       } catch (err) {
@@ -391,32 +393,6 @@ export class JetStreamLog {
     }
   }
 
-  #decode(m: JsMsg): LogRecord {
-    const h = m.headers;
-    const op = h?.get(H.kvOp);
-    const deleted = op === 'DEL' || op === 'PURGE';
-    const content = deleted ? new Uint8Array(0) : m.data;
-    const rawMessage = h?.get(H.message) ?? '';
-    let message = rawMessage;
-    try {
-      message = decodeURIComponent(rawMessage);
-    } catch {
-      /* keep as sent */
-    }
-    return {
-      revision: m.seq,
-      path: m.subject.startsWith(this.#subjectPrefix) ? m.subject.slice(this.#subjectPrefix.length) : m.subject,
-      op: deleted ? 'delete' : 'put',
-      digest: deleted ? '' : (h?.get(H.digest) || sha256Hex(content)),
-      author: h?.get(H.author) || 'nats',
-      timeMs: Number(h?.get(H.time)) || Math.floor(m.info.timestampNanos / 1e6),
-      message,
-      writerNode: h?.get(H.node) ?? '',
-      size: content.length,
-      ...(deleted ? {} : { content: Uint8Array.from(content) }),
-    };
-  }
-
   /**
    * Appends a revision; resolves with its revision once JetStream acknowledged it.
    *
@@ -434,9 +410,9 @@ export class JetStreamLog {
    *
    * Fails with `conflict` on a CAS mismatch (`expectedRevision` given), `too-large` when the
    * message exceeds the server's limits, `unavailable` on a definite refusal, `cancelled` on
-   * abort or close, and `not-quorate` once the deadline is spent, saying how long it tried and
-   * whether the outcome is unknown (an attempt may have been stored and may still be applied,
-   * once) or nothing was written.
+   * abort or close. Once the deadline is spent: `outcome-unknown` when an attempt may have been
+   * stored (and may still be applied, once), else `not-quorate` when the probes say the quorum
+   * is gone, else `unavailable` ("nothing was written" in both).
    */
   async append(write: LogWrite, opts: AppendOptions = {}): Promise<{ revision: number; timeMs: number }> {
     const started = this.#clock.now();
@@ -451,10 +427,12 @@ export class JetStreamLog {
     let attempts = 0;
     let failures = 0;
     let reason = '';
-    const fail = (code: 'not-quorate' | 'cancelled' | 'unavailable', what: string, cause?: unknown): ConfigdError => {
+    // Whether the last wait was for a quorum the probes said was gone.
+    let quorumLost = false;
+    const fail = (code: 'not-quorate' | 'outcome-unknown' | 'cancelled' | 'unavailable', what: string, cause?: unknown): ConfigdError => {
       const tried = `${attempts} attempt${attempts === 1 ? '' : 's'} in ${this.#clock.now() - started} ms`;
       const outcome = maybeStored
-        ? 'outcome unknown: an attempt may have been stored and may still be applied (at most once) when the quorum returns'
+        ? `outcome unknown: an attempt may have been stored and may still be applied (at most once)${quorumLost ? ' when the quorum returns' : ''}; read the document to find out, or retry with expected_revision`
         : 'nothing was written';
       return new ConfigdError(code, `${what} (${tried}${reason ? `; last: ${reason}` : ''}); ${outcome}`, { path: write.path }, { cause });
     };
@@ -467,10 +445,12 @@ export class JetStreamLog {
         // Do not publish without a known quorum: a message proposed to a leader that lost its
         // quorum may be committed long after this write gave up.
         reason = !this.connected || !this.#js ? 'not connected to NATS' : !this.#ready ? 'the replication bucket is not ready' : 'JetStream has no quorum';
+        quorumLost = this.connected && this.#ready && !this.#quorate;
         await this.#waitWritable(until, signal);
         continue;
       }
       attempts++;
+      quorumLost = false;
       try {
         const ack = await this.#publishAttempt(subject, write, timeMs, msgID, expected, until, signal);
         if (ack.duplicate && !ack.seq) {
@@ -480,7 +460,7 @@ export class JetStreamLog {
           await sleep(Math.min(retryBackoffMs(++failures), until - this.#clock.now()), signal);
           continue;
         }
-        this.#setQuorate(true);
+        this.#setQuorate(this.#quorum.acknowledged());
         return { revision: ack.seq, timeMs };
       } catch (err) {
         if (signal.aborted) {
@@ -492,7 +472,7 @@ export class JetStreamLog {
           if (maybeStored) {
             const own = await this.#findOwnRevision(subject, expected, msgID, until, signal);
             if (typeof own === 'number') {
-              this.#setQuorate(true);
+              this.#setQuorate(this.#quorum.acknowledged());
               return { revision: own, timeMs };
             }
             if (own === 'unknown') {
@@ -524,12 +504,19 @@ export class JetStreamLog {
         reason = f.reason;
         failures++;
         this.#log.debug({ path: write.path, attempt: attempts, err: f.reason }, 'write attempt failed; retrying');
-        // Let the next attempt wait for a probe to confirm the quorum (at once when it is there).
-        this.#setQuorate(false);
-        await sleep(Math.min(retryBackoffMs(failures), until - this.#clock.now()), signal);
+        // A failed attempt is no proof of a lost quorum (a blocked event loop times out
+        // attempts whose ack is already in the socket): the next attempt waits for a probe,
+        // which alone decides, and for the backoff. The same msg id and CAS make it safe.
+        const pause = sleep(Math.min(retryBackoffMs(failures), until - this.#clock.now()), signal);
+        await settledWithin(this.#probe(), until - this.#clock.now());
+        await pause;
       }
     }
-    throw fail('not-quorate', `not quorate: no JetStream acknowledgement within the write deadline`);
+    // The true reason: an attempt may be stored (its own code: a caller must not read it as
+    // "nothing happened"), else the quorum is gone, else JetStream did not answer.
+    if (maybeStored) throw fail('outcome-unknown', 'no JetStream acknowledgement within the write deadline');
+    if (quorumLost) throw fail('not-quorate', 'not quorate: JetStream has lost its quorum');
+    throw fail('unavailable', 'JetStream did not acknowledge the write within the write deadline');
   }
 
   /** One publish of a write, bounded by the write's deadline and signal; every attempt carries the same time and id. */
@@ -542,13 +529,7 @@ export class JetStreamLog {
     until: number,
     signal: AbortSignal,
   ): Promise<{ seq: number; duplicate: boolean }> {
-    const h = natsHeaders();
-    h.set(H.author, write.author);
-    h.set(H.time, String(timeMs));
-    if (write.message) h.set(H.message, encodeURIComponent(write.message));
-    h.set(H.node, this.#opts.node);
-    if (write.op === 'delete') h.set(H.kvOp, 'DEL');
-    else h.set(H.digest, sha256Hex(write.content));
+    const h = encodeHeaders(write, this.#opts.node, timeMs);
     const timeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(this.#opts.writeTimeoutMs, until - this.#clock.now()));
     return abortable(
       this.#js!.publish(subject, write.content, { headers: h, timeout, msgID, expect: { lastSubjectSequence: expected } }),
@@ -610,57 +591,3 @@ export class JetStreamLog {
 
 /** Pause between checks while a write waits for NATS or a quorum. */
 const WAIT_POLL_MS = 100;
-
-/** Resolves when `p` settles or after `ms`, whichever is first (the timer is cleared either way). */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, Math.max(0, ms));
-    const done = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    p.then(done, done);
-  });
-}
-
-/** Settles like `p`, or rejects when `signal` aborts first (`p` is then left to settle unobserved). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => undefined);
-    return Promise.reject(new ConfigdError('cancelled', 'cancelled'));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      p.catch(() => undefined);
-      reject(new ConfigdError('cancelled', 'cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -19,6 +19,8 @@ export const CONFIGD_STATUS: Readonly<Record<ConfigdErrorCode | KitErrorCode, St
   'failed-precondition': Status.FAILED_PRECONDITION,
   'too-large': Status.RESOURCE_EXHAUSTED,
   'not-quorate': Status.UNAVAILABLE,
+  // The write may have been stored: not a transport failure a client may blindly retry.
+  'outcome-unknown': Status.UNKNOWN,
   compacted: Status.OUT_OF_RANGE,
 };
 
