@@ -4,6 +4,7 @@ import { registerApply } from './apply.js';
 import { registerCheck } from './check.js';
 import { registerCompile } from './compile.js';
 import { registerLab } from './lab.js';
+import { registerLog } from './log.js';
 import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStore } from './store.js';
@@ -12,4 +13,4 @@ import { registerFw } from './fw.js';
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab, registerAgent];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab, registerAgent, registerLog];
