@@ -49,6 +49,8 @@ import {
 import type { Chain, CtHelper, IcmpMatch, Match, NamedSet, PortProto, QueueStmt, Rule, RuleOrigin, Ruleset, Stmt, Table } from './ir.js';
 import { DEFAULT_LOG_GROUP, formatLogPrefix } from './log-prefix.js';
 import { documentRuleIds } from './rule-id.js';
+import { chainFingerprint } from './fingerprint.js';
+import { shareRepeatedSets } from './shared-sets.js';
 import { parseAddressList, parsePorts } from './values.js';
 
 /** The documents of an /etc/pve-like tree the compiler reads (a `PveTree` fits). */
@@ -1012,7 +1014,7 @@ class Compiler {
         },
       ],
     };
-    return { ruleset: { tables: [inet, bridge] }, ownTables, topology, diagnostics: this.diagnostics, enabled: true };
+    return { ruleset: { tables: [shareRepeatedSets(inet), bridge] }, ownTables, topology, diagnostics: this.diagnostics, enabled: true };
   }
 
   private synfloodChain(rate: number, burst: number, expireS: number): Chain {
@@ -1086,7 +1088,10 @@ const PORT_PROTO_NUMBER: Readonly<Record<PortProto, number>> = { tcp: 6, udp: 17
  * ruleset. Problems that skip a rule are returned as diagnostics, never thrown.
  */
 export function compileNode(tree: CompileTree, facts: NodeFacts, options: CompileOptions = {}): CompileResult {
-  return new Compiler(tree, facts, options).compile();
+  const result = new Compiler(tree, facts, options).compile();
+  // the netlink planner compares compiles per chain by fingerprint: computed here, once
+  for (const t of result.ruleset.tables) for (const c of t.chains) chainFingerprint(c);
+  return result;
 }
 
 export type { AddrInterval };

@@ -44,7 +44,10 @@ export type {
   Stmt,
   Table,
   TableFamily,
+  ValueSet,
 } from './ir.js';
+export { shareRepeatedSets } from './shared-sets.js';
+export { chainFingerprint } from './fingerprint.js';
 export { icmpRun, renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
 export {
   flattenLongestPrefix,
@@ -78,6 +81,6 @@ export {
   type Zone,
 } from './simulate.js';
 export { renderNftJson, type JsonValue } from './nft-json.js';
-export { diffSetElements, renderSetUpdate, type SetElementChange } from './set-update.js';
+export { diffSetElements, renderSetUpdate, sameChain, type SetElementChange } from './set-update.js';
 export { RULE_ID_LENGTH, RULE_ID_PATTERN, canonicalRuleText, documentRuleIds, ruleId } from './rule-id.js';
 export { DEFAULT_LOG_GROUP, LOG_CHAIN_MAX, NFT_LOG_PREFIX_MAX, formatLogPrefix, parseLogPrefix, type ParsedLogPrefix } from './log-prefix.js';

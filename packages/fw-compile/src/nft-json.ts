@@ -5,7 +5,7 @@
  * (nft 1.0.6 ignores that key in JSON anyway).
  */
 import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpFamily } from './ip.js';
-import type { Match, NamedSet, Rule, Ruleset, Stmt, Table } from './ir.js';
+import type { Match, NamedSet, Rule, Ruleset, Stmt, Table, ValueSet } from './ir.js';
 import { icmpRun, icmpTypeText, l4protoText } from './nft-text.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -51,12 +51,14 @@ function matchJson(m: Match): J[] {
       return [match(payload(m.family === 4 ? 'ip' : 'ip6', m.field), right, op(m.op))];
     }
     case 'port':
+      if (m.set !== undefined) return [match(payload(m.proto, m.field), `@${m.set}`, op(m.op))];
       return [match(payload(m.proto, m.field), scalarOrSet(m.ranges.map(([a, b]) => (a === b ? a : { range: [a, b] }))), op(m.op))];
     case 'icmp': {
       const proto = m.family === 4 ? 'icmp' : 'icmpv6';
       const out: J[] = [];
       const run = icmpRun(m.types);
-      if (run) out.push(match(payload(proto, 'type'), { range: [icmpTypeText(m.family, run[0]), icmpTypeText(m.family, run[1])] }));
+      if (m.set !== undefined) out.push(match(payload(proto, 'type'), `@${m.set}`));
+      else if (run) out.push(match(payload(proto, 'type'), { range: [icmpTypeText(m.family, run[0]), icmpTypeText(m.family, run[1])] }));
       else if (m.types.length > 0) out.push(match(payload(proto, 'type'), scalarOrSet(m.types.map((t) => icmpTypeText(m.family, t)))));
       else out.push(match(meta('l4proto'), m.family === 4 ? 'icmp' : 'ipv6-icmp'));
       if (m.code !== undefined) out.push(match(payload(proto, 'code'), m.code));
@@ -129,6 +131,15 @@ function setJson(t: Table, s: NamedSet): J[] {
   return out;
 }
 
+function valueSetJson(t: Table, s: ValueSet): J[] {
+  const interval = s.ranges.some(([a, b]) => a !== b);
+  const base: { [k: string]: J } = { family: t.family, table: t.name, name: s.name, type: s.type, ...(interval ? { flags: ['interval'] } : {}) };
+  // ICMP types by name, as the matches spell them (a bare number is an integer, not a type)
+  const one = (v: number): J => (s.type === 'inet_service' ? v : icmpTypeText(s.type === 'icmp_type' ? 4 : 6, v));
+  const elem: J[] = s.ranges.map(([a, b]) => (a === b ? one(a) : { range: [one(a), one(b)] }));
+  return [{ add: { set: base } }, { add: { element: { family: t.family, table: t.name, name: s.name, elem } } }];
+}
+
 function ruleJson(t: Table, chain: string, r: Rule): J {
   const expr: J[] = [...r.matches.flatMap(matchJson), ...r.stmts.map(stmtJson)];
   return { add: { rule: { family: t.family, table: t.name, chain, expr, ...(r.comment !== undefined ? { comment: r.comment } : {}) } } };
@@ -144,6 +155,7 @@ export function renderNftJson(ruleset: Ruleset, ownTables: readonly { family: st
   for (const t of ruleset.tables) {
     cmds.push({ add: { table: { family: t.family, name: t.name } } });
     for (const s of t.sets) cmds.push(...setJson(t, s));
+    for (const s of t.valueSets ?? []) cmds.push(...valueSetJson(t, s));
     for (const h of t.ctHelpers) {
       cmds.push({ add: { 'ct helper': { family: t.family, table: t.name, name: h.name, type: h.type, protocol: h.protocol, l3proto: h.l3proto ?? 'inet' } } });
     }

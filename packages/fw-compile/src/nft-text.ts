@@ -7,7 +7,7 @@
  * The output is deterministic: the same IR gives the same bytes.
  */
 import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpFamily } from './ip.js';
-import type { Chain, CtHelper, Match, NamedSet, Rule, Ruleset, Stmt, Table, TcpFlag } from './ir.js';
+import type { Chain, CtHelper, Match, NamedSet, Rule, Ruleset, Stmt, Table, TcpFlag, ValueSet } from './ir.js';
 
 const L4_NAMES: Readonly<Record<number, string>> = {
   1: 'icmp',
@@ -118,14 +118,15 @@ export function renderMatch(m: Match): string {
       return `${ipKey(m.family)} ${m.field} ${opText(m.op)}${v}`;
     }
     case 'port':
-      return `${m.proto} ${m.field} ${opText(m.op)}${portsText(m.ranges)}`;
+      return `${m.proto} ${m.field} ${opText(m.op)}${m.set !== undefined ? `@${m.set}` : portsText(m.ranges)}`;
     case 'icmp': {
       const key = m.family === 4 ? 'icmp' : 'icmpv6';
       const parts: string[] = [];
       // A contiguous run of types is a range (two compares in the kernel), not an anonymous set:
       // anonymous sets cost the kernel quadratically per transaction (issue #9).
       const run = icmpRun(m.types);
-      if (run) parts.push(`${key} type ${run[0]}-${run[1]}`);
+      if (m.set !== undefined) parts.push(`${key} type @${m.set}`);
+      else if (run) parts.push(`${key} type ${run[0]}-${run[1]}`);
       else if (m.types.length > 0) parts.push(`${key} type ${setOrScalar(m.types.map((t) => icmpTypeText(m.family, t)))}`);
       else parts.push(`meta l4proto ${m.family === 4 ? 'icmp' : 'ipv6-icmp'}`);
       if (m.code !== undefined) parts.push(`${key} code ${m.code}`);
@@ -209,6 +210,13 @@ function renderSet(s: NamedSet, indent: string): string[] {
   return out;
 }
 
+function renderValueSet(s: ValueSet, indent: string): string[] {
+  const out = [`${indent}set ${s.name} {`, `${indent}\ttype ${s.type}`];
+  if (s.ranges.some(([a, b]) => a !== b)) out.push(`${indent}\tflags interval`);
+  out.push(`${indent}\telements = { ${s.ranges.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)).join(', ')} }`, `${indent}}`);
+  return out;
+}
+
 function renderHelper(h: CtHelper, indent: string): string[] {
   return [`${indent}ct helper ${h.name} {`, `${indent}\ttype ${quote(h.type)} protocol ${h.protocol}`, `${indent}\tl3proto ${h.l3proto ?? 'inet'}`, `${indent}}`];
 }
@@ -226,6 +234,7 @@ function renderChain(c: Chain, indent: string): string[] {
 export function renderTableBody(t: Table): string[] {
   const out: string[] = [`table ${t.family} ${t.name} {`];
   for (const s of t.sets) out.push(...renderSet(s, '\t'));
+  for (const s of t.valueSets ?? []) out.push(...renderValueSet(s, '\t'));
   for (const h of t.ctHelpers) out.push(...renderHelper(h, '\t'));
   for (const c of t.chains) out.push(...renderChain(c, '\t'));
   out.push('}');

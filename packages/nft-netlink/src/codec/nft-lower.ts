@@ -8,10 +8,10 @@
  * both), its shortening of byte-aligned prefixes, its anonymous sets for `{ ... }` values and
  * the set user data nft reads back to list them.
  */
-import { icmpRun, type AddrInterval, type Chain, type CtHelper, type Match, type NamedSet, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
-import { aBytes, aNest, aStr, aU32, aU64, attrBytes, type Attr } from './attrs.js';
+import { icmpRun, type AddrInterval, type Chain, type CtHelper, type Match, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
+import { aBytes, aNest, aStr, aU32, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
-import { NFTA_LIST_ELEM, NftaData, NftaSetElem, NftaSetElemList, NftSetElemFlag, NLA_MAX_LEN, NlmFlags, NLA_HDRLEN, type NftFamily } from './constants.js';
+import { NftaData, NftaSetElem, NftSetElemFlag, NlmFlags, type NftFamily } from './constants.js';
 import { INTERVAL_OPEN_USERDATA, addressKey } from './elements.js';
 import * as E from './nft-expr.js';
 import {
@@ -39,15 +39,33 @@ import {
   NfHook,
 } from './nft-constants.js';
 import { delTable, newChain, newRule, newTable as newTableMsg, type NftMessage } from './nft-messages.js';
+import {
+  be16,
+  createSetIdAllocator,
+  elementAttrs,
+  elementMessages,
+  le32,
+  lowerValueSets,
+  namedSetElements,
+  newNamedSet,
+  setKey,
+  tlv,
+  u8,
+  type SetIdAllocator,
+} from './nft-sets.js';
 
-/** Allocates `NFTA_SET_ID`s: unique within one batch (the kernel matches them per transaction). */
-export interface SetIdAllocator {
-  next(): number;
-}
-export function createSetIdAllocator(start = 1): SetIdAllocator {
-  let n = start;
-  return { next: () => n++ };
-}
+export {
+  createSetIdAllocator,
+  elementMessages,
+  intervalElementAttrs,
+  lowerValueSets,
+  namedSetElements,
+  newNamedSet,
+  newValueSet,
+  setKey,
+  valueSetElements,
+  type SetIdAllocator,
+} from './nft-sets.js';
 
 /** What lowering needs to know besides the IR. */
 export interface LowerContext {
@@ -61,15 +79,6 @@ const UD_EXPR_PAYLOAD = 7;
 const UD_EXPR_META = 9;
 const UD_EXPR_FIB = 26;
 
-/** libnftnl TLV user data: type u8, length u8, value. */
-function tlv(type: number, value: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(type, value.length), value]);
-}
-const le32 = (n: number): Uint8Array => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n >>> 0, true);
-  return b;
-};
 /** `NFTNL_UDATA_SET_KEY_TYPEOF`: nft's description of the expression a set's key comes from. */
 function typeofUdata(exprType: number, fields: readonly number[]): Uint8Array {
   return tlv(NftnlUdataSet.KEY_TYPEOF, concat([tlv(0, le32(exprType)), tlv(1, concat(fields.map((f, i) => tlv(i, le32(f)))))]));
@@ -83,12 +92,6 @@ interface AnonKey {
   readonly typeof?: Uint8Array;
 }
 
-function u8(n: number): Uint8Array {
-  return Uint8Array.of(n & 0xff);
-}
-function be16(n: number): Uint8Array {
-  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
-}
 function ifnameBytes(name: string): Uint8Array {
   if (name.endsWith('*')) return encodeText(name.slice(0, -1));
   const out = new Uint8Array(16);
@@ -200,6 +203,11 @@ class RuleLowering {
     this.exprs.push(E.lookup('__set%d', id, { invert: op === 'ne' }));
   }
 
+  /** Lookup in a named set of the table (by its set ID when it is created in the same batch). */
+  private lookupNamed(name: string, op: 'eq' | 'ne'): void {
+    this.exprs.push(E.lookup(name, this.ctx.newSets.get(`${this.family}/${this.table}/${name}`), { invert: op === 'ne' }));
+  }
+
   match(m: Match): void {
     switch (m.kind) {
       case 'ifname': {
@@ -255,6 +263,11 @@ class RuleLowering {
       case 'port': {
         const proto = { tcp: 6, udp: 17, sctp: 132, dccp: 33, udplite: 136 }[m.proto];
         this.l4Dep(proto);
+        if (m.set !== undefined) {
+          this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, m.field === 'sport' ? 0 : 2, 2));
+          this.lookupNamed(m.set, m.op);
+          return;
+        }
         const [a0, b0] = m.ranges[0] ?? [0, 0];
         if (m.ranges.length === 1 && a0 === b0 && m.op === 'eq') {
           this.payloadEq(NftPayloadBase.TRANSPORT, m.field === 'sport' ? 0 : 2, be16(a0));
@@ -282,7 +295,10 @@ class RuleLowering {
         } else {
           this.l4Dep(proto);
           const run = icmpRun(m.types);
-          if (m.types.length === 1) this.payloadEq(NftPayloadBase.TRANSPORT, 0, u8(m.types[0] as number));
+          if (m.set !== undefined) {
+            this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, 0, 1));
+            this.lookupNamed(m.set, 'eq');
+          } else if (m.types.length === 1) this.payloadEq(NftPayloadBase.TRANSPORT, 0, u8(m.types[0] as number));
           else if (run) this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, 0, 1), E.cmp(NftCmpOp.GTE, u8(run[0])), E.cmp(NftCmpOp.LTE, u8(run[1])));
           else {
             this.exprs.push(E.payloadLoad(NftPayloadBase.TRANSPORT, 0, 1));
@@ -472,89 +488,6 @@ export function lowerRule(family: NftFamily, table: string, chain: string, rule:
   return [...l.pre, newRule(family, table, chain, l.exprs, udata, origin)];
 }
 
-/** The element attributes of one set element. */
-function elementAttrs(e: { readonly key: Uint8Array; readonly flags?: number; readonly userdata?: Uint8Array }): Attr[] {
-  const out: Attr[] = [];
-  if (e.flags !== undefined) out.push(aU32(NftaSetElem.FLAGS, e.flags));
-  out.push(aNest(NftaSetElem.KEY, [aBytes(NftaData.VALUE, e.key)]));
-  if (e.userdata !== undefined) out.push(aBytes(NftaSetElem.USERDATA, e.userdata));
-  return out;
-}
-
-/** Bytes one element list may take in one message (the list is one attribute with a u16 length). */
-const MAX_LIST_BYTES = NLA_MAX_LEN - NLA_HDRLEN - 1024;
-
-/**
- * NEWSETELEM (or DELSETELEM) messages carrying `elements` (each the attributes of one
- * `NFTA_LIST_ELEM`), split so no list exceeds one attribute. An interval's start and end
- * element stay together when `pairs` is set.
- */
-export function elementMessages(family: NftFamily, table: string, set: string, setId: number | undefined, elements: readonly (readonly Attr[])[], op: 'add' | 'delete' = 'add'): NftMessage[] {
-  const out: NftMessage[] = [];
-  let batch: Attr[] = [];
-  let bytes = 0;
-  const flush = (): void => {
-    if (batch.length === 0) return;
-    const attrs: Attr[] = [aStr(NftaSetElemList.TABLE, table), aStr(NftaSetElemList.SET, set)];
-    if (setId !== undefined) attrs.push(aU32(NftaSetElemList.SET_ID, setId));
-    attrs.push(aNest(NftaSetElemList.ELEMENTS, batch));
-    out.push({
-      msg: op === 'add' ? NftObjMsg.NEWSETELEM : NftObjMsg.DELSETELEM,
-      family,
-      flags: op === 'add' ? NlmFlags.CREATE : 0,
-      attrs,
-      what: `${op === 'add' ? 'add elements to' : 'delete elements from'} set ${family} ${table} ${set}`,
-    });
-    batch = [];
-    bytes = 0;
-  };
-  for (const e of elements) {
-    // libnftnl numbers the entries of a list 1, 2, 3, ... (the kernel ignores the type)
-    const a = aNest((batch.length + 1) & 0x3fff || NFTA_LIST_ELEM, e);
-    const n = attrBytes(a);
-    if (bytes + n > MAX_LIST_BYTES) flush();
-    batch.push(a);
-    bytes += n;
-  }
-  flush();
-  return out;
-}
-
-/** The kernel elements of a named interval set: nft's leading `INTERVAL_END` at 0, then start/end pairs. */
-export function namedSetElements(s: NamedSet): Attr[][] {
-  if (s.elements.length === 0) return [];
-  const len = s.family === 4 ? 4 : 16;
-  const max = (1n << BigInt(len * 8)) - 1n;
-  const out: Attr[][] = [];
-  if ((s.elements[0] as AddrInterval).from !== 0n) out.push(elementAttrs({ key: new Uint8Array(len), flags: NftSetElemFlag.INTERVAL_END }));
-  for (const iv of s.elements) out.push(...intervalElementAttrs(iv, max));
-  return out;
-}
-
-/** The one or two element attribute lists of one interval. */
-export function intervalElementAttrs(iv: AddrInterval, max: bigint = iv.family === 4 ? 0xffffffffn : (1n << 128n) - 1n): Attr[][] {
-  if (iv.to >= max) return [elementAttrs({ key: addressKey(iv.family, iv.from), userdata: INTERVAL_OPEN_USERDATA })];
-  return [elementAttrs({ key: addressKey(iv.family, iv.from) }), elementAttrs({ key: addressKey(iv.family, iv.to + 1n), flags: NftSetElemFlag.INTERVAL_END })];
-}
-
-/** NEWSET of a named set (interval address set or synflood meter), as nft declares it. */
-export function newNamedSet(family: NftFamily, table: string, s: NamedSet, id: number): NftMessage {
-  const attrs: Attr[] = [aStr(NftaSet.TABLE, table), aStr(NftaSet.NAME, s.name)];
-  const keyType = s.family === 4 ? NftDatatype.ipv4_addr : NftDatatype.ipv6_addr;
-  const keyLen = s.family === 4 ? 4 : 16;
-  const udParts = [tlv(NftnlUdataSet.KEYBYTEORDER, le32(NftByteorder.BIG))];
-  if (s.comment !== undefined) udParts.push(tlv(NftnlUdataSet.COMMENT, concat([encodeText(s.comment), Uint8Array.of(0)])));
-  if (s.kind === 'interval') {
-    attrs.push(aU32(NftaSet.FLAGS, NftSetFlag.INTERVAL), aU32(NftaSet.KEY_TYPE, keyType), aU32(NftaSet.KEY_LEN, keyLen), aU32(NftaSet.ID, id));
-  } else {
-    attrs.push(aU32(NftaSet.FLAGS, NftSetFlag.TIMEOUT | NftSetFlag.EVAL), aU32(NftaSet.KEY_TYPE, keyType), aU32(NftaSet.KEY_LEN, keyLen), aU32(NftaSet.ID, id));
-    if (s.size !== undefined) attrs.push(aNest(NftaSet.DESC, [aU32(NftaSetDesc.SIZE, s.size)]));
-    if (s.timeoutS !== undefined) attrs.push(aU64(NftaSet.TIMEOUT, BigInt(s.timeoutS) * 1000n));
-  }
-  attrs.push(aBytes(NftaSet.USERDATA, concat(udParts)));
-  return { msg: NftObjMsg.NEWSET, family, flags: NlmFlags.CREATE, attrs, what: `add set ${family} ${table} ${s.name}` };
-}
-
 /** NEWOBJ of a conntrack helper object. */
 export function newCtHelper(family: NftFamily, table: string, h: CtHelper): NftMessage {
   const l3 = h.l3proto === 'ip' ? 2 : 1;
@@ -583,9 +516,6 @@ export function lowerChainDecl(family: NftFamily, table: string, c: Chain): NftM
   );
 }
 
-/** `family/table/set` key of `LowerContext.newSets`. */
-export const setKey = (family: string, table: string, set: string): string => `${family}/${table}/${set}`;
-
 /**
  * Every message that creates `t` from nothing, in nft's order: the table, every chain
  * (declared before any rule can jump to it), ct helpers, named sets with their elements, then
@@ -604,6 +534,7 @@ export function lowerTable(t: Table, ids: SetIdAllocator): NftMessage[] {
     out.push(newNamedSet(family, t.name, s, id));
     out.push(...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
   }
+  out.push(...lowerValueSets(family, t, ids, newSets));
   const ctx: LowerContext = { ids, newSets };
   for (const c of t.chains) for (const r of c.rules) out.push(...lowerRule(family, t.name, c.name, r, ctx));
   return out;
@@ -640,6 +571,7 @@ export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = 
       newSets.set(setKey(family, t.name, s.name), id);
       inert.push(newNamedSet(family, t.name, s, id), ...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
     }
+    inert.push(...lowerValueSets(family, t, ids, newSets));
     const ctx: LowerContext = { ids, newSets };
     for (const c of t.chains) if (!c.base) for (const r of c.rules) inert.push(...lowerRule(family, t.name, c.name, r, ctx));
     // sets are found by name from the later batch: no set IDs there

@@ -57,4 +57,21 @@ describe('planRuleset', () => {
     const set = withInet((t) => ({ ...t, sets: t.sets.map((s) => (s.name === 's4' ? { ...s, comment: 'other' } : s)) }));
     expect(planRuleset(PROBE_RULESET, set, PROBE_OWN_TABLES)).toMatchObject({ kind: 'full' });
   });
+
+  it('a shared port set: added before the rules that look it up (by set ID), removed after the flushes', () => {
+    const shared = (rules: Chain['rules']): Chain['rules'] => [...rules, { matches: [{ kind: 'port', proto: 'udp', field: 'dport', op: 'eq', ranges: [[2001, 2001], [3001, 3001]], set: 'ports_2001_3001' }], stmts: [{ kind: 'accept' }] }];
+    const next = withInet((t) => ({ ...t, valueSets: [{ name: 'ports_2001_3001', type: 'inet_service', ranges: [[2001, 2001], [3001, 3001]] }], chains: t.chains.map((c) => (c.name === 'INPUT' ? { ...c, rules: shared(c.rules) } : c)) }));
+    const p = planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES);
+    const w = p.messages.map((m) => m.what);
+    expect(w.slice(0, 2)).toEqual(['add set inet palisade ports_2001_3001', 'add elements to set inet palisade ports_2001_3001']);
+    expect(p.summary).toMatchObject({ setsAdded: ['inet palisade ports_2001_3001'], chainsChanged: ['inet palisade INPUT'] });
+    expect(planRuleset(next, next, PROBE_OWN_TABLES).kind).toBe('unchanged');
+    const back = planRuleset(next, PROBE_RULESET, PROBE_OWN_TABLES);
+    const b = back.messages.map((m) => m.what);
+    expect(b.at(-1)).toBe('delete set inet palisade ports_2001_3001');
+    expect(b.indexOf('flush chain inet palisade INPUT')).toBeLessThan(b.length - 1);
+    // the same name with other content cannot be changed in place
+    const other = withInet((t) => ({ ...t, valueSets: [{ name: 'ports_2001_3001', type: 'inet_service', ranges: [[2001, 2001]] }] }));
+    expect(planRuleset(next, other, PROBE_OWN_TABLES)).toMatchObject({ kind: 'full', reason: expect.stringMatching(/ports_2001_3001 changed its content/) as unknown });
+  });
 });

@@ -6,8 +6,8 @@
  * changed in place (a base chain's hook or priority, a set's type) makes the plan a full
  * replace, as does the absence of a previous ruleset. Pure: the caller sends the batch.
  */
-import type { AddrInterval, Chain, NamedSet, Ruleset, Table } from '@palisade/fw-compile';
-import { renderRule } from '@palisade/fw-compile';
+import type { AddrInterval, Chain, NamedSet, Ruleset, Table, ValueSet } from '@palisade/fw-compile';
+import { chainFingerprint } from '@palisade/fw-compile';
 import { aStr, type Attr } from './attrs.js';
 import type { NftFamily } from './constants.js';
 import { NftaObj, NftaSet, NftObjectType, NftObjMsg } from './nft-constants.js';
@@ -21,6 +21,8 @@ import {
   lowerRule,
   lowerTable,
   namedSetElements,
+  newValueSet,
+  valueSetElements,
   newCtHelper,
   newNamedSet,
   setKey,
@@ -54,18 +56,9 @@ export interface RulesetPlan {
 }
 
 const tkey = (t: { family: string; name: string }): string => `${t.family} ${t.name}`;
-// Rendered once per rule object: the previous ruleset of a long-lived applier is the `next`
-// of its last plan, so comparing a chain renders only the new compile's rules.
-const rendered = new WeakMap<object, string>();
-function ruleText(r: Chain['rules'][number]): string {
-  let t = rendered.get(r);
-  if (t === undefined) {
-    t = renderRule(r);
-    rendered.set(r, t);
-  }
-  return t;
-}
-const ruleTexts = (c: Chain): string[] => c.rules.map(ruleText);
+/** Same rules, compared by the fingerprint `compileNode` cached on each chain (no rule is rendered). */
+const sameRules = (a: Chain, b: Chain): boolean => a === b || chainFingerprint(a) === chainFingerprint(b);
+const valueSetDecl = (s: ValueSet): string => `${s.type} ${s.ranges.map(([a, b]) => `${a}-${b}`).join(',')}`;
 /** Same hook and priority (a policy can be changed in place: NEWCHAIN without NLM_F_EXCL updates it). */
 const sameHook = (a: Chain, b: Chain): boolean =>
   (a.base === undefined) === (b.base === undefined) && a.base?.hook === b.base?.hook && a.base?.priority === b.base?.priority;
@@ -80,7 +73,7 @@ function fullSummary(next: Ruleset, ownTables: readonly OwnTable[]): PlanSummary
     chainsAdded: names((t) => t.chains),
     chainsChanged: [],
     chainsRemoved: [],
-    setsAdded: names((t) => t.sets),
+    setsAdded: names((t) => [...t.sets, ...(t.valueSets ?? [])]),
     setsChanged: [],
     setsRemoved: [],
     rules: next.tables.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0),
@@ -138,6 +131,11 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
       const o = oldHelpers.get(h.name);
       if (o && JSON.stringify(o) !== JSON.stringify(h)) return planFullReplace(next, ownTables, `ct helper ${tkey(t)} ${h.name} changed`, createSetIdAllocator());
     }
+    const oldValueSets = new Map((old.valueSets ?? []).map((x) => [x.name, x]));
+    for (const x of t.valueSets ?? []) {
+      const o = oldValueSets.get(x.name);
+      if (o && valueSetDecl(o) !== valueSetDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its content`, createSetIdAllocator());
+    }
     // chains first (rules may jump to them), then objects and sets, as nft orders a table
     for (const c of t.chains) {
       const o = oldChains.get(c.name);
@@ -174,13 +172,19 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
         head.push(...elementMessages(family, t.name, x.name, undefined, elems));
       }
     }
+    // shared constant sets are named by their content: only ever added or removed
+    for (const x of t.valueSets ?? []) {
+      if (oldValueSets.has(x.name)) continue;
+      const id = ids.next();
+      newSets.set(setKey(family, t.name, x.name), id);
+      head.push(newValueSet(family, t.name, x, id), ...elementMessages(family, t.name, x.name, id, valueSetElements(x)));
+      s.setsAdded.push(`${tkey(t)} ${x.name}`);
+    }
     const ctx = { ids, newSets };
     for (const c of t.chains) {
       const o = oldChains.get(c.name);
       if (o) {
-        const a = ruleTexts(o);
-        const b = ruleTexts(c);
-        if (a.length === b.length && a.every((r, i) => r === b[i])) continue;
+        if (sameRules(o, c)) continue;
         body.push(flushChain(family, t.name, c.name));
         if (!s.chainsChanged.includes(`${tkey(t)} ${c.name}`)) s.chainsChanged.push(`${tkey(t)} ${c.name}`);
       }
@@ -197,6 +201,12 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
     const nextSets = new Set(t.sets.map((x) => x.name));
     for (const o of old.sets) {
       if (nextSets.has(o.name)) continue;
+      tail.push(delSet(family, t.name, o.name));
+      s.setsRemoved.push(`${tkey(t)} ${o.name}`);
+    }
+    const nextValueSets = new Set((t.valueSets ?? []).map((x) => x.name));
+    for (const o of old.valueSets ?? []) {
+      if (nextValueSets.has(o.name)) continue;
       tail.push(delSet(family, t.name, o.name));
       s.setsRemoved.push(`${tkey(t)} ${o.name}`);
     }
