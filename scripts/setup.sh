@@ -29,6 +29,7 @@ declare -A TOOL_PACKAGE=(
   [conntrack]=conntrack    # the lab flushes connection tracking between cases
   [openssl]=openssl        # the TLS tests generate their certificates
   [dpkg-deb]=dpkg          # unpacking the newer nats-server package
+  [perl]=perl-base         # the agent's NFLOG reader (nft-netlink relay/nflog-reader.pl)
 )
 missing_tools() {
   local tool

@@ -633,7 +633,9 @@ class Compiler {
     for (const v of variants) if (!v.specific) neutral[v.family].add(key(v.matches));
     const emitted = new Set<string>();
     const out: Rule[] = [];
-    const message = ctx.scope === 'group' ? '' : `${r.action}: `;
+    // Security-group rules carry their action too (as proxmox-firewall writes them; pve-firewall's
+    // iptables prefix has none), so that a group hit's log entry says what the rule did.
+    const message = `${r.action}: `;
     const log = this.logStmts(r.log, ctx.logVmid, ctx.chain, message, id);
     for (const v of variants) {
       let matches = v.matches;

@@ -1,8 +1,9 @@
 /**
  * The NFLOG prefix of Palisade's log rules, and how a reader takes it apart.
  *
- * pve-firewall writes `:<vmid>:<level>:<chain>: <msg>` (`<msg>` is `DROP: `, `policy DROP: `…,
- * empty for security-group rules); pvefw-logger accepts it only in that form (spec
+ * pve-firewall writes `:<vmid>:<level>:<chain>: <msg>` (`<msg>` is `DROP: `, `policy DROP: `…;
+ * Palisade, like proxmox-firewall, also for security-group rules, where pve-firewall's iptables
+ * prefix has none); pvefw-logger accepts it only in that form (spec
  * api-logs-ux.md §3.3). Palisade appends the stable id of the rule that logged as
  * `RULE=<id> ` after the message, so the form stays parseable by pvefw-logger (which would
  * print `DROP: RULE=… IN=…`), and its own agent strips it before building pvefw-logger's line.
@@ -25,8 +26,8 @@ const RULE_ID_SUFFIX = new RegExp(`RULE=([0-9a-f]{${RULE_ID_LENGTH}}) $`);
 const PVE_PREFIX = /^:(\d+):([0-7]):([^: ]{1,28}): ([\s\S]*)$/;
 
 /**
- * The prefix of one log statement. `message` is pve-firewall's (`DROP: `, `policy DROP: `, or
- * empty); `ruleId` is appended unless the prefix would then exceed the kernel's limit.
+ * The prefix of one log statement. `message` is pve-firewall's (`DROP: `, `policy DROP: `);
+ * `ruleId` is appended unless the prefix would then exceed the kernel's limit.
  */
 export function formatLogPrefix(vmid: number, level: number, chain: string, message: string, ruleId?: string): string {
   const base = `:${vmid}:${level}:${chain}: ${message}`;

@@ -57,7 +57,7 @@ describe('stable rule ids', () => {
 describe('log prefixes', () => {
   it('parses as pvefw-logger does, foreign prefixes as vmid 0, level 6, chain -', () => {
     expect(parseLogPrefix(':100:4:tap100i0-IN: policy DROP: ')).toEqual({ palisade: true, vmid: 100, level: 4, chain: 'tap100i0-IN', message: 'policy DROP: ' });
-    expect(parseLogPrefix(':0:6:GROUP-web-IN: RULE=0123456789ab ')).toEqual({ palisade: true, vmid: 0, level: 6, chain: 'GROUP-web-IN', message: '', ruleId: '0123456789ab' });
+    expect(parseLogPrefix(':0:6:GROUP-web-IN: ACCEPT: RULE=0123456789ab ')).toEqual({ palisade: true, vmid: 0, level: 6, chain: 'GROUP-web-IN', message: 'ACCEPT: ', ruleId: '0123456789ab' });
     expect(parseLogPrefix('nft-trace: ')).toEqual({ palisade: false, vmid: 0, level: 6, chain: '-', message: 'nft-trace: ' });
     expect(parseLogPrefix(':1:8:x: DROP: ').palisade).toBe(false); // level out of range
     expect(parseLogPrefix(`:1:6:${'c'.repeat(29)}: DROP: `).palisade).toBe(false); // chain too long

@@ -120,3 +120,29 @@ export {
   type RulesetApplyResult,
 } from './adapter/ruleset-applier.js';
 export { decodeListedShape, diffShapes, expectedShape, type RulesetShape, type ShapeDecode } from './codec/ruleset-shape.js';
+export {
+  DEFAULT_NFLOG_DECODE_LIMITS,
+  DEFAULT_NFLOG_SETUP,
+  NFNL_SUBSYS_ULOG,
+  NFULNL_CONFIG_TYPE,
+  NFULNL_PACKET_TYPE,
+  NfulaAttr,
+  NfulaCfg,
+  NfulnlCfgCmd,
+  NfulnlCfgFlag,
+  NfulnlCopy,
+  NfulnlMsg,
+  decodeNflogDatagram,
+  decodeNflogPacket,
+  encodeNflogConfig,
+  nflogSetup,
+  nflogUnbind,
+  type NflogConfig,
+  type NflogDatagram,
+  type NflogDecodeLimits,
+  type NflogPacket,
+  type NflogSetupOptions,
+} from './nflog/nflog-codec.js';
+export { describePayload, formatPacketText, macText, type PacketFields, type PacketMeta } from './nflog/packet-text.js';
+export { formatIpv4, formatIpv6 } from './nflog/inet-ntop.js';
+export { DEFAULT_NFLOG_LISTENER_OPTIONS, NFLOG_READER_PATH, openNflogListener, type NflogListener, type NflogListenerOptions } from './adapter/nflog-listener.js';
