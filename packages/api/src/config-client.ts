@@ -16,9 +16,11 @@ import { ErrorDetail } from './gen/palisade/config/v1/document.js';
 import * as firewall from './gen/palisade/config/v1/firewall_service.js';
 import { FirewallServiceClient, type FirewallServiceService } from './gen/palisade/config/v1/firewall_service.js';
 import {
+  ConfirmRequest,
   DeleteRequest,
   DiffRequest,
   DocumentServiceClient,
+  ListConfirmationsRequest,
   GetRequest,
   HistoryRequest,
   ImportRequest,
@@ -27,6 +29,8 @@ import {
   RollbackRequest,
   StatusRequest,
   WatchRequest,
+  type ConfirmResponse,
+  type ListConfirmationsResponse,
   type DeleteResponse,
   type DiffResponse,
   type GetResponse,
@@ -107,6 +111,8 @@ interface Methods {
   rollback: [RollbackRequest, RollbackResponse];
   status: [StatusRequest, StatusResponse];
   import: [ImportRequest, ImportResponse];
+  confirm: [ConfirmRequest, ConfirmResponse];
+  listConfirmations: [ListConfirmationsRequest, ListConfirmationsResponse];
 }
 export type ConfigMethod = keyof Methods;
 export type ConfigRequest<M extends ConfigMethod> = Methods[M][0];
@@ -122,6 +128,8 @@ const REQUEST_TYPES: { [M in ConfigMethod]: { fromPartial(o: Partial<Methods[M][
   rollback: RollbackRequest,
   status: StatusRequest,
   import: ImportRequest,
+  confirm: ConfirmRequest,
+  listConfirmations: ListConfirmationsRequest,
 };
 
 type FwService = typeof FirewallServiceService;

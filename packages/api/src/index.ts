@@ -9,6 +9,11 @@ export {
   ErrorDetail,
 } from './gen/palisade/config/v1/document.js';
 export {
+  ConfirmRequest,
+  ConfirmResponse,
+  ListConfirmationsRequest,
+  ListConfirmationsResponse,
+  PendingConfirmation,
   DeleteRequest,
   DeleteResponse,
   DiffRequest,

@@ -24,6 +24,9 @@ import { createFirewallService } from './rpc/firewall-service.js';
 import { FirewallApi } from './firewall/firewall-api.js';
 import { CONFIGD_VERSION } from './version.js';
 import { ConfigdError } from './errors.js';
+import { Confirmations } from './confirm/confirmations.js';
+import { confirmingStore } from './confirm/confirming-store.js';
+import { createConfirmMethods } from './confirm/confirm-rpc.js';
 
 /** A running configd; `close()` is idempotent, `force()` ends the grace period at once. */
 export interface Configd extends Closer {
@@ -74,6 +77,10 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     readWaitMs: o.readWaitMs,
     logger,
   });
+  // Commit-confirmed: pending confirmations are replicated records; this configd's timers roll back expired ones.
+  const confirmations = new Confirmations({ node: o.node, store, replication, bucket: o.bucket, logger, clock: o.clock, takeoverMs: o.confirmTakeoverMs });
+  confirmations.start();
+  const writeStore = confirmingStore(store, confirmations);
   const auth = createAuthenticator(o.tokens);
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client has admin rights (listening on loopback only)');
   const rpcLogger = logger.child({ component: 'rpc' });
@@ -107,10 +114,11 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       o.clock,
     );
     openStreams = () => rpc.openStreams;
-    server.addService(DocumentServiceService, createDocumentService(rpc, store, CONFIGD_VERSION, o.clock));
-    server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(store), o.clock));
+    server.addService(DocumentServiceService, createDocumentService(rpc, writeStore, CONFIGD_VERSION, o.clock, createConfirmMethods(rpc, confirmations)));
+    server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(writeStore), o.clock));
     ({ address, port } = await server.listen());
   } catch (err) {
+    await confirmations.close();
     await replication.close();
     await mirror.close();
     if (err instanceof GrpcServerError) throw new ConfigdError(err.code, err.message, {}, { cause: err });
@@ -122,6 +130,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       metricsServer = await startMetricsServer(o.metricsListen, registry);
     } catch (err) {
       await server.close();
+      await confirmations.close();
       await replication.close();
       await mirror.close();
       throw new ConfigdError('unavailable', (err as Error).message, {}, { cause: err });
@@ -139,6 +148,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       // Ends watch streams at once, lets unary calls finish within the grace period.
       await server.close();
       await metricsServer?.close();
+      await confirmations.close();
       await replication.close();
       await mirror.close();
       logger.info('configd stopped');

@@ -52,6 +52,11 @@ export interface ConfigdOptions {
   /** KV bucket name. Default "palisade". */
   readonly bucket?: string;
   /**
+   * Commit-confirmed: how long a configd that claimed an expired change's rollback may take
+   * before another configd takes it over. Default 5000 ms.
+   */
+  readonly confirmTakeoverMs?: number;
+  /**
    * How long a read waits for the local mirror to apply the writes this configd acknowledged
    * (read-your-writes) before answering anyway. Default 2000 ms.
    */
@@ -96,6 +101,7 @@ export const CONFIGD_DEFAULTS = {
   probeIntervalMs: DEFAULT_PROBE_INTERVAL_MS,
   shutdownGraceMs: 5000,
   bucket: DEFAULT_BUCKET,
+  confirmTakeoverMs: 5000,
   applyWaitMs: 2000,
   readWaitMs: 5000,
   grpcKeepaliveTimeMs: 30_000,

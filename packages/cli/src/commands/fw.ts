@@ -8,6 +8,7 @@ import type { Rule, RuleFields, Scope } from '@palisade/api';
 import type { RegisterCommand } from '../command.js';
 import { CliExit, EXIT } from '../exit.js';
 import { withClient, withServerOptions, type ServerOptions } from '../configd-client.js';
+import { confirmField, confirmHint, withConfirmOption } from '../confirm-window.js';
 
 type Opts = ServerOptions & {
   readonly cluster?: boolean;
@@ -17,6 +18,7 @@ type Opts = ServerOptions & {
   readonly json?: boolean;
   readonly digest?: string;
   readonly expectRevision?: string;
+  readonly confirm?: string;
   readonly group?: string;
   readonly comment?: string;
   readonly delete?: string;
@@ -55,15 +57,18 @@ function leaf(parent: Command, name: string, description: string, scoped = true)
   return c;
 }
 
-function pre(o: Opts): { digest: string; expectedRevision?: number } {
+function pre(o: Opts): { digest: string; expectedRevision?: number; confirmWindowMs?: number } {
   return {
     digest: o.digest ?? '',
     ...(o.expectRevision !== undefined ? { expectedRevision: Number(o.expectRevision) } : {}),
+    ...confirmField(o),
   };
 }
 
 function withPre(c: Command): Command {
-  return c.option('--digest <sha1>', 'refuse if the list changed since the read that returned this digest').option('--expect-revision <n>', 'refuse unless the document is at revision N');
+  return withConfirmOption(
+    c.option('--digest <sha1>', 'refuse if the list changed since the read that returned this digest').option('--expect-revision <n>', 'refuse unless the document is at revision N'),
+  );
 }
 
 function ruleRef(s: string): { by: { $case: 'id'; value: string } | { $case: 'pos'; value: number } } {
@@ -121,6 +126,9 @@ function ruleLine(r: Rule): string {
 
 function print(o: Opts, value: unknown, text: () => string): void {
   out(o.json ? `${JSON.stringify(value, null, 2)}\n` : text());
+  const meta = (value as { meta?: { revision: number; timeMs: number } }).meta;
+  const windowMs = confirmField(o).confirmWindowMs;
+  if (windowMs !== undefined && meta) process.stderr.write(confirmHint(meta.revision, meta.timeMs + windowMs));
 }
 
 function written(r: { meta?: { path: string; revision: number } | undefined; digest: string; rule?: Rule | undefined }): string {

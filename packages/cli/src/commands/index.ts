@@ -9,8 +9,9 @@ import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStore } from './store.js';
 import { registerFw } from './fw.js';
+import { registerConfirm } from './confirm.js';
 
 export type { RegisterCommand } from '../command.js';
 
 /** Every subcommand, in the order `palisade --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerFw, registerCompile, registerApply, registerSimulate, registerLab, registerAgent, registerLog];
+export const COMMANDS: readonly RegisterCommand[] = [registerCheck, registerShow, registerStore, registerConfirm, registerFw, registerCompile, registerApply, registerSimulate, registerLab, registerAgent, registerLog];

@@ -9,6 +9,7 @@ import { WatchEventType, watchDocuments, type DocumentMeta, type WatchResponse }
 import type { RegisterCommand } from '../command.js';
 import { CliExit, EXIT } from '../exit.js';
 import { readTree } from '../read-tree.js';
+import { confirmField, confirmHint, withConfirmOption } from '../confirm-window.js';
 import { formatDiagnostic, parseRevision, withClient, withServerOptions, type ServerOptions } from '../configd-client.js';
 
 const out = (s: string): void => void process.stdout.write(s);
@@ -49,6 +50,7 @@ type Opts = ServerOptions & {
   readonly force?: boolean;
   readonly dryRun?: boolean;
   readonly prefix?: string;
+  readonly confirm?: string;
 };
 
 function add(program: Command, name: string, description: string): Command {
@@ -70,7 +72,7 @@ export const registerStore: RegisterCommand = (program) => {
       });
     });
 
-  add(program, 'put', 'Write a document (validated; compare-and-set with --expect-revision)')
+  withConfirmOption(add(program, 'put', 'Write a document (validated; compare-and-set with --expect-revision; commit-confirmed with --confirm)'))
     .argument('<path>', 'document path')
     .option('--file <file>', 'read the content from FILE (default: standard input)')
     .option('--expect-revision <n>', 'only write if the document is at revision N (0: must not exist)')
@@ -87,13 +89,15 @@ export const registerStore: RegisterCommand = (program) => {
           ...(opts.expectDigest ? { expectedDigest: opts.expectDigest } : {}),
           createOnly: Boolean(opts.create),
           message: opts.message ?? '',
+          ...confirmField(opts),
         });
         for (const d of r.diagnostics) err(`${formatDiagnostic(d)}\n`);
         out(`${metaLine(r.meta)}\n`);
+        if (r.confirmDeadlineMs) err(confirmHint(r.meta?.revision, r.confirmDeadlineMs));
       });
     });
 
-  add(program, 'rm', 'Delete a document (history is kept)')
+  withConfirmOption(add(program, 'rm', 'Delete a document (history is kept)'))
     .argument('<path>', 'document path')
     .option('--expect-revision <n>', 'only delete if the document is at revision N')
     .option('--message <text>', 'message recorded with the deletion')
@@ -103,8 +107,10 @@ export const registerStore: RegisterCommand = (program) => {
           path,
           ...(opts.expectRevision !== undefined ? { expectedRevision: parseRevision(opts.expectRevision, '--expect-revision') } : {}),
           message: opts.message ?? '',
+          ...confirmField(opts),
         });
         out(`${metaLine(r.meta)}\n`);
+        if (opts.confirm !== undefined) err(confirmHint(r.meta?.revision, (r.meta?.timeMs ?? Date.now()) + confirmField(opts).confirmWindowMs!));
       });
     });
 

@@ -14,6 +14,7 @@ import type { LogRecord } from '../store/lmdb-mirror.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, type WatchEvent } from '../store/watch.js';
 import type { Clock } from '@palisade/service-kit';
 import { callerOf, type ConfigdHandlers } from './handler.js';
+import { withConfirmWindow } from '../confirm/confirming-store.js';
 
 /** Zero-copy view of stored bytes as the Buffer ts-proto expects. */
 export function asBuffer(bytes: Uint8Array | undefined): Buffer {
@@ -31,10 +32,20 @@ export function encodeDocument(r: LogRecord, withContent: boolean): Document {
 
 const MAX_PREFIXES = 64;
 
-/** Builds the DocumentService implementation over a store; `clock` dates the writes' deadlines. */
-export function createDocumentService(rpc: ConfigdHandlers, store: DocumentStore, version: string, clock: Clock): DocumentServiceServer {
+/**
+ * Builds the DocumentService implementation over a store; `clock` dates the writes' deadlines;
+ * `confirm` serves Confirm and ListConfirmations (commit-confirmed, `confirm/`).
+ */
+export function createDocumentService(
+  rpc: ConfigdHandlers,
+  store: DocumentStore,
+  version: string,
+  clock: Clock,
+  confirm: Pick<DocumentServiceServer, 'confirm' | 'listConfirmations'>,
+): DocumentServiceServer {
   const { unary, serverStream } = rpc;
   return {
+    ...confirm,
     get: unary('read', async (req, { signal }) => {
       const { record, storeRevision } = await store.get(
         req.path,
@@ -44,7 +55,7 @@ export function createDocumentService(rpc: ConfigdHandlers, store: DocumentStore
       return { document: encodeDocument(record, true), storeRevision };
     }),
     put: unary('write', async (req, ctx) => {
-      const { record, diagnostics } = await store.put(
+      const written: Awaited<ReturnType<DocumentStore['put']>> & { confirmDeadlineMs?: number } = await store.put(
         {
           path: req.path,
           content: req.content,
@@ -53,9 +64,9 @@ export function createDocumentService(rpc: ConfigdHandlers, store: DocumentStore
           createOnly: req.createOnly,
           message: req.message,
         },
-        callerOf(ctx, clock),
+        withConfirmWindow(callerOf(ctx, clock), req.confirmWindowMs),
       );
-      return { meta: encodeMeta(record), diagnostics };
+      return { meta: encodeMeta(written.record), diagnostics: written.diagnostics, confirmDeadlineMs: written.confirmDeadlineMs ?? 0 };
     }),
     delete: unary('write', async (req, ctx) => {
       const record = await store.delete(
@@ -65,7 +76,7 @@ export function createDocumentService(rpc: ConfigdHandlers, store: DocumentStore
           ...(req.expectedDigest ? { expectedDigest: req.expectedDigest } : {}),
           message: req.message,
         },
-        callerOf(ctx, clock),
+        withConfirmWindow(callerOf(ctx, clock), req.confirmWindowMs),
       );
       return { meta: encodeMeta(record) };
     }),

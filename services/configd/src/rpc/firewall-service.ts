@@ -18,6 +18,7 @@ import type { Caller } from '../store/document-store.js';
 import { encodeMeta } from './document-service.js';
 import type { Permission } from './auth.js';
 import { callerOf, type ConfigdHandlers } from './handler.js';
+import { withConfirmWindow } from '../confirm/confirming-store.js';
 
 function scopeOf(s: Scope | undefined): FwScope {
   const t = s?.target;
@@ -99,7 +100,9 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
   const unary = <Req, Res>(permission: Permission, fn: (req: Req, p: Caller) => Promise<Res> | Res) =>
     rpc.unary<Req, Res>(permission, async (req, ctx) => {
       await api.settle(ctx.signal);
-      return fn(req, callerOf(ctx, clock));
+      // Commit-confirmed: the window travels with the caller to the confirming store.
+      const confirmWindowMs = (req as { precondition?: PbPrecondition }).precondition?.confirmWindowMs;
+      return fn(req, withConfirmWindow(callerOf(ctx, clock), confirmWindowMs));
     });
   return {
     listRules: unary('read', (req) => {

@@ -112,6 +112,11 @@ export interface PutRequest {
   /** Fail with ALREADY_EXISTS when the document exists. */
   createOnly: boolean;
   message: string;
+  /**
+   * Commit-confirmed: unless Confirm(revision) arrives within this many ms, the previous
+   * content is written back (0: no confirmation needed).
+   */
+  confirmWindowMs?: number | undefined;
 }
 
 export interface PutResponse {
@@ -120,6 +125,8 @@ export interface PutResponse {
     | undefined;
   /** Warnings and notes found by validation (errors refuse the write instead). */
   diagnostics: Diagnostic[];
+  /** With confirm_window_ms: when the automatic rollback happens unless confirmed (ms since the epoch). */
+  confirmDeadlineMs: number;
 }
 
 export interface DeleteRequest {
@@ -127,6 +134,8 @@ export interface DeleteRequest {
   expectedRevision?: number | undefined;
   expectedDigest: string;
   message: string;
+  /** Commit-confirmed, as in PutRequest. */
+  confirmWindowMs?: number | undefined;
 }
 
 export interface DeleteResponse {
@@ -255,6 +264,41 @@ export interface ImportResponse {
   written: DocumentMeta[];
   unchanged: string[];
   diagnostics: Diagnostic[];
+}
+
+export interface ConfirmRequest {
+  /** The revision of the change written with a confirm window. */
+  revision: number;
+}
+
+export interface ConfirmResponse {
+  confirmed: PendingConfirmation | undefined;
+}
+
+export interface ListConfirmationsRequest {
+}
+
+export interface ListConfirmationsResponse {
+  pending: PendingConfirmation[];
+}
+
+/**
+ * A change on probation: a replicated record every configd watches; the first configd whose
+ * timer fires after the deadline claims it (compare-and-set) and writes the content back.
+ */
+export interface PendingConfirmation {
+  path: string;
+  /** Revision of the change (0 while the write is still in flight). */
+  changeRevision: number;
+  /** Revision whose content comes back without confirmation (0: the document did not exist; it is deleted). */
+  restoreRevision: number;
+  deadlineMs: number;
+  /** Who wrote the change, and through which node's configd. */
+  author: string;
+  writerNode: string;
+  /** "armed" (waiting) or "rolling-back" (claimed by rollback_node). */
+  state: string;
+  rollbackNode: string;
 }
 
 function createBaseGetRequest(): GetRequest {
@@ -461,6 +505,7 @@ function createBasePutRequest(): PutRequest {
     expectedDigest: "",
     createOnly: false,
     message: "",
+    confirmWindowMs: undefined,
   };
 }
 
@@ -483,6 +528,9 @@ export const PutRequest: MessageFns<PutRequest> = {
     }
     if (message.message !== "") {
       writer.uint32(50).string(message.message);
+    }
+    if (message.confirmWindowMs !== undefined) {
+      writer.uint32(56).uint32(message.confirmWindowMs);
     }
     return writer;
   },
@@ -548,6 +596,14 @@ export const PutRequest: MessageFns<PutRequest> = {
             message.message = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.confirmWindowMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -580,6 +636,11 @@ export const PutRequest: MessageFns<PutRequest> = {
         ? globalThis.Boolean(object.create_only)
         : false,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      confirmWindowMs: isSet(object.confirmWindowMs)
+        ? globalThis.Number(object.confirmWindowMs)
+        : isSet(object.confirm_window_ms)
+        ? globalThis.Number(object.confirm_window_ms)
+        : undefined,
     };
   },
 
@@ -603,6 +664,9 @@ export const PutRequest: MessageFns<PutRequest> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.confirmWindowMs !== undefined) {
+      obj.confirmWindowMs = Math.round(message.confirmWindowMs);
+    }
     return obj;
   },
 
@@ -617,12 +681,13 @@ export const PutRequest: MessageFns<PutRequest> = {
     message.expectedDigest = object.expectedDigest ?? "";
     message.createOnly = object.createOnly ?? false;
     message.message = object.message ?? "";
+    message.confirmWindowMs = object.confirmWindowMs ?? undefined;
     return message;
   },
 };
 
 function createBasePutResponse(): PutResponse {
-  return { meta: undefined, diagnostics: [] };
+  return { meta: undefined, diagnostics: [], confirmDeadlineMs: 0 };
 }
 
 export const PutResponse: MessageFns<PutResponse> = {
@@ -632,6 +697,9 @@ export const PutResponse: MessageFns<PutResponse> = {
     }
     for (const v of message.diagnostics) {
       Diagnostic.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.confirmDeadlineMs !== 0) {
+      writer.uint32(24).int64(message.confirmDeadlineMs);
     }
     return writer;
   },
@@ -665,6 +733,14 @@ export const PutResponse: MessageFns<PutResponse> = {
             message.diagnostics.push(Diagnostic.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.confirmDeadlineMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -683,6 +759,11 @@ export const PutResponse: MessageFns<PutResponse> = {
       diagnostics: globalThis.Array.isArray(object?.diagnostics)
         ? object.diagnostics.map((e: any) => Diagnostic.fromJSON(e))
         : [],
+      confirmDeadlineMs: isSet(object.confirmDeadlineMs)
+        ? globalThis.Number(object.confirmDeadlineMs)
+        : isSet(object.confirm_deadline_ms)
+        ? globalThis.Number(object.confirm_deadline_ms)
+        : 0,
     };
   },
 
@@ -693,6 +774,9 @@ export const PutResponse: MessageFns<PutResponse> = {
     }
     if (message.diagnostics?.length) {
       obj.diagnostics = message.diagnostics.map((e) => Diagnostic.toJSON(e));
+    }
+    if (message.confirmDeadlineMs !== 0) {
+      obj.confirmDeadlineMs = Math.round(message.confirmDeadlineMs);
     }
     return obj;
   },
@@ -706,12 +790,13 @@ export const PutResponse: MessageFns<PutResponse> = {
       ? DocumentMeta.fromPartial(object.meta)
       : undefined;
     message.diagnostics = object.diagnostics?.map((e) => Diagnostic.fromPartial(e)) || [];
+    message.confirmDeadlineMs = object.confirmDeadlineMs ?? 0;
     return message;
   },
 };
 
 function createBaseDeleteRequest(): DeleteRequest {
-  return { path: "", expectedRevision: undefined, expectedDigest: "", message: "" };
+  return { path: "", expectedRevision: undefined, expectedDigest: "", message: "", confirmWindowMs: undefined };
 }
 
 export const DeleteRequest: MessageFns<DeleteRequest> = {
@@ -727,6 +812,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
     if (message.message !== "") {
       writer.uint32(34).string(message.message);
+    }
+    if (message.confirmWindowMs !== undefined) {
+      writer.uint32(40).uint32(message.confirmWindowMs);
     }
     return writer;
   },
@@ -776,6 +864,14 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
             message.message = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.confirmWindowMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -802,6 +898,11 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
         ? globalThis.String(object.expected_digest)
         : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      confirmWindowMs: isSet(object.confirmWindowMs)
+        ? globalThis.Number(object.confirmWindowMs)
+        : isSet(object.confirm_window_ms)
+        ? globalThis.Number(object.confirm_window_ms)
+        : undefined,
     };
   },
 
@@ -819,6 +920,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.confirmWindowMs !== undefined) {
+      obj.confirmWindowMs = Math.round(message.confirmWindowMs);
+    }
     return obj;
   },
 
@@ -831,6 +935,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     message.expectedRevision = object.expectedRevision ?? undefined;
     message.expectedDigest = object.expectedDigest ?? "";
     message.message = object.message ?? "";
+    message.confirmWindowMs = object.confirmWindowMs ?? undefined;
     return message;
   },
 };
@@ -2612,6 +2717,475 @@ export const ImportResponse: MessageFns<ImportResponse> = {
   },
 };
 
+function createBaseConfirmRequest(): ConfirmRequest {
+  return { revision: 0 };
+}
+
+export const ConfirmRequest: MessageFns<ConfirmRequest> = {
+  encode(message: ConfirmRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmRequest {
+    return { revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0 };
+  },
+
+  toJSON(message: ConfirmRequest): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmRequest>): ConfirmRequest {
+    return ConfirmRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmRequest>): ConfirmRequest {
+    const message = createBaseConfirmRequest();
+    message.revision = object.revision ?? 0;
+    return message;
+  },
+};
+
+function createBaseConfirmResponse(): ConfirmResponse {
+  return { confirmed: undefined };
+}
+
+export const ConfirmResponse: MessageFns<ConfirmResponse> = {
+  encode(message: ConfirmResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.confirmed !== undefined) {
+      PendingConfirmation.encode(message.confirmed, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.confirmed = PendingConfirmation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmResponse {
+    return { confirmed: isSet(object.confirmed) ? PendingConfirmation.fromJSON(object.confirmed) : undefined };
+  },
+
+  toJSON(message: ConfirmResponse): unknown {
+    const obj: any = {};
+    if (message.confirmed !== undefined) {
+      obj.confirmed = PendingConfirmation.toJSON(message.confirmed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmResponse>): ConfirmResponse {
+    return ConfirmResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmResponse>): ConfirmResponse {
+    const message = createBaseConfirmResponse();
+    message.confirmed = (object.confirmed !== undefined && object.confirmed !== null)
+      ? PendingConfirmation.fromPartial(object.confirmed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListConfirmationsRequest(): ListConfirmationsRequest {
+  return {};
+}
+
+export const ListConfirmationsRequest: MessageFns<ListConfirmationsRequest> = {
+  encode(_: ListConfirmationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfirmationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfirmationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListConfirmationsRequest {
+    return {};
+  },
+
+  toJSON(_: ListConfirmationsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConfirmationsRequest>): ListConfirmationsRequest {
+    return ListConfirmationsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListConfirmationsRequest>): ListConfirmationsRequest {
+    const message = createBaseListConfirmationsRequest();
+    return message;
+  },
+};
+
+function createBaseListConfirmationsResponse(): ListConfirmationsResponse {
+  return { pending: [] };
+}
+
+export const ListConfirmationsResponse: MessageFns<ListConfirmationsResponse> = {
+  encode(message: ListConfirmationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pending) {
+      PendingConfirmation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfirmationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfirmationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pending.push(PendingConfirmation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConfirmationsResponse {
+    return {
+      pending: globalThis.Array.isArray(object?.pending)
+        ? object.pending.map((e: any) => PendingConfirmation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListConfirmationsResponse): unknown {
+    const obj: any = {};
+    if (message.pending?.length) {
+      obj.pending = message.pending.map((e) => PendingConfirmation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConfirmationsResponse>): ListConfirmationsResponse {
+    return ListConfirmationsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConfirmationsResponse>): ListConfirmationsResponse {
+    const message = createBaseListConfirmationsResponse();
+    message.pending = object.pending?.map((e) => PendingConfirmation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePendingConfirmation(): PendingConfirmation {
+  return {
+    path: "",
+    changeRevision: 0,
+    restoreRevision: 0,
+    deadlineMs: 0,
+    author: "",
+    writerNode: "",
+    state: "",
+    rollbackNode: "",
+  };
+}
+
+export const PendingConfirmation: MessageFns<PendingConfirmation> = {
+  encode(message: PendingConfirmation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.changeRevision !== 0) {
+      writer.uint32(16).uint64(message.changeRevision);
+    }
+    if (message.restoreRevision !== 0) {
+      writer.uint32(24).uint64(message.restoreRevision);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(32).int64(message.deadlineMs);
+    }
+    if (message.author !== "") {
+      writer.uint32(42).string(message.author);
+    }
+    if (message.writerNode !== "") {
+      writer.uint32(50).string(message.writerNode);
+    }
+    if (message.state !== "") {
+      writer.uint32(58).string(message.state);
+    }
+    if (message.rollbackNode !== "") {
+      writer.uint32(66).string(message.rollbackNode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PendingConfirmation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePendingConfirmation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changeRevision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.restoreRevision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.writerNode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rollbackNode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PendingConfirmation {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      changeRevision: isSet(object.changeRevision)
+        ? globalThis.Number(object.changeRevision)
+        : isSet(object.change_revision)
+        ? globalThis.Number(object.change_revision)
+        : 0,
+      restoreRevision: isSet(object.restoreRevision)
+        ? globalThis.Number(object.restoreRevision)
+        : isSet(object.restore_revision)
+        ? globalThis.Number(object.restore_revision)
+        : 0,
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+      writerNode: isSet(object.writerNode)
+        ? globalThis.String(object.writerNode)
+        : isSet(object.writer_node)
+        ? globalThis.String(object.writer_node)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      rollbackNode: isSet(object.rollbackNode)
+        ? globalThis.String(object.rollbackNode)
+        : isSet(object.rollback_node)
+        ? globalThis.String(object.rollback_node)
+        : "",
+    };
+  },
+
+  toJSON(message: PendingConfirmation): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.changeRevision !== 0) {
+      obj.changeRevision = Math.round(message.changeRevision);
+    }
+    if (message.restoreRevision !== 0) {
+      obj.restoreRevision = Math.round(message.restoreRevision);
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    if (message.writerNode !== "") {
+      obj.writerNode = message.writerNode;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.rollbackNode !== "") {
+      obj.rollbackNode = message.rollbackNode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PendingConfirmation>): PendingConfirmation {
+    return PendingConfirmation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PendingConfirmation>): PendingConfirmation {
+    const message = createBasePendingConfirmation();
+    message.path = object.path ?? "";
+    message.changeRevision = object.changeRevision ?? 0;
+    message.restoreRevision = object.restoreRevision ?? 0;
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.author = object.author ?? "";
+    message.writerNode = object.writerNode ?? "";
+    message.state = object.state ?? "";
+    message.rollbackNode = object.rollbackNode ?? "";
+    return message;
+  },
+};
+
 /**
  * The document store: /etc/pve-style documents, replicated over NATS JetStream, read from the
  * local LMDB mirror. Every read answer carries the mirror revision it reflects (store_revision).
@@ -2723,6 +3297,31 @@ export const DocumentServiceService = {
     responseSerialize: (value: ImportResponse): Buffer => Buffer.from(ImportResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportResponse => ImportResponse.decode(value),
   },
+  /**
+   * Confirms a change written with a confirm window: it stays. Without it, when the window
+   * ends, the content before the change is written back (author "automatic rollback").
+   */
+  confirm: {
+    path: "/palisade.config.v1.DocumentService/Confirm" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfirmRequest): Buffer => Buffer.from(ConfirmRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfirmRequest => ConfirmRequest.decode(value),
+    responseSerialize: (value: ConfirmResponse): Buffer => Buffer.from(ConfirmResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfirmResponse => ConfirmResponse.decode(value),
+  },
+  /** The changes waiting for confirmation, in the whole cluster. */
+  listConfirmations: {
+    path: "/palisade.config.v1.DocumentService/ListConfirmations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConfirmationsRequest): Buffer =>
+      Buffer.from(ListConfirmationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConfirmationsRequest => ListConfirmationsRequest.decode(value),
+    responseSerialize: (value: ListConfirmationsResponse): Buffer =>
+      Buffer.from(ListConfirmationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConfirmationsResponse => ListConfirmationsResponse.decode(value),
+  },
 } as const;
 
 export interface DocumentServiceServer extends UntypedServiceImplementation {
@@ -2750,6 +3349,13 @@ export interface DocumentServiceServer extends UntypedServiceImplementation {
   status: handleUnaryCall<StatusRequest, StatusResponse>;
   /** Writes a whole tree of documents after validating all of them first. */
   import: handleUnaryCall<ImportRequest, ImportResponse>;
+  /**
+   * Confirms a change written with a confirm window: it stays. Without it, when the window
+   * ends, the content before the change is written back (author "automatic rollback").
+   */
+  confirm: handleUnaryCall<ConfirmRequest, ConfirmResponse>;
+  /** The changes waiting for confirmation, in the whole cluster. */
+  listConfirmations: handleUnaryCall<ListConfirmationsRequest, ListConfirmationsResponse>;
 }
 
 export interface DocumentServiceClient extends Client {
@@ -2895,6 +3501,41 @@ export interface DocumentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Confirms a change written with a confirm window: it stays. Without it, when the window
+   * ends, the content before the change is written back (author "automatic rollback").
+   */
+  confirm(
+    request: ConfirmRequest,
+    callback: (error: ServiceError | null, response: ConfirmResponse) => void,
+  ): ClientUnaryCall;
+  confirm(
+    request: ConfirmRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfirmResponse) => void,
+  ): ClientUnaryCall;
+  confirm(
+    request: ConfirmRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfirmResponse) => void,
+  ): ClientUnaryCall;
+  /** The changes waiting for confirmation, in the whole cluster. */
+  listConfirmations(
+    request: ListConfirmationsRequest,
+    callback: (error: ServiceError | null, response: ListConfirmationsResponse) => void,
+  ): ClientUnaryCall;
+  listConfirmations(
+    request: ListConfirmationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConfirmationsResponse) => void,
+  ): ClientUnaryCall;
+  listConfirmations(
+    request: ListConfirmationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConfirmationsResponse) => void,
   ): ClientUnaryCall;
 }
 

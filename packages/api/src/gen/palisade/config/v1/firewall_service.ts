@@ -33,7 +33,14 @@ export interface Precondition {
   /** The list digest returned by the corresponding list read. */
   digest: string;
   /** The document revision returned by a read. */
-  expectedRevision?: number | undefined;
+  expectedRevision?:
+    | number
+    | undefined;
+  /**
+   * Commit-confirmed: unless DocumentService.Confirm(revision) arrives within this many ms,
+   * the document's previous content is written back (0: no confirmation needed).
+   */
+  confirmWindowMs?: number | undefined;
 }
 
 export interface RuleError {
@@ -522,7 +529,7 @@ export const Scope: MessageFns<Scope> = {
 };
 
 function createBasePrecondition(): Precondition {
-  return { digest: "", expectedRevision: undefined };
+  return { digest: "", expectedRevision: undefined, confirmWindowMs: undefined };
 }
 
 export const Precondition: MessageFns<Precondition> = {
@@ -532,6 +539,9 @@ export const Precondition: MessageFns<Precondition> = {
     }
     if (message.expectedRevision !== undefined) {
       writer.uint32(16).uint64(message.expectedRevision);
+    }
+    if (message.confirmWindowMs !== undefined) {
+      writer.uint32(24).uint32(message.confirmWindowMs);
     }
     return writer;
   },
@@ -565,6 +575,14 @@ export const Precondition: MessageFns<Precondition> = {
             message.expectedRevision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.confirmWindowMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -585,6 +603,11 @@ export const Precondition: MessageFns<Precondition> = {
         : isSet(object.expected_revision)
         ? globalThis.Number(object.expected_revision)
         : undefined,
+      confirmWindowMs: isSet(object.confirmWindowMs)
+        ? globalThis.Number(object.confirmWindowMs)
+        : isSet(object.confirm_window_ms)
+        ? globalThis.Number(object.confirm_window_ms)
+        : undefined,
     };
   },
 
@@ -596,6 +619,9 @@ export const Precondition: MessageFns<Precondition> = {
     if (message.expectedRevision !== undefined) {
       obj.expectedRevision = Math.round(message.expectedRevision);
     }
+    if (message.confirmWindowMs !== undefined) {
+      obj.confirmWindowMs = Math.round(message.confirmWindowMs);
+    }
     return obj;
   },
 
@@ -606,6 +632,7 @@ export const Precondition: MessageFns<Precondition> = {
     const message = createBasePrecondition();
     message.digest = object.digest ?? "";
     message.expectedRevision = object.expectedRevision ?? undefined;
+    message.confirmWindowMs = object.confirmWindowMs ?? undefined;
     return message;
   },
 };
