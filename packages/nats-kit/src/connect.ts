@@ -3,6 +3,7 @@
  * connection state as a typed AsyncIterable (instead of booleans polled), `closed()`, and a
  * drain bounded by a timeout (then a plain close).
  */
+import { credsAuthenticator } from '@nats-io/nats-core';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { PalisadeError, SILENT_LOGGER, type Logger } from '@palisade/service-kit';
 
@@ -25,6 +26,16 @@ export const NATS_CONNECT_DEFAULTS = {
   noRandomize: true,
 } as const;
 
+/**
+ * How a service authenticates to NATS (the servers are closed by default: `deploy/nats/`):
+ * a user and password, a token, or a `.creds` file (a user JWT and its nkey seed). Secrets are
+ * passed as values, read from files by the caller, never logged.
+ */
+export type NatsAuth =
+  | { readonly kind: 'user'; readonly user: string; readonly password: string }
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'creds'; readonly creds: Uint8Array };
+
 /** How a service connects; every field but `servers` and `name` has a default in `NATS_CONNECT_DEFAULTS`. */
 export interface NatsConnectOptions {
   /** Server URLs, tried in order (the local server first). */
@@ -44,11 +55,16 @@ export interface NatsConnectOptions {
   readonly drainTimeoutMs?: number;
   /** Randomize the server order (default false: the local server first). */
   readonly noRandomize?: boolean;
+  /** Credentials; default none (only for servers without authorization, e.g. a bare test server). */
+  readonly auth?: NatsAuth;
+  /** PEM CA to verify the servers' TLS certificates (client TLS); default: plain TCP, or the system CAs for `tls://` URLs. */
+  readonly tlsCa?: string;
   readonly logger?: Logger;
 }
 
 /** `NatsConnectOptions` with every default filled in. */
-export type ResolvedNatsConnectOptions = Required<Omit<NatsConnectOptions, 'logger'>> & { readonly logger: Logger };
+export type ResolvedNatsConnectOptions = Required<Omit<NatsConnectOptions, 'logger' | 'auth' | 'tlsCa'>> &
+  Pick<NatsConnectOptions, 'auth' | 'tlsCa'> & { readonly logger: Logger };
 
 /** Fills defaults; rejects contradictions naming both fields. */
 export function resolveNatsConnectOptions(o: NatsConnectOptions): ResolvedNatsConnectOptions {
@@ -57,6 +73,10 @@ export function resolveNatsConnectOptions(o: NatsConnectOptions): ResolvedNatsCo
   for (const f of ['reconnectTimeWaitMs', 'reconnectJitterMs', 'pingIntervalMs', 'maxPingOut', 'connectTimeoutMs', 'drainTimeoutMs'] as const) {
     if (!Number.isInteger(r[f]) || r[f] < 0) throw new NatsKitError('invalid-argument', `${f} must be a non-negative integer, got ${r[f]}`);
   }
+  if (r.auth?.kind === 'user' && (r.auth.user === '' || r.auth.password === '')) {
+    throw new NatsKitError('invalid-argument', 'auth: a NATS user needs a name and a password');
+  }
+  if (r.auth?.kind === 'token' && r.auth.token === '') throw new NatsKitError('invalid-argument', 'auth: the NATS token is empty');
   if (r.reconnectJitterMs > r.reconnectTimeWaitMs) {
     throw new NatsKitError('invalid-argument', `reconnectJitterMs (${r.reconnectJitterMs}) must not exceed reconnectTimeWaitMs (${r.reconnectTimeWaitMs})`);
   }
@@ -75,7 +95,22 @@ export function natsConnectionOptions(r: ResolvedNatsConnectOptions): Connection
     pingInterval: r.pingIntervalMs,
     maxPingOut: r.maxPingOut,
     timeout: r.connectTimeoutMs,
+    ...authOptions(r.auth),
+    ...(r.tlsCa !== undefined ? { tls: { ca: r.tlsCa } } : {}),
   };
+}
+
+function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptions> {
+  switch (auth?.kind) {
+    case undefined:
+      return {};
+    case 'user':
+      return { user: auth.user, pass: auth.password };
+    case 'token':
+      return { token: auth.token };
+    case 'creds':
+      return { authenticator: credsAuthenticator(auth.creds) };
+  }
 }
 
 /** What a service needs to know of its connection. */

@@ -6,6 +6,7 @@ export {
   natsConnectionOptions,
   resolveNatsConnectOptions,
   type NatsClient,
+  type NatsAuth,
   type NatsConnectOptions,
   type NatsConnectionState,
   type ResolvedNatsConnectOptions,

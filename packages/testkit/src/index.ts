@@ -11,6 +11,16 @@ export {
 } from './nats-server.js';
 export { TestkitError } from './errors.js';
 export {
+  NATS_ROLES,
+  NATS_ROLE_PERMISSIONS,
+  makeRouteTls,
+  natsAuthorizationBlock,
+  randomNatsCredentials,
+  type NatsRole,
+  type NatsUserCredentials,
+  type RouteTlsFiles,
+} from './nats-auth.js';
+export {
   startConfigdProcess,
   startInProcess,
   type ConfigdProcessHandle,

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestkitError } from './errors.js';
+import { makeRouteTls, natsAuthorizationBlock, randomNatsCredentials, type NatsRole, type NatsUserCredentials, type RouteTlsFiles } from './nats-auth.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -109,6 +110,10 @@ interface ServerSpec {
   dir: string;
   maxPayload: number;
   syncAlways: boolean;
+  /** Lines of the `authorization` block (closed server), or none (open). */
+  authorization?: readonly string[];
+  /** TLS for cluster routes. */
+  routeTls?: RouteTlsFiles;
 }
 
 class NatsServer implements NatsServerHandle {
@@ -139,9 +144,21 @@ class NatsServer implements NatsServerHandle {
         '  name: palisade-test',
         `  listen: 127.0.0.1:${spec.clusterPort}`,
         `  routes: [${spec.routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ')}]`,
+        ...(spec.routeTls
+          ? [
+              '  tls {',
+              `    cert_file: "${spec.routeTls.certFile}"`,
+              `    key_file: "${spec.routeTls.keyFile}"`,
+              `    ca_file: "${spec.routeTls.caFile}"`,
+              '    verify: true',
+              '    timeout: 5',
+              '  }',
+            ]
+          : []),
         '}',
       );
     }
+    if (spec.authorization) lines.push(...spec.authorization);
     this.#config = join(spec.dir, 'nats.conf');
     writeFileSync(this.#config, lines.join('\n') + '\n');
   }
@@ -299,6 +316,8 @@ export interface NatsClusterHandle {
   readonly urls: readonly string[];
   /** The server binary's version (e.g. "2.10.27"). */
   readonly version: string;
+  /** With `auth`: each role's user and password (configd, agent, logger); undefined on an open server. */
+  readonly credentials: Readonly<Record<NatsRole, NatsUserCredentials>> | undefined;
   /** Waits until every running server reports JetStream healthy. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /**
@@ -322,6 +341,12 @@ export interface StartNatsOptions {
    * durability claims; benchmarks may turn it off to compare with NATS' default 2-minute sync.
    */
   readonly syncAlways?: boolean;
+  /**
+   * Closed servers as deployed (`deploy/nats/`): one user per role with permissions by subject
+   * (random passwords in `credentials`), and TLS between the servers of a cluster (a throw-away
+   * CA, made with openssl). Default false: open servers on loopback.
+   */
+  readonly auth?: boolean;
 }
 
 /** Starts a standalone JetStream server or a JetStream cluster on loopback. */
@@ -331,6 +356,9 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
   const root = mkdtempSync(join(tmpdir(), 'palisade-nats-'));
   const ports = await freePorts(size * 3);
   const clusterPorts = ports.slice(size * 2);
+  const credentials = opts.auth ? randomNatsCredentials() : undefined;
+  const authorization = credentials ? natsAuthorizationBlock(credentials) : undefined;
+  const routeTls = opts.auth && size > 1 ? makeRouteTls(join(root, 'pki')) : undefined;
   const servers = Array.from(
     { length: size },
     (_, i) =>
@@ -343,6 +371,8 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
         dir: join(root, `n${i + 1}`),
         maxPayload: opts.maxPayload ?? 2 * 1024 * 1024,
         syncAlways: opts.syncAlways ?? true,
+        ...(authorization ? { authorization } : {}),
+        ...(routeTls ? { routeTls } : {}),
       }),
   );
   let closed = false;
@@ -350,6 +380,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
     servers,
     urls: servers.map((s) => s.url),
     version,
+    credentials,
     waitHealthy: async (timeoutMs) => {
       await Promise.all(servers.filter((s) => s.running).map((s) => s.waitHealthy(timeoutMs)));
     },

@@ -63,6 +63,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     writeTimeoutMs: o.writeTimeoutMs,
     writeDeadlineMs: o.writeDeadlineMs,
     probeIntervalMs: o.probeIntervalMs,
+    ...o.natsSecurity,
     logger,
     clock: o.clock,
   });
@@ -82,6 +83,10 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   confirmations.start();
   const writeStore = confirmingStore(store, confirmations);
   const auth = createAuthenticator(o.tokens);
+  if (!auth.open && !o.tls) {
+    logger.warn({ listen: o.listen }, 'tokens travel in plain text: --tokens without --tls-cert/--tls-key; anyone on the path can read and replay them');
+  }
+  if (!o.natsSecurity.auth) logger.warn({ nats: o.natsServers }, 'connecting to NATS without credentials: a NATS server without authorization lets anyone who reaches it bypass tokens and validation (see deploy/nats/)');
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client has admin rights (listening on loopback only)');
   const rpcLogger = logger.child({ component: 'rpc' });
   const registry = createMetricsRegistry({ service: 'configd', node: o.node });
@@ -92,6 +97,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     openWatchStreams: () => openStreams(),
     followerQueue: () => replication.followerQueueStats,
     mirrorQueue: () => mirror.queueStats,
+    mirrorSkipped: () => mirror.skippedRecords,
   });
   let server: GrpcServer;
   let address: string;

@@ -10,6 +10,7 @@ import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-
 import { createConfigd } from './app.js';
 import { ConfigdError } from './errors.js';
 import { createLogger } from './logger.js';
+import { natsSecurityFromFlags } from './nats-credentials.js';
 import { parseTokensFile } from './rpc/auth.js';
 import { CONFIGD_DEFAULTS } from './options.js';
 import { CONFIGD_VERSION } from './version.js';
@@ -34,6 +35,12 @@ Options:
   --tls-cert FILE        serve gRPC over TLS with this certificate chain (PEM)
   --tls-key FILE         private key of --tls-cert (PEM)
   --tls-ca FILE          require client certificates signed by this CA (mutual TLS)
+  --nats-user NAME       NATS user of this configd (deploy/nats/: user "configd"),
+  --nats-password-file F with its password in file F
+  --nats-creds FILE      or a NATS .creds file (user JWT and nkey seed)
+  --nats-token-file FILE or a NATS token in FILE (without any, configd warns: an open
+                         NATS lets anyone who reaches it bypass tokens and validation)
+  --nats-ca FILE         CA of the NATS servers' client TLS certificates (tls:// URLs)
   --metrics HOST:PORT    serve Prometheus metrics on GET http://HOST:PORT/metrics: writes
                          by result and code, refused calls by code, write latency, the
                          mirror's revision and lag, open watch streams, the follower queue
@@ -84,6 +91,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
+        'nats-user': { type: 'string' },
+        'nats-password-file': { type: 'string' },
+        'nats-creds': { type: 'string' },
+        'nats-token-file': { type: 'string' },
+        'nats-ca': { type: 'string' },
         'max-document-bytes': { type: 'string' },
         history: { type: 'string' },
         bucket: { type: 'string' },
@@ -127,6 +139,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     if (tokens.length === 0) usage(`${values.tokens} defines no token`);
   }
+  let natsSecurity;
+  try {
+    natsSecurity = natsSecurityFromFlags(
+      { user: values['nats-user'], passwordFile: values['nats-password-file'], credsFile: values['nats-creds'], tokenFile: values['nats-token-file'], caFile: values['nats-ca'] },
+      readFile,
+    );
+  } catch (err) {
+    usage((err as Error).message);
+  }
   const level = values['log-level'] ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) usage(`--log-level expects one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   const logger = createLogger(values.node!, level as LogLevel);
@@ -140,6 +161,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       dataDir: values.data!,
       replicas,
       ...(tokens ? { tokens } : {}),
+      natsSecurity,
       ...(values['tls-cert']
         ? {
             tls: {

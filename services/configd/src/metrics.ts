@@ -16,6 +16,8 @@ export interface ConfigdMetricSources {
   readonly openWatchStreams: () => number;
   readonly followerQueue: () => { readonly pending: number; readonly dropped: number };
   readonly mirrorQueue: () => { readonly pending: number };
+  /** Followed records the mirror skipped (not written by configd), by reason. */
+  readonly mirrorSkipped?: () => ReadonlyMap<string, number>;
 }
 
 /** Latency buckets of a write, seconds: a quorum round trip (ms) up to a leader change (15 s). */
@@ -52,6 +54,17 @@ export function createConfigdMetrics(registry: Registry, sources: ConfigdMetricS
   new Gauge({ name: 'palisade_configd_watch_streams', help: 'Watch streams open now', registers, collect() { this.set(sources.openWatchStreams()); } });
   new Gauge({ name: 'palisade_configd_follower_queue_pending', help: 'Followed records waiting for the mirror', registers, collect() { this.set(sources.followerQueue().pending); } });
   new Gauge({ name: 'palisade_configd_follower_queue_dropped', help: 'Followed records dropped by the follower queue (its policy waits: always 0)', registers, collect() { this.set(sources.followerQueue().dropped); } });
+  new Counter({
+    name: 'palisade_configd_mirror_skipped_records_total',
+    help: 'Replicated records the mirror skipped: a key that is no document path, binary content, a digest that does not match (written to NATS without configd)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      // The mirror owns the counts: set them (a counter has no set; reset, then add).
+      this.reset();
+      for (const [reason, n] of sources.mirrorSkipped?.() ?? []) this.inc({ reason }, n);
+    },
+  });
   new Gauge({ name: 'palisade_configd_mirror_queue_pending', help: 'Records waiting for the next LMDB commit', registers, collect() { this.set(sources.mirrorQueue().pending); } });
   return {
     observeWrite(code, seconds) {

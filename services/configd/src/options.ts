@@ -2,6 +2,7 @@
  * configd options: one object, exported defaults, `resolveConfigdOptions()` fills defaults and
  * rejects contradictions naming both fields.
  */
+import type { NatsAuth } from '@palisade/nats-kit';
 import { AddressError, SYSTEM_CLOCK, isLoopbackHost, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import { ConfigdError } from './errors.js';
 import type { TokenEntry } from './rpc/auth.js';
@@ -9,6 +10,13 @@ import { DEFAULT_HISTORY_DEPTH, DEFAULT_MAX_LOG_REVISIONS } from './store/lmdb-m
 import { DEFAULT_MAX_DOCUMENT_BYTES } from './store/document-store.js';
 import type { DocumentValidator } from './store/document-validator.js';
 import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_DEADLINE_MS, DEFAULT_WRITE_TIMEOUT_MS } from './replication/jetstream-log.js';
+
+/** configd's NATS credentials and the CA of the servers' client TLS (both optional). */
+export interface NatsSecurity {
+  readonly auth?: NatsAuth;
+  /** PEM of the CA that signed the NATS servers' certificates (for `tls://` URLs). */
+  readonly tlsCa?: string;
+}
 
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -31,6 +39,8 @@ export interface ConfigdOptions {
   /** Tokens; undefined = open access, loopback only. */
   readonly tokens?: readonly TokenEntry[];
   readonly tls?: TlsFiles;
+  /** How configd authenticates to NATS (closed servers, `deploy/nats/`); default none: an open server. */
+  readonly natsSecurity?: NatsSecurity;
   /** Default 1 MiB; always capped below NATS' max_payload. */
   readonly maxDocumentBytes?: number;
   /** Revisions per document kept in the stream and for history (≤ 64). Default 64. */
@@ -107,6 +117,7 @@ export const CONFIGD_DEFAULTS = {
   grpcKeepaliveTimeMs: 30_000,
   grpcKeepaliveTimeoutMs: 10_000,
   clock: SYSTEM_CLOCK,
+  natsSecurity: {},
 } as const;
 
 export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions {

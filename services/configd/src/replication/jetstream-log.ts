@@ -28,7 +28,7 @@ import {
   type NextMsgRequest,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { QuorumVerdict, classifyPublishError, connectNats, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type NatsClient } from '@palisade/nats-kit';
+import { QuorumVerdict, classifyPublishError, connectNats, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type NatsAuth, type NatsClient } from '@palisade/nats-kit';
 import { BoundedQueue, SYSTEM_CLOCK, type Clock, type Logger, type QueueStats } from '@palisade/service-kit';
 import { ConfigdError } from '../errors.js';
 import { abortable, errText, settledWithin, sleep } from './async-util.js';
@@ -66,6 +66,10 @@ export interface JetStreamLogOptions {
   readonly followerQueueRecords?: number;
   /** Time for write deadlines and delivery stalls; default the system clock. */
   readonly clock?: Clock;
+  /** NATS credentials (closed servers, `deploy/nats/`); default none. */
+  readonly auth?: NatsAuth;
+  /** PEM CA of the servers' client TLS; default none. */
+  readonly tlsCa?: string;
 }
 
 /** Default bound of the follower → mirror queue, in records (also bounded to 64 MiB of content). */
@@ -160,10 +164,6 @@ export class JetStreamLog {
   get maxPayload(): number {
     return this.#maxPayload;
   }
-  /** The NATS connection once made (configd's other JetStream records share it: commit-confirmed). */
-  get natsClient(): NatsClient | undefined {
-    return this.#client;
-  }
   /** Last stream sequence seen by the probe. */
   get streamLastRevision(): number {
     return this.#streamLastSeq;
@@ -217,7 +217,13 @@ export class JetStreamLog {
     const signal = this.#abort.signal;
     while (!signal.aborted && !this.#client) {
       try {
-        this.#client = await connectNats({ servers: this.#opts.servers, name: `palisade-configd ${this.#opts.node}`, logger: this.#log });
+        this.#client = await connectNats({
+          servers: this.#opts.servers,
+          name: `palisade-configd ${this.#opts.node}`,
+          logger: this.#log,
+          ...(this.#opts.auth ? { auth: this.#opts.auth } : {}),
+          ...(this.#opts.tlsCa !== undefined ? { tlsCa: this.#opts.tlsCa } : {}),
+        });
       } catch (err) {
         this.#log.warn({ err }, 'cannot connect to NATS yet; serving reads from the local mirror');
         await sleep(500, signal);

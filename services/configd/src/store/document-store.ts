@@ -9,6 +9,7 @@ import { sha256Hex, type AppendOptions, type LogRecord, type LogWrite } from '..
 import type { LmdbMirror } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
 import type { DocumentValidator } from './document-validator.js';
+import { isTextContent } from './record-validation.js';
 import { unifiedDiff } from './unified-diff.js';
 import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
@@ -269,6 +270,10 @@ export class DocumentStore {
         `'${path}' is ${content.length} bytes; documents are limited to ${max} bytes`,
         { path, maxBytes: max },
       );
+    }
+    // The mirror skips binary records (they did not come through configd): refuse them here.
+    if (!isTextContent(content)) {
+      throw new ConfigdError('invalid-document', `'${path}' is binary (contains a NUL byte); documents are text`, { path });
     }
   }
 

@@ -18,6 +18,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BoundedQueue, type Logger, type QueueStats } from '@palisade/service-kit';
 import type { LogRecord, LogSink } from '../log-record.js';
+import { SKIP_REASONS, recordSkipReason, type SkipReason } from './record-validation.js';
 
 export type { LogRecord } from '../log-record.js';
 
@@ -75,6 +76,8 @@ export class LmdbMirror implements LogSink {
   #queuedDone: Promise<void> | undefined;
   /** The `apply` calls still enqueueing, in call order. */
   #enqueueing: Promise<void> = Promise.resolve();
+  /** Followed records skipped since open, by reason (see `record-validation.ts`). */
+  readonly #skipped = new Map<SkipReason, number>(SKIP_REASONS.map((r) => [r, 0]));
 
   private constructor(opts: LmdbMirrorOptions) {
     this.#opts = opts;
@@ -171,6 +174,11 @@ export class LmdbMirror implements LogSink {
     return enqueued.then((e) => e.commit);
   }
 
+  /** Followed records skipped since open (not a document path, binary, wrong digest), by reason. */
+  get skippedRecords(): ReadonlyMap<SkipReason, number> {
+    return this.#skipped;
+  }
+
   /** Records waiting for the next commit (pending; nothing is ever dropped). */
   get queueStats(): QueueStats {
     return this.#queued.stats;
@@ -206,6 +214,15 @@ export class LmdbMirror implements LogSink {
     await this.#root.transaction(() => {
       for (const r of fresh) {
         if (r.revision <= revision) continue;
+        const skip = recordSkipReason(r);
+        if (skip) {
+          // Not written by configd: never served, but the revision is consumed (no gap).
+          this.#skipped.set(skip, (this.#skipped.get(skip) ?? 0) + 1);
+          this.#opts.logger.warn({ revision: r.revision, key: r.path.slice(0, 200), reason: skip, writerNode: r.writerNode.slice(0, 100) }, 'skipped a replicated record configd did not write');
+          if (oldest !== 0 && r.revision !== revision + 1) oldest = r.revision;
+          revision = r.revision;
+          continue;
+        }
         if (oldest === 0 || r.revision !== revision + 1) {
           if (oldest !== 0) {
             this.#opts.logger.warn(
@@ -259,6 +276,31 @@ export class LmdbMirror implements LogSink {
         }
       }
       return { revision, records: [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+    } finally {
+      txn.done();
+    }
+  }
+
+  /**
+   * The paths and revisions of the live documents under `prefixes` and the revision they
+   * reflect, in one LMDB read transaction, without reading any record: a watch snapshot reads
+   * the records one at a time as its client takes them.
+   */
+  snapshotIndex(prefixes: readonly string[]): { revision: number; entries: { path: string; revision: number }[] } {
+    const txn = this.#root.useReadTransaction();
+    try {
+      const revision = Number(this.#meta.get('applied', { transaction: txn }) ?? 0);
+      const all = prefixes.length === 0 || prefixes.includes('');
+      const byPath = new Map<string, number>();
+      for (const prefix of all ? [''] : prefixes) {
+        const range = prefix === '' ? { transaction: txn } : { start: prefix, transaction: txn };
+        for (const { key, value } of this.#current.getRange(range)) {
+          if (!key.startsWith(prefix)) break;
+          byPath.set(key, value);
+        }
+      }
+      const entries = [...byPath].map(([path, rev]) => ({ path, revision: rev }));
+      return { revision, entries: entries.sort((a, b) => (a.path < b.path ? -1 : 1)) };
     } finally {
       txn.done();
     }
@@ -354,15 +396,18 @@ export class LmdbMirror implements LogSink {
   }
 
   /**
-   * Log records with revisions in [from, revision], ascending, at most `limit`. Callers check
-   * `from >= oldestRevision` first; records below the floor may be missing.
+   * Log records with revisions in [from, revision], ascending, at most `limit` and, past the
+   * first, at most `maxBytes` of content. Callers check `from >= oldestRevision` first; records
+   * below the floor may be missing.
    */
-  readLog(from: number, limit: number): LogRecord[] {
+  readLog(from: number, limit: number, maxBytes = Infinity): LogRecord[] {
     const out: LogRecord[] = [];
     const end = this.#revision;
+    let bytes = 0;
     for (const { key, value } of this.#revs.getRange({ start: from })) {
-      if (key > end || out.length >= limit) break;
+      if (key > end || out.length >= limit || (out.length > 0 && bytes + value.size > maxBytes)) break;
       out.push(value);
+      bytes += value.size;
     }
     return out;
   }
