@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Logger benchmark (after a build). Every figure comes with a baseline measured in the same run:
+//   - store ingest (entries/s into the indexed LMDB store) vs a bare LMDB put loop of the same
+//     entries (msgpack values by sequence number, no indexes, same batch size);
+//   - bytes stored per entry (LMDB pages in use / entries) vs the bare loop's, and the JSON size;
+//   - Query p50/p99 for five typical filters over the loaded store vs a bare LMDB read of one
+//     page (50 consecutive values) at a random place;
+//   - through JetStream: publish → stored ingest rate vs the raw publish rate of the same
+//     entries, and publish → Tail latency vs a bare NATS subscriber's publish → receive latency.
+// Starts its own nats-server (testkit) on free loopback ports and removes its directories.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+
+const HELP = `Usage: node scripts/bench-logger.mjs [options]   (after a build)
+
+Options:
+  --entries N      entries loaded into the store for the query figures (default 1000000;
+                   10000000 is the issue's size and needs ~15 GB of disk and time)
+  --batch N        entries per store transaction (default 5000)
+  --queries N      runs per query filter (default 200)
+  --stream N       entries sent through JetStream for the ingest rate (default 100000)
+  --tail N         single entries for the Tail latency (default 200)
+  --skip-stream    only the store figures (no nats-server)
+  -h, --help       this text
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    entries: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '5000' },
+    queries: { type: 'string', default: '200' },
+    stream: { type: 'string', default: '100000' },
+    tail: { type: 'string', default: '200' },
+    'skip-stream': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const ENTRIES = Number(args.entries);
+const BATCH = Number(args.batch);
+const QUERIES = Number(args.queries);
+const { LogStore, parseLogFilter, queryEntries, explainPlan, syntheticEntry, createLogService } = await import('../services/logger/dist/index.js');
+const { SILENT_LOGGER } = await import('../packages/service-kit/dist/index.js');
+const { encodeLogEntry, logSubject } = await import('../packages/log-model/dist/index.js');
+const { open } = await import('lmdb');
+
+const STEP_US = 1000; // 1000 entries a second across the cluster
+const START_US = Date.now() * 1000 - ENTRIES * STEP_US;
+const entry = (i, bootId = 'bench') => syntheticEntry(i, { startUs: START_US, stepUs: STEP_US, bootId });
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ms = (x) => `${x.toFixed(2)} ms`;
+const rate = (n, t) => `${Math.round(n / (t / 1000)).toLocaleString('en')} /s`;
+const dirs = [];
+const tmp = (p) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
+
+try {
+  // --- store ingest vs a bare LMDB put loop ---------------------------------------------------
+  const bare = open({ path: tmp('palisade-bench-lmdb-'), compression: false, mapSize: 2 ** 40 });
+  const bareDb = bare.openDB({ name: 'entries', encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+  const store = LogStore.open({ path: tmp('palisade-bench-store-'), logger: SILENT_LOGGER });
+  let bareMs = 0;
+  let storeMs = 0;
+  let jsonBytes = 0;
+  // Interleaved, batch by batch, so that load changes on the machine hit both alike.
+  for (let from = 0; from < ENTRIES; from += BATCH) {
+    const batch = [];
+    for (let i = from; i < Math.min(ENTRIES, from + BATCH); i++) batch.push(entry(i));
+    if (from < 100_000) for (const e of batch) jsonBytes += encodeLogEntry(e).length;
+    let t = performance.now();
+    await bare.transaction(() => {
+      for (let k = 0; k < batch.length; k++) bareDb.put(from + k + 1, batch[k]);
+    });
+    bareMs += performance.now() - t;
+    t = performance.now();
+    await store.put(batch);
+    storeMs += performance.now() - t;
+    if ((from / BATCH) % 200 === 199) process.stdout.write(`  loaded ${(from + BATCH).toLocaleString('en')} entries\n`);
+  }
+  const stats = store.stats();
+  const bs = bareDb.getStats();
+  const bareBytes = (bs.treeBranchPageCount + bs.treeLeafPageCount + bs.overflowPages) * bs.pageSize;
+  console.log(`\nstore ingest (${ENTRIES.toLocaleString('en')} entries, batches of ${BATCH}):`);
+  console.log(`  indexed store      ${rate(ENTRIES, storeMs)}`);
+  console.log(`  bare LMDB puts     ${rate(ENTRIES, bareMs)}   (baseline; store/bare time ratio ${(storeMs / bareMs).toFixed(2)})`);
+  console.log(`bytes per entry:`);
+  console.log(`  indexed store      ${(stats.usedBytes / stats.entries).toFixed(0)} B   (entry + 12 index keys + id key, LMDB pages in use)`);
+  console.log(`  bare LMDB values   ${(bareBytes / ENTRIES).toFixed(0)} B   (baseline; ratio ${(stats.usedBytes / bareBytes).toFixed(2)})`);
+  console.log(`  encoded JSON       ${(jsonBytes / Math.min(ENTRIES, 100_000)).toFixed(0)} B   (the wire form)`);
+
+  // --- query p99 vs a bare page read ------------------------------------------------------------
+  const endUs = START_US + ENTRIES * STEP_US;
+  const rnd = (n) => Math.floor(Math.random() * n);
+  const FILTERS = [
+    ['node, newest 50', () => [{ node: `pve${1 + rnd(3)}` }, { newestFirst: true, limit: 50 }]],
+    ['guest + DROP, newest 50', () => [{ vmid: 100 + rnd(50), action: 'DROP' }, { newestFirst: true, limit: 50 }]],
+    ['source /24, last hour', () => [{ src: `10.0.${rnd(20)}.0/24`, sinceUs: endUs - 3600e6 }, { newestFirst: true, limit: 50 }]],
+    ['dport 22 in a 10 min window', () => {
+      const since = START_US + rnd(Math.max(1, ENTRIES * STEP_US - 600e6));
+      return [{ dport: 22, sinceUs: since, untilUs: since + 600e6 }, { limit: 100 }];
+    }],
+    ['rule id, newest 100', () => [{ ruleId: `r${rnd(40)}` }, { newestFirst: true, limit: 100 }]],
+  ];
+  const bareRead = () => {
+    const start = 1 + rnd(ENTRIES - 50);
+    let n = 0;
+    for (const _ of bareDb.getRange({ start, limit: 50 })) n++;
+    return n;
+  };
+  const baseline = [];
+  const times = FILTERS.map(() => []);
+  for (let q = 0; q < QUERIES; q++) {
+    let t = performance.now();
+    bareRead();
+    baseline.push(performance.now() - t);
+    FILTERS.forEach(([, make], k) => {
+      const [f, o] = make();
+      const pf = parseLogFilter(f);
+      t = performance.now();
+      queryEntries(store, pf, o);
+      times[k].push(performance.now() - t);
+    });
+  }
+  const b99 = pct(baseline, 99);
+  console.log(`\nquery over ${ENTRIES.toLocaleString('en')} entries (${QUERIES} runs each; p50 / p99; plan):`);
+  FILTERS.forEach(([name, make], k) => {
+    const [f, o] = make();
+    const plan = explainPlan(store, parseLogFilter(f), o);
+    console.log(`  ${name.padEnd(28)} ${ms(pct(times[k], 50))} / ${ms(pct(times[k], 99))}   (${plan.index}${plan.covered ? ', covered' : ''}; p99 ${(pct(times[k], 99) / b99).toFixed(1)}× the baseline)`);
+  });
+  console.log(`  ${'bare LMDB 50-value page'.padEnd(28)} ${ms(pct(baseline, 50))} / ${ms(b99)}   (baseline)`);
+  await store.close();
+  await bare.close();
+
+  // --- through JetStream -----------------------------------------------------------------------
+  if (!args['skip-stream']) {
+    const { startNats } = await import('../packages/testkit/dist/index.js');
+    const { createLogClient } = await import('../packages/api/dist/index.js');
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstream } = await import('@nats-io/jetstream');
+    const nats = await startNats({ size: 1, syncAlways: false });
+    try {
+      const STREAM = Number(args.stream);
+      const nc = await connect({ servers: [...nats.urls] });
+      const js = jetstream(nc);
+      const svc = await createLogService({ natsServers: nats.urls, listen: '127.0.0.1:0', dataDir: tmp('palisade-bench-logger-'), consumer: 'bench', retentionMs: 0, replicas: 1, logger: SILENT_LOGGER });
+      await svc.ingest.whenConsuming();
+      const publishAll = async (from, n, bootId) => {
+        const window = 1000;
+        const pending = [];
+        for (let i = from; i < from + n; i++) {
+          const e = entry(i, bootId);
+          pending.push(js.publish(logSubject(e.node), encodeLogEntry(e), { msgID: e.id }));
+          if (pending.length >= window) await Promise.all(pending.splice(0));
+        }
+        await Promise.all(pending);
+      };
+      // Baseline: publishing alone (to a second stream-less subject is not comparable, so the
+      // same stream: the logger reads while we publish; its rate can at most follow this one).
+      let t = performance.now();
+      await publishAll(0, STREAM, 'pub');
+      const publishMs = performance.now() - t;
+      while (svc.store.count < STREAM) await new Promise((r) => setTimeout(r, 5));
+      const ingestMs = performance.now() - t;
+      console.log(`\nthrough JetStream (${STREAM.toLocaleString('en')} entries, 1 server, fsync at NATS' default interval):`);
+      console.log(`  publish → stored   ${rate(STREAM, ingestMs)}`);
+      console.log(`  publish alone      ${rate(STREAM, publishMs)}   (baseline; ratio ${(publishMs / ingestMs).toFixed(2)} of the publish rate)`);
+
+      // Tail latency vs bare subscriber latency, alternating.
+      const client = createLogClient({ address: svc.address });
+      const ac = new AbortController();
+      const sentAt = new Map();
+      const tailLat = [];
+      const tail = (async () => {
+        for await (const e of client.tail({ filter: { node: 'pve1' } }, ac.signal)) {
+          const s = sentAt.get(e.id);
+          if (s !== undefined) tailLat.push(performance.now() - s);
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      const sub = nc.subscribe('bench.latency');
+      const bareLat = [];
+      const bareDone = (async () => {
+        for await (const m of sub) bareLat.push(performance.now() - Number(new TextDecoder().decode(m.data)));
+      })();
+      const TAIL = Number(args.tail);
+      for (let k = 0; k < TAIL; k++) {
+        const e = { ...entry(10_000_000 + k, 'tail'), node: 'pve1', id: `pve1:tail:${k}` };
+        sentAt.set(e.id, performance.now());
+        await js.publish(logSubject('pve1'), encodeLogEntry(e), { msgID: e.id });
+        nc.publish('bench.latency', new TextEncoder().encode(String(performance.now())));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const deadline = Date.now() + 10_000;
+      while (tailLat.length < TAIL && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      ac.abort();
+      sub.unsubscribe();
+      await tail.catch(() => undefined);
+      await bareDone;
+      console.log(`publish → Tail latency (${tailLat.length}/${TAIL} seen; from before the publish call, p50 / p99):`);
+      console.log(`  Tail               ${ms(pct(tailLat, 50))} / ${ms(pct(tailLat, 99))}   (goal p99 < 100 ms)`);
+      console.log(`  bare NATS sub      ${ms(pct(bareLat, 50))} / ${ms(pct(bareLat, 99))}   (baseline: core publish → subscriber)`);
+      client.close();
+      await svc.close();
+      await nc.close();
+    } finally {
+      await nats.close();
+    }
+  }
+} finally {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
