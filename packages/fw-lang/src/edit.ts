@@ -4,10 +4,11 @@
  * writer (spec §1.8). The result is the new text, re-parsed and checked: an edit that would
  * introduce an error is refused with the diagnostics, and nothing is changed.
  */
-import type { Diagnostic, FwDocument, GuestType, LogLevel, Rule, SectionKind, SourceLine } from './model.js';
+import type { Diagnostic, FwDocument, GuestType, LogLevel, Rule, Section, SectionKind, SourceLine } from './model.js';
 import { parseFwDocument } from './parse-fw.js';
 import { joinSourceLines } from './source-lines.js';
 import { parseAliasValue } from './names.js';
+import { networkOf, parseIpOrCidr } from './values/ip.js';
 
 /** The fields of a rule as the API sets them. */
 export interface RuleSpec {
@@ -65,6 +66,14 @@ export type FwEdit =
   | { readonly op: 'group.create'; readonly name: string; readonly comment?: string }
   | { readonly op: 'group.delete'; readonly name: string }
   | { readonly op: 'group.rename'; readonly name: string; readonly newName: string }
+  /** Sets (or, with `comment` undefined or blank, removes) a security group's comment. */
+  | { readonly op: 'group.comment'; readonly name: string; readonly comment?: string }
+  /**
+   * Renames an IP set (the section moves to its name-sorted place, as the reference writes it)
+   * and/or sets its comment (`comment` undefined keeps it, blank removes it). Rules using
+   * `+old` are not rewritten (as the reference).
+   */
+  | { readonly op: 'ipset.update'; readonly name: string; readonly newName?: string; readonly comment?: string }
   /** Rewrites `GROUP old` rules (in any document) to `GROUP new`, e.g. after `group.rename`. */
   | { readonly op: 'group.rename-references'; readonly name: string; readonly newName: string };
 
@@ -72,7 +81,14 @@ export type EditErrorCode = 'not-found' | 'exists' | 'not-empty' | 'invalid' | '
 
 export type EditResult =
   | { readonly ok: true; readonly text: string; readonly document: FwDocument }
-  | { readonly ok: false; readonly code: EditErrorCode; readonly message: string; readonly diagnostics?: readonly Diagnostic[] };
+  | {
+      readonly ok: false;
+      readonly code: EditErrorCode;
+      readonly message: string;
+      readonly diagnostics?: readonly Diagnostic[];
+      /** For `invalid`: the refused result, parsed (to tell which rule fields are wrong). */
+      readonly document?: FwDocument;
+    };
 
 export interface EditContext {
   /** Cluster document for name resolution in host, guest and vnet documents. */
@@ -175,7 +191,7 @@ function finish(doc: FwDocument, buf: LineBuffer, context: EditContext): EditRes
   const before = new Set(doc.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`));
   const added = document.diagnostics.filter((d) => d.severity === 'error' && !before.has(`${d.code} ${d.message}`));
   if (added.length > 0) {
-    return { ok: false, code: 'invalid', message: added.map((d) => `line ${d.line}: ${d.message}`).join('; '), diagnostics: added };
+    return { ok: false, code: 'invalid', message: added.map((d) => `line ${d.line}: ${d.message}`).join('; '), diagnostics: added, document };
   }
   return { ok: true, text, document };
 }
@@ -263,8 +279,13 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
       if (doc.aliases.has(edit.name.toLowerCase())) return err('exists', `alias '${edit.name}' already exists`);
       const text = `${edit.name} ${edit.cidr}${edit.comment ? ` # ${edit.comment}` : ''}`;
       const section = findSection(doc, 'aliases');
-      if (section) buf.insert(sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
-      else insertSection(doc, buf, 'aliases', '[ALIASES]', [text]);
+      if (!section) {
+        insertSection(doc, buf, 'aliases', '[ALIASES]', [text]);
+        return undefined;
+      }
+      // The reference writes aliases sorted by lower-cased name: insert at that place.
+      const next = aliasAfter(doc, edit.name.toLowerCase());
+      buf.insert(next ? next.line - 1 : sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
       return undefined;
     }
     case 'alias.update': {
@@ -274,7 +295,16 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
       if (edit.rename !== undefined && edit.rename.toLowerCase() !== alias.name.toLowerCase() && doc.aliases.has(edit.rename.toLowerCase())) {
         return err('exists', `alias '${edit.rename}' already exists`);
       }
-      buf.replace(alias.line - 1, `${name} ${edit.cidr}${edit.comment ? ` # ${edit.comment}` : ''}`);
+      const text = `${name} ${edit.cidr}${edit.comment ? ` # ${edit.comment}` : ''}`;
+      const next = aliasAfter(doc, name.toLowerCase(), alias.name.toLowerCase());
+      const section = findSection(doc, 'aliases');
+      if (name.toLowerCase() === alias.name.toLowerCase() || !section) {
+        buf.replace(alias.line - 1, text);
+        return undefined;
+      }
+      // A rename moves the line to its sorted place (the reference rewrites the list sorted).
+      const at = next ? next.line - 1 : sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1);
+      moveLine(buf, alias.line - 1, at, text);
       return undefined;
     }
     case 'alias.delete': {
@@ -317,14 +347,17 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
         buf.remove(entry.line - 1);
         return undefined;
       }
-      const text = `${edit.nomatch ? '!' : ''}${cidr}${edit.comment ? ` # ${edit.comment}` : ''}`;
       if (edit.op === 'ipset.entry.update') {
         if (!entry) return err('not-found', `no entry '${edit.cidr}' in IP set '${edit.set}'`);
-        buf.replace(entry.line - 1, text);
+        buf.replace(entry.line - 1, `${edit.nomatch ? '!' : ''}${cidr}${edit.comment ? ` # ${edit.comment}` : ''}`);
         return undefined;
       }
-      if (entry) return err('exists', `IP set '${edit.set}' already contains '${cidr}'`);
-      buf.insert(sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
+      const clean = cleanIpSetCidr(edit.cidr);
+      if (set.entries.some((e) => e.cidr === clean)) return err('exists', `IP set '${edit.set}' already contains '${clean}'`);
+      // The reference writes entries sorted by address text: insert at that place.
+      const next = set.entries.find((e) => e.cidr > clean);
+      const text = `${edit.nomatch ? '!' : ''}${clean}${edit.comment ? ` # ${edit.comment}` : ''}`;
+      buf.insert(next ? next.line - 1 : sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
       return undefined;
     }
     case 'group.create': {
@@ -349,6 +382,29 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
       if (doc.groups.has(newName)) return err('exists', `security group '${newName}' already exists`);
       buf.replace(section.headerLine - 1, `[group ${newName}]${group.comment ? ` # ${group.comment}` : ''}`);
       renameReferences(doc, buf, edit.name, newName);
+      return undefined;
+    }
+    case 'group.comment': {
+      const group = doc.groups.get(edit.name.toLowerCase());
+      const section = findSection(doc, 'group', edit.name.toLowerCase());
+      if (!group || !section) return err('not-found', `no such security group '${edit.name}'`);
+      buf.replace(section.headerLine - 1, `[group ${group.name}]${edit.comment?.trim() ? ` # ${edit.comment}` : ''}`);
+      return undefined;
+    }
+    case 'ipset.update': {
+      const name = edit.name.toLowerCase();
+      const set = doc.ipsets.get(name);
+      const section = findSection(doc, 'ipset', name);
+      if (!set || !section) return err('not-found', `no such IP set '${edit.name}'`);
+      const newName = (edit.newName ?? name).toLowerCase();
+      if (newName !== name && doc.ipsets.has(newName)) return err('exists', `IP set '${newName}' already exists`);
+      const comment = edit.comment ?? set.comment;
+      const header = `[IPSET ${newName}]${comment?.trim() ? ` # ${comment}` : ''}`;
+      if (newName === name) {
+        buf.replace(section.headerLine - 1, header);
+        return undefined;
+      }
+      moveSectionSorted(doc, buf, section, header, newName);
       return undefined;
     }
     case 'group.rename-references':
@@ -450,4 +506,63 @@ function updateRule(doc: FwDocument, buf: LineBuffer, edit: Extract<FwEdit, { op
     buf.insert(insertAt, [lineText]);
   }
   return undefined;
+}
+
+/**
+ * An IP set entry as the reference's create call stores it: an alias reference as written;
+ * an address with a prefix with its host bits cleared (`10.0.0.11/24` → `10.0.0.0/24`); `/32`
+ * and `/128` removed. Text that is neither comes back unchanged (the parser then reports it).
+ */
+export function cleanIpSetCidr(text: string): string {
+  const r = parseIpOrCidr(text);
+  if (!r.ok || r.ip === undefined || !text.includes('/')) return r.ok ? r.cidr : text;
+  const bits = r.version === 6 ? 128 : 32;
+  if (r.ip.prefixLength === bits) return r.cidr;
+  return networkOf(r.ip).text;
+}
+
+/** The first alias (in file order) whose lower-cased name sorts after `key`, skipping `except`. */
+function aliasAfter(doc: FwDocument, key: string, except?: string) {
+  return [...doc.aliases.values()].filter((a) => a.name.toLowerCase() !== except).sort((a, b) => a.line - b.line).find((a) => a.name.toLowerCase() > key);
+}
+
+/** Moves the line at 0-based `from` so that it stands before 0-based `to` (original indices), with new text. */
+function moveLine(buf: LineBuffer, from: number, to: number, text: string): void {
+  if (to > from) {
+    buf.insert(to, [text]);
+    buf.remove(from);
+  } else {
+    buf.remove(from);
+    buf.insert(to, [text]);
+  }
+}
+
+/** Moves a named section (ipset or group) to its name-sorted place among its kind, with a new header. */
+function moveSectionSorted(doc: FwDocument, buf: LineBuffer, section: Section, header: string, newName: string): void {
+  const start = section.headerLine - 1;
+  const end = section.endLine; // exclusive, 0-based
+  const body = buf.lines.slice(start + 1, end).map((l) => l.text);
+  while (body.length > 0 && body[body.length - 1]!.trim() === '') body.pop();
+  const block = [header, ...body, ''];
+  const peers = doc.sections.filter((s) => s.kind === section.kind && s !== section);
+  const next = peers.find((s) => (s.name ?? '') > newName);
+  const last = peers[peers.length - 1];
+  let at: number;
+  if (next) at = next.headerLine - 1;
+  else if (last && last.headerLine > section.headerLine) at = last.endLine;
+  else at = start;
+  if (at === start || at === end) {
+    buf.remove(start, end - start);
+    buf.insert(start, block);
+    return;
+  }
+  const lastLine = buf.lines[at - 1];
+  const lead = at > 0 && lastLine !== undefined && lastLine.text.trim() !== '' ? [''] : [];
+  if (at > start) {
+    buf.insert(at, [...lead, ...block]);
+    buf.remove(start, end - start);
+  } else {
+    buf.remove(start, end - start);
+    buf.insert(at, [...lead, ...block]);
+  }
 }

@@ -54,6 +54,8 @@ export {
   hostOptions,
   vnetOptions,
   parseOptionLine,
+  apiOptionValue,
+  isNumericOption,
   OPTION_SYNTAX,
   ENABLE_TIMESTAMP_GRACE_SECONDS,
   type ClusterOptions,
@@ -79,6 +81,7 @@ export {
 // Editing
 export {
   editFwDocument,
+  cleanIpSetCidr,
   formatRule,
   ruleToSpec,
   type EditContext,

@@ -332,3 +332,23 @@ export function vnetOptions(doc: FwDocument | undefined): VnetOptions {
     logLevelForward: level(doc, 'log_level_forward'),
   };
 }
+
+/**
+ * The value of a stored option as the Proxmox API returns it: booleans and integers as numbers
+ * (the reference parser `int()`s them), everything else as text. A cluster `enable` holding a
+ * timestamp (the anti-lockout switch) reads as 0 once it is more than
+ * {@link ENABLE_TIMESTAMP_GRACE_SECONDS} older than `nowSeconds` (as `parse_clusterfw_option`).
+ */
+export function apiOptionValue(kind: FwDocumentKind, name: string, value: string, nowSeconds: number): string | number {
+  const syntax = OPTION_SYNTAX[kind][name];
+  if (syntax !== 'bool' && syntax !== 'uint') return value;
+  const n = Number(value);
+  if (kind === 'cluster' && name === 'enable' && n > 1 && nowSeconds - n > ENABLE_TIMESTAMP_GRACE_SECONDS) return 0;
+  return n;
+}
+
+/** Whether an option of `kind` holds a number (`bool` 0/1 or a non-negative integer). */
+export function isNumericOption(kind: FwDocumentKind, name: string): boolean {
+  const syntax = OPTION_SYNTAX[kind][name];
+  return syntax === 'bool' || syntax === 'uint';
+}

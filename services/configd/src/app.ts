@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
-import { GrpcServerError, createGrpcServer, createRpcHandlers, type GrpcServer } from '@palisade/grpc-kit';
+import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
 import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
@@ -19,7 +19,7 @@ import { FwLangValidator } from './store/document-validator.js';
 import { createAuthenticator } from './rpc/auth.js';
 import { toServiceError } from './rpc/status.js';
 import { countingRefusals, createConfigdMetrics, withWriteMetrics } from './metrics.js';
-import { createDocumentService } from './rpc/document-service.js';
+import { DEFAULT_DOCUMENT_SERVICE_LIMITS, createDocumentService, type DocumentServiceLimits } from './rpc/document-service.js';
 import { createFirewallService } from './rpc/firewall-service.js';
 import { FirewallApi } from './firewall/firewall-api.js';
 import { CONFIGD_VERSION } from './version.js';
@@ -107,7 +107,11 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       listen: o.listen,
       ...(o.tls ? { tls: o.tls } : {}),
       authenticated: !auth.open,
+      // Bounded before a body is read: the token (admit), the method's size, the calls per connection.
       maxReceiveBytes: o.grpcMaxReceiveBytes,
+      maxReceiveBytesByMethod: { [DocumentServiceService.import.path]: o.grpcMaxImportBytes },
+      maxConcurrentStreams: o.grpcMaxConcurrentStreams,
+      admit: tokenAdmission(auth, countingRefusals(toServiceError, metrics), rpcLogger),
       maxSendBytes: o.grpcMaxSendBytes,
       keepaliveTimeMs: o.grpcKeepaliveTimeMs,
       keepaliveTimeoutMs: o.grpcKeepaliveTimeoutMs,
@@ -120,7 +124,14 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       o.clock,
     );
     openStreams = () => rpc.openStreams;
-    server.addService(DocumentServiceService, createDocumentService(rpc, writeStore, CONFIGD_VERSION, o.clock, createConfirmMethods(rpc, confirmations)));
+    const serviceLimits: DocumentServiceLimits = {
+      ...DEFAULT_DOCUMENT_SERVICE_LIMITS,
+      maxConcurrentDiffs: o.maxConcurrentDiffs,
+      diff: { ...DEFAULT_DOCUMENT_SERVICE_LIMITS.diff, maxEditDistance: o.diffMaxChangedLines },
+      maxWatchesPerToken: o.maxWatchesPerToken,
+      maxWatches: o.maxWatches,
+    };
+    server.addService(DocumentServiceService, createDocumentService(rpc, writeStore, CONFIGD_VERSION, o.clock, createConfirmMethods(rpc, confirmations), serviceLimits));
     server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(writeStore), o.clock));
     ({ address, port } = await server.listen());
   } catch (err) {

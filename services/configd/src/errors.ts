@@ -34,6 +34,8 @@ export interface ConfigdErrorContext {
   /** For `too-large`: the limit in bytes. */
   readonly maxBytes?: number;
   readonly path?: string;
+  /** For `invalid-document` from a rule edit: the wrong rule fields (Proxmox names) and why. */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -45,6 +45,16 @@ Options:
                          by result and code, refused calls by code, write latency, the
                          mirror's revision and lag, open watch streams, the follower queue
                          (default: not served)
+  --rest-listen HOST:PORT
+                         also serve Proxmox's /api2/json firewall API over HTTPS here
+                         (clients: proxmoxer, the Terraform provider bpg/proxmox, Ansible);
+                         auth "Authorization: PVEAPIToken=USER@REALM!NAME=SECRET" with a
+                         NAME and SECRET from --tokens; without --tokens loopback only
+                         (default: not served)
+  --rest-cert FILE       certificate chain of the REST listener (PEM); without it a
+                         self-signed one is generated into DIR/rest/ on first start and
+                         its SHA-256 fingerprint logged
+  --rest-key FILE        private key of --rest-cert (PEM)
   --max-document-bytes N largest document accepted (default ${CONFIGD_DEFAULTS.maxDocumentBytes}; always kept
                          below what the NATS server can carry)
   --history N            revisions kept per document, 1..64 (default ${CONFIGD_DEFAULTS.historyDepth})
@@ -103,6 +113,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         'write-deadline-ms': { type: 'string' },
         'log-level': { type: 'string' },
         metrics: { type: 'string' },
+        'rest-listen': { type: 'string' },
+        'rest-cert': { type: 'string' },
+        'rest-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -123,6 +136,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) usage('--tls-cert and --tls-key go together');
   if (values['tls-ca'] && !values['tls-cert']) usage('--tls-ca needs --tls-cert and --tls-key');
+  if (Boolean(values['rest-cert']) !== Boolean(values['rest-key'])) usage('--rest-cert and --rest-key go together');
+  if (values['rest-cert'] && !values['rest-listen']) usage('--rest-cert needs --rest-listen');
   const readFile = (path: string, what: string): Buffer => {
     try {
       return readFileSync(path);
@@ -177,6 +192,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
       writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
       ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
+      ...(values['rest-listen'] !== undefined ? { restListen: values['rest-listen'] } : {}),
+      ...(values['rest-cert'] ? { restTls: { cert: readFile(values['rest-cert'], '--rest-cert'), key: readFile(values['rest-key']!, '--rest-key') } } : {}),
       logger,
     });
   } catch (err) {

@@ -73,8 +73,23 @@ export interface ConfigdOptions {
   readonly applyWaitMs?: number;
   /** How long a read with `min_revision` waits for the mirror. Default 5000 ms. */
   readonly readWaitMs?: number;
-  /** Largest gRPC request accepted, bytes. Default the larger of 64 MiB and 4 × maxDocumentBytes. */
+  /**
+   * Largest gRPC request accepted except Import, bytes: just above one document. Default
+   * maxDocumentBytes + 64 KiB. The transport refuses a larger body from its length prefix.
+   */
   readonly grpcMaxReceiveBytes?: number;
+  /** Largest Import request, bytes. Default the larger of 16 MiB and 16 × maxDocumentBytes. */
+  readonly grpcMaxImportBytes?: number;
+  /** Calls in flight on one gRPC connection (HTTP/2 concurrent streams). Default 100. */
+  readonly grpcMaxConcurrentStreams?: number;
+  /** Open watches of one token. Default 64. */
+  readonly maxWatchesPerToken?: number;
+  /** Open watches in all. Default 512. */
+  readonly maxWatches?: number;
+  /** Diffs computed at once (more are refused `resource-exhausted`). Default 4. */
+  readonly maxConcurrentDiffs?: number;
+  /** Most changed lines a diff shows; beyond it the answer is "too different to show". Default 20 000. */
+  readonly diffMaxChangedLines?: number;
   /** Largest gRPC response sent, bytes. Default the larger of 256 MiB and 4 × maxDocumentBytes. */
   readonly grpcMaxSendBytes?: number;
   /** gRPC keepalive ping period, ms. Default 30 000. */
@@ -93,8 +108,8 @@ export interface ConfigdOptions {
 export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'>> &
   Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'> & { readonly host: string; readonly port: number };
 
-/** Least gRPC request limit (the default when 4 × maxDocumentBytes is smaller). */
-export const DEFAULT_GRPC_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+/** Least Import request limit (the default when 16 × maxDocumentBytes is smaller). */
+export const DEFAULT_GRPC_MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 /** Least gRPC response limit (the default when 4 × maxDocumentBytes is smaller). */
 export const DEFAULT_GRPC_MAX_SEND_BYTES = 256 * 1024 * 1024;
 /** Room a request needs beside one document (path, message, expectations). */
@@ -116,6 +131,11 @@ export const CONFIGD_DEFAULTS = {
   readWaitMs: 5000,
   grpcKeepaliveTimeMs: 30_000,
   grpcKeepaliveTimeoutMs: 10_000,
+  grpcMaxConcurrentStreams: 100,
+  maxWatchesPerToken: 64,
+  maxWatches: 512,
+  maxConcurrentDiffs: 4,
+  diffMaxChangedLines: 20_000,
   clock: SYSTEM_CLOCK,
   natsSecurity: {},
 } as const;
@@ -151,7 +171,8 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
   const maxDocumentBytes = given.maxDocumentBytes ?? CONFIGD_DEFAULTS.maxDocumentBytes;
   const r = {
     ...CONFIGD_DEFAULTS,
-    grpcMaxReceiveBytes: Math.max(DEFAULT_GRPC_MAX_RECEIVE_BYTES, maxDocumentBytes * 4),
+    grpcMaxReceiveBytes: maxDocumentBytes + REQUEST_OVERHEAD_BYTES,
+    grpcMaxImportBytes: Math.max(DEFAULT_GRPC_MAX_IMPORT_BYTES, maxDocumentBytes * 16),
     grpcMaxSendBytes: Math.max(DEFAULT_GRPC_MAX_SEND_BYTES, maxDocumentBytes * 4),
     ...given,
     host,
@@ -166,6 +187,12 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
   }
   for (const field of ['applyWaitMs', 'readWaitMs', 'grpcKeepaliveTimeMs', 'grpcKeepaliveTimeoutMs'] as const) {
     if (!Number.isInteger(r[field]) || r[field] < 0) throw new ConfigdError('invalid-argument', `${field} must be a non-negative integer, got ${r[field]}`);
+  }
+  for (const field of ['grpcMaxConcurrentStreams', 'maxWatchesPerToken', 'maxWatches', 'maxConcurrentDiffs', 'diffMaxChangedLines'] as const) {
+    if (!Number.isInteger(r[field]) || r[field] < 1) throw new ConfigdError('invalid-argument', `${field} must be a positive integer, got ${r[field]}`);
+  }
+  if (r.grpcMaxImportBytes < r.grpcMaxReceiveBytes) {
+    throw new ConfigdError('invalid-argument', `grpcMaxImportBytes (${r.grpcMaxImportBytes}) must be at least grpcMaxReceiveBytes (${r.grpcMaxReceiveBytes})`);
   }
   if (r.grpcMaxReceiveBytes < r.maxDocumentBytes + REQUEST_OVERHEAD_BYTES) {
     throw new ConfigdError(

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import {
   MACROS,
+  apiOptionValue,
   editFwDocument,
   parseFwDocument,
   ruleToSpec,
@@ -134,11 +135,13 @@ export function ruleViews(rules: readonly Rule[]): RuleView[] {
   });
 }
 
-/** Digest of a rule list (Proxmox key names). */
+/**
+ * Digest of a rule list exactly as Proxmox computes it (`copy_list_with_digest` over the parsed
+ * rules): Proxmox key names, no `pos` (added after the digest), `ipversion` when known.
+ */
 export function rulesDigest(views: readonly RuleView[]): string {
   return listDigest(
     views.map((v) => ({
-      pos: v.pos,
       type: v.type,
       action: v.action,
       macro: v.macro,
@@ -152,6 +155,7 @@ export function rulesDigest(views: readonly RuleView[]): string {
       log: v.log,
       comment: v.comment,
       enable: v.enable ? 1 : 0,
+      ipversion: v.ipversion || undefined,
     })),
   );
 }
@@ -160,7 +164,21 @@ function toDiagnosticInfo(d: Diagnostic): DiagnosticInfo {
   return { path: d.path, line: d.line, column: d.column ?? 0, severity: d.severity, code: d.code, message: d.message };
 }
 
-function editError(r: Extract<EditResult, { ok: false }>, path: string): ConfigdError {
+/** Where a rule edit puts the rule, to name its wrong fields when the edit is refused. */
+interface RuleSlot {
+  readonly group?: string;
+  readonly pos: number;
+}
+
+function ruleFields(r: Extract<EditResult, { ok: false }>, slot: RuleSlot | undefined): Record<string, string> | undefined {
+  if (!slot || !r.document) return undefined;
+  const rules = slot.group ? r.document.groups.get(slot.group)?.rules : r.document.rules;
+  const errors = rules?.[slot.pos]?.errors ?? [];
+  if (errors.length === 0) return undefined;
+  return Object.fromEntries(errors.map((e) => [e.field, e.message]));
+}
+
+function editError(r: Extract<EditResult, { ok: false }>, path: string, slot?: RuleSlot): ConfigdError {
   switch (r.code) {
     case 'not-found':
       return new ConfigdError('not-found', r.message, { path });
@@ -168,8 +186,14 @@ function editError(r: Extract<EditResult, { ok: false }>, path: string): Configd
       return new ConfigdError('already-exists', r.message, { path });
     case 'not-empty':
       return new ConfigdError('failed-precondition', r.message, { path });
-    case 'invalid':
-      return new ConfigdError('invalid-document', `${path}: ${r.message}`, { path, diagnostics: (r.diagnostics ?? []).map(toDiagnosticInfo) });
+    case 'invalid': {
+      const fields = ruleFields(r, slot);
+      return new ConfigdError('invalid-document', `${path}: ${r.message}`, {
+        path,
+        diagnostics: (r.diagnostics ?? []).map(toDiagnosticInfo),
+        ...(fields ? { fields } : {}),
+      });
+    }
     case 'not-allowed':
       return new ConfigdError('invalid-argument', r.message, { path });
   }
@@ -276,7 +300,7 @@ export class FirewallApi {
     let text: string | undefined;
     for (const edit of edits) {
       const r = editFwDocument(doc, edit, loaded.context);
-      if (!r.ok) throw editError(r, loaded.path);
+      if (!r.ok) throw editError(r, loaded.path, ruleSlotOf(edit, doc));
       doc = r.document;
       text = r.text;
     }
@@ -410,7 +434,18 @@ export class FirewallApi {
       const { record } = await this.#write(l, [{ op: 'group.create', name, ...(comment !== undefined ? { comment } : {}) }], caller, `firewall: create group ${name}`);
       return { record, digest: this.listGroups().digest };
     }
-    const { record } = await this.#write(l, [{ op: 'group.rename', name: rename, newName: name }], caller, `firewall: rename group ${rename} to ${name}`);
+    if (rename.toLowerCase() === name.toLowerCase()) {
+      // As Proxmox: `rename` equal to `group` only sets the comment.
+      if (!l.doc.groups.has(name.toLowerCase())) throw new ConfigdError('not-found', `no such security group '${rename}'`, { path: l.path });
+      if (comment === undefined) return { record: l.record!, digest: this.listGroups().digest };
+      const { record } = await this.#write(l, [{ op: 'group.comment', name, comment }], caller, `firewall: comment of group ${name}`);
+      return { record, digest: this.listGroups().digest };
+    }
+    const renameEdits: FwEdit[] = [
+      { op: 'group.rename', name: rename.toLowerCase(), newName: name },
+      ...(comment !== undefined ? [{ op: 'group.comment' as const, name, comment }] : []),
+    ];
+    const { record } = await this.#write(l, renameEdits, caller, `firewall: rename group ${rename} to ${name}`);
     // Like Proxmox: references in host and guest documents follow the rename.
     const others = this.#store.mirror
       .list('')
@@ -471,8 +506,18 @@ export class FirewallApi {
     return { record, digest: after() };
   }
 
-  createIpSet(scope: FwScope, name: string, comment: string, pre: Precondition | undefined, caller: Caller) {
+  /**
+   * Creates an IP set, or with `rename` (the old name) renames it and/or sets its comment
+   * (`rename` equal to `name` only sets the comment; `comment` undefined keeps it). As
+   * Proxmox, rules using `+old` are not rewritten.
+   */
+  createIpSet(scope: FwScope, name: string, comment: string | undefined, pre: Precondition | undefined, caller: Caller, rename = '') {
     const d = () => this.listIpSets(scope).digest;
+    if (rename) {
+      const edit: FwEdit = { op: 'ipset.update', name: rename, newName: name, ...(comment !== undefined ? { comment } : {}) };
+      const message = rename.toLowerCase() === name.toLowerCase() ? `firewall: comment of ipset ${name}` : `firewall: rename ipset ${rename} to ${name}`;
+      return this.#simple(scope, pre, d, edit, caller, message, d);
+    }
     return this.#simple(scope, pre, d, { op: 'ipset.create', name, ...(comment ? { comment } : {}) }, caller, `firewall: create ipset ${name}`, d);
   }
 
@@ -498,12 +543,17 @@ export class FirewallApi {
 
   // ---- aliases ----
 
-  listAliases(scope: FwScope): { aliases: { name: string; cidr: string; comment: string }[]; digest: string; revision: number } {
+  listAliases(scope: FwScope): { aliases: { name: string; cidr: string; comment: string; ipversion: number }[]; digest: string; revision: number } {
     const l = this.#load(scope);
     const aliases = [...l.doc.aliases.values()]
-      .map((a) => ({ name: a.name, cidr: a.cidr, comment: a.comment ?? '' }))
+      .map((a) => ({ name: a.name, cidr: a.cidr, comment: a.comment ?? '', ipversion: a.ipVersion }))
       .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
-    return { aliases, digest: listDigest(aliases.map((a) => ({ name: a.name, cidr: a.cidr, comment: a.comment || undefined }))), revision: l.record?.revision ?? 0 };
+    return {
+      aliases,
+      // As Proxmox: over name, cidr, ipversion and comment of the name-sorted list.
+      digest: listDigest(aliases.map((a) => ({ name: a.name, cidr: a.cidr, ipversion: a.ipversion, comment: a.comment || undefined }))),
+      revision: l.record?.revision ?? 0,
+    };
   }
 
   createAlias(scope: FwScope, name: string, cidr: string, comment: string, pre: Precondition | undefined, caller: Caller) {
@@ -531,23 +581,48 @@ export class FirewallApi {
 
   // ---- options ----
 
-  getOptions(scope: FwScope): { options: Record<string, string>; digest: string; revision: number } {
+  /**
+   * The scope's options as written, except that a cluster `enable` timestamp more than 60 s
+   * before `nowMs` reads as `0`; the digest is Proxmox's (`copy_opject_with_digest`).
+   */
+  getOptions(scope: FwScope, nowMs = Date.now()): { options: Record<string, string>; digest: string; revision: number } {
+    const { options, digest, revision } = this.getTypedOptions(scope, nowMs);
+    return { options: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)])), digest, revision };
+  }
+
+  /** The scope's options as the Proxmox API shows them: booleans and integers as numbers. */
+  getTypedOptions(scope: FwScope, nowMs = Date.now()): { options: Record<string, string | number>; digest: string; revision: number } {
     const l = this.#load(scope);
-    const options: Record<string, string> = {};
-    for (const [k, o] of l.doc.options ?? []) options[k] = o.value;
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const options: Record<string, string | number> = {};
+    for (const [k, o] of l.doc.options ?? []) options[k] = apiOptionValue(l.kind, k, o.value, nowSeconds);
     return { options, digest: listDigest([options]), revision: l.record?.revision ?? 0 };
   }
 
-  async setOptions(scope: FwScope, set: Readonly<Record<string, string>>, remove: readonly string[], pre: Precondition | undefined, caller: Caller): Promise<WriteResult> {
+  /**
+   * Sets and deletes options (deletes first, as Proxmox). The anti-lockout switch: a cluster
+   * `enable` above 1 is stored as the UNIX time of `nowMs`; it reads as 0 (and the agents turn
+   * the firewall off) 60 s later unless `enable: 1` follows.
+   */
+  async setOptions(
+    scope: FwScope,
+    set: Readonly<Record<string, string>>,
+    remove: readonly string[],
+    pre: Precondition | undefined,
+    caller: Caller,
+    nowMs = Date.now(),
+  ): Promise<WriteResult> {
     const l = this.#load(scope);
-    this.#check(l, pre, () => this.getOptions(scope).digest);
+    this.#check(l, pre, () => this.getOptions(scope, nowMs).digest);
+    const stamp = (name: string, value: string): string =>
+      l.kind === 'cluster' && name.toLowerCase() === 'enable' && /^\d+$/.test(value) && Number(value) > 1 ? String(Math.floor(nowMs / 1000)) : value;
     const edits: FwEdit[] = [
-      ...Object.entries(set).map(([name, value]) => ({ op: 'option.set' as const, name, value })),
       ...remove.map((name) => ({ op: 'option.delete' as const, name })),
+      ...Object.entries(set).map(([name, value]) => ({ op: 'option.set' as const, name, value: stamp(name, value) })),
     ];
     if (edits.length === 0) throw new ConfigdError('invalid-argument', 'no option to set or delete');
     const { record } = await this.#write(l, edits, caller, `firewall: options ${[...Object.keys(set), ...remove.map((r) => `-${r}`)].join(' ')}`);
-    return { record, digest: this.getOptions(scope).digest };
+    return { record, digest: this.getOptions(scope, nowMs).digest };
   }
 
   // ---- refs and macros ----
@@ -567,6 +642,16 @@ export class FirewallApi {
   listMacros(): { macro: string; descr: string }[] {
     return MACROS.map((m) => ({ macro: m.name, descr: m.description }));
   }
+}
+
+/** The rule position an edit writes, for naming the wrong fields of a refused edit. */
+function ruleSlotOf(edit: FwEdit, doc: FwDocument): RuleSlot | undefined {
+  if (edit.op === 'rule.add') {
+    const rules = edit.group ? doc.groups.get(edit.group)?.rules : doc.rules;
+    return { ...(edit.group ? { group: edit.group } : {}), pos: Math.min(edit.pos ?? 0, rules?.length ?? 0) };
+  }
+  if (edit.op === 'rule.update' && edit.moveto === undefined) return { ...(edit.group ? { group: edit.group } : {}), pos: edit.pos };
+  return undefined;
 }
 
 /** The firewall scope a document path belongs to, if any. */

@@ -1,0 +1,103 @@
+/**
+ * Alias endpoints of the cluster and guest scopes (Proxmox `PVE::API2::Firewall::Aliases`):
+ * list (sorted, with `ipversion` and the digest), create, get, update (cidr required, comment
+ * replaced, `rename`), delete (an absent alias is no error).
+ */
+import { parseIpOrCidr } from '@palisade/fw-lang';
+import type { FwScope } from '../firewall/firewall-api.js';
+import { ALIAS_NAME, COMMENT, DIGEST, optional, type ParamSpec, type Params } from './params.js';
+import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import type { Route } from './router.js';
+import type { RestDeps, ScopeBase } from './scopes.js';
+
+/** `IPorCIDR`. */
+const CIDR: ParamSpec = {
+  type: 'string',
+  check: (v) => (parseIpOrCidr(v).ok ? undefined : 'value does not look like a valid IP address or CIDR network'),
+};
+
+export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
+  const { api } = deps;
+  const scope = (p: Params): FwScope => base.resolve(p, deps);
+  const list = `${base.prefix}/aliases`;
+  const named = { ...base.schema, name: ALIAS_NAME };
+  const digestOf = (p: Params) => (typeof p.digest === 'string' && p.digest !== '' ? { digest: p.digest } : undefined);
+  const out = (a: { name: string; cidr: string; comment: string; ipversion: number }, digest: string) => ({
+    name: a.name,
+    cidr: a.cidr,
+    ...(a.comment ? { comment: a.comment } : {}),
+    ipversion: a.ipversion,
+    digest,
+  });
+  const find = (s: FwScope, name: string) => {
+    const r = api.listAliases(s);
+    return { r, alias: r.aliases.find((a) => a.name.toLowerCase() === name.toLowerCase()) };
+  };
+  return [
+    {
+      method: 'GET',
+      path: list,
+      schema: base.schema,
+      handler: (ctx) => {
+        const r = api.listAliases(scope(ctx.params));
+        return r.aliases.map((a) => out(a, r.digest));
+      },
+    },
+    {
+      method: 'POST',
+      path: list,
+      schema: { ...named, cidr: CIDR, comment: COMMENT },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        if (find(s, name).alias) throw paramError({ name: `alias '${name}' already exists` });
+        await api.createAlias(s, name, String(ctx.params.cidr), ctx.params.comment ? String(ctx.params.comment) : '', undefined, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'GET',
+      path: `${list}/{name}`,
+      schema: named,
+      handler: (ctx) => {
+        const { r, alias } = find(scope(ctx.params), String(ctx.params.name));
+        if (!alias) throw paramError({ name: 'no such alias' });
+        return out(alias, r.digest);
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${list}/{name}`,
+      schema: { ...named, cidr: CIDR, comment: COMMENT, rename: optional(ALIAS_NAME), digest: DIGEST },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const { r, alias } = find(s, name);
+        const d = digestOf(ctx.params);
+        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        if (!alias) throw paramError({ name: 'no such alias' });
+        const rename = ctx.params.rename ? String(ctx.params.rename) : '';
+        if (rename && rename.toLowerCase() !== name.toLowerCase() && find(s, rename).alias) {
+          throw paramError({ name: `alias '${rename}' already exists` });
+        }
+        // As Proxmox: the entry is replaced, so a missing comment drops the comment.
+        await api.updateAlias(s, alias.name, String(ctx.params.cidr), ctx.params.comment ? String(ctx.params.comment) : '', rename, d, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${list}/{name}`,
+      schema: { ...named, digest: DIGEST },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const { r, alias } = find(s, String(ctx.params.name));
+        const d = digestOf(ctx.params);
+        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        if (!alias) return null; // an absent alias: success, nothing written
+        await api.deleteAlias(s, alias.name, d, ctx.caller);
+        return null;
+      },
+    },
+  ];
+}

@@ -1,0 +1,60 @@
+/**
+ * Security group endpoints (Proxmox `PVE::API2::Firewall::Groups`): list, create, rename with
+ * `rename` (references in every host and guest document follow), comment edit with `rename`
+ * equal to `group`, delete of an empty group. Group rules are in rules.ts.
+ */
+import { COMMENT, DIGEST, GROUP_NAME, optional } from './params.js';
+import { failed, paramError } from './rest-error.js';
+import type { Route } from './router.js';
+import type { RestDeps } from './scopes.js';
+
+export function groupRoutes(deps: RestDeps): Route[] {
+  const { api } = deps;
+  return [
+    {
+      method: 'GET',
+      path: 'cluster/firewall/groups',
+      schema: {},
+      handler: () => {
+        const r = api.listGroups();
+        return r.groups.map((g) => ({ group: g.group, ...(g.comment ? { comment: g.comment } : {}), digest: r.digest }));
+      },
+    },
+    {
+      method: 'POST',
+      path: 'cluster/firewall/groups',
+      schema: { group: GROUP_NAME, comment: COMMENT, rename: optional(GROUP_NAME), digest: DIGEST },
+      handler: async (ctx) => {
+        const group = String(ctx.params.group).toLowerCase();
+        const rename = ctx.params.rename === undefined || ctx.params.rename === '' ? '' : String(ctx.params.rename).toLowerCase();
+        const comment = ctx.params.comment === undefined ? undefined : String(ctx.params.comment);
+        const existing = new Set(api.listGroups().groups.map((g) => g.group));
+        const digest = typeof ctx.params.digest === 'string' && ctx.params.digest ? { digest: ctx.params.digest } : undefined;
+        if (rename) {
+          // Proxmox checks the digest first, then the names (all inside the lock).
+          const current = api.listGroups().digest;
+          if (digest && digest.digest !== current) throw failed('detected modified configuration - file changed by other user? Try again.');
+          if (!existing.has(rename)) throw paramError({ group: `Security group '${rename}' does not exist` });
+          if (existing.has(group) && group !== rename) throw paramError({ group: `Security group '${group}' does already exist` });
+        } else if (existing.has(group)) {
+          throw paramError({ group: `Security group '${group}' already exists` });
+        }
+        await api.createGroup(group, comment, rename, digest, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'DELETE',
+      path: 'cluster/firewall/groups/{group}',
+      schema: { group: GROUP_NAME },
+      handler: async (ctx) => {
+        const group = String(ctx.params.group);
+        const found = api.listGroups().groups.find((g) => g.group === group.toLowerCase());
+        if (!found) throw failed(`no such security group '${group}'`);
+        if (found.rules > 0) throw failed(`Security group '${group}' is not empty`);
+        await api.deleteGroup(group, undefined, ctx.caller);
+        return null;
+      },
+    },
+  ];
+}

@@ -1,0 +1,171 @@
+/**
+ * IP set endpoints of the cluster and guest scopes (Proxmox `PVE::API2::Firewall::IPSet*`):
+ * list, create, rename and comment edit (`rename`), delete (`force` for a non-empty set), and
+ * entries: list, add (host bits cleared, `/32` removed, written in address order as Proxmox
+ * writes them), get, update (`nomatch` and `comment` replaced), delete (an absent entry is no
+ * error). `{cidr}` may contain a raw `/` or `%2F`.
+ */
+import { cleanIpSetCidr, parseIpOrCidr } from '@palisade/fw-lang';
+import type { FwScope } from '../firewall/firewall-api.js';
+import { COMMENT, DIGEST, IPSET_NAME, optional, type ParamSpec, type Params } from './params.js';
+import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import type { Route } from './router.js';
+import type { RestDeps, ScopeBase } from './scopes.js';
+
+const ALIAS_REF = /^(dc\/|guest\/)?([A-Za-z][A-Za-z0-9\-_]+)$/;
+
+/** `IPorCIDRorAlias`. */
+const CIDR: ParamSpec = {
+  type: 'string',
+  check: (v) => (ALIAS_REF.test(v) || parseIpOrCidr(v).ok ? undefined : `value does not look like a valid IP address or CIDR network`),
+};
+
+function pre(params: Params): { digest: string } | undefined {
+  return typeof params.digest === 'string' && params.digest !== '' ? { digest: params.digest } : undefined;
+}
+
+export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
+  const { api } = deps;
+  const scope = (p: Params): FwScope => base.resolve(p, deps);
+  const sets = `${base.prefix}/ipset`;
+  const one = `${sets}/{name}`;
+  const named = { ...base.schema, name: IPSET_NAME };
+  const entries = (s: FwScope, name: string) => {
+    if (!api.listIpSets(s).ipsets.some((x) => x.name === name.toLowerCase())) throw failed(`no such IPSet '${name}'`);
+    return api.listIpSetEntries(s, name.toLowerCase());
+  };
+  const entryOut = (e: { cidr: string; nomatch: boolean; comment: string; error: string }, digest: string) => ({
+    cidr: e.cidr,
+    ...(e.nomatch ? { nomatch: 1 } : {}),
+    ...(e.comment ? { comment: e.comment } : {}),
+    ...(e.error ? { errors: { cidr: e.error } } : {}),
+    digest,
+  });
+  return [
+    {
+      method: 'GET',
+      path: sets,
+      schema: base.schema,
+      handler: (ctx) => {
+        const r = api.listIpSets(scope(ctx.params));
+        return r.ipsets.map((s) => ({ name: s.name, ...(s.comment ? { comment: s.comment } : {}), digest: r.digest }));
+      },
+    },
+    {
+      method: 'POST',
+      path: sets,
+      schema: { ...named, comment: COMMENT, rename: optional(IPSET_NAME), digest: DIGEST },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const rename = ctx.params.rename ? String(ctx.params.rename) : '';
+        const comment = ctx.params.comment === undefined ? undefined : String(ctx.params.comment);
+        const list = api.listIpSets(s);
+        const existing = new Set(list.ipsets.map((x) => x.name));
+        if (rename) {
+          const d = pre(ctx.params);
+          if (d && d.digest !== list.digest) throw failed(MODIFIED_MESSAGE);
+          if (!existing.has(rename.toLowerCase())) throw paramError({ name: `IPSet '${rename}' does not exist` });
+          if (existing.has(name.toLowerCase()) && name.toLowerCase() !== rename.toLowerCase()) throw paramError({ name: `IPSet '${name}' does already exist` });
+        } else if (existing.has(name.toLowerCase())) {
+          throw paramError({ name: `IPSet '${name}' already exists` });
+        }
+        await api.createIpSet(s, name, comment, pre(ctx.params), ctx.caller, rename);
+        return null;
+      },
+    },
+    {
+      method: 'GET',
+      path: one,
+      schema: named,
+      handler: (ctx) => {
+        const r = entries(scope(ctx.params), String(ctx.params.name));
+        return r.entries.map((e) => entryOut(e, r.digest));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: one,
+      schema: { ...named, force: { type: 'boolean', optional: true } },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const r = entries(s, name);
+        if (r.entries.length > 0 && !ctx.params.force) throw failed(`IPSet '${name}' is not empty`);
+        await api.deleteIpSet(s, name.toLowerCase(), Boolean(ctx.params.force), undefined, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'POST',
+      path: one,
+      schema: { ...named, cidr: CIDR, nomatch: { type: 'boolean', optional: true }, comment: COMMENT },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const r = entries(s, name);
+        const raw = String(ctx.params.cidr);
+        const m = ALIAS_REF.exec(raw);
+        let cidr = raw;
+        if (m) {
+          const local = s.kind === 'guest' && m[1] !== 'dc/' ? api.listAliases(s).aliases : [];
+          const global = m[1] !== 'guest/' ? api.listAliases({ kind: 'cluster' }).aliases : [];
+          if (![...local, ...global].some((a) => a.name.toLowerCase() === m[2]!.toLowerCase())) throw failed(`no such alias '${m[2]}'`);
+        } else {
+          cidr = cleanIpSetCidr(raw);
+        }
+        if (r.entries.some((e) => e.cidr === cidr)) throw paramError({ cidr: `address '${cidr}' already exists` });
+        if (/\/0+$/.test(cidr)) throw paramError({ cidr: 'a zero prefix is not allowed in ipset entries' });
+        const comment = ctx.params.comment ? String(ctx.params.comment) : '';
+        await api.addIpSetEntry(s, name.toLowerCase(), cidr, Boolean(ctx.params.nomatch), comment, undefined, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'GET',
+      path: `${one}/{cidr*}`,
+      schema: { ...named, cidr: CIDR },
+      handler: (ctx) => {
+        const r = entries(scope(ctx.params), String(ctx.params.name));
+        const e = r.entries.find((x) => x.cidr === String(ctx.params.cidr));
+        if (!e) throw paramError({ cidr: 'no such IP/Network' });
+        return entryOut(e, r.digest);
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${one}/{cidr*}`,
+      schema: { ...named, cidr: CIDR, nomatch: { type: 'boolean', optional: true }, comment: COMMENT, digest: DIGEST },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const r = entries(s, name);
+        const d = pre(ctx.params);
+        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        const cidr = String(ctx.params.cidr);
+        if (!r.entries.some((x) => x.cidr === cidr)) throw paramError({ cidr: 'no such IP/Network' });
+        // As Proxmox: nomatch and comment are replaced, not patched.
+        const comment = ctx.params.comment ? String(ctx.params.comment) : '';
+        await api.updateIpSetEntry(s, name.toLowerCase(), cidr, Boolean(ctx.params.nomatch), comment, d, ctx.caller);
+        return null;
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${one}/{cidr*}`,
+      schema: { ...named, cidr: CIDR, digest: DIGEST },
+      handler: async (ctx) => {
+        const s = scope(ctx.params);
+        const name = String(ctx.params.name);
+        const r = entries(s, name);
+        const d = pre(ctx.params);
+        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        const cidr = String(ctx.params.cidr);
+        // Deleting an absent entry succeeds (and changes nothing).
+        if (!r.entries.some((x) => x.cidr === cidr)) return null;
+        await api.deleteIpSetEntry(s, name.toLowerCase(), cidr, d, ctx.caller);
+        return null;
+      },
+    },
+  ];
+}

@@ -1,0 +1,72 @@
+/**
+ * The four firewall scopes of the Proxmox API and where they are mounted: cluster
+ * (`/cluster/firewall`), node (`/nodes/{node}/firewall`), guest
+ * (`/nodes/{node}/qemu|lxc/{vmid}/firewall`) and vnet (`/cluster/sdn/vnets/{vnet}/firewall`).
+ * A guest scope needs the guest's configuration in the store (as a Proxmox node has it).
+ */
+import type { FirewallApi, FwScope } from '../firewall/firewall-api.js';
+import type { DocumentStore } from '../store/document-store.js';
+import { NODE, VMID, VNET, type Params, type Schema } from './params.js';
+import { failed } from './rest-error.js';
+
+/** What the resource modules need. */
+export interface RestDeps {
+  readonly api: FirewallApi;
+  readonly store: DocumentStore;
+}
+
+/** Rule environment of a scope (`$rule_env` in the Perl source). */
+export type RuleEnv = 'cluster' | 'host' | 'vm' | 'ct' | 'vnet' | 'group';
+
+/** One mount point of the firewall endpoints. */
+export interface ScopeBase {
+  readonly env: Exclude<RuleEnv, 'group'>;
+  /** Path template without the leading `/` (e.g. `nodes/{node}/firewall`). */
+  readonly prefix: string;
+  /** The path parameters of the prefix. */
+  readonly schema: Schema;
+  /** The scope the parameters address; throws Proxmox's error for a guest that does not exist. */
+  resolve(params: Params, deps: RestDeps): FwScope;
+}
+
+function guest(kind: 'qemu' | 'lxc'): ScopeBase {
+  const dir = kind === 'qemu' ? 'qemu-server' : 'lxc';
+  return {
+    env: kind === 'qemu' ? 'vm' : 'ct',
+    prefix: `nodes/{node}/${kind}/{vmid}/firewall`,
+    schema: { node: NODE, vmid: VMID },
+    resolve(params, deps) {
+      const path = `nodes/${String(params.node)}/${dir}/${String(params.vmid)}.conf`;
+      // Inferred from qemu-server/pve-container (load_config): the message of a missing guest.
+      if (!deps.store.mirror.getCurrent(path)?.content) throw failed(`Configuration file '${path}' does not exist`);
+      return { kind: 'guest', vmid: Number(params.vmid) };
+    },
+  };
+}
+
+export const CLUSTER_BASE: ScopeBase = {
+  env: 'cluster',
+  prefix: 'cluster/firewall',
+  schema: {},
+  resolve: () => ({ kind: 'cluster' }),
+};
+
+export const HOST_BASE: ScopeBase = {
+  env: 'host',
+  prefix: 'nodes/{node}/firewall',
+  schema: { node: NODE },
+  resolve: (params) => ({ kind: 'host', node: String(params.node) }),
+};
+
+export const QEMU_BASE = guest('qemu');
+export const LXC_BASE = guest('lxc');
+
+export const VNET_BASE: ScopeBase = {
+  env: 'vnet',
+  prefix: 'cluster/sdn/vnets/{vnet}/firewall',
+  schema: { vnet: VNET },
+  resolve: (params) => ({ kind: 'vnet', vnet: String(params.vnet) }),
+};
+
+/** Every scope, in the order the routes are registered. */
+export const SCOPE_BASES: readonly ScopeBase[] = [CLUSTER_BASE, HOST_BASE, QEMU_BASE, LXC_BASE, VNET_BASE];
