@@ -11,6 +11,7 @@ export const API_ERROR_CODES = [
   'invalid-document',
   'failed-precondition',
   'too-large',
+  'resource-exhausted',
   'not-quorate',
   'outcome-unknown',
   'unauthenticated',

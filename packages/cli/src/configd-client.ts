@@ -108,7 +108,11 @@ export async function withClient<T>(opts: ServerOptions, body: (client: ConfigCl
     return await body(client);
   } catch (err) {
     if (err instanceof ConfigClientError) {
-      for (const d of err.detail?.diagnostics ?? []) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      const shown = err.detail?.diagnostics ?? [];
+      for (const d of shown) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      const total = err.detail?.diagnosticsTotal ?? 0;
+      // A refusal carries only the first diagnostics (see configd's limits): say how many in all.
+      if (total > shown.length) process.stderr.write(`… ${total - shown.length} more diagnostics not shown (${total} in all; run 'palisade check' locally for every one)\n`);
       const refused = err.detail !== undefined && !CONNECTION_CODES.has(err.detail.code);
       const hint = err.detail === undefined && err.grpcCode === 14 ? ` (is configd running at ${opts.server ?? process.env.PALISADE_SERVER ?? DEFAULT_SERVER}?)` : '';
       throw new CliExit(refused ? EXIT.refused : EXIT.usage, `${err.message}${hint}`);

@@ -157,7 +157,8 @@ export const registerStore: RegisterCommand = (program) => {
           fromRevision: parseRevision(rev1, 'REV1'),
           toRevision: rev2 ? parseRevision(rev2, 'REV2') : 0,
         });
-        out(r.unified);
+        if (r.tooDifferent) out(`revisions differ too much to show a diff: ${r.tooDifferentReason}\n`);
+        else out(r.unified);
       });
     });
 

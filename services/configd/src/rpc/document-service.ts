@@ -1,5 +1,6 @@
 /**
- * gRPC DocumentService: decode, call the DocumentStore, encode. No logic of its own.
+ * gRPC DocumentService: decode, call the DocumentStore, encode; and the limits of the work a
+ * caller can start (diffs in progress, open watches per token and in all).
  */
 import {
   WatchEventType,
@@ -11,7 +12,8 @@ import {
 import { ConfigdError } from '../errors.js';
 import { metaOf, type DocumentStore } from '../store/document-store.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
-import { DEFAULT_PROGRESS_INTERVAL_MS, type WatchEvent } from '../store/watch.js';
+import { DEFAULT_DIFF_LIMITS, type DiffLimits } from '../store/unified-diff.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_WATCH_BATCH_BYTES, type WatchEvent } from '../store/watch.js';
 import type { Clock } from '@palisade/service-kit';
 import { callerOf, type ConfigdHandlers } from './handler.js';
 import { withConfirmWindow } from '../confirm/confirming-store.js';
@@ -32,6 +34,63 @@ export function encodeDocument(r: LogRecord, withContent: boolean): Document {
 
 const MAX_PREFIXES = 64;
 
+/** The bounds of the work one caller can make the DocumentService do. */
+export interface DocumentServiceLimits {
+  /** Diffs computed at once; more are refused `resource-exhausted`. */
+  readonly maxConcurrentDiffs: number;
+  readonly diff: DiffLimits;
+  /** Open watches of one token (of everybody when access is open). */
+  readonly maxWatchesPerToken: number;
+  /** Open watches in all. */
+  readonly maxWatches: number;
+  /** Unsent bytes one watch may leave with grpc-js before it stops reading the store. */
+  readonly maxWatchBufferedBytes: number;
+  /** Content bytes of one watch log read past its first record. */
+  readonly watchBatchBytes: number;
+}
+
+/** Defaults: 4 diffs, 64 watches a token, 512 in all, 256 KiB unsent and read per watch. */
+export const DEFAULT_DOCUMENT_SERVICE_LIMITS: DocumentServiceLimits = {
+  maxConcurrentDiffs: 4,
+  diff: DEFAULT_DIFF_LIMITS,
+  maxWatchesPerToken: 64,
+  maxWatches: 512,
+  maxWatchBufferedBytes: 256 * 1024,
+  watchBatchBytes: DEFAULT_WATCH_BATCH_BYTES,
+};
+
+/** Bytes of a watch event besides its content (metadata, framing). */
+const WATCH_EVENT_OVERHEAD_BYTES = 512;
+
+/** Counts open watches per token and in all, refusing past the limits. */
+class WatchSlots {
+  readonly #byToken = new Map<string, number>();
+  #total = 0;
+  constructor(private readonly limits: DocumentServiceLimits) {}
+
+  /** Takes a slot or throws `resource-exhausted`; the returned function gives it back (once). */
+  take(token: string): () => void {
+    const mine = this.#byToken.get(token) ?? 0;
+    if (mine >= this.limits.maxWatchesPerToken) {
+      throw new ConfigdError('resource-exhausted', `token '${token}' has ${mine} watches open, the limit per token; close one first`);
+    }
+    if (this.#total >= this.limits.maxWatches) {
+      throw new ConfigdError('resource-exhausted', `configd has ${this.#total} watches open, its limit; retry later`);
+    }
+    this.#byToken.set(token, mine + 1);
+    this.#total++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#total--;
+      const left = (this.#byToken.get(token) ?? 1) - 1;
+      if (left === 0) this.#byToken.delete(token);
+      else this.#byToken.set(token, left);
+    };
+  }
+}
+
 /**
  * Builds the DocumentService implementation over a store; `clock` dates the writes' deadlines;
  * `confirm` serves Confirm and ListConfirmations (commit-confirmed, `confirm/`).
@@ -42,8 +101,11 @@ export function createDocumentService(
   version: string,
   clock: Clock,
   confirm: Pick<DocumentServiceServer, 'confirm' | 'listConfirmations'>,
+  limits: DocumentServiceLimits = DEFAULT_DOCUMENT_SERVICE_LIMITS,
 ): DocumentServiceServer {
   const { unary, serverStream } = rpc;
+  const watchSlots = new WatchSlots(limits);
+  let diffsRunning = 0;
   return {
     ...confirm,
     get: unary('read', async (req, { signal }) => {
@@ -88,10 +150,26 @@ export function createDocumentService(
       const { records, storeRevision } = await store.history(req.path, req.limit);
       return { revisions: records.map((r) => encodeDocument(r, req.includeContent)), storeRevision };
     }),
-    diff: unary('read', async (req) => {
+    diff: unary('read', async (req, { signal }) => {
       if (!req.fromRevision) throw new ConfigdError('invalid-argument', 'from_revision is required');
-      const d = await store.diff(req.path, req.fromRevision, req.toRevision, req.contextLines ?? 3);
-      return { from: encodeMeta(d.from), to: encodeMeta(d.to), unified: d.unified, identical: d.unified === '' };
+      if (diffsRunning >= limits.maxConcurrentDiffs) {
+        throw new ConfigdError('resource-exhausted', `${diffsRunning} diffs are in progress, the limit; retry later`);
+      }
+      diffsRunning++;
+      try {
+        const d = await store.diff(req.path, req.fromRevision, req.toRevision, Math.min(req.contextLines ?? 3, 1000), { limits: limits.diff, signal });
+        const r = d.result;
+        return {
+          from: encodeMeta(d.from),
+          to: encodeMeta(d.to),
+          unified: r.kind === 'diff' ? r.unified : '',
+          identical: r.kind === 'identical',
+          tooDifferent: r.kind === 'too-different',
+          tooDifferentReason: r.kind === 'too-different' ? r.reason : '',
+        };
+      } finally {
+        diffsRunning--;
+      }
     }),
     rollback: unary('write', async (req, ctx) => {
       if (!req.revision) throw new ConfigdError('invalid-argument', 'revision is required');
@@ -118,18 +196,42 @@ export function createDocumentService(
       );
       return { written: r.written.map(encodeMeta), unchanged: r.unchanged, diagnostics: r.diagnostics };
     }),
-    watch: serverStream<Parameters<DocumentServiceServer['watch']>[0]['request'], WatchResponse>('watch', (req, { signal }) => {
-      if (req.prefixes.length > MAX_PREFIXES) {
-        throw new ConfigdError('invalid-argument', `at most ${MAX_PREFIXES} prefixes per watch`);
-      }
-      const interval = req.progressIntervalMs ? Math.max(100, req.progressIntervalMs) : DEFAULT_PROGRESS_INTERVAL_MS;
-      const events = store.watch(
-        { prefixes: req.prefixes.length > 0 ? req.prefixes : [''], startRevision: req.startRevision, progressIntervalMs: interval },
-        signal,
-      );
-      return watchResponses(events, req.metadataOnly);
-    }),
+    watch: serverStream<Parameters<DocumentServiceServer['watch']>[0]['request'], WatchResponse>(
+      'watch',
+      (req, { signal, principal }) => {
+        if (req.prefixes.length > MAX_PREFIXES) {
+          throw new ConfigdError('invalid-argument', `at most ${MAX_PREFIXES} prefixes per watch`);
+        }
+        const interval = req.progressIntervalMs ? Math.max(100, req.progressIntervalMs) : DEFAULT_PROGRESS_INTERVAL_MS;
+        return slotted(watchSlots, principal.name, () =>
+          watchResponses(
+            store.watch(
+              {
+                prefixes: req.prefixes.length > 0 ? req.prefixes : [''],
+                startRevision: req.startRevision,
+                progressIntervalMs: interval,
+                metadataOnly: req.metadataOnly,
+                maxBatchBytes: limits.watchBatchBytes,
+              },
+              signal,
+            ),
+            req.metadataOnly,
+          ),
+        );
+      },
+      { sizeOf: (ev) => ev.content.length + WATCH_EVENT_OVERHEAD_BYTES, maxBufferedBytes: limits.maxWatchBufferedBytes },
+    ),
   };
+}
+
+/** Runs a watch in a slot taken when the stream starts and given back however it ends. */
+async function* slotted<T>(slots: WatchSlots, token: string, open: () => AsyncIterable<T>): AsyncGenerator<T> {
+  const release = slots.take(token);
+  try {
+    yield* open();
+  } finally {
+    release();
+  }
 }
 
 /** The wire form of the store's watch events. */

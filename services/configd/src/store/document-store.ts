@@ -10,7 +10,7 @@ import type { LmdbMirror } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
 import type { DocumentValidator } from './document-validator.js';
 import { isTextContent } from './record-validation.js';
-import { unifiedDiff } from './unified-diff.js';
+import { unifiedDiffAsync, type DiffLimits, type DiffResult } from './unified-diff.js';
 import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** What the store needs from replication (implemented by `JetStreamLog`). */
@@ -212,8 +212,17 @@ export class DocumentStore {
     return { records, storeRevision: this.#o.mirror.revision };
   }
 
-  /** Unified diff between two retained revisions (`to` 0 = current). */
-  async diff(rawPath: string, from: number, to: number, context = 3): Promise<{ from: LogRecord; to: LogRecord; unified: string }> {
+  /**
+   * Unified diff between two retained revisions (`to` 0 = current), within `limits` (else "too
+   * different"), computed in chunks that leave the event loop free; stops on `signal`.
+   */
+  async diff(
+    rawPath: string,
+    from: number,
+    to: number,
+    context = 3,
+    opts: { readonly limits?: DiffLimits; readonly signal?: AbortSignal } = {},
+  ): Promise<{ from: LogRecord; to: LogRecord; result: DiffResult }> {
     const { path } = requireDocumentPath(rawPath);
     await this.settle();
     const m = this.#o.mirror;
@@ -223,7 +232,8 @@ export class DocumentStore {
     if (!b) throw new ConfigdError('not-found', `revision ${to} of '${path}' is not retained`, { path });
     const text = (r: LogRecord): string => decoder.decode(r.content ?? EMPTY);
     const label = (side: string, r: LogRecord): string => `${side}/${path}\t(revision ${r.revision}${r.op === 'delete' ? ', deleted' : ''})`;
-    return { from: a, to: b, unified: unifiedDiff(text(a), text(b), label('a', a), label('b', b), context) };
+    const result = await unifiedDiffAsync(text(a), text(b), { from: label('a', a), to: label('b', b) }, { context, ...opts });
+    return { from: a, to: b, result };
   }
 
   /**

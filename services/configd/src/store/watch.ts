@@ -1,8 +1,11 @@
 /**
  * Watch streams over the local mirror: a snapshot then every change, or a replay from a
  * revision, in revision order, never duplicated, with an explicit `compacted` error instead of
- * a gap. Each watcher is a cursor into the mirror's log: nothing is buffered per watcher beyond
- * one read batch, so a slow client only holds back itself (the gRPC layer applies backpressure).
+ * a gap. Each watcher is a cursor into the mirror's log: nothing is held per watcher beyond one
+ * read batch (at most `READ_BATCH` records and `maxBatchBytes` of content past the first
+ * record), and the snapshot is an index of paths and revisions whose records are read one at a
+ * time as the client takes them. The generator is pulled only as fast as the gRPC stream drains
+ * (grpc-kit's flow control), so a client that does not read stops its watch reading the store.
  */
 import { ConfigdError } from '../errors.js';
 import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';
@@ -14,6 +17,10 @@ export interface WatchOptions {
   readonly startRevision: number;
   /** PROGRESS after this long without events. */
   readonly progressIntervalMs: number;
+  /** Events without content: records are dropped from memory as soon as they are read. */
+  readonly metadataOnly?: boolean;
+  /** Content bytes of one log read past its first record. Default `DEFAULT_WATCH_BATCH_BYTES`. */
+  readonly maxBatchBytes?: number;
 }
 
 export type WatchEvent =
@@ -23,6 +30,15 @@ export type WatchEvent =
 /** Default progress interval. */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
 const READ_BATCH = 256;
+/** Default content bytes of one watch log read (past its first record). */
+export const DEFAULT_WATCH_BATCH_BYTES = 256 * 1024;
+
+/** The record without its content when the watch sends none. */
+function shaped(record: LogRecord, metadataOnly: boolean | undefined): LogRecord {
+  if (!metadataOnly || record.content === undefined) return record;
+  const { content: _dropped, ...meta } = record;
+  return meta;
+}
 
 function matcher(prefixes: readonly string[]): (path: string) => boolean {
   const ps = prefixes.filter((p) => p !== '');
@@ -35,9 +51,21 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
   const matches = matcher(opts.prefixes);
   let cursor: number;
   if (opts.startRevision === 0) {
-    // One LMDB read transaction: the snapshot is exactly revision `at`.
-    const { revision: at, records } = mirror.snapshot(opts.prefixes);
-    for (const record of records) yield { type: 'snapshot', record };
+    // One LMDB read transaction: the index is exactly revision `at`; the records are read lazily.
+    const { revision: at, entries } = mirror.snapshotIndex(opts.prefixes);
+    for (const entry of entries) {
+      const record = mirror.getRevision(entry.path, entry.revision);
+      if (!record) {
+        // Trimmed while this client was not reading: the snapshot can no longer be exact.
+        throw new ConfigdError(
+          'compacted',
+          `revision ${entry.revision} of '${entry.path}' was trimmed before the snapshot reached it; restart the watch`,
+          { oldestRevision: mirror.oldestRevision },
+        );
+      }
+      yield { type: 'snapshot', record: shaped(record, opts.metadataOnly) };
+      if (signal.aborted) return;
+    }
     yield { type: 'snapshot-end', revision: at };
     cursor = at + 1;
   } else {
@@ -53,7 +81,7 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
           { oldestRevision: mirror.oldestRevision },
         );
       }
-      const batch = mirror.readLog(cursor, READ_BATCH);
+      const batch = mirror.readLog(cursor, READ_BATCH, opts.maxBatchBytes ?? DEFAULT_WATCH_BATCH_BYTES).map((r) => shaped(r, opts.metadataOnly));
       if (batch.length > 0 && batch[0]!.revision !== cursor && cursor >= mirror.oldestRevision && cursor > 0) {
         // A hole inside the retained range cannot happen by construction; refuse rather than skip.
         if (batch[0]!.revision > cursor && mirror.oldestRevision <= cursor) {

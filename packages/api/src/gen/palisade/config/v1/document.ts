@@ -56,7 +56,8 @@ export interface Diagnostic {
 export interface ErrorDetail {
   /**
    * Closed set: "not-found", "conflict", "already-exists", "invalid-argument", "invalid-document",
-   * "too-large", "not-quorate", "unauthenticated", "permission-denied", "compacted", "unavailable",
+   * "too-large", "resource-exhausted" (a per-token or server-wide limit such as open watches),
+   * "not-quorate", "unauthenticated", "permission-denied", "compacted", "unavailable",
    * "internal".
    */
   code: string;
