@@ -196,4 +196,18 @@ describe('retention', () => {
     // The newest entries stay.
     expect(store.getById(entries[N - 1]!.id)).toBeDefined();
   });
+
+  it('sweeps in the background every interval', async () => {
+    let nowMs = START_US / 1000;
+    const sweeper = new RetentionSweeper({ store, retentionMs: 500_000, maxBytes: 0, intervalMs: 100, clock: { now: () => nowMs } as never, logger: SILENT_LOGGER });
+    sweeper.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(store.count).toBe(N + 1);
+      nowMs = START_US / 1000 + 1_500_000; // entries older than 1000 s are now past 500 s of retention
+      await expect.poll(() => store.count, { timeout: 10_000 }).toBe(N + 1 - 1000);
+    } finally {
+      await sweeper.close();
+    }
+  });
 });
