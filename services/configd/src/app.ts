@@ -24,6 +24,8 @@ import { createFirewallService } from './rpc/firewall-service.js';
 import { FirewallApi } from './firewall/firewall-api.js';
 import { CONFIGD_VERSION } from './version.js';
 import { ConfigdError } from './errors.js';
+import { certificateFingerprint, ensureRestCertificate } from './rest/certificate.js';
+import { startRestServer, type RestServer } from './rest/rest-server.js';
 import { Confirmations } from './confirm/confirmations.js';
 import { confirmingStore } from './confirm/confirming-store.js';
 import { createConfirmMethods } from './confirm/confirm-rpc.js';
@@ -40,6 +42,10 @@ export interface Configd extends Closer {
   readonly metrics: Registry;
   /** The bound metrics address (`host:port`), when `metricsListen` is set. */
   readonly metricsAddress: string | undefined;
+  /** The bound REST (Proxmox API) address, when `restListen` is set. */
+  readonly restAddress: string | undefined;
+  /** SHA-256 fingerprint of the REST listener's certificate, when it listens. */
+  readonly restFingerprint: string | undefined;
 }
 
 export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
@@ -100,6 +106,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     mirrorSkipped: () => mirror.skippedRecords,
   });
   let server: GrpcServer;
+  let firewallApi: FirewallApi | undefined;
   let address: string;
   let port: number;
   try {
@@ -139,7 +146,8 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       maxWatches: o.maxWatches,
     };
     server.addService(DocumentServiceService, createDocumentService(rpc, writeStore, CONFIGD_VERSION, o.clock, createConfirmMethods(rpc, confirmations), serviceLimits));
-    server.addService(FirewallServiceService, createFirewallService(rpc, new FirewallApi(writeStore), o.clock));
+    firewallApi = new FirewallApi(writeStore);
+    server.addService(FirewallServiceService, createFirewallService(rpc, firewallApi, o.clock));
     ({ address, port } = await server.listen());
   } catch (err) {
     await confirmations.close();
@@ -161,6 +169,23 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     }
     logger.info({ address: metricsServer.address }, 'serving metrics');
   }
+  let restServer: RestServer | undefined;
+  let restFingerprint: string | undefined;
+  if (o.restListen !== undefined && firewallApi) {
+    try {
+      const tls = o.restTls ? { ...o.restTls, generated: false } : await ensureRestCertificate(o.dataDir, o.node);
+      restServer = await startRestServer({ listen: o.restListen, cert: tls.cert, key: tls.key, api: firewallApi, store, auth, logger, clock: o.clock, version: CONFIGD_VERSION });
+      restFingerprint = certificateFingerprint(tls.cert);
+      logger.info({ address: restServer.address, fingerprint: restFingerprint, generatedCertificate: tls.generated }, 'serving the Proxmox REST API');
+    } catch (err) {
+      await metricsServer?.close();
+      await server.close();
+      await replication.close();
+      await mirror.close();
+      if (err instanceof ConfigdError) throw err;
+      throw new ConfigdError('unavailable', `cannot serve REST on ${o.restListen}: ${(err as Error).message}`, {}, { cause: err });
+    }
+  }
   logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
   const closer = createCloser({
@@ -170,6 +195,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     graceful: async () => {
       logger.info('configd shutting down');
       // Ends watch streams at once, lets unary calls finish within the grace period.
+      await restServer?.close();
       await server.close();
       await metricsServer?.close();
       await confirmations.close();
@@ -187,6 +213,8 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     options: o,
     metrics: registry,
     metricsAddress: metricsServer?.address,
+    restAddress: restServer?.address,
+    restFingerprint,
     close: () => closer.close(),
     closed: () => closer.closed(),
     force: () => closer.force(),

@@ -98,6 +98,13 @@ export interface ConfigdOptions {
   readonly grpcKeepaliveTimeoutMs?: number;
   /** Serve Prometheus metrics on `host:port` (`GET /metrics`); default none. */
   readonly metricsListen?: string;
+  /**
+   * Serve Proxmox's `/api2/json` firewall API over HTTPS on `host:port`; default none. Without
+   * tokens only a loopback address is allowed.
+   */
+  readonly restListen?: string;
+  /** Certificate and key of the REST listener; default a self-signed pair in `<dataDir>/rest/`. */
+  readonly restTls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Validation of written documents; default: `@palisade/fw-lang`. */
   readonly validator?: DocumentValidator;
   readonly logger: Logger;
@@ -105,8 +112,8 @@ export interface ConfigdOptions {
   readonly clock?: Clock;
 }
 
-export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'>> &
-  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen'> & { readonly host: string; readonly port: number };
+export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls'>> &
+  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls'> & { readonly host: string; readonly port: number };
 
 /** Least Import request limit (the default when 16 × maxDocumentBytes is smaller). */
 export const DEFAULT_GRPC_MAX_IMPORT_BYTES = 16 * 1024 * 1024;
@@ -170,6 +177,18 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
     } catch (err) {
       if (err instanceof AddressError) throw new ConfigdError('invalid-argument', err.message, {}, { cause: err });
       throw err;
+    }
+  }
+  if (o.restListen !== undefined) {
+    let restHost: string;
+    try {
+      ({ host: restHost } = parseHostPort(o.restListen, 'rest-listen'));
+    } catch (err) {
+      if (err instanceof AddressError) throw new ConfigdError('invalid-argument', err.message, {}, { cause: err });
+      throw err;
+    }
+    if (!o.tokens && !isLoopbackHost(restHost)) {
+      throw new ConfigdError('invalid-argument', `restListen: ${o.restListen} is not a loopback address, and tokens is not set: open access is only allowed on loopback (give --tokens FILE)`);
     }
   }
   const given = stripUndefined(o);
