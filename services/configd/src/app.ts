@@ -138,13 +138,6 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       maxWatchesPerToken: o.maxWatchesPerToken,
       maxWatches: o.maxWatches,
     };
-    const serviceLimits: DocumentServiceLimits = {
-      ...DEFAULT_DOCUMENT_SERVICE_LIMITS,
-      maxConcurrentDiffs: o.maxConcurrentDiffs,
-      diff: { ...DEFAULT_DOCUMENT_SERVICE_LIMITS.diff, maxEditDistance: o.diffMaxChangedLines },
-      maxWatchesPerToken: o.maxWatchesPerToken,
-      maxWatches: o.maxWatches,
-    };
     server.addService(DocumentServiceService, createDocumentService(rpc, writeStore, CONFIGD_VERSION, o.clock, createConfirmMethods(rpc, confirmations), serviceLimits));
     firewallApi = new FirewallApi(writeStore);
     server.addService(FirewallServiceService, createFirewallService(rpc, firewallApi, o.clock));

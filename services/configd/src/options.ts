@@ -143,11 +143,6 @@ export const CONFIGD_DEFAULTS = {
   maxWatches: 512,
   maxConcurrentDiffs: 4,
   diffMaxChangedLines: 20_000,
-  grpcMaxConcurrentStreams: 100,
-  maxWatchesPerToken: 64,
-  maxWatches: 512,
-  maxConcurrentDiffs: 4,
-  diffMaxChangedLines: 20_000,
   clock: SYSTEM_CLOCK,
   natsSecurity: {},
 } as const;
@@ -211,12 +206,6 @@ export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions
   }
   for (const field of ['applyWaitMs', 'readWaitMs', 'grpcKeepaliveTimeMs', 'grpcKeepaliveTimeoutMs'] as const) {
     if (!Number.isInteger(r[field]) || r[field] < 0) throw new ConfigdError('invalid-argument', `${field} must be a non-negative integer, got ${r[field]}`);
-  }
-  for (const field of ['grpcMaxConcurrentStreams', 'maxWatchesPerToken', 'maxWatches', 'maxConcurrentDiffs', 'diffMaxChangedLines'] as const) {
-    if (!Number.isInteger(r[field]) || r[field] < 1) throw new ConfigdError('invalid-argument', `${field} must be a positive integer, got ${r[field]}`);
-  }
-  if (r.grpcMaxImportBytes < r.grpcMaxReceiveBytes) {
-    throw new ConfigdError('invalid-argument', `grpcMaxImportBytes (${r.grpcMaxImportBytes}) must be at least grpcMaxReceiveBytes (${r.grpcMaxReceiveBytes})`);
   }
   for (const field of ['grpcMaxConcurrentStreams', 'maxWatchesPerToken', 'maxWatches', 'maxConcurrentDiffs', 'diffMaxChangedLines'] as const) {
     if (!Number.isInteger(r[field]) || r[field] < 1) throw new ConfigdError('invalid-argument', `${field} must be a positive integer, got ${r[field]}`);
