@@ -30,6 +30,7 @@ declare -A TOOL_PACKAGE=(
   [openssl]=openssl        # the TLS tests generate their certificates
   [dpkg-deb]=dpkg          # unpacking the newer nats-server package
   [perl]=perl-base         # the agent's NFLOG reader (nft-netlink relay/nflog-reader.pl)
+  [cc]=gcc                 # nft-netlink's SO_SNDBUFFORCE addon (native/sndbuf.c, built by npm run build)
 )
 missing_tools() {
   local tool

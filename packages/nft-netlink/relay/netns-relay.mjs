@@ -9,8 +9,11 @@
 // Parent -> relay: { t: 'send', id, b: Uint8Array } | { t: 'close' }
 // Relay -> parent: { t: 'ready', maxSendBytes } | { t: 'sent', id } | { t: 'sendError', id, errno, code, message }
 //                  | { t: 'dgram', b: Uint8Array } | { t: 'error', errno, code, message }
+import { createRequire } from 'node:module';
 import process from 'node:process';
 import { RawNetlinkSocket } from 'netlink';
+
+const require = createRequire(import.meta.url);
 
 const NETLINK_NETFILTER = 12;
 
@@ -35,6 +38,18 @@ try {
   post({ t: 'error', errno: e.errno, code: e.code, message: `cannot open a NETLINK_NETFILTER socket: ${e.message ?? String(err)}` });
   process.disconnect?.();
   process.exit(1);
+}
+// SO_SNDBUFFORCE past net.core.wmem_max (native/sndbuf.c), as socket-link.ts does: a whole replace is one datagram
+const forceBytes = Number(process.env.PALISADE_NFT_RELAY_FORCE_SNDBUF_BYTES ?? 64 << 20);
+if (forceBytes > 0) {
+  try {
+    /** @type {{ forceSendBuffer(protocol: number, portId: number, bytes: number): number }} */
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- a native module: require() is untyped
+    const addon = require('../native/build/sndbuf.node');
+    addon.forceSendBuffer(NETLINK_NETFILTER, socket.address().port, forceBytes);
+  } catch {
+    // not built or not allowed: the send buffer stays as SO_SNDBUF left it
+  }
 }
 socket.on('message', (msg) => post({ t: 'dgram', b: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength) }));
 socket.on('error', (e) => post({ t: 'error', errno: e.errno, code: e.code, message: `netlink socket: ${e.message}` }));

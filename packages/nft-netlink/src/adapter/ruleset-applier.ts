@@ -64,7 +64,7 @@ export interface RulesetApplier {
    * (`KERNEL_ERROR`: nothing applied, `failed` names the message, for a rule its document and
    * line; `TIMEOUT`/`ABORTED`: outcome unknown, the next apply replaces whole).
    */
-  apply(ruleset: Ruleset, ownTables: readonly OwnTable[], options?: { readonly signal?: AbortSignal; readonly dryRun?: boolean }): Promise<RulesetApplyResult>;
+  apply(ruleset: Ruleset, ownTables: readonly OwnTable[], options?: { readonly signal?: AbortSignal; readonly dryRun?: boolean; readonly replace?: boolean }): Promise<RulesetApplyResult>;
   /** The state after the last successful apply. */
   state(): AppliedState | undefined;
   /**
@@ -159,8 +159,8 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
         }
         const t0 = performance.now();
         const plan =
-          state === undefined || unknown
-            ? planFullReplace(ruleset, ownTables, state === undefined ? 'first apply' : 'outcome of the previous apply unknown')
+          state === undefined || unknown || o.replace === true
+            ? planFullReplace(ruleset, ownTables, state === undefined ? 'first apply' : unknown ? 'outcome of the previous apply unknown' : 'replace asked for')
             : driftFound !== undefined
               ? planFullReplace(ruleset, ownTables, `${driftFound} (ruleset generation ${generation}, not ${state.generation}: changed by someone else)`)
               : planRuleset(state.ruleset, ruleset, ownTables, createSetIdAllocator());

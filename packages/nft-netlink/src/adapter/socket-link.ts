@@ -18,9 +18,36 @@ export interface SocketLinkOptions {
   readonly sendBufferBytes?: number;
   /** `SO_RCVBUF` to request, bytes (capped at `net.core.rmem_max`, doubled). Default 4 MiB. */
   readonly recvBufferBytes?: number;
+  /** `SO_SNDBUFFORCE` to set when the addon is built and allowed, bytes (doubled by the kernel); 0: never. Default 64 MiB. */
+  readonly forceSendBufferBytes?: number;
 }
 
-export const DEFAULT_SOCKET_LINK_OPTIONS = { sendBufferBytes: 4 << 20, recvBufferBytes: 4 << 20 } as const;
+export const DEFAULT_SOCKET_LINK_OPTIONS = { sendBufferBytes: 4 << 20, recvBufferBytes: 4 << 20, forceSendBufferBytes: 64 << 20 } as const;
+
+interface SndbufAddon {
+  forceSendBuffer(protocol: number, portId: number, bytes: number): number;
+}
+
+/**
+ * Raises the send buffer of the socket bound to `portId` past `net.core.wmem_max` with
+ * SO_SNDBUFFORCE (`native/sndbuf.c`, built on install; needs CAP_NET_ADMIN), as nft does for a
+ * large batch: a whole replace is one datagram. False when the addon is not built or the
+ * kernel refuses; the buffer then stays as SO_SNDBUF left it.
+ */
+export function forceSendBuffer(portId: number, bytes: number): boolean {
+  let addon: SndbufAddon;
+  try {
+    addon = require('../../native/build/sndbuf.node') as SndbufAddon;
+  } catch {
+    return false;
+  }
+  try {
+    addon.forceSendBuffer(NETLINK_NETFILTER, portId, bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface ErrnoLike {
   errno?: number;
@@ -41,6 +68,8 @@ export function openSocketLink(options: SocketLinkOptions = {}): DatagramLink {
     const e = cause as ErrnoLike;
     throw new NftNetlinkError('SOCKET_ERROR', `cannot open a NETLINK_NETFILTER socket: ${e.message ?? String(cause)}`, { errno: e.errno, errnoName: e.code, cause });
   }
+  const force = options.forceSendBufferBytes ?? DEFAULT_SOCKET_LINK_OPTIONS.forceSendBufferBytes;
+  if (force > 0) forceSendBuffer(socket.address().port, force);
   const listeners = new Set<LinkListener>();
   let closed = false;
   socket.on('message', (msg) => {
