@@ -7,7 +7,7 @@
  * Stop: end the watch, stop the facts monitor, let a running apply finish. The ruleset in force
  * stays in force (fail-static): nothing is removed on stop.
  */
-import { createConfigClient, type ConfigClient } from '@palisade/api';
+import { createConfigClient, type AgentPendingConfirmation, type ConfigClient } from '@palisade/api';
 import { createCloser, createMetricsRegistry, startMetricsServer, type Closable, type MetricsServer } from '@palisade/service-kit';
 import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
 import { createReconciler, type Reconciler } from './apply/reconciler.js';
@@ -20,6 +20,14 @@ import { resolveAgentOptions, type AgentOptions } from './options.js';
 import type { AgentStatus } from './state/agent-status.js';
 import { createAgentMetrics } from './state/agent-metrics.js';
 import { createStateFile } from './state/state-file.js';
+
+/** configd's pending confirmations of this node's documents (for the status), within 2 s. */
+async function pendingConfirmations(client: ConfigClient, documents: NodeDocuments): Promise<AgentPendingConfirmation[]> {
+  const r = await client.call('listConfirmations', {}, AbortSignal.timeout(2000));
+  return r.pending
+    .filter((p) => documents.isInput(p.path))
+    .map((p) => ({ path: p.path, changeRevision: p.changeRevision, deadlineMs: p.deadlineMs, state: p.state, author: p.author }));
+}
 
 export interface NodeAgent extends Closable {
   /** Bound address of the agent API (`host:port`), undefined without one. */
@@ -87,7 +95,14 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   let api: Awaited<ReturnType<typeof startAgentApi>> | undefined;
   if (o.listen !== false) {
     try {
-      api = await startAgentApi({ listen: o.listen, reconciler: rec, logger: o.logger });
+      api = await startAgentApi({
+        listen: o.listen,
+        reconciler: rec,
+        logger: o.logger,
+        ...(o.apiTokens ? { tokens: o.apiTokens } : {}),
+        ...(o.netns ? { netns: o.netns } : {}),
+        confirmations: () => pendingConfirmations(client, documents),
+      });
     } catch (err) {
       await follower.close();
       await facts.close();

@@ -10,6 +10,7 @@ import { createRootLogger, exitOnStopSignals, LOG_LEVELS, type LogLevel } from '
 import { createNodeAgent } from './app.js';
 import { AgentError } from './errors.js';
 import { AGENT_DEFAULTS } from './options.js';
+import { parseAgentApiTokens } from './rpc/agent-service.js';
 import { AGENT_VERSION } from './version.js';
 
 const HELP = `Usage: palisade-agent --node NAME --data DIR [options]
@@ -38,8 +39,11 @@ Options:
                          them is the logging issue's part and not built yet
   --dry-run              compile and report (log lines with the status), never touch the
                          kernel and never write --data
-  --listen HOST:PORT     agent API (palisade.agent.v1: status, ruleset; open access, so
-                         loopback only) (default ${AGENT_DEFAULTS.listen}; "none": no API)
+  --listen HOST:PORT     agent API (palisade.agent.v1: status, ruleset, simulate, counters,
+                         flush) (default ${AGENT_DEFAULTS.listen}; "none": no API); without
+                         --api-tokens open access, so loopback only
+  --api-tokens F         tokens of the agent API (configd's tokens file: "name role secret"
+                         per line); every role reads, only admin may flush
   --metrics HOST:PORT    Prometheus metrics on GET /metrics (default: none): applies, apply
                          duration, propagation lag, failures, refusals, drift repairs
   --nats URL             where log entries go: accepted, not yet used
@@ -80,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         data: { type: 'string' },
         netns: { type: 'string' },
         listen: { type: 'string' },
+        'api-tokens': { type: 'string' },
         metrics: { type: 'string' },
         nats: { type: 'string' },
         'nflog-group': { type: 'string' },
@@ -116,6 +121,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   };
   const token = values['token-file'] ? (readFile(values['token-file'], '--token-file').toString('utf8').split('\n')[0] ?? '').trim() : values.token;
+  const apiTokensFile = values['api-tokens'];
+  let apiTokens;
+  try {
+    apiTokens = apiTokensFile !== undefined ? parseAgentApiTokens(readFile(apiTokensFile, '--api-tokens').toString('utf8'), apiTokensFile) : undefined;
+  } catch (err) {
+    usage(`--api-tokens: ${(err as Error).message}`);
+  }
   const logger = createRootLogger({ service: 'node-agent', node: values.node!, version: AGENT_VERSION, level: level as LogLevel });
   let agent;
   try {
@@ -136,6 +148,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       ...(values.metrics ? { metrics: values.metrics } : {}),
       ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
+      ...(apiTokens ? { apiTokens } : {}),
       dryRun: values['dry-run'] ?? false,
       logger,
     });

@@ -4,6 +4,8 @@ import { DEFAULT_LOG_GROUP } from '@palisade/fw-compile';
 import { SYSTEM_CLOCK, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import type { RulesetApplier } from './apply/ruleset-applier.js';
 import { AgentError } from './errors.js';
+import type { TokenEntry } from '@palisade/grpc-kit';
+import type { AgentApiRole } from './rpc/agent-service.js';
 
 export const AGENT_DEFAULTS = {
   configd: '127.0.0.1:7400',
@@ -38,6 +40,8 @@ export interface AgentOptions {
   readonly listen?: string | false;
   /** Prometheus endpoint (`host:port`, GET /metrics); omitted: none. */
   readonly metrics?: string;
+  /** Tokens of the agent API (`--api-tokens`, configd's file format); omitted: open access, loopback only. */
+  readonly apiTokens?: readonly TokenEntry<AgentApiRole>[];
   /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
@@ -57,8 +61,8 @@ export interface AgentOptions {
   readonly client?: ConfigClient;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics'>> & { readonly listen: string | false } &
-  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics'>;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'apiTokens'>> & { readonly listen: string | false } &
+  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'apiTokens'>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 

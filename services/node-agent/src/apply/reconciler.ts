@@ -5,6 +5,7 @@
  * byte-identical to the one in force. A refusal or a failed apply leaves the previous ruleset in
  * force; failed applies are retried with exponential backoff.
  */
+import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '@palisade/service-kit';
 import { compileNodeDocuments, type NodeCompileOutput } from '../compile/node-compiler.js';
 import type { AddressFacts } from '../facts/address-facts.js';
@@ -15,7 +16,7 @@ import { NO_METRICS, type AgentMetrics } from '../state/agent-metrics.js';
 import type { StateFile } from '../state/state-file.js';
 import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
-import { REQUIRED_SYSCTLS } from '@palisade/fw-compile';
+import { REQUIRED_SYSCTLS, type CompileResult } from '@palisade/fw-compile';
 
 export interface ReconcilerOptions {
   readonly node: string;
@@ -56,6 +57,17 @@ export interface Reconciler {
   status(): AgentStatus;
   /** The transaction in force ("" when none), its digest and revision. */
   ruleset(): { readonly text: string; readonly digest: string; readonly revision: number };
+  /**
+   * The compiled result the transaction in force was rendered from (simulate, counters);
+   * undefined before the first apply of this run (a ruleset restored from `--data` is text only).
+   */
+  compiledInForce(): CompileResult | undefined;
+  /**
+   * Removes Palisade's tables on purpose (the node is then open) and applies nothing until an
+   * input document changes; the state file then holds "no tables", so a restart before that
+   * change does not bring the old ruleset back. Resolves with the tables removed.
+   */
+  flush(signal?: AbortSignal): Promise<string[]>;
   /** Resolves when nothing is pending or running (tests). */
   idle(): Promise<void>;
   /** Stops scheduling; a running apply finishes. The ruleset in force stays in force. */
@@ -63,6 +75,17 @@ export interface Reconciler {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Palisade's own tables when nothing was applied yet (what the compiler creates). */
+const PALISADE_TABLES = [
+  { family: 'inet', name: 'palisade' },
+  { family: 'bridge', name: 'palisade' },
+] as const;
+
+/** The transaction that removes `tables` (creating first, so it works when one is absent). */
+function flushText(tables: readonly { readonly family: string; readonly name: string }[]): string {
+  return tables.map((t) => `table ${t.family} ${t.name}\ndelete table ${t.family} ${t.name}\n`).join('');
+}
 
 export function createReconciler(o: ReconcilerOptions): Reconciler {
   const log = o.logger.child({ component: 'reconciler' });
@@ -77,6 +100,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     connected: false,
     enabled: false,
     restored: 'none',
+    flushed: false,
     errors: [],
     sysctlFailures: [],
     facts: { hostAddresses: [], interfaces: [] },
@@ -97,6 +121,10 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   let lastRevision = 0;
   let sysctlsKey: string | undefined;
   let failures = 0;
+  let refusals = 0;
+  let appliedCompiled: CompileResult | undefined;
+  /** The documents' version at the last flush: nothing is applied while it is unchanged. */
+  let flushedAtVersion: number | undefined;
   let deadmanTick = 0;
   let cancelDeadman: (() => void) | undefined;
   const abort = new AbortController();
@@ -155,6 +183,11 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
 
   const reconcile = async (): Promise<void> => {
     if (!st.inSync) return;
+    if (flushedAtVersion !== undefined) {
+      if (o.documents.version === flushedAtVersion) return;
+      flushedAtVersion = undefined;
+      st.flushed = false;
+    }
     const facts = o.facts();
     const key = `${o.documents.version} ${deadmanTick} ${JSON.stringify(facts)}`;
     if (key !== lastKey) {
@@ -166,12 +199,18 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       counters.compiles++;
       st.errors = out.problems;
       if (!out.ok) {
-        st.refusal = out.refusal;
+        // Compiled again with backoff (facts or the clock may be what it depends on); a change compiles at once.
+        const retryInMs = Math.min(o.retryMaxMs, o.retryInitialMs * 2 ** Math.min(refusals, 16));
+        refusals++;
+        st.refusal = { ...out.refusal, retryInMs };
         last = undefined;
+        lastKey = undefined;
         metrics.refused();
-        log.error({ refusal: out.refusal, revision: lastRevision }, 'configuration refused; the previous ruleset stays in force');
+        log.error({ refusal: out.refusal, revision: lastRevision, retryInMs }, 'configuration refused; the previous ruleset stays in force');
+        coalescer.pokeAfter(retryInMs);
         return;
       }
+      refusals = 0;
       delete st.refusal;
       last = out;
       st.facts = {
@@ -200,6 +239,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       delete st.applyError;
       st.rulesetDigest = out.digest;
       appliedText = out.text;
+      appliedCompiled = out.compiled;
       appliedOwnTables = out.compiled.ownTables;
       kernelDigest = '';
       st.appliedRevision = lastRevision;
@@ -289,6 +329,29 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     },
     status: snapshot,
     ruleset: () => ({ text: appliedText, digest: st.rulesetDigest, revision: st.appliedRevision }),
+    compiledInForce: () => appliedCompiled,
+    async flush(signal) {
+      const tables = appliedOwnTables.length > 0 ? appliedOwnTables : PALISADE_TABLES;
+      const text = flushText(tables);
+      const digest = createHash('sha256').update(text).digest('hex');
+      if (!o.dryRun) await o.applier.apply({ text, digest, ownTables: tables }, signal);
+      flushedAtVersion = o.documents.version;
+      st.flushed = true;
+      st.enabled = false;
+      st.rulesetDigest = '';
+      appliedText = '';
+      appliedCompiled = undefined;
+      kernelDigest = '';
+      lastKey = undefined;
+      last = undefined;
+      cancelDeadman?.();
+      delete st.deadmanAtMs;
+      log.warn({ tables: tables.map((t) => `${t.family} ${t.name}`) }, "Palisade's tables removed on request (flush): the node is open until its documents change");
+      if (o.stateFile) {
+        await o.stateFile.write({ node: o.node, revision: st.appliedRevision, rulesetDigest: digest, kernelDigest: '', rulesetText: text, ownTables: tables, appliedAtMs: o.clock.now() });
+      }
+      return tables.map((t) => `${t.family} ${t.name}`);
+    },
     idle: () => coalescer.idle(),
     async close() {
       cancelDeadman?.();

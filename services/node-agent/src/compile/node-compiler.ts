@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { compileForNode, renderNftText, type CompileResult, type NodeCompileRefusal } from '@palisade/fw-compile';
 import { loadTree, type FwDocument } from '@palisade/fw-lang';
 import type { AddressFacts } from '../facts/address-facts.js';
+import { withRuleCounters } from '../inspect/rule-counters.js';
 
 /** A problem with a document, as the status reports it. */
 export interface DocumentProblem {
@@ -90,7 +91,8 @@ export function compileNodeDocuments(input: NodeCompileInput): NodeCompileOutput
   for (const d of compiled.diagnostics) {
     problems.push({ ...(d.path !== undefined ? { path: d.path } : {}), ...(d.line !== undefined ? { line: d.line } : {}), code: d.code, severity: 'warning', message: d.message });
   }
-  const text = renderNftText(compiled.ruleset, compiled.ownTables);
+  // Counters on the rules with an origin: `palisade agent counters` reads them from the kernel.
+  const text = withRuleCounters(renderNftText(compiled.ruleset, compiled.ownTables), compiled);
   const enable = clusterEnableValue(tree.cluster);
   const deadmanAtMs = enable > 1 && compiled.enabled ? (enable + DEADMAN_GRACE_SECONDS + 1) * 1000 : undefined;
   return {

@@ -1,19 +1,41 @@
 /**
- * `palisade.agent.v1.AgentService` on `--listen`: thin handlers over the reconciler's status
- * and the ruleset in force. Open access, so loopback only (the gRPC kit refuses anything else).
+ * `palisade.agent.v1.AgentService` on `--listen`: thin handlers over the reconciler's status,
+ * the ruleset in force, simulate and counters against it, and flush. Without `--api-tokens`
+ * access is open, so loopback only (the gRPC kit refuses anything else); with tokens (the
+ * tokens file format of configd) every role reads and only `admin` may flush.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { AgentServiceService, type GetAgentStatusResponse, type GetRulesetResponse } from '@palisade/api';
-import { KIT_STATUS, TokenAuthenticator, createGrpcServer, createRpcHandlers, createStatusMapper, type GrpcServer } from '@palisade/grpc-kit';
+import {
+  AgentServiceService,
+  type AgentPendingConfirmation,
+  type AgentSimulateCase,
+  type GetAgentStatusResponse,
+  type GetRulesetResponse,
+} from '@palisade/api';
+import { KIT_STATUS, TokenAuthenticator, createGrpcServer, createRpcHandlers, createStatusMapper, parseTokensFile, type GrpcServer, type TokenEntry } from '@palisade/grpc-kit';
 import type { Logger } from '@palisade/service-kit';
 import type { Reconciler } from '../apply/reconciler.js';
-import type { AgentErrorCode } from '../errors.js';
+import { AgentError, type AgentErrorCode } from '../errors.js';
+import { readRuleCounters } from '../inspect/rule-counters.js';
+import { caseOf, simulateInForce } from '../inspect/simulate-in-force.js';
 import type { AgentStatus } from '../state/agent-status.js';
 
-type Permission = 'read';
+/** Roles of the agent API's tokens: configd's, so one tokens file can serve both. */
+export const AGENT_API_ROLES = ['admin', 'reader', 'agent'] as const;
+export type AgentApiRole = (typeof AGENT_API_ROLES)[number];
+type Permission = 'read' | 'flush';
+const ROLE_PERMISSIONS: Record<AgentApiRole, readonly Permission[]> = { admin: ['read', 'flush'], reader: ['read'], agent: ['read'] };
+
+/** Parses an `--api-tokens` file (`name role secret` per line); throws naming the line of a problem. */
+export function parseAgentApiTokens(text: string, source: string): TokenEntry<AgentApiRole>[] {
+  return parseTokensFile(text, AGENT_API_ROLES, source);
+}
+
+/** What the status adds from configd: the node's changes waiting for confirmation. */
+export type ConfirmationsSource = () => Promise<AgentPendingConfirmation[]>;
 
 /** The status as the API sends it. */
-export function statusToProto(s: AgentStatus): GetAgentStatusResponse {
+export function statusToProto(s: AgentStatus, confirmations: { pending: AgentPendingConfirmation[]; error: string } = { pending: [], error: '' }): GetAgentStatusResponse {
   const problem = (p: { path?: string; line?: number; code: string; severity?: string; message: string }) => ({
     path: p.path ?? '',
     line: p.line ?? 0,
@@ -33,7 +55,7 @@ export function statusToProto(s: AgentStatus): GetAgentStatusResponse {
     lastApplyTimeMs: s.lastApply?.atMs ?? 0,
     lastApplyDurationMs: Math.round(s.lastApply?.durationMs ?? 0),
     applyError: s.applyError?.message ?? '',
-    applyRetryInMs: s.applyError?.retryInMs ?? 0,
+    applyRetryInMs: s.applyError?.retryInMs ?? s.refusal?.retryInMs ?? 0,
     refusal: s.refusal ? problem(s.refusal) : undefined,
     errors: s.errors.map(problem),
     sysctlFailures: s.sysctlFailures.map((f) => `${f.key}=${f.value}: ${f.message}`),
@@ -48,6 +70,9 @@ export function statusToProto(s: AgentStatus): GetAgentStatusResponse {
     applyFailures: s.counters.applyFailures,
     skippedIdentical: s.counters.skippedIdentical,
     driftRepairs: s.counters.driftRepairs,
+    confirmations: confirmations.pending,
+    confirmationsError: confirmations.error,
+    flushed: s.flushed,
   };
 }
 
@@ -57,17 +82,60 @@ const STATUS_OF: Record<AgentErrorCode | keyof typeof KIT_STATUS, GrpcStatus> = 
   'state-failed': GrpcStatus.INTERNAL,
 };
 
+export interface AgentApiOptions {
+  readonly listen: string;
+  readonly reconciler: Reconciler;
+  readonly logger: Logger;
+  /** Tokens of the API; undefined = open access (loopback only). */
+  readonly tokens?: readonly TokenEntry<AgentApiRole>[];
+  /** Where counters are read (the agent's `--netns`). */
+  readonly netns?: string;
+  /** The node's pending confirmations (asked at each status call). */
+  readonly confirmations?: ConfirmationsSource;
+}
+
+const notCompiled = (): AgentError =>
+  new AgentError('unavailable', 'no compiled ruleset in force yet (restored from --data, waiting for configd, or flushed): try again once the agent has applied the store');
+
 /** Starts the API server on `listen`; resolves with the bound address. */
-export async function startAgentApi(o: { listen: string; reconciler: Reconciler; logger: Logger }): Promise<{ server: GrpcServer; address: string }> {
+export async function startAgentApi(o: AgentApiOptions): Promise<{ server: GrpcServer; address: string }> {
   const logger = o.logger.child({ component: 'agent-api' });
-  const server = createGrpcServer({ listen: o.listen, authenticated: false, logger });
-  const auth = new TokenAuthenticator<never, Permission>(undefined, {});
+  const server = createGrpcServer({ listen: o.listen, authenticated: o.tokens !== undefined, logger });
+  const auth = new TokenAuthenticator<AgentApiRole, Permission>(o.tokens, ROLE_PERMISSIONS);
   const h = createRpcHandlers({ auth, logger, toServiceError: createStatusMapper<AgentErrorCode>({ statusOf: STATUS_OF }), draining: server.draining, forced: server.forced });
+  const rec = o.reconciler;
   server.addService(AgentServiceService, {
-    getStatus: h.unary('read', () => statusToProto(o.reconciler.status())),
+    getStatus: h.unary('read', async () => {
+      let confirmations = { pending: [] as AgentPendingConfirmation[], error: '' };
+      if (o.confirmations) {
+        try {
+          confirmations = { pending: await o.confirmations(), error: '' };
+        } catch (err) {
+          confirmations = { pending: [], error: err instanceof Error ? err.message : String(err) };
+        }
+      }
+      return statusToProto(rec.status(), confirmations);
+    }),
     getRuleset: h.unary('read', (): GetRulesetResponse => {
-      const r = o.reconciler.ruleset();
+      const r = rec.ruleset();
       return { nftText: r.text, rulesetDigest: r.digest, appliedRevision: r.revision };
+    }),
+    simulate: h.unary('read', (req: { cases: AgentSimulateCase[] }) => {
+      const compiled = rec.compiledInForce();
+      if (!compiled) throw notCompiled();
+      if (req.cases.length === 0 || req.cases.length > 10_000) throw new AgentError('invalid-argument', `give 1 to 10000 cases, got ${req.cases.length}`);
+      const r = rec.ruleset();
+      return { results: simulateInForce(compiled, req.cases.map(caseOf)), appliedRevision: r.revision, rulesetDigest: r.digest };
+    }),
+    getCounters: h.unary('read', async (_req, ctx) => {
+      const compiled = rec.compiledInForce();
+      if (!compiled) throw notCompiled();
+      const revision = rec.ruleset().revision;
+      return { counters: await readRuleCounters(compiled, o.netns, ctx.signal), appliedRevision: revision };
+    }),
+    flush: h.unary('flush', async (_req, ctx) => {
+      logger.warn({ caller: ctx.principal.name }, 'flush requested');
+      return { removedTables: await rec.flush(ctx.signal) };
     }),
   });
   const { address } = await server.listen();

@@ -21,11 +21,13 @@ export interface AgentStatus {
   readonly enabled: boolean;
   /** How the ruleset got in force at start: restored from `--data`, already in the kernel, or none. */
   readonly restored: 'none' | 'applied' | 'kernel-already-holds';
+  /** Palisade's tables were removed on request (`palisade agent flush`) and stay removed until a document changes. */
+  readonly flushed: boolean;
   readonly lastApply?: { readonly atMs: number; readonly durationMs: number; readonly revision: number };
   /** The last failure to apply (cleared by a successful apply), with the next retry. */
   readonly applyError?: { readonly message: string; readonly atMs: number; readonly retryInMs: number };
   /** Why the latest configuration was not compiled at all (the previous ruleset stays). */
-  readonly refusal?: { readonly code: string; readonly message: string; readonly path?: string; readonly line?: number };
+  readonly refusal?: { readonly code: string; readonly message: string; readonly path?: string; readonly line?: number; readonly retryInMs?: number };
   /** Rules skipped and other document problems of the latest compile, document:line. */
   readonly errors: readonly DocumentProblem[];
   readonly sysctlFailures: readonly SysctlFailure[];

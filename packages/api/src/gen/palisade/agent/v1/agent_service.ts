@@ -80,6 +80,22 @@ export interface GetStatusResponse {
   skippedIdentical: number;
   /** Times Palisade's tables were found changed outside the agent and applied again. */
   driftRepairs: number;
+  /** Changes of this node's documents waiting for confirmation (commit-confirmed), from configd. */
+  confirmations: PendingConfirmation[];
+  /** Why the confirmations could not be read from configd ("" when they were). */
+  confirmationsError: string;
+  /** Whether Palisade's tables were removed with Flush (until the next change). */
+  flushed: boolean;
+}
+
+/** A change on probation: unless confirmed by deadline_ms, configd writes the content back. */
+export interface PendingConfirmation {
+  path: string;
+  changeRevision: number;
+  deadlineMs: number;
+  /** "armed" or "rolling-back". */
+  state: string;
+  author: string;
 }
 
 export interface GetRulesetRequest {
@@ -90,6 +106,72 @@ export interface GetRulesetResponse {
   nftText: string;
   rulesetDigest: string;
   appliedRevision: number;
+}
+
+/** One packet, as in `palisade simulate` (zones: host, outside, vm<ID>, ...). */
+export interface SimulateCase {
+  from: string;
+  to: string;
+  proto: string;
+  dport: string;
+  sport: string;
+  source: string;
+  dest: string;
+  srctype: string;
+  dsttype: string;
+}
+
+export interface SimulateRequest {
+  cases: SimulateCase[];
+}
+
+export interface SimulateResult {
+  /** ACCEPT, DROP or REJECT ("" with an error). */
+  verdict: string;
+  /** The explanation `palisade simulate` prints for one case. */
+  text: string;
+  /** The deciding rule and its origin, as JSON (the object of `palisade simulate --cases`). */
+  resultJson: string;
+  error: string;
+}
+
+export interface SimulateResponse {
+  results: SimulateResult[];
+  appliedRevision: number;
+  rulesetDigest: string;
+}
+
+/** One kernel rule's counter. */
+export interface RuleCounter {
+  /** Origin of the rule: document, line, stable id ("" when the compiler gives none), rule text. */
+  path: string;
+  line: number;
+  ruleId: string;
+  ruleText: string;
+  /** Where it is in the kernel. */
+  family: string;
+  table: string;
+  chain: string;
+  /** 0-based position in the chain. */
+  index: number;
+  packets: number;
+  bytes: number;
+}
+
+export interface GetCountersRequest {
+}
+
+export interface GetCountersResponse {
+  counters: RuleCounter[];
+  appliedRevision: number;
+}
+
+export interface FlushRequest {
+}
+
+export interface FlushResponse {
+  /** Tables removed ("inet palisade", ...). */
+  removedTables: string[];
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -305,6 +387,9 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     applyFailures: 0,
     skippedIdentical: 0,
     driftRepairs: 0,
+    confirmations: [],
+    confirmationsError: "",
+    flushed: false,
   };
 }
 
@@ -387,6 +472,15 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.driftRepairs !== 0) {
       writer.uint32(208).uint64(message.driftRepairs);
+    }
+    for (const v of message.confirmations) {
+      PendingConfirmation.encode(v!, writer.uint32(218).fork()).join();
+    }
+    if (message.confirmationsError !== "") {
+      writer.uint32(226).string(message.confirmationsError);
+    }
+    if (message.flushed !== false) {
+      writer.uint32(232).bool(message.flushed);
     }
     return writer;
   },
@@ -612,6 +706,30 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.driftRepairs = longToNumber(reader.uint64());
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.confirmations.push(PendingConfirmation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.confirmationsError = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.flushed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -720,6 +838,15 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.drift_repairs)
         ? globalThis.Number(object.drift_repairs)
         : 0,
+      confirmations: globalThis.Array.isArray(object?.confirmations)
+        ? object.confirmations.map((e: any) => PendingConfirmation.fromJSON(e))
+        : [],
+      confirmationsError: isSet(object.confirmationsError)
+        ? globalThis.String(object.confirmationsError)
+        : isSet(object.confirmations_error)
+        ? globalThis.String(object.confirmations_error)
+        : "",
+      flushed: isSet(object.flushed) ? globalThis.Boolean(object.flushed) : false,
     };
   },
 
@@ -803,6 +930,15 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.driftRepairs !== 0) {
       obj.driftRepairs = Math.round(message.driftRepairs);
     }
+    if (message.confirmations?.length) {
+      obj.confirmations = message.confirmations.map((e) => PendingConfirmation.toJSON(e));
+    }
+    if (message.confirmationsError !== "") {
+      obj.confirmationsError = message.confirmationsError;
+    }
+    if (message.flushed !== false) {
+      obj.flushed = message.flushed;
+    }
     return obj;
   },
 
@@ -839,6 +975,150 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.applyFailures = object.applyFailures ?? 0;
     message.skippedIdentical = object.skippedIdentical ?? 0;
     message.driftRepairs = object.driftRepairs ?? 0;
+    message.confirmations = object.confirmations?.map((e) => PendingConfirmation.fromPartial(e)) || [];
+    message.confirmationsError = object.confirmationsError ?? "";
+    message.flushed = object.flushed ?? false;
+    return message;
+  },
+};
+
+function createBasePendingConfirmation(): PendingConfirmation {
+  return { path: "", changeRevision: 0, deadlineMs: 0, state: "", author: "" };
+}
+
+export const PendingConfirmation: MessageFns<PendingConfirmation> = {
+  encode(message: PendingConfirmation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.changeRevision !== 0) {
+      writer.uint32(16).uint64(message.changeRevision);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(24).int64(message.deadlineMs);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.author !== "") {
+      writer.uint32(42).string(message.author);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PendingConfirmation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePendingConfirmation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changeRevision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PendingConfirmation {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      changeRevision: isSet(object.changeRevision)
+        ? globalThis.Number(object.changeRevision)
+        : isSet(object.change_revision)
+        ? globalThis.Number(object.change_revision)
+        : 0,
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+    };
+  },
+
+  toJSON(message: PendingConfirmation): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.changeRevision !== 0) {
+      obj.changeRevision = Math.round(message.changeRevision);
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PendingConfirmation>): PendingConfirmation {
+    return PendingConfirmation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PendingConfirmation>): PendingConfirmation {
+    const message = createBasePendingConfirmation();
+    message.path = object.path ?? "";
+    message.changeRevision = object.changeRevision ?? 0;
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.state = object.state ?? "";
+    message.author = object.author ?? "";
     return message;
   },
 };
@@ -1008,6 +1288,1004 @@ export const GetRulesetResponse: MessageFns<GetRulesetResponse> = {
   },
 };
 
+function createBaseSimulateCase(): SimulateCase {
+  return { from: "", to: "", proto: "", dport: "", sport: "", source: "", dest: "", srctype: "", dsttype: "" };
+}
+
+export const SimulateCase: MessageFns<SimulateCase> = {
+  encode(message: SimulateCase, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.proto !== "") {
+      writer.uint32(26).string(message.proto);
+    }
+    if (message.dport !== "") {
+      writer.uint32(34).string(message.dport);
+    }
+    if (message.sport !== "") {
+      writer.uint32(42).string(message.sport);
+    }
+    if (message.source !== "") {
+      writer.uint32(50).string(message.source);
+    }
+    if (message.dest !== "") {
+      writer.uint32(58).string(message.dest);
+    }
+    if (message.srctype !== "") {
+      writer.uint32(66).string(message.srctype);
+    }
+    if (message.dsttype !== "") {
+      writer.uint32(74).string(message.dsttype);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SimulateCase {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSimulateCase();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.proto = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dport = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sport = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dest = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.srctype = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.dsttype = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SimulateCase {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      proto: isSet(object.proto) ? globalThis.String(object.proto) : "",
+      dport: isSet(object.dport) ? globalThis.String(object.dport) : "",
+      sport: isSet(object.sport) ? globalThis.String(object.sport) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      dest: isSet(object.dest) ? globalThis.String(object.dest) : "",
+      srctype: isSet(object.srctype) ? globalThis.String(object.srctype) : "",
+      dsttype: isSet(object.dsttype) ? globalThis.String(object.dsttype) : "",
+    };
+  },
+
+  toJSON(message: SimulateCase): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.proto !== "") {
+      obj.proto = message.proto;
+    }
+    if (message.dport !== "") {
+      obj.dport = message.dport;
+    }
+    if (message.sport !== "") {
+      obj.sport = message.sport;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.dest !== "") {
+      obj.dest = message.dest;
+    }
+    if (message.srctype !== "") {
+      obj.srctype = message.srctype;
+    }
+    if (message.dsttype !== "") {
+      obj.dsttype = message.dsttype;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SimulateCase>): SimulateCase {
+    return SimulateCase.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SimulateCase>): SimulateCase {
+    const message = createBaseSimulateCase();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.proto = object.proto ?? "";
+    message.dport = object.dport ?? "";
+    message.sport = object.sport ?? "";
+    message.source = object.source ?? "";
+    message.dest = object.dest ?? "";
+    message.srctype = object.srctype ?? "";
+    message.dsttype = object.dsttype ?? "";
+    return message;
+  },
+};
+
+function createBaseSimulateRequest(): SimulateRequest {
+  return { cases: [] };
+}
+
+export const SimulateRequest: MessageFns<SimulateRequest> = {
+  encode(message: SimulateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.cases) {
+      SimulateCase.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SimulateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSimulateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cases.push(SimulateCase.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SimulateRequest {
+    return {
+      cases: globalThis.Array.isArray(object?.cases) ? object.cases.map((e: any) => SimulateCase.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SimulateRequest): unknown {
+    const obj: any = {};
+    if (message.cases?.length) {
+      obj.cases = message.cases.map((e) => SimulateCase.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SimulateRequest>): SimulateRequest {
+    return SimulateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SimulateRequest>): SimulateRequest {
+    const message = createBaseSimulateRequest();
+    message.cases = object.cases?.map((e) => SimulateCase.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSimulateResult(): SimulateResult {
+  return { verdict: "", text: "", resultJson: "", error: "" };
+}
+
+export const SimulateResult: MessageFns<SimulateResult> = {
+  encode(message: SimulateResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.verdict !== "") {
+      writer.uint32(10).string(message.verdict);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    if (message.resultJson !== "") {
+      writer.uint32(26).string(message.resultJson);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SimulateResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSimulateResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.verdict = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resultJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SimulateResult {
+    return {
+      verdict: isSet(object.verdict) ? globalThis.String(object.verdict) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      resultJson: isSet(object.resultJson)
+        ? globalThis.String(object.resultJson)
+        : isSet(object.result_json)
+        ? globalThis.String(object.result_json)
+        : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: SimulateResult): unknown {
+    const obj: any = {};
+    if (message.verdict !== "") {
+      obj.verdict = message.verdict;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.resultJson !== "") {
+      obj.resultJson = message.resultJson;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SimulateResult>): SimulateResult {
+    return SimulateResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SimulateResult>): SimulateResult {
+    const message = createBaseSimulateResult();
+    message.verdict = object.verdict ?? "";
+    message.text = object.text ?? "";
+    message.resultJson = object.resultJson ?? "";
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseSimulateResponse(): SimulateResponse {
+  return { results: [], appliedRevision: 0, rulesetDigest: "" };
+}
+
+export const SimulateResponse: MessageFns<SimulateResponse> = {
+  encode(message: SimulateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      SimulateResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.appliedRevision !== 0) {
+      writer.uint32(16).uint64(message.appliedRevision);
+    }
+    if (message.rulesetDigest !== "") {
+      writer.uint32(26).string(message.rulesetDigest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SimulateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSimulateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(SimulateResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.appliedRevision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rulesetDigest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SimulateResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => SimulateResult.fromJSON(e))
+        : [],
+      appliedRevision: isSet(object.appliedRevision)
+        ? globalThis.Number(object.appliedRevision)
+        : isSet(object.applied_revision)
+        ? globalThis.Number(object.applied_revision)
+        : 0,
+      rulesetDigest: isSet(object.rulesetDigest)
+        ? globalThis.String(object.rulesetDigest)
+        : isSet(object.ruleset_digest)
+        ? globalThis.String(object.ruleset_digest)
+        : "",
+    };
+  },
+
+  toJSON(message: SimulateResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => SimulateResult.toJSON(e));
+    }
+    if (message.appliedRevision !== 0) {
+      obj.appliedRevision = Math.round(message.appliedRevision);
+    }
+    if (message.rulesetDigest !== "") {
+      obj.rulesetDigest = message.rulesetDigest;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SimulateResponse>): SimulateResponse {
+    return SimulateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SimulateResponse>): SimulateResponse {
+    const message = createBaseSimulateResponse();
+    message.results = object.results?.map((e) => SimulateResult.fromPartial(e)) || [];
+    message.appliedRevision = object.appliedRevision ?? 0;
+    message.rulesetDigest = object.rulesetDigest ?? "";
+    return message;
+  },
+};
+
+function createBaseRuleCounter(): RuleCounter {
+  return {
+    path: "",
+    line: 0,
+    ruleId: "",
+    ruleText: "",
+    family: "",
+    table: "",
+    chain: "",
+    index: 0,
+    packets: 0,
+    bytes: 0,
+  };
+}
+
+export const RuleCounter: MessageFns<RuleCounter> = {
+  encode(message: RuleCounter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.line !== 0) {
+      writer.uint32(16).uint32(message.line);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(26).string(message.ruleId);
+    }
+    if (message.ruleText !== "") {
+      writer.uint32(34).string(message.ruleText);
+    }
+    if (message.family !== "") {
+      writer.uint32(42).string(message.family);
+    }
+    if (message.table !== "") {
+      writer.uint32(50).string(message.table);
+    }
+    if (message.chain !== "") {
+      writer.uint32(58).string(message.chain);
+    }
+    if (message.index !== 0) {
+      writer.uint32(64).uint32(message.index);
+    }
+    if (message.packets !== 0) {
+      writer.uint32(72).uint64(message.packets);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(80).uint64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RuleCounter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRuleCounter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.line = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ruleText = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.table = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.packets = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RuleCounter {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      ruleText: isSet(object.ruleText)
+        ? globalThis.String(object.ruleText)
+        : isSet(object.rule_text)
+        ? globalThis.String(object.rule_text)
+        : "",
+      family: isSet(object.family) ? globalThis.String(object.family) : "",
+      table: isSet(object.table) ? globalThis.String(object.table) : "",
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      packets: isSet(object.packets) ? globalThis.Number(object.packets) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+    };
+  },
+
+  toJSON(message: RuleCounter): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.ruleText !== "") {
+      obj.ruleText = message.ruleText;
+    }
+    if (message.family !== "") {
+      obj.family = message.family;
+    }
+    if (message.table !== "") {
+      obj.table = message.table;
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.packets !== 0) {
+      obj.packets = Math.round(message.packets);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RuleCounter>): RuleCounter {
+    return RuleCounter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RuleCounter>): RuleCounter {
+    const message = createBaseRuleCounter();
+    message.path = object.path ?? "";
+    message.line = object.line ?? 0;
+    message.ruleId = object.ruleId ?? "";
+    message.ruleText = object.ruleText ?? "";
+    message.family = object.family ?? "";
+    message.table = object.table ?? "";
+    message.chain = object.chain ?? "";
+    message.index = object.index ?? 0;
+    message.packets = object.packets ?? 0;
+    message.bytes = object.bytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCountersRequest(): GetCountersRequest {
+  return {};
+}
+
+export const GetCountersRequest: MessageFns<GetCountersRequest> = {
+  encode(_: GetCountersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCountersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCountersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetCountersRequest {
+    return {};
+  },
+
+  toJSON(_: GetCountersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCountersRequest>): GetCountersRequest {
+    return GetCountersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetCountersRequest>): GetCountersRequest {
+    const message = createBaseGetCountersRequest();
+    return message;
+  },
+};
+
+function createBaseGetCountersResponse(): GetCountersResponse {
+  return { counters: [], appliedRevision: 0 };
+}
+
+export const GetCountersResponse: MessageFns<GetCountersResponse> = {
+  encode(message: GetCountersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.counters) {
+      RuleCounter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.appliedRevision !== 0) {
+      writer.uint32(16).uint64(message.appliedRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCountersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCountersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.counters.push(RuleCounter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.appliedRevision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCountersResponse {
+    return {
+      counters: globalThis.Array.isArray(object?.counters)
+        ? object.counters.map((e: any) => RuleCounter.fromJSON(e))
+        : [],
+      appliedRevision: isSet(object.appliedRevision)
+        ? globalThis.Number(object.appliedRevision)
+        : isSet(object.applied_revision)
+        ? globalThis.Number(object.applied_revision)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetCountersResponse): unknown {
+    const obj: any = {};
+    if (message.counters?.length) {
+      obj.counters = message.counters.map((e) => RuleCounter.toJSON(e));
+    }
+    if (message.appliedRevision !== 0) {
+      obj.appliedRevision = Math.round(message.appliedRevision);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCountersResponse>): GetCountersResponse {
+    return GetCountersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCountersResponse>): GetCountersResponse {
+    const message = createBaseGetCountersResponse();
+    message.counters = object.counters?.map((e) => RuleCounter.fromPartial(e)) || [];
+    message.appliedRevision = object.appliedRevision ?? 0;
+    return message;
+  },
+};
+
+function createBaseFlushRequest(): FlushRequest {
+  return {};
+}
+
+export const FlushRequest: MessageFns<FlushRequest> = {
+  encode(_: FlushRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FlushRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFlushRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): FlushRequest {
+    return {};
+  },
+
+  toJSON(_: FlushRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<FlushRequest>): FlushRequest {
+    return FlushRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<FlushRequest>): FlushRequest {
+    const message = createBaseFlushRequest();
+    return message;
+  },
+};
+
+function createBaseFlushResponse(): FlushResponse {
+  return { removedTables: [] };
+}
+
+export const FlushResponse: MessageFns<FlushResponse> = {
+  encode(message: FlushResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.removedTables) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FlushResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFlushResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.removedTables.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FlushResponse {
+    return {
+      removedTables: globalThis.Array.isArray(object?.removedTables)
+        ? object.removedTables.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_tables)
+        ? object.removed_tables.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FlushResponse): unknown {
+    const obj: any = {};
+    if (message.removedTables?.length) {
+      obj.removedTables = message.removedTables;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FlushResponse>): FlushResponse {
+    return FlushResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FlushResponse>): FlushResponse {
+    const message = createBaseFlushResponse();
+    message.removedTables = object.removedTables?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * The node agent's API: what the agent has in force on its node and why. Served by
  * palisade-agent on --listen (default 127.0.0.1:7401), read by `palisade agent ...`.
@@ -1034,6 +2312,45 @@ export const AgentServiceService = {
     responseSerialize: (value: GetRulesetResponse): Buffer => Buffer.from(GetRulesetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRulesetResponse => GetRulesetResponse.decode(value),
   },
+  /**
+   * Evaluates packets against the ruleset in force (the compiled ruleset it was rendered
+   * from), with the cases of `palisade simulate`.
+   */
+  simulate: {
+    path: "/palisade.agent.v1.AgentService/Simulate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SimulateRequest): Buffer => Buffer.from(SimulateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SimulateRequest => SimulateRequest.decode(value),
+    responseSerialize: (value: SimulateResponse): Buffer => Buffer.from(SimulateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SimulateResponse => SimulateResponse.decode(value),
+  },
+  /**
+   * Packet and byte counters of every rule, read from the kernel, keyed to document:line and
+   * the rule's stable id.
+   */
+  getCounters: {
+    path: "/palisade.agent.v1.AgentService/GetCounters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCountersRequest): Buffer => Buffer.from(GetCountersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCountersRequest => GetCountersRequest.decode(value),
+    responseSerialize: (value: GetCountersResponse): Buffer => Buffer.from(GetCountersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCountersResponse => GetCountersResponse.decode(value),
+  },
+  /**
+   * Removes Palisade's tables on purpose (the node is then open) and holds off until the next
+   * change of the node's documents. Needs an admin token when the agent has tokens.
+   */
+  flush: {
+    path: "/palisade.agent.v1.AgentService/Flush" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FlushRequest): Buffer => Buffer.from(FlushRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FlushRequest => FlushRequest.decode(value),
+    responseSerialize: (value: FlushResponse): Buffer => Buffer.from(FlushResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FlushResponse => FlushResponse.decode(value),
+  },
 } as const;
 
 export interface AgentServiceServer extends UntypedServiceImplementation {
@@ -1041,6 +2358,21 @@ export interface AgentServiceServer extends UntypedServiceImplementation {
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
   /** The ruleset in force, as the nft transaction that was applied. */
   getRuleset: handleUnaryCall<GetRulesetRequest, GetRulesetResponse>;
+  /**
+   * Evaluates packets against the ruleset in force (the compiled ruleset it was rendered
+   * from), with the cases of `palisade simulate`.
+   */
+  simulate: handleUnaryCall<SimulateRequest, SimulateResponse>;
+  /**
+   * Packet and byte counters of every rule, read from the kernel, keyed to document:line and
+   * the rule's stable id.
+   */
+  getCounters: handleUnaryCall<GetCountersRequest, GetCountersResponse>;
+  /**
+   * Removes Palisade's tables on purpose (the node is then open) and holds off until the next
+   * change of the node's documents. Needs an admin token when the agent has tokens.
+   */
+  flush: handleUnaryCall<FlushRequest, FlushResponse>;
 }
 
 export interface AgentServiceClient extends Client {
@@ -1075,6 +2407,63 @@ export interface AgentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRulesetResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Evaluates packets against the ruleset in force (the compiled ruleset it was rendered
+   * from), with the cases of `palisade simulate`.
+   */
+  simulate(
+    request: SimulateRequest,
+    callback: (error: ServiceError | null, response: SimulateResponse) => void,
+  ): ClientUnaryCall;
+  simulate(
+    request: SimulateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SimulateResponse) => void,
+  ): ClientUnaryCall;
+  simulate(
+    request: SimulateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SimulateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Packet and byte counters of every rule, read from the kernel, keyed to document:line and
+   * the rule's stable id.
+   */
+  getCounters(
+    request: GetCountersRequest,
+    callback: (error: ServiceError | null, response: GetCountersResponse) => void,
+  ): ClientUnaryCall;
+  getCounters(
+    request: GetCountersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCountersResponse) => void,
+  ): ClientUnaryCall;
+  getCounters(
+    request: GetCountersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCountersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes Palisade's tables on purpose (the node is then open) and holds off until the next
+   * change of the node's documents. Needs an admin token when the agent has tokens.
+   */
+  flush(
+    request: FlushRequest,
+    callback: (error: ServiceError | null, response: FlushResponse) => void,
+  ): ClientUnaryCall;
+  flush(
+    request: FlushRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FlushResponse) => void,
+  ): ClientUnaryCall;
+  flush(
+    request: FlushRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FlushResponse) => void,
   ): ClientUnaryCall;
 }
 

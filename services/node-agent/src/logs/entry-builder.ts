@@ -1,0 +1,99 @@
+/**
+ * One NFLOG packet → one log entry (the `@palisade/log-model` contract): the prefix taken apart
+ * as pvefw-logger does (vmid, level, chain, verdict) with Palisade's rule id stripped, the rule
+ * it names, the devices by name, the guest a security-group hit protected (from the device
+ * names, where pvefw-logger says 0), the packet's fields and pvefw-logger's packet text. Pure.
+ */
+import { parseLogPrefix } from '@palisade/fw-compile';
+import type { LogAction, LogDirection, LogRuleOrigin, PacketLogEntry } from '@palisade/log-model';
+import { formatPacketText, macText, type NflogPacket } from '@palisade/nft-netlink';
+
+/** What the builder needs besides the packet. */
+export interface EntryContext {
+  readonly node: string;
+  /** The entry id: `${node}:${bootId}:${seq}`. */
+  readonly id: string;
+  /** Receive time, µs (used when the kernel sent no timestamp: output-side hooks). */
+  readonly nowUs: number;
+  readonly ifname: (index: number) => string | undefined;
+  readonly rule: (ruleId: string) => LogRuleOrigin | undefined;
+}
+
+/** Guest device names: `tap<vmid>i<n>` (QEMU), `veth<vmid>i<n>` (LXC), `fwbr`/`fwln`/`fwpr<vmid>[ip]<n>` (firewall bridges). */
+const GUEST_DEVICE = /^(?:tap|veth|fwbr|fwln|fwpr)(\d+)[ip]\d+$/;
+
+/** The guest a device belongs to, 0 when none. */
+export function guestOfDevice(name: string | undefined): number {
+  const m = name === undefined ? null : GUEST_DEVICE.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
+/** `in` for `…-IN` chains (towards the host or the guest), `out` for `…-OUT`. */
+export function directionOfChain(chain: string): LogDirection {
+  if (/-IN(?:-Q[\d-]+)?$/.test(chain)) return 'in';
+  if (/-OUT$/.test(chain)) return 'out';
+  return 'unknown';
+}
+
+const VERDICT = /^(policy )?(ACCEPT|DROP|REJECT)$/;
+
+export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntry {
+  const prefix = parseLogPrefix(p.prefix ?? '');
+  const verdictText = prefix.message.endsWith(': ') ? prefix.message.slice(0, -2) : prefix.message.trim();
+  const verdict = verdictText === '' ? '-' : verdictText;
+  const vm = VERDICT.exec(verdict);
+  const action: LogAction = vm ? (vm[2] as LogAction) : 'OTHER';
+  const direction = directionOfChain(prefix.chain);
+  const name = (i: number): string | undefined => (i > 0 ? (c.ifname(i) ?? String(i)) : undefined);
+  const iif = name(p.indev);
+  const oif = name(p.outdev);
+  const physIn = name(p.physindev);
+  const physOut = name(p.physoutdev);
+  let vmid = prefix.vmid;
+  if (vmid === 0 && prefix.chain.startsWith('GROUP-')) {
+    // The guest side of the packet: towards the guest (IN) it leaves by the guest's device.
+    const order = direction === 'in' ? [physOut, oif, physIn, iif] : [physIn, iif, physOut, oif];
+    for (const d of order) {
+      vmid = guestOfDevice(d);
+      if (vmid) break;
+    }
+  }
+  const { text, fields } = formatPacketText(p, c.ifname);
+  const rule = prefix.ruleId !== undefined ? c.rule(prefix.ruleId) : undefined;
+  const e: Record<string, unknown> = {
+    kind: 'packet',
+    id: c.id,
+    node: c.node,
+    timeUs: p.timestampUs ?? c.nowUs,
+    vmid,
+    level: prefix.level,
+    chain: prefix.chain,
+    verdict,
+    action,
+    isPolicy: vm?.[1] !== undefined,
+    direction,
+  };
+  const opt = (k: string, v: unknown): void => {
+    if (v !== undefined) e[k] = v;
+  };
+  opt('ruleId', prefix.ruleId);
+  opt('rule', rule);
+  opt('iif', iif);
+  opt('oif', oif);
+  opt('physIn', physIn);
+  opt('physOut', physOut);
+  opt('mac', p.hwHeader && p.hwHeader.length > 0 ? macText(p.hwHeader) : undefined);
+  opt('family', fields.family);
+  opt('proto', fields.proto);
+  opt('src', fields.src);
+  opt('dst', fields.dst);
+  opt('sport', fields.sport);
+  opt('dport', fields.dport);
+  opt('icmpType', fields.icmpType);
+  opt('icmpCode', fields.icmpCode);
+  opt('len', fields.len);
+  opt('tcpFlags', fields.tcpFlags);
+  opt('mark', p.mark ? p.mark >>> 0 : undefined);
+  e.packet = text;
+  return e as unknown as PacketLogEntry;
+}

@@ -1,0 +1,179 @@
+/**
+ * The agent's log capture: NFLOG of the compiled log rules' group, in the agent's target
+ * namespace (`openNflogListener`, a reader process there), decoded into log entries
+ * (`buildPacketEntry`), losses counted exactly (kernel sequence gaps, ENOBUFS overruns, decode
+ * errors, spool overflow) and published to JetStream (`LogPublisher`).
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeNflogDatagram, openNflogListener, type NflogListener, type NflogSetupOptions } from '@palisade/nft-netlink';
+import type { CompileResult } from '@palisade/fw-compile';
+import type { Clock, Logger } from '@palisade/service-kit';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { buildPacketEntry } from './entry-builder.js';
+import { InterfaceNames } from './interface-names.js';
+import { LogPublisher, type LogPublisherOptions } from './log-publisher.js';
+import { RuleMap } from './rule-map.js';
+import { SequenceGaps } from './sequence-gaps.js';
+
+export interface LogIngestOptions {
+  readonly node: string;
+  readonly group: number;
+  readonly netns?: string;
+  /** NATS servers (`--nats`). */
+  readonly servers: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Prometheus registry of the agent (`--metrics`); omitted: none. */
+  readonly registry?: Registry;
+  /** Receive buffer of the NFLOG socket, bytes. Default 8 MiB. */
+  readonly recvBufferBytes?: number;
+  /** NFLOG instance settings (copy range, queue threshold, timeout, kernel buffer). */
+  readonly nflog?: NflogSetupOptions;
+  readonly publisher?: Partial<Pick<LogPublisherOptions, 'spoolMaxEntries' | 'spoolMaxBytes' | 'maxInFlight' | 'flushOnCloseMs' | 'connect'>>;
+}
+
+/** What the log pipeline did since start (entries unless said otherwise). */
+export interface LogPipelineStats {
+  readonly group: number;
+  readonly listening: boolean;
+  readonly natsConnected: boolean;
+  readonly received: number;
+  readonly published: number;
+  readonly spooled: number;
+  readonly spoolPending: number;
+  /** Lost in the kernel: sequence gaps (with or without an ENOBUFS report). */
+  readonly lostKernel: number;
+  /** Receive-buffer overruns (ENOBUFS) reported by the socket (events, not entries). */
+  readonly enobufs: number;
+  readonly lostSpool: number;
+  /** Messages that could not be decoded (skipped). */
+  readonly decodeErrors: number;
+}
+
+export class LogIngest {
+  readonly #o: LogIngestOptions;
+  readonly #log: Logger;
+  readonly #rules = new RuleMap();
+  readonly #names: InterfaceNames;
+  readonly #gaps = new SequenceGaps();
+  readonly #publisher: LogPublisher;
+  readonly #bootId = randomBytes(6).toString('hex');
+  #seq = 0;
+  #listener: NflogListener | undefined;
+  #received = 0;
+  #lostKernel = 0;
+  #enobufs = 0;
+  #overrunSinceLastPacket = false;
+  #decodeErrors = 0;
+  #lastPacketUs = 0;
+  #metrics: { received: Counter; lost: Counter<'reason'>; decodeErrors: Counter; enobufs: Counter } | undefined;
+
+  constructor(o: LogIngestOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ component: 'log-ingest' });
+    this.#names = new InterfaceNames({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: this.#log });
+    this.#publisher = new LogPublisher({ node: o.node, servers: o.servers, clock: o.clock, logger: this.#log, ...o.publisher }, () => this.#nextId());
+    if (o.registry) this.#registerMetrics(o.registry);
+  }
+
+  #nextId(): string {
+    return `${this.#o.node}:${this.#bootId}:${this.#seq++}`;
+  }
+
+  /** A ruleset is in force: entries are named to its rules from now on (the previous map is kept for entries in flight). */
+  rulesetApplied(ruleset: { readonly text: string; readonly compiled?: CompileResult }): void {
+    this.#rules.update(ruleset);
+  }
+
+  get stats(): LogPipelineStats {
+    const p = this.#publisher.stats;
+    return {
+      group: this.#o.group,
+      listening: this.#listener !== undefined,
+      natsConnected: p.natsConnected,
+      received: this.#received,
+      published: p.published,
+      spooled: p.spooled,
+      spoolPending: p.spoolPending,
+      lostKernel: this.#lostKernel,
+      enobufs: this.#enobufs,
+      lostSpool: p.lostSpool,
+      decodeErrors: this.#decodeErrors,
+    };
+  }
+
+  /** Binds the group in the namespace and starts publishing. Rejects when the group cannot be bound. */
+  async start(): Promise<void> {
+    await this.#names.refresh();
+    this.#publisher.start();
+    this.#listener = await openNflogListener({
+      group: this.#o.group,
+      ...(this.#o.netns ? { netns: this.#o.netns } : {}),
+      ...(this.#o.recvBufferBytes !== undefined ? { recvBufferBytes: this.#o.recvBufferBytes } : {}),
+      ...this.#o.nflog,
+      onDatagram: (b) => this.#datagram(b),
+      onOverrun: () => {
+        this.#enobufs++;
+        this.#metrics?.enobufs.inc();
+        this.#overrunSinceLastPacket = true;
+      },
+      onError: (err) => {
+        this.#log.error({ err }, 'NFLOG capture stopped');
+        this.#listener = undefined;
+      },
+    });
+    this.#log.info({ group: this.#o.group, netns: this.#o.netns ?? null }, 'capturing firewall log entries');
+  }
+
+  #datagram(bytes: Uint8Array): void {
+    const nowUs = this.#o.clock.now() * 1000;
+    const d = decodeNflogDatagram(bytes);
+    if (d.errors.length > 0) {
+      this.#decodeErrors += d.errors.length;
+      this.#metrics?.decodeErrors.inc(d.errors.length);
+      this.#publisher.recordLoss('decode-error', d.errors.length, nowUs, nowUs);
+      if (this.#decodeErrors <= 10) this.#log.warn({ errors: d.errors.slice(0, 3) }, 'NFLOG messages skipped (cannot decode)');
+    }
+    for (const p of d.packets) {
+      if (p.group !== this.#o.group) continue;
+      const lost = this.#gaps.observe(p.seq);
+      const timeUs = p.timestampUs ?? nowUs;
+      if (lost > 0) {
+        const reason = this.#overrunSinceLastPacket ? 'kernel-enobufs' : 'kernel-sequence-gap';
+        this.#lostKernel += lost;
+        this.#metrics?.lost.inc({ reason }, lost);
+        this.#publisher.recordLoss(reason, lost, this.#lastPacketUs || timeUs, timeUs);
+      }
+      this.#overrunSinceLastPacket = false;
+      this.#lastPacketUs = timeUs;
+      this.#received++;
+      this.#metrics?.received.inc();
+      this.#publisher.enqueue(
+        buildPacketEntry(p, { node: this.#o.node, id: this.#nextId(), nowUs, ifname: (i) => this.#names.lookup(i), rule: (id) => this.#rules.lookup(id) }),
+      );
+    }
+  }
+
+  #registerMetrics(registry: Registry): void {
+    const registers = [registry];
+    this.#metrics = {
+      received: new Counter({ name: 'palisade_agent_log_received_total', help: 'Log entries received from the kernel (NFLOG)', registers }),
+      lost: new Counter({ name: 'palisade_agent_log_lost_total', help: 'Log entries lost, by reason (kernel-sequence-gap, kernel-enobufs, spool-overflow)', labelNames: ['reason'], registers }),
+      decodeErrors: new Counter({ name: 'palisade_agent_log_decode_errors_total', help: 'NFLOG messages that could not be decoded (skipped)', registers }),
+      enobufs: new Counter({ name: 'palisade_agent_log_enobufs_total', help: 'NFLOG receive-buffer overruns reported by the socket (ENOBUFS events)', registers }),
+    };
+    const publisher = this.#publisher;
+    new Gauge({ name: 'palisade_agent_log_published', help: 'Log entries stored in JetStream (counter semantics)', registers, collect() { this.set(publisher.stats.published); } });
+    new Gauge({ name: 'palisade_agent_log_spooled', help: 'Log entries put into the spool (counter semantics)', registers, collect() { this.set(publisher.stats.spooled); } });
+    new Gauge({ name: 'palisade_agent_log_spool_pending', help: 'Log entries waiting in the spool', registers, collect() { this.set(publisher.stats.spoolPending); } });
+    new Gauge({ name: 'palisade_agent_log_lost_spool', help: 'Log entries dropped because the spool was full (counter semantics)', registers, collect() { this.set(publisher.stats.lostSpool); } });
+  }
+
+  /** Stops capturing (the kernel unbinds the group), delivers what is spooled (bounded), closes NATS. */
+  async close(): Promise<void> {
+    const l = this.#listener;
+    this.#listener = undefined;
+    await l?.close();
+    await this.#publisher.close();
+  }
+}

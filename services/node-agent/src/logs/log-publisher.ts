@@ -1,0 +1,246 @@
+/**
+ * Publishes log entries to JetStream (`palisade.log.<node>`, header `Nats-Msg-Id` = entry id,
+ * so a retried publish is stored once) through a bounded spool: while NATS is away entries
+ * wait in order, and when the spool is full new entries are dropped (policy `drop-newest`,
+ * so what is spooled stays a gap-free prefix) and counted; every loss, whatever its reason,
+ * travels as a `loss` entry of its own once there is room again.
+ *
+ * Up to `maxInFlight` publishes are outstanding at once; a batch with failures is retried
+ * (only the failed entries, after a backoff), so after an outage entries arrive in order,
+ * except that a retried entry can land after a later one that had succeeded.
+ */
+import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { classifyPublishError, connectNats, retryBackoffMs, type NatsClient } from '@palisade/nats-kit';
+import { LOG_STREAM, LOG_STREAM_DUPLICATE_WINDOW_MS, LOG_STREAM_SUBJECTS, encodeLogEntry, logSubject, type LogEntry, type LossReason } from '@palisade/log-model';
+import { BoundedQueue, type Clock, type Logger } from '@palisade/service-kit';
+
+export const LOG_PUBLISHER_DEFAULTS = {
+  /** Entries the spool holds while NATS is away. */
+  spoolMaxEntries: 200_000,
+  /** Bytes (encoded) the spool holds. */
+  spoolMaxBytes: 128 << 20,
+  maxInFlight: 1024,
+  /** Time given to a graceful close to deliver what is spooled, ms. */
+  flushOnCloseMs: 2_000,
+} as const;
+
+export interface LogPublisherOptions {
+  readonly node: string;
+  /** NATS servers (`--nats`). */
+  readonly servers: readonly string[];
+  readonly spoolMaxEntries?: number;
+  readonly spoolMaxBytes?: number;
+  readonly maxInFlight?: number;
+  readonly flushOnCloseMs?: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Replaces the connection made from `servers` (tests). */
+  readonly connect?: () => Promise<NatsClient>;
+}
+
+/** Counters of the publisher (entries). */
+export interface LogPublisherStats {
+  published: number;
+  spooled: number;
+  /** Entries dropped because the spool was full. */
+  lostSpool: number;
+  /** Entries the server refused for good (too large, permissions). */
+  refused: number;
+  natsConnected: boolean;
+}
+
+interface Spooled {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
+
+interface PendingLoss {
+  count: number;
+  fromUs: number;
+  untilUs: number;
+}
+
+export class LogPublisher {
+  readonly #o: Required<Omit<LogPublisherOptions, 'connect'>> & Pick<LogPublisherOptions, 'connect'>;
+  readonly #subject: string;
+  readonly #spool: BoundedQueue<Spooled>;
+  readonly #losses = new Map<LossReason, PendingLoss>();
+  readonly #stop = new AbortController();
+  readonly #stats: LogPublisherStats = { published: 0, spooled: 0, lostSpool: 0, refused: 0, natsConnected: false };
+  readonly #nextId: (() => string);
+  #client: NatsClient | undefined;
+  #js: JetStreamClient | undefined;
+  #pump: Promise<void> | undefined;
+  #closing = false;
+  /** Entries taken from the spool and not stored yet (a batch being published or retried). */
+  #inFlight = 0;
+
+  constructor(o: LogPublisherOptions, nextId: () => string) {
+    this.#o = { ...LOG_PUBLISHER_DEFAULTS, ...o };
+    this.#subject = logSubject(o.node);
+    this.#nextId = nextId;
+    this.#spool = new BoundedQueue<Spooled>({ maxItems: this.#o.spoolMaxEntries, maxBytes: this.#o.spoolMaxBytes, sizeOf: (s) => s.bytes.length, overflow: 'drop-newest' });
+  }
+
+  /** Counters; `spoolPending` counts the entries not stored yet (spooled or being published). */
+  get stats(): Readonly<LogPublisherStats> & { readonly spoolPending: number } {
+    return { ...this.#stats, natsConnected: this.#client?.connected ?? false, spoolPending: this.#spool.size + this.#inFlight };
+  }
+
+  /** Connects in the background (retrying) and starts delivering. */
+  start(): void {
+    this.#pump ??= this.#run();
+  }
+
+  /** Spools an entry for publishing; a full spool drops it and records the loss. */
+  enqueue(entry: LogEntry): void {
+    if (this.#closing) return;
+    this.#flushLosses();
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeLogEntry(entry);
+    } catch (err) {
+      this.#o.logger.warn({ err, id: entry.id }, 'log entry cannot be encoded; dropped');
+      this.recordLoss('decode-error', 1, entry.timeUs, entry.timeUs);
+      return;
+    }
+    if (this.#spool.push({ id: entry.id, bytes })) this.#stats.spooled++;
+    else {
+      this.#stats.lostSpool++;
+      this.recordLoss('spool-overflow', 1, entry.timeUs, entry.timeUs);
+    }
+  }
+
+  /** Records `count` lost entries between two times (µs); sent as one `loss` entry per reason when there is room. */
+  recordLoss(reason: LossReason, count: number, fromUs: number, untilUs: number): void {
+    if (count <= 0) return;
+    const p = this.#losses.get(reason);
+    if (p) {
+      p.count += count;
+      p.fromUs = Math.min(p.fromUs, fromUs);
+      p.untilUs = Math.max(p.untilUs, untilUs);
+    } else this.#losses.set(reason, { count, fromUs, untilUs });
+    if (reason !== 'spool-overflow') this.#flushLosses();
+  }
+
+  /** Loss entries go into the spool as soon as it has room for them. */
+  #flushLosses(): void {
+    for (const [reason, p] of this.#losses) {
+      const entry: LogEntry = { kind: 'loss', id: this.#nextId(), node: this.#o.node, timeUs: this.#o.clock.now() * 1000, count: p.count, fromUs: p.fromUs, untilUs: p.untilUs, reason };
+      if (!this.#spool.push({ id: entry.id, bytes: encodeLogEntry(entry) })) return;
+      this.#stats.spooled++;
+      this.#losses.delete(reason);
+    }
+  }
+
+  async #connect(signal: AbortSignal): Promise<NatsClient | undefined> {
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        const client = await (this.#o.connect ? this.#o.connect() : connectNats({ servers: this.#o.servers, name: `palisade-agent-logs-${this.#o.node}`, logger: this.#o.logger }));
+        await this.#ensureStream(client);
+        return client;
+      } catch (err) {
+        if (attempt === 1 || attempt % 20 === 0) this.#o.logger.warn({ err, attempt }, 'NATS not reachable for log entries; spooling');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
+      }
+    }
+    return undefined;
+  }
+
+  async #ensureStream(client: NatsClient): Promise<void> {
+    const jsm = await jetstreamManager(client.connection, { checkAPI: false, timeout: 5_000 });
+    try {
+      await jsm.streams.info(LOG_STREAM);
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
+    }
+    try {
+      await jsm.streams.add({
+        name: LOG_STREAM,
+        subjects: [LOG_STREAM_SUBJECTS],
+        storage: StorageType.File,
+        duplicate_window: nanos(LOG_STREAM_DUPLICATE_WINDOW_MS),
+        description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
+      });
+    } catch (err) {
+      await jsm.streams.info(LOG_STREAM).catch(() => {
+        throw err; // not created by someone else at the same moment either
+      });
+    }
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    const client = await this.#connect(signal);
+    if (!client) return;
+    this.#client = client;
+    this.#js = jetstream(client.connection, { timeout: 5_000 });
+    while (!signal.aborted) {
+      const first = await this.#spool.take(signal).catch(() => undefined);
+      if (first === undefined) break;
+      const batch = [first, ...this.#spool.drain(this.#o.maxInFlight - 1)];
+      this.#flushLosses();
+      this.#inFlight = batch.length;
+      await this.#publish(batch, signal);
+      this.#inFlight = 0;
+    }
+  }
+
+  /** Publishes a batch; retries the failed entries until they are stored, refused or the publisher stops. */
+  async #publish(batch: Spooled[], signal: AbortSignal): Promise<void> {
+    const js = this.#js!;
+    let todo = batch;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      if (attempt > 1) {
+        await this.#client!.whenConnected(signal).catch(() => undefined);
+        await sleep(retryBackoffMs(attempt - 1), signal);
+        if (signal.aborted) return;
+      }
+      const results = await Promise.allSettled(todo.map((s) => js.publish(this.#subject, s.bytes, { msgID: s.id, timeout: 5_000 })));
+      const again: Spooled[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') {
+          this.#stats.published++;
+          this.#inFlight--;
+        } else {
+          const f = classifyPublishError(r.reason);
+          if (f.kind === 'retry') again.push(todo[i]!);
+          else {
+            this.#stats.refused++;
+            this.#inFlight--;
+            this.#o.logger.error({ err: r.reason as unknown, id: todo[i]!.id }, 'log entry refused by JetStream; dropped');
+          }
+        }
+      });
+      if (again.length > 0 && (attempt === 1 || attempt % 50 === 0)) this.#o.logger.warn({ failed: again.length, attempt }, 'log entries not stored yet; retrying');
+      todo = again;
+    }
+  }
+
+  /** Delivers what is spooled (bounded by `flushOnCloseMs`), then closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closing) return this.#pump?.catch(() => undefined);
+    this.#closing = true;
+    const deadline = this.#o.clock.now() + this.#o.flushOnCloseMs;
+    while (this.#client?.connected && this.#spool.size + this.#inFlight > 0 && this.#o.clock.now() < deadline) await sleep(20);
+    this.#stop.abort();
+    this.#spool.close();
+    await this.#pump?.catch(() => undefined);
+    await this.#client?.close();
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Which rule a log entry's rule id names: built from the ruleset in force (its compile result,
+ * or, after a restore at start, the nft text's `RULE=<id>` prefixes and `path:line` comments).
+ * The previous ruleset's map is kept as a fallback, so entries logged just before an apply
+ * (still in flight in the kernel queue or the socket) keep their names.
+ */
+import type { CompileResult } from '@palisade/fw-compile';
+import type { LogRuleOrigin } from '@palisade/log-model';
+
+export class RuleMap {
+  #current = new Map<string, LogRuleOrigin>();
+  #previous = new Map<string, LogRuleOrigin>();
+
+  /** The rule of `ruleId`, from the ruleset in force or the one before it. */
+  lookup(ruleId: string): LogRuleOrigin | undefined {
+    return this.#current.get(ruleId) ?? this.#previous.get(ruleId);
+  }
+
+  /** Number of rules in the current map. */
+  get size(): number {
+    return this.#current.size;
+  }
+
+  /** A new ruleset is in force (see the module comment for the two sources). */
+  update(ruleset: { readonly text: string; readonly compiled?: CompileResult }): void {
+    const next = ruleset.compiled ? fromCompiled(ruleset.compiled) : fromNftText(ruleset.text);
+    this.#previous = this.#current;
+    this.#current = next;
+  }
+}
+
+function fromCompiled(c: CompileResult): Map<string, LogRuleOrigin> {
+  const out = new Map<string, LogRuleOrigin>();
+  for (const t of c.ruleset.tables) {
+    for (const ch of t.chains) {
+      for (const r of ch.rules) {
+        const o = r.origin;
+        if (o?.id !== undefined && !out.has(o.id)) out.set(o.id, { path: o.path, line: o.line, text: o.text ?? '' });
+      }
+    }
+  }
+  return out;
+}
+
+const TEXT_RULE = /log prefix "[^"]*RULE=([0-9a-f]{12}) "[^\n]*comment "([^"]+):(\d+)"/g;
+
+/** From nft text: the rule text is not in it (empty until the next compile). */
+function fromNftText(text: string): Map<string, LogRuleOrigin> {
+  const out = new Map<string, LogRuleOrigin>();
+  for (const m of text.matchAll(TEXT_RULE)) {
+    if (!out.has(m[1]!)) out.set(m[1]!, { path: m[2]!, line: Number(m[3]), text: '' });
+  }
+  return out;
+}
