@@ -31,10 +31,19 @@ declare -A TOOL_PACKAGE=(
   [dpkg-deb]=dpkg          # unpacking the newer nats-server package
   [perl]=perl-base         # the agent's NFLOG reader (nft-netlink relay/nflog-reader.pl)
   [cc]=gcc                 # nft-netlink's SO_SNDBUFFORCE addon (native/sndbuf.c, built by npm run build)
+  [py:proxmoxer]=python3-proxmoxer  # the REST tests drive configd with Proxmox's Python client
+  [py:requests]=python3-requests    # and read its raw error bodies
 )
+# `py:MODULE` entries are Python modules of Debian's /usr/bin/python3.
 missing_tools() {
   local tool
-  for tool in "${!TOOL_PACKAGE[@]}"; do command -v "$tool" >/dev/null || printf '%s\n' "$tool"; done | sort
+  for tool in "${!TOOL_PACKAGE[@]}"; do
+    if [[ $tool == py:* ]]; then
+      /usr/bin/python3 -c "import ${tool#py:}" 2>/dev/null || printf '%s\n' "$tool"
+    else
+      command -v "$tool" >/dev/null || printf '%s\n' "$tool"
+    fi
+  done | sort
 }
 mapfile -t missing < <(missing_tools)
 if ((${#missing[@]})); then

@@ -357,7 +357,15 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
       // The reference writes entries sorted by address text: insert at that place.
       const next = set.entries.find((e) => e.cidr > clean);
       const text = `${edit.nomatch ? '!' : ''}${clean}${edit.comment ? ` # ${edit.comment}` : ''}`;
-      buf.insert(next ? next.line - 1 : sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
+      if (next) buf.insert(next.line - 1, [text]);
+      else if (set.entries.length > 0) buf.insert(sectionAppendIndex(buf, section.headerLine - 1, section.endLine - 1), [text]);
+      else {
+        // An empty set: after the header and its blank line, keeping a blank line before what follows.
+        const header0 = section.headerLine - 1;
+        const at = isBlank(buf.lines[header0 + 1]) ? header0 + 2 : header0 + 1;
+        const after = buf.lines[at];
+        buf.insert(at, after !== undefined && !isBlank(after) ? [text, ''] : [text]);
+      }
       return undefined;
     }
     case 'group.create': {
