@@ -42,7 +42,10 @@ export function parseParams(query: URLSearchParams, contentType: string | undefi
       throw paramError({ body: `invalid JSON: ${(err as Error).message}` });
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw paramError({ body: 'expected a JSON object' });
-    Object.assign(out, parsed);
+    for (const [k, v] of Object.entries(parsed)) {
+      // A list (e.g. the Terraform provider's `delete`) is Proxmox's comma-separated string.
+      out[k] = Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(',') : v;
+    }
     return out;
   }
   // Form encoding is the default, as in Proxmox's API server.
