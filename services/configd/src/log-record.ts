@@ -87,6 +87,9 @@ export interface LogSink {
   apply(records: readonly LogRecord[]): Promise<void>;
 }
 
+/** The KV key of batch control records (aborts); never a document path (paths do not start with `_`). */
+export const BATCH_CONTROL_KEY = '_batch';
+
 /** SHA-256 hex of a document's content. */
 export function sha256Hex(content: Uint8Array): string {
   return createHash('sha256').update(content).digest('hex');

@@ -164,6 +164,10 @@ export class JetStreamLog {
   get maxPayload(): number {
     return this.#maxPayload;
   }
+  /** The NATS connection once made (configd's other JetStream records share it: commit-confirmed). */
+  get natsClient(): NatsClient | undefined {
+    return this.#client;
+  }
   /** Last stream sequence seen by the probe. */
   get streamLastRevision(): number {
     return this.#streamLastSeq;

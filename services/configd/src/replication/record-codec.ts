@@ -18,8 +18,7 @@ export const RECORD_HEADERS = {
   kvOp: 'KV-Operation',
 } as const;
 
-/** The KV key of batch control records (aborts); never a document path (paths do not start with `_`). */
-export const BATCH_CONTROL_KEY = '_batch';
+export { BATCH_CONTROL_KEY } from '../log-record.js';
 
 /** Headers of one publish of a write (every attempt of a write carries the same ones). */
 export function encodeHeaders(write: LogWrite, node: string, timeMs: number): MsgHdrs {

@@ -10,6 +10,7 @@ import type { LmdbMirror } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
 import type { DocumentValidator } from './document-validator.js';
 import { isTextContent } from './record-validation.js';
+import { writeAtomically } from './atomic-import.js';
 import { unifiedDiffAsync, type DiffLimits, type DiffResult } from './unified-diff.js';
 import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
@@ -43,6 +44,9 @@ export interface DocumentStoreOptions {
   readonly readWaitMs: number;
   readonly logger: Logger;
 }
+
+/** Longest write message (author's note in every revision's headers), in UTF-8 bytes. */
+export const MAX_MESSAGE_BYTES = 1024;
 
 /** Default document size limit: 1 MiB, like pmxcfs. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -351,6 +355,7 @@ export class DocumentStore {
   }
 
   async #append(write: LogWrite, createOnly: boolean, caller: Caller): Promise<LogRecord> {
+    checkMessage(write.message);
     let ack: { revision: number; timeMs: number };
     try {
       ack = await this.#o.log.append(
@@ -487,14 +492,16 @@ export class DocumentStore {
 
   /**
    * Validates a whole tree first; writes nothing when any document has errors (unless
-   * `force`). Documents whose content is unchanged are skipped. Each write is a CAS against
-   * the revision seen at validation time, cluster.fw first.
+   * `force`). Documents whose content is unchanged are skipped. The changed ones are written
+   * all or nothing (`writeAtomically`: one batch, CAS against the revision seen at validation
+   * time on every document); the answer names every document written.
    */
   async import(
     docs: readonly { path: string; content: Uint8Array }[],
     opts: { force?: boolean; dryRun?: boolean; message?: string },
     caller: Caller,
   ): Promise<{ written: LogRecord[]; unchanged: string[]; diagnostics: DiagnosticInfo[] }> {
+    checkMessage(opts.message ?? '');
     const entries: { path: string; info: DocumentPathInfo; content: Uint8Array }[] = [];
     const seen = new Set<string>();
     for (const d of docs) {
@@ -521,22 +528,26 @@ export class DocumentStore {
     const written: LogRecord[] = [];
     const unchanged: string[] = [];
     if (opts.dryRun) return { written, unchanged, diagnostics };
-    entries.sort((a, b) => (a.path === 'firewall/cluster.fw' ? -1 : b.path === 'firewall/cluster.fw' ? 1 : a.path.localeCompare(b.path)));
-    for (const e of entries) {
+    const changed = entries.filter((e) => {
       const current = this.#o.mirror.getCurrent(e.path);
-      if (current && current.digest === sha256Hex(e.content)) {
-        unchanged.push(e.path);
-        continue;
-      }
-      const expected = this.#o.mirror.lastRecordOf(e.path)?.revision ?? 0;
-      written.push(
-        await this.#append(
-          { path: e.path, op: 'put', content: e.content, expectedRevision: expected, author: caller.author, message: opts.message || 'import' },
-          false,
-          caller,
-        ),
-      );
-    }
+      const same = current !== undefined && current.digest === sha256Hex(e.content);
+      if (same) unchanged.push(e.path);
+      return !same;
+    });
+    if (changed.length === 0) return { written, unchanged, diagnostics };
+    // cluster.fw first: the mirrors apply the batch at once anyway; the order only matters to readers of the raw stream.
+    changed.sort((a, b) => (a.path === 'firewall/cluster.fw' ? -1 : b.path === 'firewall/cluster.fw' ? 1 : a.path.localeCompare(b.path)));
+    const mirror = this.#o.mirror;
+    written.push(
+      ...(await writeAtomically(changed, { author: caller.author, message: opts.message || 'import', deadlineMs: caller.deadlineMs }, {
+        append: (write, deadlineMs) =>
+          this.#append(write, false, { ...caller, deadlineMs: Math.min(deadlineMs, caller.deadlineMs ?? Infinity) }),
+        lastRevisionOf: (path) => mirror.lastRecordOf(path)?.revision ?? 0,
+        waitForRevision: (revision, timeoutMs) => mirror.waitForRevision(revision, timeoutMs, caller.signal),
+        outcomeOf: (id) => mirror.batchOutcome(id),
+        now: () => Date.now(),
+      })),
+    );
     return { written, unchanged, diagnostics };
   }
 
@@ -545,5 +556,13 @@ export class DocumentStore {
     const prefixes = opts.prefixes.map(requirePrefix);
     await this.settle(signal);
     yield* watchMirror(this.#o.mirror, { ...opts, prefixes }, signal);
+  }
+}
+
+/** Refuses a write message longer than `MAX_MESSAGE_BYTES` (it is copied into the revision's headers). */
+function checkMessage(message: string): void {
+  const bytes = Buffer.byteLength(message, 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new ConfigdError('invalid-argument', `the message is ${bytes} bytes; messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
   }
 }

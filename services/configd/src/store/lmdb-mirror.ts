@@ -17,7 +17,8 @@
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BoundedQueue, type Logger, type QueueStats } from '@palisade/service-kit';
-import type { LogRecord, LogSink } from '../log-record.js';
+import { BATCH_CONTROL_KEY, type LogRecord, type LogSink } from '../log-record.js';
+import { BatchStaging, type BatchOutcome, type HeldKind } from './batch-staging.js';
 import { SKIP_REASONS, recordSkipReason, type SkipReason } from './record-validation.js';
 
 export type { LogRecord } from '../log-record.js';
@@ -78,6 +79,10 @@ export class LmdbMirror implements LogSink {
   #enqueueing: Promise<void> = Promise.resolve();
   /** Followed records skipped since open, by reason (see `record-validation.ts`). */
   readonly #skipped = new Map<SkipReason, number>(SKIP_REASONS.map((r) => [r, 0]));
+  /** Atomic batches (imports): records held until their batch commits or aborts. */
+  readonly #staging = new BatchStaging();
+  /** Highest revision received (applied or held). */
+  #seen: number;
 
   private constructor(opts: LmdbMirrorOptions) {
     this.#opts = opts;
@@ -90,6 +95,7 @@ export class LmdbMirror implements LogSink {
     this.#revision = Number(this.#meta.get('applied') ?? 0);
     this.#oldest = Number(this.#meta.get('oldest') ?? 0);
     this.#logCount = this.#revs.getCount();
+    this.#seen = this.#revision;
   }
 
   /** Opens (or creates) the mirror in `opts.path`. Close it with `close()`. */
@@ -144,6 +150,8 @@ export class LmdbMirror implements LogSink {
       this.#revision = 0;
       this.#oldest = 0;
       this.#logCount = 0;
+      this.#seen = 0;
+      this.#staging.reset();
     }
   }
 
@@ -195,34 +203,57 @@ export class LmdbMirror implements LogSink {
     this.#chain = next.catch((err: unknown) => {
       // Later batches are dropped until the follower redelivers from revision + 1.
       this.#resync = true;
+      this.#staging.reset();
+      this.#seen = this.#revision;
       this.#opts.logger.error({ err }, 'cannot commit replicated records to the mirror');
     });
     return next;
   }
 
+  /** How the mirror treats a followed record (skips are counted and logged here, once). */
+  #kindOf(r: LogRecord): HeldKind {
+    if (r.path === BATCH_CONTROL_KEY) return 'control';
+    const skip = recordSkipReason(r);
+    if (!skip) return 'document';
+    // Not written by configd: never served, but the revision is consumed (no gap).
+    this.#skipped.set(skip, (this.#skipped.get(skip) ?? 0) + 1);
+    this.#opts.logger.warn({ revision: r.revision, key: r.path.slice(0, 200), reason: skip, writerNode: r.writerNode.slice(0, 100) }, 'skipped a replicated record configd did not write');
+    return 'skip';
+  }
+
+  /** How an atomic batch (import) ended, once this mirror has seen it end (recent batches). */
+  batchOutcome(id: string): BatchOutcome | undefined {
+    return this.#staging.outcomeOf(id);
+  }
+
   async #applyBatch(records: readonly LogRecord[]): Promise<void> {
     if (this.#closed) return;
-    const fresh = records.filter((r) => r.revision > this.#revision).sort((a, b) => a.revision - b.revision);
+    const fresh = records.filter((r) => r.revision > this.#seen).sort((a, b) => a.revision - b.revision);
     if (fresh.length === 0) return;
     if (this.#resync) {
       if (fresh[0]!.revision !== this.#revision + 1) return;
       this.#resync = false;
     }
+    for (const r of fresh) {
+      this.#staging.push(r, this.#kindOf(r));
+      this.#seen = r.revision;
+    }
+    const ready = this.#staging.release();
+    if (ready.length === 0) return;
     let revision = this.#revision;
     let oldest = this.#oldest;
     let added = 0;
+    /** Documents as this transaction leaves them (a restore needs the previous content). */
+    const overlay = new Map<string, LogRecord | undefined>();
     await this.#root.transaction(() => {
-      for (const r of fresh) {
-        if (r.revision <= revision) continue;
-        const skip = recordSkipReason(r);
-        if (skip) {
-          // Not written by configd: never served, but the revision is consumed (no gap).
-          this.#skipped.set(skip, (this.#skipped.get(skip) ?? 0) + 1);
-          this.#opts.logger.warn({ revision: r.revision, key: r.path.slice(0, 200), reason: skip, writerNode: r.writerNode.slice(0, 100) }, 'skipped a replicated record configd did not write');
-          if (oldest !== 0 && r.revision !== revision + 1) oldest = r.revision;
-          revision = r.revision;
+      for (const { record: followed, kind, abortedBatch } of ready) {
+        if (followed.revision <= revision) continue;
+        if (kind !== 'document') {
+          if (oldest !== 0 && followed.revision !== revision + 1) oldest = followed.revision;
+          revision = followed.revision;
           continue;
         }
+        const r = abortedBatch ? restoreOf(followed, abortedBatch, overlay.has(followed.path) ? overlay.get(followed.path) : this.getCurrent(followed.path)) : followed;
         if (oldest === 0 || r.revision !== revision + 1) {
           if (oldest !== 0) {
             this.#opts.logger.warn(
@@ -237,6 +268,7 @@ export class LmdbMirror implements LogSink {
         void this.#paths.put([r.path, r.revision], null);
         if (r.op === 'put') void this.#current.put(r.path, r.revision);
         else void this.#current.remove(r.path);
+        overlay.set(r.path, r.op === 'put' ? r : undefined);
         revision = r.revision;
       }
       void this.#meta.put('applied', revision);
@@ -447,4 +479,21 @@ export class LmdbMirror implements LogSink {
     this.#listeners.clear();
     await this.#root.close();
   }
+}
+
+/**
+ * The revision an aborted batch's record becomes: the document's previous content (or its
+ * absence) again, so that the revision still matches the stream's per-subject sequence.
+ */
+function restoreOf(r: LogRecord, batch: string, prior: LogRecord | undefined): LogRecord {
+  const common = { revision: r.revision, path: r.path, author: r.author, timeMs: r.timeMs, writerNode: r.writerNode, ...(r.storedMs !== undefined ? { storedMs: r.storedMs } : {}) };
+  if (!prior) return { ...common, op: 'delete', digest: '', size: 0, message: `import ${batch} aborted: the document stays absent` };
+  return {
+    ...common,
+    op: 'put',
+    digest: prior.digest,
+    size: prior.size,
+    message: `import ${batch} aborted: the content of revision ${prior.revision} stays`,
+    ...(prior.content ? { content: prior.content } : {}),
+  };
 }
