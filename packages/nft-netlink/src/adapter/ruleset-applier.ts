@@ -7,9 +7,9 @@
  * reading it and sending (ERESTART), it reads it again and re-plans, a few times.
  */
 import type { Ruleset } from '@palisade/fw-compile';
-import { decodeAttrTree, findAttr } from '../codec/attrs.js';
+import { aStr, decodeAttrTree, findAttr } from '../codec/attrs.js';
 import { readCString } from '../codec/bytes.js';
-import { NfProto, type NftFamily } from '../codec/constants.js';
+import { NfProto, NftaSetElemList, type NftFamily } from '../codec/constants.js';
 import { NftObjMsg } from '../codec/nft-constants.js';
 import { createSetIdAllocator, lowerStagedLoad } from '../codec/nft-lower.js';
 import { chunkMessages, delTable, messageBytes } from '../codec/nft-messages.js';
@@ -68,9 +68,10 @@ export interface RulesetApplier {
   /** The state after the last successful apply. */
   state(): AppliedState | undefined;
   /**
-   * Reads Palisade's tables back and compares their shape (chains, hooks and policies, rules
-   * by expression kinds and comment, sets) with the last applied ruleset: the differences, empty
-   * when there is no drift. Without a previous apply, every table is reported missing or extra.
+   * Reads Palisade's tables back and compares them with the last applied ruleset (chains,
+   * hooks and policies, rules with every expression's operands and comment, sets and the
+   * elements of named sets; `ruleset-shape.ts`): the differences, empty when there is no drift.
+   * Without a previous apply, every table is reported missing or extra.
    */
   drift(options?: { readonly signal?: AbortSignal }): Promise<string[]>;
   /** The netlink session (generation, dumps), for read-back. */
@@ -89,6 +90,14 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
     const dumped = [];
     for (const family of ownFamilies(ownTables)) {
       for (const msg of [NftObjMsg.GETCHAIN, NftObjMsg.GETRULE, NftObjMsg.GETSET]) dumped.push(...(await session.dump(msg, { family, ...(signal === undefined ? {} : { signal }) })));
+    }
+    const shape = decodeListedShape(dumped, ownTables);
+    if (!shape.ok) throw new NftNetlinkError('PROTOCOL_ERROR', `cannot read the ruleset back: ${shape.error}`);
+    // the elements of every named set of ours (the dump of one set at a time)
+    for (const key of shape.value.sets) {
+      const [family, table, name] = key.split(' ') as [NftFamily, string, string];
+      const attrs = [aStr(NftaSetElemList.TABLE, table), aStr(NftaSetElemList.SET, name)];
+      dumped.push(...(await session.dump(NftObjMsg.GETSETELEM, { family, attrs, ...(signal === undefined ? {} : { signal }) })));
     }
     const listed = decodeListedShape(dumped, ownTables);
     if (!listed.ok) throw new NftNetlinkError('PROTOCOL_ERROR', `cannot read the ruleset back: ${listed.error}`);

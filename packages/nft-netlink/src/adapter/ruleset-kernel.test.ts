@@ -201,8 +201,9 @@ describe.skipIf(why !== undefined)('planner, generation guard and atomicity in t
       expect({ name, plan: r.plan, reason: r.reason }).toEqual({ name, plan: first ? 'full' : 'incremental', reason: first ? 'first apply' : undefined });
       first = false;
       expect({ name, list: await list() }).toEqual({ name, list: await viaText(g) });
-      // the generation after our batch is the one we recorded
+      // the generation after our batch is the one we recorded; read back, operands and set elements match
       expect(await a.session.generation()).toBe(r.state.generation);
+      expect({ name, drift: await a.drift() }).toEqual({ name, drift: [] });
       const again = await a.apply(g.ruleset, g.ownTables);
       expect(again).toMatchObject({ result: 'unchanged', messages: 0, applyMs: 0 });
     }
@@ -236,6 +237,36 @@ describe.skipIf(why !== undefined)('planner, generation guard and atomicity in t
     // nothing outside Palisade's tables was touched
     expect(await pnft(['list', 'table', 'inet', 'someone-else'])).toContain('someone-else');
     await pnft(['delete', 'table', 'inet', 'someone-else']);
+  });
+
+  it('drift compares operands and set elements: a rule edited in place with the same expressions, an element added', async () => {
+    const a = applier as RulesetApplier;
+    const g = golden('verdict-ipsets');
+    await a.apply(g.ruleset, g.ownTables, { replace: true });
+    expect(await a.drift()).toEqual([]);
+    // one rule of the golden, edited in place: same expression kinds and comment, another port
+    const listing = await pnft(['-a', 'list', 'table', 'inet', 'palisade']);
+    let chain = '';
+    let edited: { chain: string; handle: string; text: string } | undefined;
+    for (const line of listing.split('\n')) {
+      const c = /^\tchain (\S+) \{/.exec(line);
+      if (c) chain = c[1] as string;
+      const m = /^\t\t(.*\btcp dport )(\d+)( .*) # handle (\d+)$/.exec(line);
+      if (m && !edited) edited = { chain, handle: m[4] as string, text: `${m[1] as string}${Number(m[2]) + 1}${m[3] as string}` };
+    }
+    if (!edited) throw new TypeError('the golden has no rule with a single tcp port');
+    await pnft(['replace', 'rule', 'inet', 'palisade', edited.chain, 'handle', edited.handle, edited.text]);
+    expect(await a.drift()).toEqual([expect.stringMatching(new RegExp(`^chain inet palisade ${edited.chain} has \\d+ rule\\(s\\) that differ`)) as unknown]);
+    await a.apply(g.ruleset, g.ownTables);
+    expect(await a.drift()).toEqual([]);
+    // an element added to one of our address sets
+    const set = (g.ruleset.tables[0]?.sets ?? []).find((x) => x.kind === 'interval' && x.family === 4);
+    if (!set) throw new TypeError('the golden has no IPv4 set');
+    await pnft(['add', 'element', 'inet', 'palisade', set.name, '{ 203.0.113.99 }']);
+    expect(await a.drift()).toEqual([expect.stringMatching(new RegExp(`^set inet palisade ${set.name} holds`)) as unknown]);
+    const repaired = await a.apply(g.ruleset, g.ownTables);
+    expect(repaired).toMatchObject({ plan: 'full', reason: expect.stringMatching(/^drift: set/) as unknown });
+    expect(await a.drift()).toEqual([]);
   });
 
   it('a batch with one bad message leaves the previous ruleset untouched and names the rule', async () => {

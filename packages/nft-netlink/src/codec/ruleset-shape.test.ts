@@ -46,6 +46,21 @@ describe('drift shape', () => {
     ]);
   });
 
+  it('sees an operand or a set element changed with the same expression kinds', () => {
+    const inet = PROBE_RULESET.tables[0] as Table;
+    const bump = (r: Table['chains'][number]['rules'][number]) => ({ ...r, matches: r.matches.map((m) => (m.kind === 'port' ? { ...m, ranges: m.ranges.map(([a, b]) => [a + 1, b + 1] as const) } : m)) });
+    const target = inet.chains.find((c) => c.rules.some((r) => r.matches.some((m) => m.kind === 'port'))) as Table['chains'][number];
+    const edited: Ruleset = { tables: [{ ...inet, chains: inet.chains.map((c) => (c === target ? { ...c, rules: c.rules.map(bump) } : c)) }, ...PROBE_RULESET.tables.slice(1)] };
+    const listed = decodeListedShape(dumpOf(edited), PROBE_OWN_TABLES);
+    if (!listed.ok) throw new TypeError(listed.error);
+    expect(diffShapes(expectedShape(PROBE_RULESET), listed.value)).toEqual([expect.stringMatching(new RegExp(`^chain inet palisade ${target.name} has`)) as unknown]);
+    const s4 = inet.sets.find((x) => x.name === 's4') as Table['sets'][number];
+    const more: Ruleset = { tables: [{ ...inet, sets: inet.sets.map((x) => (x === s4 ? { ...x, elements: [...x.elements, { family: 4, from: 0xcb007163n, to: 0xcb007163n }] } : x)) }, ...PROBE_RULESET.tables.slice(1)] };
+    const listed2 = decodeListedShape(dumpOf(more), PROBE_OWN_TABLES);
+    if (!listed2.ok) throw new TypeError(listed2.error);
+    expect(diffShapes(expectedShape(PROBE_RULESET), listed2.value)).toEqual([expect.stringMatching(/^set inet palisade s4 holds/) as unknown]);
+  });
+
   it('refuses truncated dumps as results', () => {
     const msgs = dumpOf(PROBE_RULESET);
     for (const m of msgs.slice(0, 40)) {
