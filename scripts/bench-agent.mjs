@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+// Node agent benchmark (after a build; needs root for network namespaces): three configd and
+// three palisade-agent processes on a 3-server NATS cluster (R3) on loopback, each agent applying
+// into its own network namespace. Measures, in one run:
+//   - write acknowledged by configd → the rule live in the kernel of every node (seen by an
+//     `nft monitor` child in each namespace), p50/p99 over --changes changes of cluster.fw;
+//   - the floor: a raw JetStream KV put (from sending it) → its delivery to a KV watcher on
+//     another server, before and after the agent case;
+//   - with --guests G × --rules R on one node: one guest's .fw change → live in that kernel;
+//   - the prober at the issue's scale (100 agent restarts, 10 configd outages) by running the
+//     agent test with PALISADE_PROBER_RESTARTS/OUTAGES (--no-prober skips it).
+// Starts and stops only its own processes (by PID) and removes its namespaces and directories.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+
+const HELP = `Usage: node scripts/bench-agent.mjs [options]   (after npm run build; as root)
+
+Options:
+  --changes N     cluster.fw changes for the 3-node case (default 200)
+  --guests N      guests on the large node (default 1000; 0 skips the case)
+  --rules N       rules per guest (default 20)
+  --big-changes N guest changes on the large node (default 10)
+  --no-prober     skip the prober at the issue's scale (100 agent restarts, 10 configd outages)
+  -h, --help      this text
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    changes: { type: 'string', default: '200' },
+    guests: { type: 'string', default: '1000' },
+    rules: { type: 'string', default: '20' },
+    'big-changes': { type: 'string', default: '10' },
+    'no-prober': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+if (process.getuid?.() !== 0) {
+  console.log('bench-agent: skipped (network namespaces need root)');
+  process.exit(0);
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CONFIGD_MAIN = join(root, 'services/configd/dist/main.js');
+const AGENT_MAIN = join(root, 'services/node-agent/dist/main.js');
+const { startNats, startConfigdProcess } = await import('../packages/testkit/dist/index.js');
+const { createConfigClient } = await import('../packages/api/dist/index.js');
+
+const sh = (...argv) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const text = (s) => Buffer.from(s, 'utf8');
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const fmt = (xs) => `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (n=${xs.length})`;
+
+const namespaces = [];
+const children = [];
+const dirs = [];
+const cleanups = [];
+async function cleanup() {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  for (const c of children.splice(0)) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+  for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns]);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+/** An `nft monitor` child in `ns`; `waitFor(s)` resolves with the time the first line containing `s` arrived. */
+function monitor(ns) {
+  const child = spawn('ip', ['netns', 'exec', ns, 'stdbuf', '-oL', 'nft', 'monitor', 'rules'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(child);
+  const waiters = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const now = performance.now();
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (line.includes(waiters[i].s)) {
+        waiters[i].resolve(now);
+        waiters.splice(i, 1);
+      }
+    }
+  });
+  return {
+    waitFor: (s, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const w = { s, resolve };
+        waiters.push(w);
+        setTimeout(() => {
+          const i = waiters.indexOf(w);
+          if (i >= 0) {
+            waiters.splice(i, 1);
+            reject(new Error(`${ns}: '${s}' not seen within ${timeoutMs} ms`));
+          }
+        }, timeoutMs).unref();
+      }),
+  };
+}
+
+function startAgent(node, ns, configd, data) {
+  const child = spawn(process.execPath, [AGENT_MAIN, '--node', node, '--netns', ns, '--configd', configd, '--data', data, '--listen', 'none', '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+/** Floor: raw KV put on server 0 → delivery to a watcher connected to server 2. */
+async function floorSamples(urls, n) {
+  const writer = await connect({ servers: [urls[0]] });
+  const reader = await connect({ servers: [urls[2]] });
+  const kvw = await new Kvm(writer).create('bench-agent-floor', { replicas: 3, history: 1 });
+  const kvr = await new Kvm(reader).open('bench-agent-floor');
+  const pending = new Map();
+  const it = await kvr.watch({ key: 'k.>' });
+  void (async () => {
+    for await (const e of it) pending.get(e.key)?.(performance.now());
+  })();
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const key = `k.${i}`;
+    const seen = new Promise((r) => pending.set(key, r));
+    const sent = performance.now();
+    await kvw.put(key, text(String(i)));
+    out.push((await seen) - sent);
+  }
+  it.stop();
+  await writer.close();
+  await reader.close();
+  return out;
+}
+
+async function threeNodes(nats, changes) {
+  const configds = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await startConfigdProcess({ main: CONFIGD_MAIN, node: `pve${i + 1}`, natsServers: [nats.urls[i], ...nats.urls.filter((_, j) => j !== i)] });
+    cleanups.push(() => c.stop());
+    configds.push(c);
+  }
+  const client = createConfigClient({ address: configds[0].address, timeoutMs: 30_000 });
+  cleanups.push(async () => client.close());
+  for (let t = 0; ; t++) {
+    if ((await client.call('status', {})).quorate) break;
+    if (t > 200) throw new Error('configd not quorate');
+    await sleep(100);
+  }
+  const monitors = [];
+  for (let i = 0; i < 3; i++) {
+    const ns = `pbench${process.pid}n${i + 1}`;
+    sh('ip', 'netns', 'add', ns);
+    namespaces.push(ns);
+    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+    monitors.push(monitor(ns));
+    const data = mkdtempSync(join(tmpdir(), 'palisade-bench-agent-'));
+    dirs.push(data);
+    startAgent(`pve${i + 1}`, ns, configds[i].address, data);
+  }
+  const cluster = (port) => `[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`;
+  await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(9999)) });
+  await Promise.all(monitors.map((m) => m.waitFor('dport 9999', 60_000)));
+  const samples = [];
+  for (let i = 0; i < changes; i++) {
+    const port = 10_000 + i;
+    const seen = Promise.all(monitors.map((m) => m.waitFor(`dport ${port}`)));
+    await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(port)) });
+    const ack = performance.now();
+    const times = await seen;
+    samples.push(Math.max(...times) - ack);
+  }
+  return { samples, client, monitors };
+}
+
+function guestDocs(guests, rules, node) {
+  const docs = [];
+  for (let g = 0; g < guests; g++) {
+    const vmid = 1000 + g;
+    const r = [];
+    for (let k = 0; k < rules; k++) r.push(`IN ACCEPT -p tcp -dport ${20_000 + k} -source 10.${g % 250}.${k}.0/24`);
+    docs.push({ path: `nodes/${node}/qemu-server/${vmid}.conf`, content: text(`net0: virtio=02:00:00:${String((g >> 8) & 0xff).padStart(2, '0')}:${(g & 0xff).toString(16).padStart(2, '0')}:01,bridge=vmbr0,firewall=1\n`) });
+    docs.push({ path: `firewall/${vmid}.fw`, content: text(`[OPTIONS]\nenable: 1\n[RULES]\n${r.join('\n')}\n`) });
+  }
+  return docs;
+}
+
+async function largeNode(client, monitor, guests, rules, changes) {
+  const docs = guestDocs(guests, rules, 'pve1');
+  const t0 = performance.now();
+  await client.call('import', { documents: docs, message: 'bench' }, AbortSignal.timeout(600_000));
+  await monitor.waitFor('dport 20000', 600_000).catch(() => undefined);
+  const loadMs = performance.now() - t0;
+  const vmid = 1000 + Math.floor(guests / 2);
+  const samples = [];
+  for (let i = 0; i < changes; i++) {
+    const port = 30_000 + i;
+    const seen = monitor.waitFor(`dport ${port}`, 120_000);
+    await client.call('put', { path: `firewall/${vmid}.fw`, content: text(`[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`) });
+    const ack = performance.now();
+    samples.push((await seen) - ack);
+  }
+  return { samples, loadMs };
+}
+
+try {
+  const changes = Number(args.changes);
+  const nats = await startNats({ size: 3 });
+  cleanups.push(() => nats.close());
+  const floor = await floorSamples(nats.urls, changes);
+  const { samples, client, monitors } = await threeNodes(nats, changes);
+  const floor2 = await floorSamples(nats.urls, Math.min(changes, 100));
+  const all = [...floor, ...floor2];
+  console.log(`3 configd + 3 agents (nft -f applier), 3-server NATS R3, loopback:`);
+  console.log(`  write ack -> rule live in all 3 kernels: ${fmt(samples)}`);
+  console.log(`  floor (KV put sent -> watch delivery on another server): ${fmt(all)}`);
+  console.log(`  ratio p50 ${(pct(samples, 50) / pct(all, 50)).toFixed(1)}x, p99 ${(pct(samples, 99) / pct(all, 99)).toFixed(1)}x the floor (goal: p99 < 100 ms and <= 3x)`);
+  const guests = Number(args.guests);
+  if (guests > 0) {
+    const big = await largeNode(client, monitors[0], guests, Number(args.rules), Number(args['big-changes']));
+    console.log(`${guests} guests x ${args.rules} rules on pve1 (loaded and applied in ${(big.loadMs / 1000).toFixed(1)} s):`);
+    console.log(`  one guest's change, write ack -> live in pve1's kernel: ${fmt(big.samples)} (goal p99 < 100 ms)`);
+  }
+} finally {
+  await cleanup();
+}
+
+if (!args['no-prober']) {
+  console.log('prober at the issue scale (100 agent restarts, 10 configd outages), through the agent test:');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'services/node-agent/src/agent.test.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PALISADE_PROBER_RESTARTS: '100', PALISADE_PROBER_OUTAGES: '10' },
+    encoding: 'utf8',
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.includes('prober through'));
+  console.log(`  ${line ? line.trim() : 'no prober figures (see the test output)'}; test exit ${r.status}`);
+  if (r.status !== 0) process.exitCode = 1;
+}
