@@ -109,15 +109,20 @@ class StreamWriter<Res> {
     this.#max = flow.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_STREAM_BYTES;
   }
 
-  async write(msg: Res): Promise<void> {
+  /** Hands one message to grpc-js (which serializes it at once); `settle` then waits for room. */
+  send(msg: Res): { readonly accepted: boolean; readonly sized: boolean } {
     const size = this.flow.sizeOf ? Math.max(1, this.flow.sizeOf(msg)) : 0;
     this.#pending += size;
     const accepted = this.call.write(msg, () => {
       this.#pending -= size;
       this.#wake?.();
     });
-    if (!accepted) await this.#until('drain');
-    while (size > 0 && this.#pending >= this.#max && !this.signal.aborted && !this.call.cancelled) await this.#until('flushed');
+    return { accepted, sized: size > 0 };
+  }
+
+  async settle(sent: { readonly accepted: boolean; readonly sized: boolean }): Promise<void> {
+    if (!sent.accepted) await this.#until('drain');
+    while (sent.sized && this.#pending >= this.#max && !this.signal.aborted && !this.call.cancelled) await this.#until('flushed');
   }
 
   #until(event: 'drain' | 'flushed'): Promise<void> {
@@ -179,9 +184,24 @@ export function createRpcHandlers<Role extends string, Permission extends string
           const principal = o.auth.authorize(authorization(call.metadata), permission);
           checkRequest(call.request);
           const writer = new StreamWriter(call, flow, cs.signal);
-          for await (const msg of fn(call.request, { principal, signal: cs.signal, remainingMs: cs.remainingMs, metadata: call.metadata })) {
-            if (cs.signal.aborted) break;
-            await writer.write(msg);
+          const source = fn(call.request, { principal, signal: cs.signal, remainingMs: cs.remainingMs, metadata: call.metadata })[Symbol.asyncIterator]();
+          let finished = false;
+          try {
+            for (;;) {
+              let step: Awaited<ReturnType<typeof source.next>> | undefined = await source.next();
+              if (step.done) {
+                finished = true;
+                break;
+              }
+              if (cs.signal.aborted) break;
+              const sent = writer.send(step.value);
+              // While the client is slow, only grpc-js' serialized copy of the message waits.
+              step = undefined;
+              await writer.settle(sent);
+            }
+          } finally {
+            // Like `for await`: the source's own cleanup runs however the loop ends.
+            if (!finished) await source.return?.();
           }
           if (!call.cancelled) call.end();
         } catch (err) {

@@ -18,7 +18,7 @@ describe('resolveConfigdOptions', () => {
     expect(r.grpcMaxImportBytes).toBe(DEFAULT_GRPC_MAX_IMPORT_BYTES);
     const big = resolveConfigdOptions({ ...base, maxDocumentBytes: 32 * 1024 * 1024 });
     expect([big.grpcMaxReceiveBytes, big.grpcMaxImportBytes]).toEqual([32 * 1024 * 1024 + 64 * 1024, 512 * 1024 * 1024]);
-    expect([r.maxWatchesPerToken, r.maxWatches, r.maxConcurrentDiffs, r.diffMaxChangedLines, r.grpcMaxConcurrentStreams]).toEqual([64, 512, 4, 20_000, 100]);
+    expect([r.maxWatchesPerToken, r.maxWatches, r.maxConcurrentDiffs, r.diffMaxChangedLines, r.grpcMaxConcurrentStreams]).toEqual([64, 256, 4, 20_000, 100]);
     expect([r.host, r.port]).toEqual(['127.0.0.1', 7400]);
   });
 

@@ -84,7 +84,7 @@ export interface ConfigdOptions {
   readonly grpcMaxConcurrentStreams?: number;
   /** Open watches of one token. Default 64. */
   readonly maxWatchesPerToken?: number;
-  /** Open watches in all. Default 512. */
+  /** Open watches in all. Default 256. */
   readonly maxWatches?: number;
   /** Diffs computed at once (more are refused `resource-exhausted`). Default 4. */
   readonly maxConcurrentDiffs?: number;
@@ -140,7 +140,7 @@ export const CONFIGD_DEFAULTS = {
   grpcKeepaliveTimeoutMs: 10_000,
   grpcMaxConcurrentStreams: 100,
   maxWatchesPerToken: 64,
-  maxWatches: 512,
+  maxWatches: 256,
   maxConcurrentDiffs: 4,
   diffMaxChangedLines: 20_000,
   clock: SYSTEM_CLOCK,

@@ -49,12 +49,12 @@ export interface DocumentServiceLimits {
   readonly watchBatchBytes: number;
 }
 
-/** Defaults: 4 diffs, 64 watches a token, 512 in all, 256 KiB unsent and read per watch. */
+/** Defaults: 4 diffs, 64 watches a token, 256 in all, 256 KiB unsent and read per watch. */
 export const DEFAULT_DOCUMENT_SERVICE_LIMITS: DocumentServiceLimits = {
   maxConcurrentDiffs: 4,
   diff: DEFAULT_DIFF_LIMITS,
   maxWatchesPerToken: 64,
-  maxWatches: 512,
+  maxWatches: 256,
   maxWatchBufferedBytes: 256 * 1024,
   watchBatchBytes: DEFAULT_WATCH_BATCH_BYTES,
 };
@@ -225,33 +225,75 @@ export function createDocumentService(
 }
 
 /** Runs a watch in a slot taken when the stream starts and given back however it ends. */
-async function* slotted<T>(slots: WatchSlots, token: string, open: () => AsyncIterable<T>): AsyncGenerator<T> {
-  const release = slots.take(token);
-  try {
-    yield* open();
-  } finally {
-    release();
-  }
+function slotted<T>(slots: WatchSlots, token: string, open: () => AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const release = slots.take(token);
+      let it: AsyncIterator<T>;
+      try {
+        it = open()[Symbol.asyncIterator]();
+      } catch (err) {
+        release();
+        throw err;
+      }
+      return {
+        next: async () => {
+          try {
+            const r = await it.next();
+            if (r.done) release();
+            return r;
+          } catch (err) {
+            release();
+            throw err;
+          }
+        },
+        return: async () => {
+          release();
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
-/** The wire form of the store's watch events. */
-async function* watchResponses(events: AsyncIterable<WatchEvent>, metadataOnly: boolean): AsyncGenerator<WatchResponse> {
-  for await (const ev of events) {
-    if (!('record' in ev)) {
-      yield {
-        type: ev.type === 'progress' ? WatchEventType.WATCH_EVENT_TYPE_PROGRESS : WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END,
-        meta: undefined,
-        content: Buffer.alloc(0),
-        revision: ev.revision,
-      };
-      continue;
-    }
-    const type =
-      ev.type === 'snapshot'
-        ? WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT
-        : ev.type === 'put'
-          ? WatchEventType.WATCH_EVENT_TYPE_PUT
-          : WatchEventType.WATCH_EVENT_TYPE_DELETE;
-    yield { type, meta: encodeMeta(ev.record), content: metadataOnly ? Buffer.alloc(0) : asBuffer(ev.record.content), revision: ev.record.revision };
+/** The wire form of one watch event. */
+function wireEvent(ev: WatchEvent, metadataOnly: boolean): WatchResponse {
+  if (!('record' in ev)) {
+    return {
+      type: ev.type === 'progress' ? WatchEventType.WATCH_EVENT_TYPE_PROGRESS : WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT_END,
+      meta: undefined,
+      content: Buffer.alloc(0),
+      revision: ev.revision,
+    };
   }
+  const type =
+    ev.type === 'snapshot'
+      ? WatchEventType.WATCH_EVENT_TYPE_SNAPSHOT
+      : ev.type === 'put'
+        ? WatchEventType.WATCH_EVENT_TYPE_PUT
+        : WatchEventType.WATCH_EVENT_TYPE_DELETE;
+  return { type, meta: encodeMeta(ev.record), content: metadataOnly ? Buffer.alloc(0) : asBuffer(ev.record.content), revision: ev.record.revision };
+}
+
+/**
+ * The wire form of the store's watch events, mapped one by one without a generator frame of its
+ * own, so that an event waiting for a slow client is referenced by nothing here.
+ */
+function watchResponses(events: AsyncIterable<WatchEvent>, metadataOnly: boolean): AsyncIterable<WatchResponse> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const it = events[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const r = await it.next();
+          return r.done ? { done: true, value: undefined } : { done: false, value: wireEvent(r.value, metadataOnly) };
+        },
+        return: async () => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }

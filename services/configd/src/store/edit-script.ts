@@ -80,15 +80,14 @@ class Budget {
   }
 }
 
-class LimitError {
-  constructor(readonly hit: EditLimitHit) {}
-}
+/** What `middleSnake` returns when the work budget is spent. */
+const OUT_OF_WORK = Symbol('out-of-work');
 
 /**
  * The point where a shortest path from (aLo, bLo) to (aHi, bHi) crosses its middle, or
  * undefined when it needs more than `maxD` forward and backward steps each.
  */
-function* middleSnake(a: Int32Array, b: Int32Array, r: Range, maxD: number, budget: Budget): Generator<void, { x: number; y: number } | undefined> {
+function* middleSnake(a: Int32Array, b: Int32Array, r: Range, maxD: number, budget: Budget): Generator<void, { x: number; y: number } | undefined | typeof OUT_OF_WORK> {
   const { aLo, aHi, bLo, bHi } = r;
   const n = aHi - aLo;
   const m = bHi - bLo;
@@ -146,7 +145,7 @@ function* middleSnake(a: Int32Array, b: Int32Array, r: Range, maxD: number, budg
         }
       }
     }
-    if (budget.steps > budget.max) throw new LimitError({ limit: 'work', steps: budget.steps });
+    if (budget.steps > budget.max) return OUT_OF_WORK;
     if (budget.due()) yield;
   }
   return undefined;
@@ -168,51 +167,47 @@ export function* editScript(from: readonly string[], to: readonly string[], limi
   // Ranges still to solve, the next one last; each range's script follows the previous one's.
   const stack: Range[] = [{ aLo: 0, aHi: a.length, bLo: 0, bHi: b.length }];
   let top = true;
-  try {
-    while (stack.length > 0) {
-      let { aLo, aHi, bLo, bHi } = stack.pop()!;
-      const prefixStart = aLo;
-      while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) {
-        aLo++;
-        bLo++;
-      }
-      let suffix = 0;
-      while (aHi > aLo && bHi > bLo && a[aHi - 1] === b[bHi - 1]) {
-        aHi--;
-        bHi--;
-        suffix++;
-      }
-      budget.steps += aLo - prefixStart + suffix;
-      runs.push(' ', aLo - prefixStart);
-      if (aLo === aHi || bLo === bHi) {
-        runs.push('-', aHi - aLo);
-        runs.push('+', bHi - bLo);
-        runs.push(' ', suffix);
-        continue;
-      }
-      const range = { aLo, aHi, bLo, bHi };
-      // Only the whole problem needs the cap: a part's distance is at most the whole's.
-      const capped = top;
-      top = false;
-      const mid = yield* middleSnake(a, b, range, capped ? Math.ceil(limits.maxEditDistance / 2) + 1 : Number.MAX_SAFE_INTEGER, budget);
-      if (!mid && capped) return { limit: 'edit-distance', atLeast: limits.maxEditDistance + 1 };
-      if (!mid) {
-        // Cannot happen with an uncapped search; a valid (if long) script all the same.
-        runs.push('-', aHi - aLo);
-        runs.push('+', bHi - bLo);
-        runs.push(' ', suffix);
-        continue;
-      }
-      // The suffix goes after both halves: a zero-size range carries it.
-      if (suffix > 0) stack.push({ aLo: aHi, aHi: aHi + suffix, bLo: bHi, bHi: bHi + suffix });
-      stack.push({ aLo: aLo + mid.x, aHi, bLo: bLo + mid.y, bHi });
-      stack.push({ aLo, aHi: aLo + mid.x, bLo, bHi: bLo + mid.y });
-      if (budget.steps > budget.max) return { limit: 'work', steps: budget.steps };
-      if (budget.due()) yield;
+  while (stack.length > 0) {
+    let { aLo, aHi, bLo, bHi } = stack.pop()!;
+    const prefixStart = aLo;
+    while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) {
+      aLo++;
+      bLo++;
     }
-  } catch (err) {
-    if (err instanceof LimitError) return err.hit;
-    throw err;
+    let suffix = 0;
+    while (aHi > aLo && bHi > bLo && a[aHi - 1] === b[bHi - 1]) {
+      aHi--;
+      bHi--;
+      suffix++;
+    }
+    budget.steps += aLo - prefixStart + suffix;
+    runs.push(' ', aLo - prefixStart);
+    if (aLo === aHi || bLo === bHi) {
+      runs.push('-', aHi - aLo);
+      runs.push('+', bHi - bLo);
+      runs.push(' ', suffix);
+      continue;
+    }
+    const range = { aLo, aHi, bLo, bHi };
+    // Only the whole problem needs the cap: a part's distance is at most the whole's.
+    const capped = top;
+    top = false;
+    const mid = yield* middleSnake(a, b, range, capped ? Math.ceil(limits.maxEditDistance / 2) + 1 : Number.MAX_SAFE_INTEGER, budget);
+    if (mid === OUT_OF_WORK) return { limit: 'work', steps: budget.steps };
+    if (!mid && capped) return { limit: 'edit-distance', atLeast: limits.maxEditDistance + 1 };
+    if (!mid) {
+      // Cannot happen with an uncapped search; a valid (if long) script all the same.
+      runs.push('-', aHi - aLo);
+      runs.push('+', bHi - bLo);
+      runs.push(' ', suffix);
+      continue;
+    }
+    // The suffix goes after both halves: a zero-size range carries it.
+    if (suffix > 0) stack.push({ aLo: aHi, aHi: aHi + suffix, bLo: bHi, bHi: bHi + suffix });
+    stack.push({ aLo: aLo + mid.x, aHi, bLo: bLo + mid.y, bHi });
+    stack.push({ aLo, aHi: aLo + mid.x, bLo, bHi: bLo + mid.y });
+    if (budget.steps > budget.max) return { limit: 'work', steps: budget.steps };
+    if (budget.due()) yield;
   }
   const script = runs.list;
   const distance = script.reduce((s, run) => s + (run.kind === ' ' ? 0 : run.count), 0);

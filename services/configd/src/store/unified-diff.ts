@@ -124,7 +124,7 @@ export function* unifiedDiffSteps(
     return { kind: 'too-different', reason: `a side has ${longest} lines; diffs are limited to ${limits.maxLines} lines a side` };
   }
   const script = yield* editScript(a, b, limits);
-  if (!Array.isArray(script)) return tooDifferent(script as EditLimitHit, limits);
+  if (!Array.isArray(script)) return tooDifferent(script, limits);
   return { kind: 'diff', unified: format(a, b, script, fromLabel, toLabel, context) };
 }
 

@@ -66,6 +66,7 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
       yield { type: 'snapshot', record: shaped(record, opts.metadataOnly) };
       if (signal.aborted) return;
     }
+    entries.length = 0;
     yield { type: 'snapshot-end', revision: at };
     cursor = at + 1;
   } else {
@@ -83,18 +84,20 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
       }
       const batch = mirror.readLog(cursor, READ_BATCH, opts.maxBatchBytes ?? DEFAULT_WATCH_BATCH_BYTES).map((r) => shaped(r, opts.metadataOnly));
       if (batch.length > 0 && batch[0]!.revision !== cursor && cursor >= mirror.oldestRevision && cursor > 0) {
-        // A hole inside the retained range cannot happen by construction; refuse rather than skip.
-        if (batch[0]!.revision > cursor && mirror.oldestRevision <= cursor) {
+        // A hole inside the retained range is only ever revisions the mirror consumed without a
+        // document (skipped records, batch control records); anything else: refuse, do not skip.
+        if (batch[0]!.revision > cursor && mirror.oldestRevision <= cursor && !mirror.consumedWithoutRecord(cursor, batch[0]!.revision)) {
           throw new ConfigdError('compacted', `revision ${cursor} is missing from the local log`, {
             oldestRevision: mirror.oldestRevision,
           });
         }
       }
-      for (const record of batch) {
+      // Taken out of the batch one by one: a record the client is slow to take is held only by its event.
+      for (let record = batch.shift(); record !== undefined; record = batch.shift()) {
         cursor = record.revision + 1;
         if (!matches(record.path)) continue;
-        yield { type: record.op, record };
         lastReported = record.revision;
+        yield { type: record.op, record };
         if (signal.aborted) return;
       }
       if (batch.length === 0) cursor = mirror.revision + 1;
@@ -103,10 +106,10 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
     const advanced = await mirror.waitForRevision(cursor, opts.progressIntervalMs, signal);
     if (signal.aborted) return;
     if (!advanced && cursor - 1 > lastReported) {
-      yield { type: 'progress', revision: cursor - 1 };
+      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.revision) };
       lastReported = cursor - 1;
     } else if (!advanced) {
-      yield { type: 'progress', revision: cursor - 1 };
+      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.revision) };
     }
   }
 }
