@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { DocumentServiceService, FirewallServiceService } from '@palisade/api';
+import { DocumentServiceService, FirewallServiceService, createLogClient, type LogClient } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
 import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
@@ -164,13 +164,27 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   }
   let restServer: RestServer | undefined;
   let restFingerprint: string | undefined;
+  let restLogs: LogClient | undefined;
   if (o.restListen !== undefined && firewallApi) {
     try {
       const tls = o.restTls ? { ...o.restTls, generated: false } : await ensureRestCertificate(o.dataDir, o.node);
-      restServer = await startRestServer({ listen: o.restListen, cert: tls.cert, key: tls.key, api: firewallApi, store, auth, logger, clock: o.clock, version: CONFIGD_VERSION });
+      restLogs = o.restLogger ? createLogClient({ address: o.restLogger.address, ...(o.restLogger.token ? { token: o.restLogger.token } : {}) }) : undefined;
+      restServer = await startRestServer({
+        listen: o.restListen,
+        cert: tls.cert,
+        key: tls.key,
+        api: firewallApi,
+        store,
+        auth,
+        ...(restLogs ? { logs: restLogs } : {}),
+        logger,
+        clock: o.clock,
+        version: CONFIGD_VERSION,
+      });
       restFingerprint = certificateFingerprint(tls.cert);
       logger.info({ address: restServer.address, fingerprint: restFingerprint, generatedCertificate: tls.generated }, 'serving the Proxmox REST API');
     } catch (err) {
+      restLogs?.close();
       await metricsServer?.close();
       await server.close();
       await replication.close();
@@ -189,6 +203,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       logger.info('configd shutting down');
       // Ends watch streams at once, lets unary calls finish within the grace period.
       await restServer?.close();
+      restLogs?.close();
       await server.close();
       await metricsServer?.close();
       await confirmations.close();

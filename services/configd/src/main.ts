@@ -55,6 +55,11 @@ Options:
                          self-signed one is generated into DIR/rest/ on first start and
                          its SHA-256 fingerprint logged
   --rest-key FILE        private key of --rest-cert (PEM)
+  --rest-logger HOST:PORT
+                         palisade-logger that answers the REST log endpoints
+                         (GET /nodes/N/firewall/log, .../qemu|lxc/ID/firewall/log)
+  --rest-logger-token-file FILE
+                         bearer secret for --rest-logger (first line of FILE)
   --max-document-bytes N largest document accepted (default ${CONFIGD_DEFAULTS.maxDocumentBytes}; always kept
                          below what the NATS server can carry)
   --history N            revisions kept per document, 1..64 (default ${CONFIGD_DEFAULTS.historyDepth})
@@ -116,6 +121,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         'rest-listen': { type: 'string' },
         'rest-cert': { type: 'string' },
         'rest-key': { type: 'string' },
+        'rest-logger': { type: 'string' },
+        'rest-logger-token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -138,6 +145,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (values['tls-ca'] && !values['tls-cert']) usage('--tls-ca needs --tls-cert and --tls-key');
   if (Boolean(values['rest-cert']) !== Boolean(values['rest-key'])) usage('--rest-cert and --rest-key go together');
   if (values['rest-cert'] && !values['rest-listen']) usage('--rest-cert needs --rest-listen');
+  if (values['rest-logger'] && !values['rest-listen']) usage('--rest-logger needs --rest-listen');
+  if (values['rest-logger-token-file'] && !values['rest-logger']) usage('--rest-logger-token-file needs --rest-logger');
   const readFile = (path: string, what: string): Buffer => {
     try {
       return readFileSync(path);
@@ -193,6 +202,16 @@ export async function main(argv: readonly string[]): Promise<void> {
       writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
       ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
       ...(values['rest-listen'] !== undefined ? { restListen: values['rest-listen'] } : {}),
+      ...(values['rest-logger']
+        ? {
+            restLogger: {
+              address: values['rest-logger'],
+              ...(values['rest-logger-token-file']
+                ? { token: readFile(values['rest-logger-token-file'], '--rest-logger-token-file').toString('utf8').split('\n')[0]!.trim() }
+                : {}),
+            },
+          }
+        : {}),
       ...(values['rest-cert'] ? { restTls: { cert: readFile(values['rest-cert'], '--rest-cert'), key: readFile(values['rest-key']!, '--rest-key') } } : {}),
       logger,
     });

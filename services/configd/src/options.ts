@@ -105,6 +105,8 @@ export interface ConfigdOptions {
   readonly restListen?: string;
   /** Certificate and key of the REST listener; default a self-signed pair in `<dataDir>/rest/`. */
   readonly restTls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** palisade-logger (`host:port`, bearer token) that answers the REST log endpoints; default none. */
+  readonly restLogger?: { readonly address: string; readonly token?: string };
   /** Validation of written documents; default: `@palisade/fw-lang`. */
   readonly validator?: DocumentValidator;
   readonly logger: Logger;
@@ -112,8 +114,8 @@ export interface ConfigdOptions {
   readonly clock?: Clock;
 }
 
-export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls'>> &
-  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls'> & { readonly host: string; readonly port: number };
+export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls' | 'restLogger'>> &
+  Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls' | 'restLogger'> & { readonly host: string; readonly port: number };
 
 /** Least Import request limit (the default when 16 × maxDocumentBytes is smaller). */
 export const DEFAULT_GRPC_MAX_IMPORT_BYTES = 16 * 1024 * 1024;

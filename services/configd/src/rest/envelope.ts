@@ -17,9 +17,18 @@ function send(res: ServerResponse, status: number, reason: string | undefined, b
   res.end(text);
 }
 
-/** Answers 200 with `{"data": data}` (`null` for writes, as Proxmox). */
+/** A result with Proxmox's top-level `total` beside `data` (the log endpoints). */
+export class WithTotal {
+  constructor(
+    readonly data: unknown,
+    readonly total: number,
+  ) {}
+}
+
+/** Answers 200 with `{"data": data}` (`null` for writes, as Proxmox), plus `total` for a {@link WithTotal}. */
 export function sendData(res: ServerResponse, data: unknown): void {
-  send(res, 200, undefined, { data: data ?? null });
+  if (data instanceof WithTotal) send(res, 200, undefined, { data: data.data, total: data.total });
+  else send(res, 200, undefined, { data: data ?? null });
 }
 
 /** Answers with the error's status, its message as the status line. */

@@ -11,7 +11,7 @@ export const PVE_API_VERSION = { version: '8.4.1', release: '8.4' } as const;
 /** The children of a scope's index, as each Proxmox handler lists them. */
 const INDEX: Readonly<Record<ScopeBase['env'], readonly string[]>> = {
   cluster: ['aliases', 'rules', 'options', 'groups', 'ipset', 'macros', 'refs'],
-  host: ['rules', 'options'],
+  host: ['rules', 'options', 'log'],
   vm: ['rules', 'aliases', 'ipset', 'refs', 'options'],
   ct: ['rules', 'aliases', 'ipset', 'refs', 'options'],
   vnet: ['rules', 'options'],

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
+import type { LogClient } from '@palisade/api';
 import type { FirewallApi } from '../firewall/firewall-api.js';
 import type { DocumentStore } from '../store/document-store.js';
 import type { ConfigdAuthenticator } from '../rpc/auth.js';
@@ -30,6 +31,8 @@ export interface RestServerOptions {
   readonly api: FirewallApi;
   readonly store: DocumentStore;
   readonly auth: ConfigdAuthenticator;
+  /** palisade-logger for the log endpoints; absent = they answer 500. */
+  readonly logs?: LogClient;
   readonly logger: Logger;
   readonly clock: Clock;
   /** configd's version (in `GET /version`'s `repoid`). */
@@ -49,7 +52,7 @@ export interface RestServer {
 
 export async function startRestServer(o: RestServerOptions): Promise<RestServer> {
   const { host, port } = parseHostPort(o.listen, 'rest-listen');
-  const router = buildRouter({ api: o.api, store: o.store }, o.version);
+  const router = buildRouter({ api: o.api, store: o.store, ...(o.logs ? { logs: o.logs } : {}) }, o.version);
   const log = o.logger.child({ component: 'rest' });
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server: Server = createServer({ cert: o.cert, key: o.key }, (req, res) => {

@@ -4,6 +4,7 @@
  * (`/nodes/{node}/qemu|lxc/{vmid}/firewall`) and vnet (`/cluster/sdn/vnets/{vnet}/firewall`).
  * A guest scope needs the guest's configuration in the store (as a Proxmox node has it).
  */
+import type { LogClient } from '@palisade/api';
 import type { FirewallApi, FwScope } from '../firewall/firewall-api.js';
 import type { DocumentStore } from '../store/document-store.js';
 import { NODE, VMID, VNET, type Params, type Schema } from './params.js';
@@ -13,6 +14,8 @@ import { failed } from './rest-error.js';
 export interface RestDeps {
   readonly api: FirewallApi;
   readonly store: DocumentStore;
+  /** palisade-logger, for the log endpoints (absent: they answer 500). */
+  readonly logs?: LogClient;
 }
 
 /** Rule environment of a scope (`$rule_env` in the Perl source). */
