@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ['bench-lang.mjs', 'bench-compile.mjs', 'bench-netlink.mjs', 'bench-configd.mjs', 'bench-logger.mjs', 'bench-agent.mjs'];
+const benches = ['bench-lang.mjs', 'bench-compile.mjs', 'bench-netlink.mjs', 'bench-configd.mjs', 'bench-logger.mjs', 'bench-agent.mjs', 'bench-nflog.mjs'];
 let failed = 0;
 for (const name of benches) {
   const file = join(here, name);

@@ -102,6 +102,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
         ...(o.apiTokens ? { tokens: o.apiTokens } : {}),
         ...(o.netns ? { netns: o.netns } : {}),
         confirmations: () => pendingConfirmations(client, documents),
+        ...(logs ? { logs: () => logs.stats } : {}),
       });
     } catch (err) {
       await follower.close();

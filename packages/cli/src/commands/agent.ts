@@ -76,6 +76,12 @@ function statusText(s: GetAgentStatusResponse): string {
     `facts: host ${s.hostAddresses.join(', ') || '-'}; local network ${s.localNetwork || '-'}; interfaces ${s.interfaces.join(', ')}`,
   ];
   if (s.flushed) lines.push("flushed: Palisade's tables are removed (palisade agent flush) until the node's documents change");
+  if (s.logs) {
+    const l = s.logs;
+    lines.push(
+      `log capture: NFLOG group ${l.nflogGroup} ${l.listening ? 'bound' : 'NOT bound'}, NATS ${l.natsConnected ? 'connected' : 'NOT connected'}; ${l.received} received, ${l.published} published, ${l.spoolPending} waiting in the spool; lost: ${l.lostKernel} in the kernel (${l.enobufs} ENOBUFS), ${l.lostSpool} spool full, ${l.decodeErrors} undecodable`,
+    );
+  }
   for (const p of s.confirmations) {
     lines.push(`confirm timer: ${p.path} revision ${p.changeRevision} by ${p.author} ${p.state === 'armed' ? `rolls back at ${time(p.deadlineMs)} unless 'palisade confirm ${p.changeRevision}'` : 'is being rolled back'}`);
   }

@@ -4,6 +4,7 @@
  * access is open, so loopback only (the gRPC kit refuses anything else); with tokens (the
  * tokens file format of configd) every role reads and only `admin` may flush.
  */
+import type { LogPipelineStats } from '../logs/log-ingest.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   AgentServiceService,
@@ -73,6 +74,21 @@ export function statusToProto(s: AgentStatus, confirmations: { pending: AgentPen
     confirmations: confirmations.pending,
     confirmationsError: confirmations.error,
     flushed: s.flushed,
+    logs: s.logs
+      ? {
+          nflogGroup: s.logs.group,
+          listening: s.logs.listening,
+          natsConnected: s.logs.natsConnected,
+          received: s.logs.received,
+          published: s.logs.published,
+          spooled: s.logs.spooled,
+          spoolPending: s.logs.spoolPending,
+          lostKernel: s.logs.lostKernel,
+          enobufs: s.logs.enobufs,
+          lostSpool: s.logs.lostSpool,
+          decodeErrors: s.logs.decodeErrors,
+        }
+      : undefined,
   };
 }
 
@@ -92,6 +108,8 @@ export interface AgentApiOptions {
   readonly netns?: string;
   /** The node's pending confirmations (asked at each status call). */
   readonly confirmations?: ConfirmationsSource;
+  /** The log capture's counters (with `--nats`). */
+  readonly logs?: () => LogPipelineStats;
 }
 
 const notCompiled = (): AgentError =>
@@ -114,7 +132,7 @@ export async function startAgentApi(o: AgentApiOptions): Promise<{ server: GrpcS
           confirmations = { pending: [], error: err instanceof Error ? err.message : String(err) };
         }
       }
-      return statusToProto(rec.status(), confirmations);
+      return statusToProto(o.logs ? { ...rec.status(), logs: o.logs() } : rec.status(), confirmations);
     }),
     getRuleset: h.unary('read', (): GetRulesetResponse => {
       const r = rec.ruleset();

@@ -86,6 +86,29 @@ export interface GetStatusResponse {
   confirmationsError: string;
   /** Whether Palisade's tables were removed with Flush (until the next change). */
   flushed: boolean;
+  /** The log capture (with --nats; absent without). */
+  logs: LogPipeline | undefined;
+}
+
+/** The agent's firewall log capture (NFLOG in its namespace → JetStream), counts since start. */
+export interface LogPipeline {
+  nflogGroup: number;
+  /** Whether the NFLOG group is bound in the agent's namespace. */
+  listening: boolean;
+  natsConnected: boolean;
+  /** Entries received from the kernel, stored in JetStream, put into the spool, waiting now. */
+  received: number;
+  published: number;
+  spooled: number;
+  spoolPending: number;
+  /**
+   * Entries lost in the kernel (sequence gaps, exact), receive-buffer overruns (ENOBUFS
+   * events), entries dropped for a full spool, messages that could not be decoded.
+   */
+  lostKernel: number;
+  enobufs: number;
+  lostSpool: number;
+  decodeErrors: number;
 }
 
 /** A change on probation: unless confirmed by deadline_ms, configd writes the content back. */
@@ -390,6 +413,7 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     confirmations: [],
     confirmationsError: "",
     flushed: false,
+    logs: undefined,
   };
 }
 
@@ -481,6 +505,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.flushed !== false) {
       writer.uint32(232).bool(message.flushed);
+    }
+    if (message.logs !== undefined) {
+      LogPipeline.encode(message.logs, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -730,6 +757,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.flushed = reader.bool();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.logs = LogPipeline.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -847,6 +882,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         ? globalThis.String(object.confirmations_error)
         : "",
       flushed: isSet(object.flushed) ? globalThis.Boolean(object.flushed) : false,
+      logs: isSet(object.logs) ? LogPipeline.fromJSON(object.logs) : undefined,
     };
   },
 
@@ -939,6 +975,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.flushed !== false) {
       obj.flushed = message.flushed;
     }
+    if (message.logs !== undefined) {
+      obj.logs = LogPipeline.toJSON(message.logs);
+    }
     return obj;
   },
 
@@ -978,6 +1017,274 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.confirmations = object.confirmations?.map((e) => PendingConfirmation.fromPartial(e)) || [];
     message.confirmationsError = object.confirmationsError ?? "";
     message.flushed = object.flushed ?? false;
+    message.logs = (object.logs !== undefined && object.logs !== null)
+      ? LogPipeline.fromPartial(object.logs)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogPipeline(): LogPipeline {
+  return {
+    nflogGroup: 0,
+    listening: false,
+    natsConnected: false,
+    received: 0,
+    published: 0,
+    spooled: 0,
+    spoolPending: 0,
+    lostKernel: 0,
+    enobufs: 0,
+    lostSpool: 0,
+    decodeErrors: 0,
+  };
+}
+
+export const LogPipeline: MessageFns<LogPipeline> = {
+  encode(message: LogPipeline, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nflogGroup !== 0) {
+      writer.uint32(8).uint32(message.nflogGroup);
+    }
+    if (message.listening !== false) {
+      writer.uint32(16).bool(message.listening);
+    }
+    if (message.natsConnected !== false) {
+      writer.uint32(24).bool(message.natsConnected);
+    }
+    if (message.received !== 0) {
+      writer.uint32(32).uint64(message.received);
+    }
+    if (message.published !== 0) {
+      writer.uint32(40).uint64(message.published);
+    }
+    if (message.spooled !== 0) {
+      writer.uint32(48).uint64(message.spooled);
+    }
+    if (message.spoolPending !== 0) {
+      writer.uint32(56).uint64(message.spoolPending);
+    }
+    if (message.lostKernel !== 0) {
+      writer.uint32(64).uint64(message.lostKernel);
+    }
+    if (message.enobufs !== 0) {
+      writer.uint32(72).uint64(message.enobufs);
+    }
+    if (message.lostSpool !== 0) {
+      writer.uint32(80).uint64(message.lostSpool);
+    }
+    if (message.decodeErrors !== 0) {
+      writer.uint32(88).uint64(message.decodeErrors);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogPipeline {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogPipeline();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nflogGroup = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.listening = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.natsConnected = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.received = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.published = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.spooled = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.spoolPending = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lostKernel = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.enobufs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.lostSpool = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.decodeErrors = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogPipeline {
+    return {
+      nflogGroup: isSet(object.nflogGroup)
+        ? globalThis.Number(object.nflogGroup)
+        : isSet(object.nflog_group)
+        ? globalThis.Number(object.nflog_group)
+        : 0,
+      listening: isSet(object.listening) ? globalThis.Boolean(object.listening) : false,
+      natsConnected: isSet(object.natsConnected)
+        ? globalThis.Boolean(object.natsConnected)
+        : isSet(object.nats_connected)
+        ? globalThis.Boolean(object.nats_connected)
+        : false,
+      received: isSet(object.received) ? globalThis.Number(object.received) : 0,
+      published: isSet(object.published) ? globalThis.Number(object.published) : 0,
+      spooled: isSet(object.spooled) ? globalThis.Number(object.spooled) : 0,
+      spoolPending: isSet(object.spoolPending)
+        ? globalThis.Number(object.spoolPending)
+        : isSet(object.spool_pending)
+        ? globalThis.Number(object.spool_pending)
+        : 0,
+      lostKernel: isSet(object.lostKernel)
+        ? globalThis.Number(object.lostKernel)
+        : isSet(object.lost_kernel)
+        ? globalThis.Number(object.lost_kernel)
+        : 0,
+      enobufs: isSet(object.enobufs) ? globalThis.Number(object.enobufs) : 0,
+      lostSpool: isSet(object.lostSpool)
+        ? globalThis.Number(object.lostSpool)
+        : isSet(object.lost_spool)
+        ? globalThis.Number(object.lost_spool)
+        : 0,
+      decodeErrors: isSet(object.decodeErrors)
+        ? globalThis.Number(object.decodeErrors)
+        : isSet(object.decode_errors)
+        ? globalThis.Number(object.decode_errors)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogPipeline): unknown {
+    const obj: any = {};
+    if (message.nflogGroup !== 0) {
+      obj.nflogGroup = Math.round(message.nflogGroup);
+    }
+    if (message.listening !== false) {
+      obj.listening = message.listening;
+    }
+    if (message.natsConnected !== false) {
+      obj.natsConnected = message.natsConnected;
+    }
+    if (message.received !== 0) {
+      obj.received = Math.round(message.received);
+    }
+    if (message.published !== 0) {
+      obj.published = Math.round(message.published);
+    }
+    if (message.spooled !== 0) {
+      obj.spooled = Math.round(message.spooled);
+    }
+    if (message.spoolPending !== 0) {
+      obj.spoolPending = Math.round(message.spoolPending);
+    }
+    if (message.lostKernel !== 0) {
+      obj.lostKernel = Math.round(message.lostKernel);
+    }
+    if (message.enobufs !== 0) {
+      obj.enobufs = Math.round(message.enobufs);
+    }
+    if (message.lostSpool !== 0) {
+      obj.lostSpool = Math.round(message.lostSpool);
+    }
+    if (message.decodeErrors !== 0) {
+      obj.decodeErrors = Math.round(message.decodeErrors);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogPipeline>): LogPipeline {
+    return LogPipeline.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogPipeline>): LogPipeline {
+    const message = createBaseLogPipeline();
+    message.nflogGroup = object.nflogGroup ?? 0;
+    message.listening = object.listening ?? false;
+    message.natsConnected = object.natsConnected ?? false;
+    message.received = object.received ?? 0;
+    message.published = object.published ?? 0;
+    message.spooled = object.spooled ?? 0;
+    message.spoolPending = object.spoolPending ?? 0;
+    message.lostKernel = object.lostKernel ?? 0;
+    message.enobufs = object.enobufs ?? 0;
+    message.lostSpool = object.lostSpool ?? 0;
+    message.decodeErrors = object.decodeErrors ?? 0;
     return message;
   },
 };

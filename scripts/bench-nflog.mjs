@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// NFLOG ingest benchmark (issue #11): UDP packets logged by an nft rule (`log group`) inside a
+// network namespace this script creates and removes, sent at fixed rates by a paced sender in
+// that namespace. For each rate: what the kernel delivers to a bare listener (decode only:
+// the baseline of the same run) next to the agent's ingest (decode → log entry → spool →
+// JetStream on a local nats-server), both with the agent's NFLOG settings; losses are the
+// kernel's sequence gaps (exact). Then the CPU cost per entry of decode, entry building and
+// encoding on a datagram captured in the run. Goal: >= 50,000 entries/s without loss.
+// Needs root, nft, ip, perl, nats-server and the packages built (npm run build).
+// Usage: node scripts/bench-nflog.mjs [--seconds S] [--rates 25000,50000,100000]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { decodeNflogDatagram, openNflogListener } from '@palisade/nft-netlink';
+import { encodeLogEntry } from '@palisade/log-model';
+import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
+import { startNats } from '@palisade/testkit';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const SECONDS = Number(arg('--seconds', '2'));
+const RATES = arg('--rates', '25000,50000,100000,200000').split(',').map(Number);
+const GROUP = 7401;
+if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync('nft', ['--version']).status !== 0 || spawnSync('perl', ['-v']).status !== 0) {
+  console.log('bench-nflog: skipped (needs root, nft and perl)');
+  process.exit(0);
+}
+// The agent's pieces (a service: imported from its build for the benchmark only).
+const { LogIngest } = await import('../services/node-agent/dist/logs/log-ingest.js');
+const { buildPacketEntry } = await import('../services/node-agent/dist/logs/entry-builder.js');
+
+const ns = `plbench-nflog-${process.pid}`;
+execFileSync('ip', ['netns', 'add', ns]);
+const cleanup = () => spawnSync('ip', ['netns', 'del', ns]);
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
+  input: `table inet bench {\n chain out {\n  type filter hook output priority 0; policy accept;\n  udp dport 9999 log prefix ":0:6:PVEFW-HOST-OUT: ACCEPT: RULE=0123456789ab " group ${GROUP}\n }\n}\n`,
+});
+
+/** Sends `rate` packets a second for SECONDS from inside the namespace; resolves with what it sent and how long it took. */
+function send(rate) {
+  const total = Math.round(rate * SECONDS);
+  const script = `const s=require('dgram').createSocket('udp4');const b=Buffer.from('palisade-bench');const t0=process.hrtime.bigint();let n=0;
+function tick(){const el=Number(process.hrtime.bigint()-t0)/1e9;const due=Math.min(${total},Math.floor(el*${rate}));while(n<due){s.send(b,9999,'127.0.0.1');n++}
+if(n>=${total}){setTimeout(()=>{process.stdout.write(JSON.stringify({sent:n,seconds:Number(process.hrtime.bigint()-t0)/1e9}));s.close()},50);return}setImmediate(tick)}tick()`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sender exited ${code}`))));
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function settle(get, ms = 400) {
+  let last = -1;
+  while (get() !== last) {
+    last = get();
+    await sleep(ms);
+  }
+}
+
+let captured;
+/** Bare listener: counts and sequence-checks what the kernel delivers. */
+async function runRaw(rate) {
+  let received = 0;
+  let lost = 0;
+  let next;
+  let first = 0;
+  let last = 0;
+  const l = await openNflogListener({
+    group: GROUP,
+    netns: ns,
+    onDatagram: (b) => {
+      const d = decodeNflogDatagram(b);
+      if (!captured && d.packets.length >= 32) captured = b.slice();
+      for (const p of d.packets) {
+        if (next !== undefined && p.seq !== next) lost += (p.seq - next) >>> 0;
+        next = (p.seq + 1) >>> 0;
+        received++;
+      }
+      last = performance.now();
+      if (!first) first = last;
+    },
+    onOverrun: () => undefined,
+    onError: (e) => console.log('listener error', e.message),
+  });
+  const s = await send(rate);
+  await settle(() => received);
+  await l.close();
+  return { ...s, received, lost: lost + Math.max(0, s.sent - received - lost), rate: received / ((last - first) / 1000 || 1) };
+}
+
+async function runIngest(rate, servers) {
+  const ingest = new LogIngest({ node: 'bench', group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER });
+  ingest.rulesetApplied({ text: '' });
+  await ingest.start();
+  while (!ingest.stats.natsConnected) await sleep(20);
+  const t0 = performance.now();
+  const s = await send(rate);
+  await settle(() => ingest.stats.published + ingest.stats.received);
+  const elapsed = (performance.now() - t0) / 1000;
+  const st = ingest.stats;
+  await ingest.close();
+  const lost = st.lostKernel + Math.max(0, s.sent - st.received - st.lostKernel) + st.lostSpool;
+  return { ...s, received: st.received, published: st.published, lost, enobufs: st.enobufs, elapsed };
+}
+
+const nats = await startNats({ syncAlways: false });
+console.log(`bench-nflog: ${SECONDS} s per rate, NFLOG group ${GROUP} in a namespace, agent settings (8 MiB buffer, qthreshold 64, 10 ms timeout, 128 KiB batches)`);
+console.log('offered/s   kernel→listener: delivered/s lost   |   agent ingest → JetStream: published  lost  ENOBUFS  (end-to-end s)');
+let bestRaw = 0;
+let bestIngest = 0;
+try {
+  for (const rate of RATES) {
+    const raw = await runRaw(rate);
+    const ing = await runIngest(rate, nats.urls);
+    if (raw.lost === 0) bestRaw = Math.max(bestRaw, raw.sent / raw.seconds);
+    if (ing.lost === 0 && ing.published === ing.sent) bestIngest = Math.max(bestIngest, ing.sent / ing.seconds);
+    console.log(
+      `${String(Math.round(raw.sent / raw.seconds)).padStart(9)}   ${String(Math.round(raw.rate)).padStart(10)} ${String(raw.lost).padStart(6)}   |   ${String(ing.published).padStart(9)}/${ing.sent} ${String(ing.lost).padStart(5)} ${String(ing.enobufs).padStart(6)}  (${ing.elapsed.toFixed(2)})`,
+    );
+  }
+  // The JetStream floor of the same run: pre-encoded entries published as the publisher does (1,024 in flight, message ids).
+{
+  const nc = await connect({ servers: [...nats.urls] });
+  const js = jetstream(nc, { timeout: 10_000 });
+  const bytes = encodeLogEntry({ kind: 'loss', id: 'bench:floor:0', node: 'bench', timeUs: 1, count: 1, fromUs: 1, untilUs: 1, reason: 'decode-error' });
+  const total = 20_000;
+  const t = performance.now();
+  for (let i = 0; i < total; i += 1024) {
+    await Promise.all(Array.from({ length: Math.min(1024, total - i) }, (_, k) => js.publish('palisade.log.bench', bytes, { msgID: `floor:${i + k}` })));
+  }
+  const secs = (performance.now() - t) / 1000;
+  console.log(`JetStream publish floor (same run, same server): ${Math.round(total / secs)} messages/s`);
+  await nc.close();
+}
+console.log(`without loss: kernel→listener up to ${Math.round(bestRaw)}/s offered, agent ingest to JetStream up to ${Math.round(bestIngest)}/s offered (goal 50,000/s; ${bestRaw ? (bestIngest / bestRaw).toFixed(2) : '-'}x of the kernel baseline)`);
+} finally {
+  await nats.close();
+}
+
+// CPU cost per entry, on a datagram captured above.
+if (captured) {
+  const d0 = decodeNflogDatagram(captured);
+  const per = d0.packets.length;
+  const ctx = { node: 'bench', nowUs: Date.now() * 1000, ifname: (i) => (i === 1 ? 'lo' : undefined), rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) };
+  const iterations = Math.ceil(200_000 / per);
+  let t = performance.now();
+  for (let i = 0; i < iterations; i++) decodeNflogDatagram(captured);
+  const decodeUs = ((performance.now() - t) * 1000) / (iterations * per);
+  t = performance.now();
+  let n = 0;
+  for (let i = 0; i < iterations; i++) for (const p of decodeNflogDatagram(captured).packets) buildPacketEntry(p, { ...ctx, id: `bench:x:${n++}` });
+  const buildUs = ((performance.now() - t) * 1000) / (iterations * per) - decodeUs;
+  t = performance.now();
+  n = 0;
+  for (let i = 0; i < iterations; i++) for (const p of decodeNflogDatagram(captured).packets) encodeLogEntry(buildPacketEntry(p, { ...ctx, id: `bench:x:${n++}` }));
+  const allUs = ((performance.now() - t) * 1000) / (iterations * per);
+  console.log(`cost per entry (${per} per datagram): NFLOG decode ${decodeUs.toFixed(2)} µs, entry + pvefw-logger text ${buildUs.toFixed(2)} µs, all with JSON encode ${allUs.toFixed(2)} µs → ${Math.round(1e6 / allUs)} entries/s on one core`);
+}
