@@ -158,4 +158,4 @@ export {
   type LogServiceServer,
 } from './gen/palisade/log/v1/log_service.js';
 export { logEntryFromProto, logEntryToProto } from './log-entry.js';
-export { createLogClient, type LogClient, type LogClientOptions, type LogPage } from './log-client.js';
+export { createLogClient, type LogClient, type LogClientOptions, type LogPage, type LogRequest } from './log-client.js';

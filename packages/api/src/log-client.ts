@@ -9,6 +9,7 @@ import { ConfigClientError, DEFAULT_CALL_TIMEOUT_MS, toConfigClientError } from 
 import {
   GetEntryRequest,
   LogServiceClient,
+  type LogFilter,
   ProxmoxLogRequest,
   QueryRequest,
   TailRequest,
@@ -30,6 +31,9 @@ export interface LogClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** A request with its filter given in part (unset fields do not filter). */
+export type LogRequest<T> = Partial<Omit<T, 'filter'>> & { readonly filter?: Partial<LogFilter> };
+
 /** One page of a query, as model entries. */
 export interface LogPage {
   readonly entries: readonly LogEntry[];
@@ -39,13 +43,13 @@ export interface LogPage {
 
 /** The promise-based client of LogService. */
 export interface LogClient {
-  query(request: Partial<QueryRequest>, signal?: AbortSignal): Promise<LogPage>;
-  top(request: Partial<TopRequest>, signal?: AbortSignal): Promise<TopResponse>;
+  query(request: LogRequest<QueryRequest>, signal?: AbortSignal): Promise<LogPage>;
+  top(request: LogRequest<TopRequest>, signal?: AbortSignal): Promise<TopResponse>;
   proxmoxLog(request: Partial<ProxmoxLogRequest>, signal?: AbortSignal): Promise<ProxmoxLogResponse>;
   /** The entry with this id, or undefined when the logger has none. */
   getEntry(id: string, signal?: AbortSignal): Promise<LogEntry | undefined>;
   /** Follows the log until `signal` aborts (then the iteration ends without an error). */
-  tail(request: Partial<TailRequest>, signal?: AbortSignal): AsyncIterable<LogEntry>;
+  tail(request: LogRequest<TailRequest>, signal?: AbortSignal): AsyncIterable<LogEntry>;
   readonly raw: LogServiceClient;
   close(): void;
 }

@@ -6,7 +6,7 @@
  * matched against the whole filter, except where one exact range covers it (then keys suffice).
  */
 import type { LogEntry } from '@palisade/log-model';
-import { MAX_TIME_US, TAG, keyWith, refOfKey, valuePrefix } from './index-keys.js';
+import { MAX_TIME_US, SUFFIX_BYTES, TAG, keyWith, refOfKey, valuePrefix } from './index-keys.js';
 import { coveredBy, indexCandidates, matchesFilter, type IndexCandidate, type LogQueryFilter } from './filter.js';
 import type { LogStore } from './log-store.js';
 
@@ -72,6 +72,8 @@ interface Plan {
   readonly candidate: IndexCandidate | undefined;
   /** Read the candidate's range whole and sort (a small span). */
   readonly collect: boolean;
+  /** Merge the span's values, each in time order (a large span, e.g. a wide CIDR). */
+  readonly merge?: boolean;
   readonly covered: boolean;
 }
 
@@ -87,6 +89,8 @@ function choosePlan(store: LogStore, f: LogQueryFilter, o: QueryOptions): Plan {
   if (best && best.n < PLAN_PROBE_KEYS) return { candidate: best.c, collect: !best.c.exact, covered: coveredBy(f, best.c) };
   const exact = candidates.find((c) => c.exact);
   if (exact) return { candidate: exact, collect: false, covered: coveredBy(f, exact) };
+  const span = candidates.find((c) => !c.exact);
+  if (span) return { candidate: span, collect: false, merge: true, covered: false };
   return { candidate: undefined, collect: false, covered: candidates.length === 0 && f.kind === undefined };
 }
 
@@ -107,6 +111,10 @@ function* refsOf(store: LogStore, plan: Plan, f: LogQueryFilter, o: QueryOptions
     yield* refs;
     return;
   }
+  if (plan.merge) {
+    yield* mergeSpan(store, plan.candidate!, f, o, budget);
+    return;
+  }
   const prefix = plan.candidate ? plan.candidate.prefix : valuePrefix(TAG.time);
   const { start, end } = timeBounds(prefix, f, o);
   for (const key of store.keys(start, end, reverse)) {
@@ -118,10 +126,81 @@ function* refsOf(store: LogStore, plan: Plan, f: LogQueryFilter, o: QueryOptions
   }
 }
 
+/** Distinct values a span merge opens at most (beyond, it walks the time index instead). */
+export const MAX_MERGED_VALUES = 100_000;
+
+/**
+ * The places of a span (a CIDR) in time order without sorting it whole: each address's keys
+ * are in time order already, so the span's distinct addresses are found by seeking past each
+ * one, and their ranges merged through a heap. Reads (limit + values) keys, not the span.
+ */
+function* mergeSpan(store: LogStore, c: IndexCandidate, f: LogQueryFilter, o: QueryOptions, budget: { left: number }): Generator<EntryRef> {
+  const reverse = o.newestFirst === true;
+  type Head = { ref: EntryRef; it: Iterator<Buffer> };
+  const heap: Head[] = [];
+  const before = (a: EntryRef, b: EntryRef): boolean => (reverse ? cmpRef(a, b) > 0 : cmpRef(a, b) < 0);
+  const push = (h: Head): void => {
+    heap.push(h);
+    for (let i = heap.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i]!.ref, heap[p]!.ref)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const popTop = (): void => {
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l]!.ref, heap[m]!.ref)) m = l;
+      if (r < heap.length && before(heap[r]!.ref, heap[m]!.ref)) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  const advance = (it: Iterator<Buffer>): void => {
+    for (;;) {
+      const n = it.next();
+      if (n.done) return;
+      budget.left--;
+      const ref = refOfKey(n.value);
+      if (o.after && ref.seq === o.after.seq && ref.timeUs === o.after.timeUs) continue;
+      push({ ref, it });
+      return;
+    }
+  };
+  // The distinct values of the span: [tag][value] is the key minus its [time][seq] suffix.
+  let seek = c.start!;
+  let values = 0;
+  for (;;) {
+    let first: Buffer | undefined;
+    for (const k of store.keys(seek, c.end!, false, 1)) first = k;
+    if (!first) break;
+    budget.left--;
+    const prefix = first.subarray(0, first.length - SUFFIX_BYTES);
+    if (++values > MAX_MERGED_VALUES) return;
+    const { start, end } = timeBounds(Buffer.from(prefix), f, o);
+    advance(store.keys(start, end, reverse)[Symbol.iterator]());
+    seek = Buffer.concat([prefix, Buffer.alloc(SUFFIX_BYTES + 1, 0xff)]);
+  }
+  while (heap.length > 0) {
+    if (budget.left <= 0) return;
+    const top = heap[0]!;
+    yield top.ref;
+    popTop();
+    advance(top.it);
+  }
+}
+
 /** How `query` would answer `f` now. */
 export function explainPlan(store: LogStore, f: LogQueryFilter, o: QueryOptions = {}): QueryPlan {
   const p = choosePlan(store, f, o);
-  return { index: p.candidate ? `${p.candidate.field}${p.collect ? ' (span, sorted)' : ''}` : 'time', covered: p.covered };
+  return { index: p.candidate ? `${p.candidate.field}${p.collect ? ' (span, sorted)' : p.merge ? ' (span, merged)' : ''}` : 'time', covered: p.covered };
 }
 
 /** Entries matching `f` in time order (oldest first unless `newestFirst`). */
