@@ -21,6 +21,8 @@ export interface ServerOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly timeout?: string;
+  /** Send a token without TLS to a non-loopback address anyway. */
+  readonly insecure?: boolean;
 }
 
 /** Deadline of each call when --timeout is not given. */
@@ -35,6 +37,7 @@ function serverOptions(withDefaults: boolean): Option[] {
     new Option('--tls-ca <file>', 'use TLS, trusting this CA (PEM)'),
     new Option('--tls-cert <file>', 'client certificate for mutual TLS (PEM)'),
     new Option('--tls-key <file>', 'key of --tls-cert (PEM)'),
+    new Option('--insecure', 'send the token in plain text to a non-loopback address (without --tls-ca the CLI refuses)'),
     withDefaults ? timeout.default(DEFAULT_TIMEOUT_MS) : timeout,
   ];
 }
@@ -88,7 +91,19 @@ export function connect(opts: ServerOptions): ConfigClient {
           ...(opts.tlsCert ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey!, '--tls-key') } : {}),
         }
       : undefined;
+  if (token && !tls && !opts.insecure && !isLoopbackAddress(address)) {
+    throw new CliExit(
+      EXIT.usage,
+      `refusing to send the token in plain text to ${address}: give --tls-ca FILE (configd with --tls-cert), or --insecure to send it anyway`,
+    );
+  }
   return createConfigClient({ address, ...(token ? { token } : {}), ...(tls ? { tls } : {}), timeoutMs });
+}
+
+/** Whether `host:port` names this machine (a token sent there in plain text stays on it). */
+function isLoopbackAddress(address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `path:line: severity CODE message`, the format of `palisade check`. */

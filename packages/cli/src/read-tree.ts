@@ -2,7 +2,7 @@
  * Reads documents from disk for the CLI: a whole `/etc/pve`-like tree, or single files
  * (found inside their tree when they sit in one, so names resolve across documents).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { classifyPath, type FwDocumentKind } from '@palisade/fw-lang';
 
@@ -36,8 +36,15 @@ async function listFiles(dir: string, pattern: RegExp): Promise<string[]> {
  */
 export async function readTree(root: string): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
+  const realRoot = await realpath(root);
   const add = async (rel: string): Promise<void> => {
-    files.set(rel, new Uint8Array(await readFile(join(root, rel))));
+    // A symlink (of the file or a directory on the way) may point anywhere: read only what
+    // resolves inside the tree, so an import cannot publish a file from elsewhere.
+    const real = await realpath(join(root, rel));
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      throw new ReadTreeError(`${join(root, rel)} is a symlink to ${real}, outside the tree ${realRoot}; refusing to read it`);
+    }
+    files.set(rel, new Uint8Array(await readFile(real)));
   };
   for (const [sub, pattern] of TREE_LAYOUT) {
     for (const name of await listFiles(join(root, sub), pattern)) await add(sub ? `${sub}/${name}` : name);
@@ -56,6 +63,11 @@ export async function readTree(root: string): Promise<Map<string, Uint8Array>> {
     }
   }
   return files;
+}
+
+/** A tree that cannot be read as it is (a symlink leading out of it). */
+export class ReadTreeError extends Error {
+  override readonly name = 'ReadTreeError';
 }
 
 /** Where a single file sits: inside a tree (with its root) or on its own. */

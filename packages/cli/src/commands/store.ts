@@ -2,8 +2,8 @@
  * configd document commands: get, put, rm, ls, history, diff, rollback, watch, status,
  * import, export.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { WatchEventType, watchDocuments, type DocumentMeta, type WatchResponse } from '@palisade/api';
 import type { RegisterCommand } from '../command.js';
@@ -68,7 +68,7 @@ export const registerStore: RegisterCommand = (program) => {
         const m = r.document?.meta;
         if (opts.meta && m) {
           out(`path: ${m.path}\nrevision: ${m.revision}\ndigest: ${m.digest}\nauthor: ${m.author}\ntime: ${isoTime(m.timeMs)}\nsize: ${m.sizeBytes}\nnode: ${m.writerNode}\nmessage: ${m.message}\nstore-revision: ${r.storeRevision}\n`);
-        } else out(r.document?.content.toString('utf8') ?? '');
+        } else if (r.document) process.stdout.write(r.document.content); // the stored bytes, unchanged (not decoded)
       });
     });
 
@@ -276,15 +276,10 @@ export const registerStore: RegisterCommand = (program) => {
     .action(async (dir: string, opts: Opts) => {
       await withClient(opts, async (c) => {
         const r = await c.call('list', { prefix: opts.prefix ?? '', includeContent: true });
+        await mkdir(dir, { recursive: true });
+        const root = await realpath(dir);
         for (const d of r.documents) {
-          const target = join(dir, d.meta!.path);
-          try {
-            await mkdir(dirname(target), { recursive: true });
-            await writeFile(`${target}.tmp`, d.content);
-            await rename(`${target}.tmp`, target);
-          } catch (e) {
-            throw new CliExit(EXIT.usage, `cannot write ${target}: ${(e as Error).message}`);
-          }
+          await writeInside(root, d.meta!.path, d.content);
         }
         out(`# ${r.documents.length} document(s) exported at store revision ${r.storeRevision}\n`);
       });
@@ -306,4 +301,39 @@ function printEvent(ev: WatchResponse, json: boolean): void {
   }
   if (!ev.meta) out(`${String(ev.revision).padStart(8)}  ${type}\n`);
   else out(`${String(ev.revision).padStart(8)}  ${type.padEnd(8)}  ${ev.meta.path}  ${ev.meta.author}${ev.meta.message ? `  ${ev.meta.message}` : ''}\n`);
+}
+
+/**
+ * Writes `rel` under `root` without following a symlink planted in the target: every directory
+ * on the way must be a real directory (a link is refused before anything is created through
+ * it), the temporary file is created exclusively (an existing file or link of that name is an
+ * error), and the rename replaces a link at the target itself instead of writing through it.
+ */
+async function writeInside(root: string, rel: string, content: Uint8Array): Promise<void> {
+  if (rel.startsWith('/') || rel.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new CliExit(EXIT.usage, `refusing to write '${rel}': not a relative document path`);
+  }
+  const target = join(root, rel);
+  const tmp = `${target}.${process.pid}.tmp`;
+  try {
+    // Directory by directory: a planted directory link is refused before anything is created through it.
+    let dir = root;
+    for (const part of rel.split('/').slice(0, -1)) {
+      dir = join(dir, part);
+      const st = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
+      if (!st) await mkdir(dir);
+      else if (st.isSymbolicLink() || !st.isDirectory()) {
+        throw new CliExit(EXIT.usage, `refusing to write ${target}: ${dir} leads outside ${root} or is no directory (a symlink planted in the target?)`);
+      }
+    }
+    await writeFile(tmp, content, { flag: 'wx' });
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    if (e instanceof CliExit) throw e;
+    throw new CliExit(EXIT.usage, `cannot write ${target}: ${(e as Error).message}`);
+  }
 }

@@ -449,7 +449,9 @@ export class DocumentStore {
     await this.#settleForWrite(path);
     const current = this.#o.mirror.getCurrent(path);
     if (!current && !input.expectedRevision) throw new ConfigdError('not-found', `'${path}' does not exist`, { path });
-    const expected = this.#expectation(path, input);
+    // A delete always expects the revision it saw alive: of two concurrent deletes only one
+    // succeeds, the other is refused (it would only stack a second tombstone).
+    const expected = this.#expectation(path, input) ?? current?.revision;
     return this.#append(
       {
         path,

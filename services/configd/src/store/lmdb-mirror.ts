@@ -59,6 +59,8 @@ export class LmdbMirror implements LogSink {
   readonly #paths: Database<null, [string, number]>;
   readonly #current: Database<number, string>;
   readonly #meta: Database<unknown, string>;
+  /** Revisions consumed without a record (skipped, batch control): known holes of `revs`. */
+  readonly #consumed: Database<null, number>;
   readonly #opts: LmdbMirrorOptions;
   readonly #listeners = new Set<AppliedListener>();
   readonly #waiters = new Set<Waiter>();
@@ -92,6 +94,7 @@ export class LmdbMirror implements LogSink {
     this.#paths = this.#root.openDB<null, [string, number]>({ name: 'paths' });
     this.#current = this.#root.openDB<number, string>({ name: 'current' });
     this.#meta = this.#root.openDB<unknown, string>({ name: 'meta' });
+    this.#consumed = this.#root.openDB<null, number>({ name: 'consumed' });
     this.#revision = Number(this.#meta.get('applied') ?? 0);
     this.#oldest = Number(this.#meta.get('oldest') ?? 0);
     this.#logCount = this.#revs.getCount();
@@ -143,6 +146,7 @@ export class LmdbMirror implements LogSink {
         this.#paths.clearSync();
         this.#current.clearSync();
         this.#meta.clearSync();
+        this.#consumed.clearSync();
       }
       void this.#meta.put('stream', identity);
     });
@@ -221,6 +225,11 @@ export class LmdbMirror implements LogSink {
     return 'skip';
   }
 
+  /** Whether every revision in [from, to) was consumed without a record (a known hole of the log). */
+  consumedWithoutRecord(from: number, to: number): boolean {
+    return to <= from || this.#consumed.getKeysCount({ start: from, end: to }) === to - from;
+  }
+
   /** How an atomic batch (import) ended, once this mirror has seen it end (recent batches). */
   batchOutcome(id: string): BatchOutcome | undefined {
     return this.#staging.outcomeOf(id);
@@ -249,6 +258,7 @@ export class LmdbMirror implements LogSink {
       for (const { record: followed, kind, abortedBatch } of ready) {
         if (followed.revision <= revision) continue;
         if (kind !== 'document') {
+          void this.#consumed.put(followed.revision, null);
           if (oldest !== 0 && followed.revision !== revision + 1) oldest = followed.revision;
           revision = followed.revision;
           continue;
@@ -362,6 +372,7 @@ export class LmdbMirror implements LogSink {
         void this.#revs.remove(r.revision);
         void this.#paths.remove([r.path, r.revision]);
       }
+      for (const rev of this.#consumed.getKeys({ end: oldest })) void this.#consumed.remove(rev);
       void this.#meta.put('oldest', oldest);
     });
     this.#oldest = oldest;
@@ -416,8 +427,13 @@ export class LmdbMirror implements LogSink {
     return out;
   }
 
-  /** Retained revisions of a document, newest first (`limit` 0 = all). */
+  /**
+   * Retained revisions of a document, newest first: at most `limit` (0 = no limit of the
+   * caller's) and never more than the newest `historyDepth`, which every node keeps alike (the
+   * log may hold older ones on a node that saw them, not on one that joined later).
+   */
   history(path: string, limit: number): LogRecord[] {
+    limit = Math.min(limit > 0 ? limit : this.#opts.historyDepth, this.#opts.historyDepth);
     const out: LogRecord[] = [];
     for (const key of this.#paths.getKeys({ start: [path, MAX_REVISION], end: [path, 0], reverse: true })) {
       const r = this.#revs.get(key[1]);
