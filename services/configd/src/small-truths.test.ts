@@ -41,7 +41,7 @@ afterAll(async () => {
 async function run(args: string[], server = cd.address): Promise<{ code: number; out: Buffer; err: string }> {
   const out: Buffer[] = [];
   let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(Buffer.from(s as string | Uint8Array)), true));
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(Buffer.from(s)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
   try {
     const code = await main([...args, '--server', server]);
