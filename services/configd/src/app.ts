@@ -187,6 +187,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       restLogs?.close();
       await metricsServer?.close();
       await server.close();
+      await confirmations.close();
       await replication.close();
       await mirror.close();
       if (err instanceof ConfigdError) throw err;

@@ -27,9 +27,9 @@ let c: TestConfigd;
 
 beforeAll(async () => {
   nats = await startNats({ size: 3 });
-  [b, c] = await Promise.all(
-    [2, 3].map((n) => startTestConfigd({ node: `pve${n}`, natsServers: [nats.urls[n - 1]!, ...nats.urls], validator: NO_VALIDATION, confirmTakeoverMs: 1000 })),
-  );
+  const start = (n: number): Promise<TestConfigd> =>
+    startTestConfigd({ node: `pve${n}`, natsServers: [nats.urls[n - 1]!, ...nats.urls], validator: NO_VALIDATION, confirmTakeoverMs: 1000 });
+  [b, c] = await Promise.all([start(2), start(3)]);
 }, 90_000);
 
 afterAll(async () => {
