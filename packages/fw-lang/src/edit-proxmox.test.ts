@@ -41,6 +41,12 @@ describe('edits for the Proxmox REST API', () => {
     expect(editFwDocument(parseFwDocument(BASE, { path: 'firewall/cluster.fw', kind: 'cluster' }), { op: 'group.comment', name: 'db' })).toMatchObject({ ok: false, code: 'not-found' });
   });
 
+  it('renames a security group into its name-sorted place', () => {
+    const text = `${BASE}\n[group app]\n\nOUT ACCEPT\n`;
+    const after = apply({ op: 'group.rename', name: 'web', newName: 'aaa' }, text);
+    expect(after).toBe(BASE.replace('[group web] # web tier\n\nIN ACCEPT -p tcp -dport 80\n', '[group aaa] # web tier\n\nIN ACCEPT -p tcp -dport 80\n\n[group app]\n\nOUT ACCEPT\n'));
+  });
+
   it('renames an IP set into its name-sorted place, keeping entries and comment', () => {
     const text = apply({ op: 'ipset.update', name: 'alpha', newName: 'omega' });
     expect(text).toBe(BASE.replace('[IPSET alpha]\n\n10.0.0.1\n\n', '').replace('[IPSET zulu]', '[IPSET omega]\n\n10.0.0.1\n\n[IPSET zulu]'));

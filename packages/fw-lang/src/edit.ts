@@ -388,8 +388,10 @@ function applyEdit(doc: FwDocument, buf: LineBuffer, edit: FwEdit): EditResult |
       if (!group || !section) return err('not-found', `no such security group '${edit.name}'`);
       const newName = edit.newName.toLowerCase();
       if (doc.groups.has(newName)) return err('exists', `security group '${newName}' already exists`);
-      buf.replace(section.headerLine - 1, `[group ${newName}]${group.comment ? ` # ${group.comment}` : ''}`);
+      // References first (in place), then the section moves to its name-sorted place, as the
+      // reference writes groups.
       renameReferences(doc, buf, edit.name, newName);
+      moveSectionSorted(doc, buf, section, `[group ${newName}]${group.comment ? ` # ${group.comment}` : ''}`, newName);
       return undefined;
     }
     case 'group.comment': {

@@ -3,6 +3,7 @@
  * envelope, authentication, Proxmox's answers to bad input (status, message, nothing stored),
  * the self-signed certificate and its fingerprint.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,5 +113,31 @@ describe('REST listener', () => {
     expect(encoded.body.data).toEqual(raw.body.data);
     // Deleting an absent entry succeeds.
     expect((await call('DELETE', '/cluster/firewall/ipset/nets/10.8.0.0%2F16')).status).toBe(200);
+  });
+
+  it("computes digests exactly as Proxmox's copy_list_with_digest", async () => {
+    await call('POST', '/nodes/pve1/lxc/200/firewall/rules', { form: { type: 'in', action: 'ACCEPT', proto: 'tcp', dport: '22', enable: 1 } });
+    await call('POST', '/nodes/pve1/lxc/200/firewall/rules', { form: { type: 'out', action: 'DROP', dest: '2001:db8::/32', comment: 'v6 only' } });
+    const rules = (await call('GET', '/nodes/pve1/lxc/200/firewall/rules')).body.data as { digest: string }[];
+    // Each rule's keys sorted, `key:value\n`, no `pos`, `ipversion` where known.
+    const expected = createHash('sha1')
+      .update('action:DROP\ncomment:v6 only\ndest:2001:db8::/32\nenable:0\nipversion:6\ntype:out\n')
+      .update('action:ACCEPT\ndport:22\nenable:1\nproto:tcp\ntype:in\n')
+      .digest('hex');
+    expect(rules.map((r) => r.digest)).toEqual([expected, expected]);
+  });
+});
+
+describe('the new operations over gRPC', () => {
+  const scope = { target: { $case: 'cluster' as const, value: true } };
+  const fw = () => cd.client(REST_TOKENS[0]!.secret);
+  it('renames an IP set and edits its comment; edits a group comment through rename = group', async () => {
+    await fw().fw('createIpSet', { scope, name: 'grpc_a', comment: 'one' });
+    await fw().fw('createIpSet', { scope, name: 'grpc_b', rename: 'grpc_a' });
+    await fw().fw('createIpSet', { scope, name: 'grpc_b', rename: 'grpc_b', comment: 'two' });
+    expect((await fw().fw('listIpSets', { scope })).ipsets.find((x) => x.name === 'grpc_b')).toMatchObject({ comment: 'two' });
+    await fw().fw('createGroup', { group: 'grpcg', comment: 'first' });
+    await fw().fw('createGroup', { group: 'grpcg', rename: 'grpcg', comment: 'second' });
+    expect((await fw().fw('listGroups', {})).groups.find((g) => g.group === 'grpcg')).toMatchObject({ comment: 'second' });
   });
 });

@@ -140,7 +140,9 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
     }),
     listIpSets: unary('read', (req) => api.listIpSets(scopeOf(req.scope))),
     createIpSet: unary('write', async (req, p) => {
-      const w = await api.createIpSet(scopeOf(req.scope), req.name, req.comment, preOf(req.precondition), p);
+      const w = req.rename
+        ? await api.createIpSet(scopeOf(req.scope), req.name, req.comment || undefined, preOf(req.precondition), p, req.rename)
+        : await api.createIpSet(scopeOf(req.scope), req.name, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
     deleteIpSet: unary('write', async (req, p) => {

@@ -235,7 +235,15 @@ export interface CreateIpSetRequest {
   scope: Scope | undefined;
   name: string;
   comment: string;
-  precondition: Precondition | undefined;
+  precondition:
+    | Precondition
+    | undefined;
+  /**
+   * Old name: rename that IP set to `name` (equal to `name`: only set the comment; an empty
+   * comment then keeps it). As Proxmox, rules using "+old" are not rewritten; a rename that
+   * would break a rule is refused.
+   */
+  rename: string;
 }
 
 export interface DeleteIpSetRequest {
@@ -3449,7 +3457,7 @@ export const ListIpSetsResponse: MessageFns<ListIpSetsResponse> = {
 };
 
 function createBaseCreateIpSetRequest(): CreateIpSetRequest {
-  return { scope: undefined, name: "", comment: "", precondition: undefined };
+  return { scope: undefined, name: "", comment: "", precondition: undefined, rename: "" };
 }
 
 export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
@@ -3465,6 +3473,9 @@ export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
     }
     if (message.precondition !== undefined) {
       Precondition.encode(message.precondition, writer.uint32(34).fork()).join();
+    }
+    if (message.rename !== "") {
+      writer.uint32(42).string(message.rename);
     }
     return writer;
   },
@@ -3514,6 +3525,14 @@ export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
             message.precondition = Precondition.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rename = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3532,6 +3551,7 @@ export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
       precondition: isSet(object.precondition) ? Precondition.fromJSON(object.precondition) : undefined,
+      rename: isSet(object.rename) ? globalThis.String(object.rename) : "",
     };
   },
 
@@ -3549,6 +3569,9 @@ export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
     if (message.precondition !== undefined) {
       obj.precondition = Precondition.toJSON(message.precondition);
     }
+    if (message.rename !== "") {
+      obj.rename = message.rename;
+    }
     return obj;
   },
 
@@ -3563,6 +3586,7 @@ export const CreateIpSetRequest: MessageFns<CreateIpSetRequest> = {
     message.precondition = (object.precondition !== undefined && object.precondition !== null)
       ? Precondition.fromPartial(object.precondition)
       : undefined;
+    message.rename = object.rename ?? "";
     return message;
   },
 };
