@@ -70,6 +70,13 @@ Options:
                          or a lost NATS connection (the client's deadline applies when
                          shorter) before failing as "not quorate"; the bucket's duplicate
                          window is raised to at least this (default ${CONFIGD_DEFAULTS.writeDeadlineMs})
+  --max-watches N        open watches in all; more are refused RESOURCE_EXHAUSTED
+                         (default ${CONFIGD_DEFAULTS.maxWatches})
+  --max-watches-per-token N
+                         open watches of one token (default ${CONFIGD_DEFAULTS.maxWatchesPerToken})
+  --max-import-bytes N   largest Import request; every other request is limited to
+                         --max-document-bytes + 64 KiB (default: the larger of 16 MiB and
+                         16 × --max-document-bytes)
   --log-level LEVEL      pino level: fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
   -V, --version          show the version
@@ -116,6 +123,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         bucket: { type: 'string' },
         'write-timeout-ms': { type: 'string' },
         'write-deadline-ms': { type: 'string' },
+        'max-watches': { type: 'string' },
+        'max-watches-per-token': { type: 'string' },
+        'max-import-bytes': { type: 'string' },
         'log-level': { type: 'string' },
         metrics: { type: 'string' },
         'rest-listen': { type: 'string' },
@@ -200,6 +210,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       bucket: values.bucket,
       writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
       writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
+      maxWatches: intOption(values['max-watches'], 'max-watches'),
+      maxWatchesPerToken: intOption(values['max-watches-per-token'], 'max-watches-per-token'),
+      grpcMaxImportBytes: intOption(values['max-import-bytes'], 'max-import-bytes'),
       ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
       ...(values['rest-listen'] !== undefined ? { restListen: values['rest-listen'] } : {}),
       ...(values['rest-logger']
