@@ -7,6 +7,7 @@
  * (with the reason printed) when not root or `ip` / `nft` are missing.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -47,6 +48,21 @@ const ns = (name: string, ...argv: string[]) => exec('ip', ['netns', 'exec', nam
 async function sendUdp(count: number): Promise<void> {
   const script = `const s=require('dgram').createSocket('udp4');let n=0;const b=Buffer.from('palisade');(function go(){if(n>=${count}){s.close();return}let k=0;while(n<${count}&&k++<100){s.send(b,9999,'${NODE_IP}');n++}setTimeout(go,1)})()`;
   await ns(PEER_NS, process.execPath, '-e', script);
+}
+/** PIDs of this process's NFLOG reader children (started by the ingest under test). */
+function readerPids(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('nflog-reader.pl')) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -194,6 +210,24 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
       await ingest.close();
     }
   }, 90_000);
+
+  it('binds the group again when the reader dies, and captures again', async () => {
+    const ingest = ingestOf();
+    await ingest.start();
+    try {
+      const pids = readerPids();
+      expect(pids).toHaveLength(1);
+      process.kill(pids[0]!, 'SIGKILL');
+      expect(await until(() => !ingest.stats.listening, 5_000)).toBe(true);
+      expect(await until(() => ingest.stats.listening, 10_000)).toBe(true);
+      const before = ingest.stats.received;
+      await sendUdp(2);
+      expect(await until(() => ingest.stats.received === before + 2, 5_000)).toBe(true);
+      expect(ingest.stats.lostKernel).toBe(0);
+    } finally {
+      await ingest.close();
+    }
+  }, 60_000);
 
   it('counts a burst beyond the socket capacity exactly and publishes the loss as an entry', async () => {
     // A tiny socket buffer and one message per kernel batch, so that the kernel drops.

@@ -66,6 +66,9 @@ export class LogIngest {
   #overrunSinceLastPacket = false;
   #decodeErrors = 0;
   #lastPacketUs = 0;
+  #closed = false;
+  #rebindTimer: NodeJS.Timeout | undefined;
+  #rebindDelayMs = 1_000;
   #metrics: { received: Counter; lost: Counter<'reason'>; decodeErrors: Counter; enobufs: Counter } | undefined;
 
   constructor(o: LogIngestOptions) {
@@ -102,11 +105,25 @@ export class LogIngest {
     };
   }
 
-  /** Binds the group in the namespace and starts publishing. Rejects when the group cannot be bound. */
+  /**
+   * Binds the group in the namespace and starts publishing. Rejects when the group cannot be
+   * bound at once, and keeps trying in the background (1 s doubling to 30 s), as it does
+   * whenever the reader fails later; until then `stats.listening` is false.
+   */
   async start(): Promise<void> {
     await this.#names.refresh();
     this.#publisher.start();
-    this.#listener = await openNflogListener({
+    try {
+      await this.#bind();
+    } catch (err) {
+      this.#rebindLater();
+      throw err;
+    }
+  }
+
+  async #bind(): Promise<void> {
+    this.#gaps.reset(); // a new kernel instance numbers from 0
+    const listener = await openNflogListener({
       group: this.#o.group,
       ...(this.#o.netns ? { netns: this.#o.netns } : {}),
       ...(this.#o.recvBufferBytes !== undefined ? { recvBufferBytes: this.#o.recvBufferBytes } : {}),
@@ -118,11 +135,32 @@ export class LogIngest {
         this.#overrunSinceLastPacket = true;
       },
       onError: (err) => {
-        this.#log.error({ err }, 'NFLOG capture stopped');
+        if (this.#closed) return;
+        this.#log.error({ err }, 'NFLOG capture stopped; binding the group again');
         this.#listener = undefined;
+        this.#rebindLater();
       },
     });
+    if (this.#closed) {
+      await listener.close();
+      return;
+    }
+    this.#listener = listener;
+    this.#rebindDelayMs = 1_000;
     this.#log.info({ group: this.#o.group, netns: this.#o.netns ?? null }, 'capturing firewall log entries');
+  }
+
+  #rebindLater(): void {
+    if (this.#closed || this.#rebindTimer) return;
+    const delay = this.#rebindDelayMs;
+    this.#rebindDelayMs = Math.min(30_000, delay * 2);
+    this.#rebindTimer = setTimeout(() => {
+      this.#rebindTimer = undefined;
+      this.#bind().catch((err: unknown) => {
+        this.#log.warn({ err, retryInMs: this.#rebindDelayMs }, 'cannot bind the NFLOG group; retrying');
+        this.#rebindLater();
+      });
+    }, delay);
   }
 
   #datagram(bytes: Uint8Array): void {
@@ -171,6 +209,8 @@ export class LogIngest {
 
   /** Stops capturing (the kernel unbinds the group), delivers what is spooled (bounded), closes NATS. */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#rebindTimer);
     const l = this.#listener;
     this.#listener = undefined;
     await l?.close();
