@@ -91,6 +91,11 @@ describe('REST listener', () => {
     const macro = await call('POST', '/cluster/firewall/rules', { form: { type: 'in', action: 'ACCEPT', macro: 'Nope' } });
     expect(macro.status).toBe(400);
     expect(Object.keys(macro.body.errors ?? {})).toEqual(['macro']);
+    const noProto = await call('POST', '/cluster/firewall/rules', { form: { type: 'in', action: 'ACCEPT', dport: '22' } });
+    expect(noProto.body.errors).toEqual({ proto: "missing property - 'dport' requires this property" });
+    // As Proxmox: the position is checked before the `delete` names.
+    const noRuleFirst = await call('PUT', '/cluster/firewall/rules/0', { form: { delete: 'type' } });
+    expect([noRuleFirst.status, noRuleFirst.reason]).toEqual([500, 'no rule at position 0']);
     const noRule = await call('GET', '/cluster/firewall/rules/7');
     expect([noRule.status, noRule.reason]).toEqual([500, 'no rule at position 7']);
     const noGuest = await call('GET', '/nodes/pve1/qemu/999/firewall/rules');

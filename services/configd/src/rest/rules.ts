@@ -7,7 +7,7 @@
 import type { RuleSpec, RuleSpecField } from '@palisade/fw-lang';
 import type { FwScope, RuleView } from '../firewall/firewall-api.js';
 import { DIGEST, GROUP_NAME, LOG_LEVEL_VALUES, splitList, type Params, type ParamSpec, type Schema } from './params.js';
-import { failed, paramError } from './rest-error.js';
+import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
 import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
@@ -164,6 +164,10 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
           await api.moveRule(scope, group, { pos: p }, to, pre, ctx.caller);
           return null;
         }
+        // Proxmox's order: the digest, then the position, then the `delete` names.
+        const current = api.listRules(scope, group);
+        if (pre && pre.digest !== current.digest) throw failed(MODIFIED_MESSAGE);
+        if (p >= current.rules.length) throw failed(`no rule at position ${p}`);
         const { set, remove } = ruleChanges(ctx.params);
         for (const name of splitList(ctx.params.delete)) {
           if (RULE_PROPERTIES[name] === undefined) throw paramError({ delete: `no such property ('${name}')` });
