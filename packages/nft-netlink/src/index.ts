@@ -107,6 +107,7 @@ export {
   newNamedSet,
   setKey,
   type LowerContext,
+  type LowerOptions,
   type SetIdAllocator,
 } from './codec/nft-lower.js';
 export { openNftSession, type NftSession, type NftSessionOptions, type SendResult } from './adapter/nft-session.js';

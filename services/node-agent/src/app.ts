@@ -9,6 +9,7 @@
  */
 import { createConfigClient, type AgentPendingConfirmation, type ConfigClient } from '@palisade/api';
 import { createCloser, createMetricsRegistry, startMetricsServer, type Closable, type MetricsServer } from '@palisade/service-kit';
+import { createNetlinkApplier } from './apply/netlink-applier.js';
 import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
 import { createReconciler, type Reconciler } from './apply/reconciler.js';
 import { createRulesetMonitor } from './apply/ruleset-monitor.js';
@@ -46,7 +47,11 @@ export interface NodeAgent extends Closable {
 export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent> {
   const o = resolveAgentOptions(options);
   const logger = o.logger.child({ component: 'agent' });
-  const applier = o.dryRun ? createDryRunApplier() : (o.applier ?? createNftCliApplier({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock }));
+  const applier = o.dryRun
+    ? createDryRunApplier()
+    : (o.applier ?? (o.applierKind === 'nft' ? createNftCliApplier({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock }) : createNetlinkApplier({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock })));
+  // an applier the agent made is the agent's to close (its socket or relay; the ruleset stays)
+  const ownApplier = !o.dryRun && o.applier === undefined;
   const documents = new NodeDocuments(o.node);
   const registry = o.metrics !== undefined ? createMetricsRegistry({ service: 'node-agent', node: o.node }) : undefined;
   const rec: Reconciler = createReconciler({
@@ -109,6 +114,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await facts.close();
       await rulesetMonitor?.close();
       await rec.close();
+      if (ownApplier) await applier.close?.();
       if (ownClient) client.close();
       throw err;
     }
@@ -123,6 +129,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await facts.close();
       await rulesetMonitor?.close();
       await rec.close();
+      if (ownApplier) await applier.close?.();
       if (ownClient) client.close();
       throw err;
     }
@@ -140,6 +147,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await facts.close();
       await rulesetMonitor?.close();
       await rec.close();
+      if (ownApplier) await applier.close?.();
       if (ownClient) client.close();
       logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
     },

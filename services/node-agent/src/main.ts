@@ -37,6 +37,10 @@ Options:
                          agent's own (the demo and tests: one namespace per node)
   --nflog-group N        NFLOG group the compiled log rules send to (default ${AGENT_DEFAULTS.nflogGroup}); capturing
                          them is the logging issue's part and not built yet
+  --applier netlink|nft  how rulesets reach the kernel (default netlink): netlink sends one
+                         atomic batch of only what changed (nothing when the compile is the
+                         same); nft runs nft -f - with the whole text (netlink falls back to it
+                         only for a last-known-good text restored after a restart)
   --dry-run              compile and report (log lines with the status), never touch the
                          kernel and never write --data
   --listen HOST:PORT     agent API (palisade.agent.v1: status, ruleset, simulate, counters,
@@ -89,6 +93,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         nats: { type: 'string' },
         'nflog-group': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        applier: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -150,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
       ...(apiTokens ? { apiTokens } : {}),
       dryRun: values['dry-run'] ?? false,
+      ...(values.applier ? { applierKind: values.applier as 'netlink' | 'nft' } : {}),
       logger,
     });
   } catch (err) {

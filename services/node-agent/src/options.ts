@@ -23,6 +23,7 @@ export const AGENT_DEFAULTS = {
   reconnectInitialMs: 100,
   reconnectMaxMs: 5_000,
   shutdownGraceMs: 5_000,
+  applierKind: 'netlink',
 } as const;
 
 export interface AgentOptions {
@@ -46,6 +47,11 @@ export interface AgentOptions {
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
   readonly dryRun?: boolean;
+  /**
+   * How rulesets reach the kernel: `netlink` (default: the nft-netlink planner, only what
+   * changed; `nft -f` only for a restored text without IR) or `nft` (`nft -f -` of the whole text).
+   */
+  readonly applierKind?: 'netlink' | 'nft';
   readonly quietMs?: number;
   readonly maxDelayMs?: number;
   readonly retryInitialMs?: number;
@@ -74,6 +80,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   if (!NAME.test(o.node)) bad('node', `'${o.node}' is not a node name`);
   if (!o.dataDir) bad('data', 'a state directory is required');
   if (o.netns !== undefined && !NAME.test(o.netns)) bad('netns', `'${o.netns}' is not a namespace name`);
+  if (o.applierKind !== undefined && o.applierKind !== 'netlink' && o.applierKind !== 'nft') bad('applier', `expected netlink or nft, got '${String(o.applierKind)}'`);
   const r = { ...AGENT_DEFAULTS, dryRun: false, clock: SYSTEM_CLOCK, ...stripUndefined(o) } as ResolvedAgentOptions;
   parseHostPort(r.configd, 'configd');
   if (r.listen !== false) parseHostPort(r.listen, 'listen');

@@ -11,7 +11,7 @@ import { aStr, decodeAttrTree, findAttr } from '../codec/attrs.js';
 import { readCString } from '../codec/bytes.js';
 import { NfProto, NftaSetElemList, type NftFamily } from '../codec/constants.js';
 import { NftObjMsg } from '../codec/nft-constants.js';
-import { createSetIdAllocator, lowerStagedLoad } from '../codec/nft-lower.js';
+import { createSetIdAllocator, lowerStagedLoad, type LowerOptions } from '../codec/nft-lower.js';
 import { chunkMessages, delTable, messageBytes } from '../codec/nft-messages.js';
 import { decodeListedShape, diffShapes, expectedShape, ownFamilies } from '../codec/ruleset-shape.js';
 import { planFullReplace, planRuleset, type OwnTable, type PlanSummary, type RulesetPlan } from '../codec/ruleset-plan.js';
@@ -35,6 +35,8 @@ export interface RulesetApplierOptions extends NftSessionOptions {
   readonly state?: AppliedState;
   /** Re-plans this many times when the generation moves on while applying. Default 3. */
   readonly maxRetries?: number;
+  /** Lowering beyond nft's (`counters`: a counter in every rule with an origin). */
+  readonly lower?: LowerOptions;
 }
 
 /** The outcome of one apply. */
@@ -84,6 +86,7 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
   let state = options.state;
   let unknown = false;
   const maxRetries = options.maxRetries ?? 3;
+  const lower = options.lower ?? {};
 
   const drift = async (expected: AppliedState | undefined, signal?: AbortSignal): Promise<string[]> => {
     const ownTables = expected?.ownTables ?? [];
@@ -101,7 +104,7 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
     }
     const listed = decodeListedShape(dumped, ownTables);
     if (!listed.ok) throw new NftNetlinkError('PROTOCOL_ERROR', `cannot read the ruleset back: ${listed.error}`);
-    return diffShapes(expectedShape(expected?.ruleset ?? { tables: [] }), listed.value);
+    return diffShapes(expectedShape(expected?.ruleset ?? { tables: [] }, lower), listed.value);
   };
 
   /** Own tables that exist in the kernel now. */
@@ -130,7 +133,7 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
     if (present.length > 0) {
       throw new NftNetlinkError('BATCH_TOO_LARGE', `a full replace of ${present.join(', ')} does not fit one datagram of ${session.maxBatchBytes} bytes (net.core.wmem_max); nothing was sent`);
     }
-    const { inert, live } = lowerStagedLoad(ruleset.tables);
+    const { inert, live } = lowerStagedLoad(ruleset.tables, createSetIdAllocator(), lower);
     const chunks = [...chunkMessages(inert, session.maxBatchBytes), live];
     let messages = 0;
     let bytes = 0;
@@ -169,10 +172,10 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
         const t0 = performance.now();
         const plan =
           state === undefined || unknown || o.replace === true
-            ? planFullReplace(ruleset, ownTables, state === undefined ? 'first apply' : unknown ? 'outcome of the previous apply unknown' : 'replace asked for')
+            ? planFullReplace(ruleset, ownTables, state === undefined ? 'first apply' : unknown ? 'outcome of the previous apply unknown' : 'replace asked for', createSetIdAllocator(), lower)
             : driftFound !== undefined
-              ? planFullReplace(ruleset, ownTables, `${driftFound} (ruleset generation ${generation}, not ${state.generation}: changed by someone else)`)
-              : planRuleset(state.ruleset, ruleset, ownTables, createSetIdAllocator());
+              ? planFullReplace(ruleset, ownTables, `${driftFound} (ruleset generation ${generation}, not ${state.generation}: changed by someone else)`, createSetIdAllocator(), lower)
+              : planRuleset(state.ruleset, ruleset, ownTables, createSetIdAllocator(), lower);
         const planMs = performance.now() - t0;
         const base = { batches: 1, plan: plan.kind, ...(plan.reason === undefined ? {} : { reason: plan.reason }), planMs, summary: plan.summary, attempts: attempt };
         if (plan.messages.length === 0) {

@@ -72,6 +72,14 @@ export interface LowerContext {
   readonly ids: SetIdAllocator;
   /** Named sets created in the batch being built, by table key `family/table` + `/name`: their set IDs. */
   readonly newSets: ReadonlyMap<string, number>;
+  /** Put a `counter` between the matches and the statements of every rule with an origin (the agent's per-rule counters). */
+  readonly counters?: boolean;
+}
+
+/** How IR is lowered beyond what nft does for the rendered text. */
+export interface LowerOptions {
+  /** A `counter` in every rule with an origin, where the agent's counted text has one (`withRuleCounters`). */
+  readonly counters?: boolean;
 }
 
 const PROTO_DESC: Readonly<Record<number, number>> = { 1: 4, 6: 8, 17: 6, 33: 9, 58: 14, 132: 10, 136: 7 };
@@ -482,6 +490,7 @@ class RuleLowering {
 export function lowerRule(family: NftFamily, table: string, chain: string, rule: Rule, ctx: LowerContext): NftMessage[] {
   const l = new RuleLowering(family, table, ctx);
   for (const m of rule.matches) l.match(m);
+  if (ctx.counters === true && rule.origin !== undefined) l.exprs.push(E.counter());
   for (const s of rule.stmts) l.stmt(s);
   const udata = rule.comment === undefined ? undefined : tlv(NftnlUdataRule.COMMENT, concat([encodeText(rule.comment), Uint8Array.of(0)]));
   const origin = rule.origin ? { path: rule.origin.path, line: rule.origin.line } : undefined;
@@ -521,7 +530,7 @@ export function lowerChainDecl(family: NftFamily, table: string, c: Chain): NftM
  * (declared before any rule can jump to it), ct helpers, named sets with their elements, then
  * each chain's rules (anonymous sets just before the rule using them).
  */
-export function lowerTable(t: Table, ids: SetIdAllocator): NftMessage[] {
+export function lowerTable(t: Table, ids: SetIdAllocator, opts: LowerOptions = {}): NftMessage[] {
   const family = t.family as NftFamily;
   const out: NftMessage[] = [];
   const newSets = new Map<string, number>();
@@ -535,7 +544,7 @@ export function lowerTable(t: Table, ids: SetIdAllocator): NftMessage[] {
     out.push(...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
   }
   out.push(...lowerValueSets(family, t, ids, newSets));
-  const ctx: LowerContext = { ids, newSets };
+  const ctx: LowerContext = { ids, newSets, ...opts };
   for (const c of t.chains) for (const r of c.rules) out.push(...lowerRule(family, t.name, c.name, r, ctx));
   return out;
 }
@@ -544,10 +553,10 @@ export function lowerTable(t: Table, ids: SetIdAllocator): NftMessage[] {
  * The full replace of Palisade's tables, as the rendered text does it: declare and delete each
  * own table (so a missing one is no error), then create every table of `ruleset`.
  */
-export function lowerFullReplace(tables: readonly Table[], ownTables: readonly { readonly family: string; readonly name: string }[], ids: SetIdAllocator = createSetIdAllocator()): NftMessage[] {
+export function lowerFullReplace(tables: readonly Table[], ownTables: readonly { readonly family: string; readonly name: string }[], ids: SetIdAllocator = createSetIdAllocator(), opts: LowerOptions = {}): NftMessage[] {
   const out: NftMessage[] = [];
   for (const t of ownTables) out.push(newTableMsg(t.family as NftFamily, t.name), delTable(t.family as NftFamily, t.name));
-  for (const t of tables) out.push(...lowerTable(t, ids));
+  for (const t of tables) out.push(...lowerTable(t, ids, opts));
   return out;
 }
 
@@ -557,7 +566,7 @@ export function lowerFullReplace(tables: readonly Table[], ownTables: readonly {
  * no hook is registered), `live` then creates the base chains with their rules in one batch.
  * Only valid when none of the tables exists yet (a replace must stay one transaction).
  */
-export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = createSetIdAllocator()): { inert: NftMessage[]; live: NftMessage[] } {
+export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = createSetIdAllocator(), opts: LowerOptions = {}): { inert: NftMessage[]; live: NftMessage[] } {
   const inert: NftMessage[] = [];
   const live: NftMessage[] = [];
   for (const t of tables) {
@@ -572,10 +581,10 @@ export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = 
       inert.push(newNamedSet(family, t.name, s, id), ...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
     }
     inert.push(...lowerValueSets(family, t, ids, newSets));
-    const ctx: LowerContext = { ids, newSets };
+    const ctx: LowerContext = { ids, newSets, ...opts };
     for (const c of t.chains) if (!c.base) for (const r of c.rules) inert.push(...lowerRule(family, t.name, c.name, r, ctx));
     // sets are found by name from the later batch: no set IDs there
-    const liveCtx: LowerContext = { ids, newSets: new Map() };
+    const liveCtx: LowerContext = { ids, newSets: new Map(), ...opts };
     for (const c of t.chains) if (c.base) live.push(lowerChainDecl(family, t.name, c));
     for (const c of t.chains) if (c.base) for (const r of c.rules) live.push(...lowerRule(family, t.name, c.name, r, liveCtx));
   }

@@ -26,6 +26,7 @@ import {
   newCtHelper,
   newNamedSet,
   setKey,
+  type LowerOptions,
   type SetIdAllocator,
 } from './nft-lower.js';
 import { delChain, delTable, flushChain, type NftMessage } from './nft-messages.js';
@@ -81,8 +82,8 @@ function fullSummary(next: Ruleset, ownTables: readonly OwnTable[]): PlanSummary
 }
 
 /** The full replace of Palisade's tables (first apply, drift, or a change that needs it). */
-export function planFullReplace(next: Ruleset, ownTables: readonly OwnTable[], reason: string, ids: SetIdAllocator = createSetIdAllocator()): RulesetPlan {
-  return { kind: 'full', reason, messages: lowerFullReplace(next.tables, ownTables, ids), summary: fullSummary(next, ownTables) };
+export function planFullReplace(next: Ruleset, ownTables: readonly OwnTable[], reason: string, ids: SetIdAllocator = createSetIdAllocator(), opts: LowerOptions = {}): RulesetPlan {
+  return { kind: 'full', reason, messages: lowerFullReplace(next.tables, ownTables, ids, opts), summary: fullSummary(next, ownTables) };
 }
 
 function delSet(family: NftFamily, table: string, name: string): NftMessage {
@@ -98,8 +99,8 @@ function delCtHelper(family: NftFamily, table: string, name: string): NftMessage
  * to `next`. `ownTables` are the tables Palisade owns (a full replace declares and deletes
  * each, so a missing one is no error).
  */
-export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTables: readonly OwnTable[], ids: SetIdAllocator = createSetIdAllocator()): RulesetPlan {
-  if (previous === undefined) return planFullReplace(next, ownTables, 'first apply', ids);
+export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTables: readonly OwnTable[], ids: SetIdAllocator = createSetIdAllocator(), opts: LowerOptions = {}): RulesetPlan {
+  if (previous === undefined) return planFullReplace(next, ownTables, 'first apply', ids, opts);
   const prevTables = new Map(previous.tables.map((t) => [tkey(t), t]));
   const head: NftMessage[] = [];
   const body: NftMessage[] = [];
@@ -111,7 +112,7 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
     const old = prevTables.get(tkey(t));
     prevTables.delete(tkey(t));
     if (!old) {
-      head.push(...lowerTable(t, ids));
+      head.push(...lowerTable(t, ids, opts));
       s.tablesAdded.push(tkey(t));
       s.rules += t.chains.reduce((n, c) => n + c.rules.length, 0);
       continue;
@@ -121,20 +122,20 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
     const oldHelpers = new Map(old.ctHelpers.map((h) => [h.name, h]));
     for (const c of t.chains) {
       const o = oldChains.get(c.name);
-      if (o && !sameHook(o, c)) return planFullReplace(next, ownTables, `chain ${tkey(t)} ${c.name} changed its hook or priority`, createSetIdAllocator());
+      if (o && !sameHook(o, c)) return planFullReplace(next, ownTables, `chain ${tkey(t)} ${c.name} changed its hook or priority`, createSetIdAllocator(), opts);
     }
     for (const x of t.sets) {
       const o = oldSets.get(x.name);
-      if (o && setDecl(o) !== setDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its declaration`, createSetIdAllocator());
+      if (o && setDecl(o) !== setDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its declaration`, createSetIdAllocator(), opts);
     }
     for (const h of t.ctHelpers) {
       const o = oldHelpers.get(h.name);
-      if (o && JSON.stringify(o) !== JSON.stringify(h)) return planFullReplace(next, ownTables, `ct helper ${tkey(t)} ${h.name} changed`, createSetIdAllocator());
+      if (o && JSON.stringify(o) !== JSON.stringify(h)) return planFullReplace(next, ownTables, `ct helper ${tkey(t)} ${h.name} changed`, createSetIdAllocator(), opts);
     }
     const oldValueSets = new Map((old.valueSets ?? []).map((x) => [x.name, x]));
     for (const x of t.valueSets ?? []) {
       const o = oldValueSets.get(x.name);
-      if (o && valueSetDecl(o) !== valueSetDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its content`, createSetIdAllocator());
+      if (o && valueSetDecl(o) !== valueSetDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its content`, createSetIdAllocator(), opts);
     }
     // chains first (rules may jump to them), then objects and sets, as nft orders a table
     for (const c of t.chains) {
@@ -180,7 +181,7 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
       head.push(newValueSet(family, t.name, x, id), ...elementMessages(family, t.name, x.name, id, valueSetElements(x)));
       s.setsAdded.push(`${tkey(t)} ${x.name}`);
     }
-    const ctx = { ids, newSets };
+    const ctx = { ids, newSets, ...opts };
     for (const c of t.chains) {
       const o = oldChains.get(c.name);
       if (o) {

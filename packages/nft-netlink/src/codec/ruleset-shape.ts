@@ -16,7 +16,7 @@ import { readCString, toHex, view } from './bytes.js';
 import { NFGENMSG_LEN, NfProto, NftaSetElemList, type NftFamily } from './constants.js';
 import { decodeNetlinkMessages, type NetlinkMessage } from './decode.js';
 import { NftaChain, NftaDynset, NftaExpr, NftaHook, NftaLookup, NftaRule, NftaSet, NftObjMsg, NftSetFlag } from './nft-constants.js';
-import { createSetIdAllocator, lowerTable } from './nft-lower.js';
+import { createSetIdAllocator, lowerTable, type LowerOptions } from './nft-lower.js';
 import { encodeNftBatch } from './nft-messages.js';
 import type { OwnTable } from './ruleset-plan.js';
 
@@ -75,6 +75,7 @@ const OBJREF_IMM_NAME = 2;
 
 /** Set references in expressions: IDs dropped, anonymous names made one; object names as text. */
 function setRef(name: string): (type: number, value: Uint8Array) => string | undefined | null {
+  if (name === 'counter') return () => null; // its values count traffic
   if (name === 'objref') return (type, value) => (type === OBJREF_IMM_NAME ? readCString(value) : undefined);
   const [nameAttr, idAttr] = name === 'lookup' ? [NftaLookup.SET, NftaLookup.SET_ID] : name === 'dynset' ? [NftaDynset.SET_NAME, NftaDynset.SET_ID] : [-1, -1];
   return (type, value) => {
@@ -160,9 +161,9 @@ export type ShapeDecode = { readonly ok: true; readonly value: RulesetShape } | 
  * The shape `ruleset` lowers to (what the kernel lists after applying it): its messages encoded
  * and decoded as a dump is, so both sides are read by the same code.
  */
-export function expectedShape(ruleset: Ruleset): RulesetShape {
+export function expectedShape(ruleset: Ruleset, opts: LowerOptions = {}): RulesetShape {
   const own = ruleset.tables.map((t) => ({ family: t.family, name: t.name }));
-  const msgs = ruleset.tables.flatMap((t) => lowerTable(t, createSetIdAllocator()));
+  const msgs = ruleset.tables.flatMap((t) => lowerTable(t, createSetIdAllocator(), opts));
   const enc = encodeNftBatch(msgs, { ack: 'none' });
   const dec = enc.ok ? decodeNetlinkMessages(enc.value.bytes) : undefined;
   const shape = dec?.ok ? decodeListedShape(dec.value.slice(1, -1), own) : undefined;

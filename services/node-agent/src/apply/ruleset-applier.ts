@@ -1,8 +1,8 @@
 /**
- * How a compiled ruleset reaches the kernel. The first implementation runs `nft -f -`
- * (`nft-cli-applier.ts`); a netlink planner (packages/nft-netlink) can take its place: it gets
- * the IR in `compiled` to send only what changed, and the text for a full replacement (after a
- * restart the agent has only the text of its last-known-good ruleset, and `compiled` is absent).
+ * How a compiled ruleset reaches the kernel: through the netlink planner of packages/nft-netlink
+ * (`netlink-applier.ts`, the default: it gets the IR in `compiled` and sends only what changed)
+ * or `nft -f -` (`nft-cli-applier.ts`, `--applier nft`, and the netlink applier's fallback for
+ * the text of a last-known-good ruleset restored after a restart, when `compiled` is absent).
  */
 import type { CompileResult } from '@palisade/fw-compile';
 
@@ -44,4 +44,6 @@ export interface RulesetApplier {
   apply(input: ApplyInput, signal?: AbortSignal): Promise<ApplyResult>;
   /** Reads what the kernel holds of `ownTables` now. */
   readCurrent(ownTables: ApplyInput['ownTables'], signal?: AbortSignal): Promise<KernelRuleset>;
+  /** Releases what the applier holds open (the netlink socket or relay); never the ruleset. */
+  close?(): Promise<void>;
 }
