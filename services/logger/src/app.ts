@@ -43,6 +43,8 @@ export async function createLogService(input: LoggerOptions): Promise<LogService
   logger.info({ entries: store.count, path: storeDir }, 'log store opened');
   const ingest = new JetStreamIngest({
     servers: o.natsServers,
+    ...(o.nats?.auth ? { auth: o.nats.auth } : {}),
+    ...(o.nats?.tlsCa ? { tlsCa: o.nats.tlsCa } : {}),
     consumer: o.consumer,
     replicas: o.replicas,
     streamMaxAgeMs: o.streamMaxAgeMs,
@@ -52,6 +54,7 @@ export async function createLogService(input: LoggerOptions): Promise<LogService
     logger,
   });
   const auth = createAuthenticator(o.tokens);
+  if (!o.nats?.auth) logger.warn('no NATS credentials given (--nats-user/--nats-creds/--nats-token-file): only a NATS server without authorization accepts this logger');
   if (auth.open) logger.warn({ listen: o.listen }, 'access is OPEN: no --tokens given, every local client may read the log (listening on loopback only)');
   const rpcLogger = logger.child({ component: 'rpc' });
   const registry = createMetricsRegistry({ service: 'logger', node: o.consumer });

@@ -11,6 +11,7 @@ import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-
 import { createLogService } from './app.js';
 import { LoggerError } from './errors.js';
 import { createLogger } from './logger.js';
+import { natsSecurityFromFlags } from './nats-credentials.js';
 import { LOGGER_DEFAULTS, parseBytes, parseDuration } from './options.js';
 import { parseTokensFile } from './rpc/auth.js';
 import { LOGGER_VERSION } from './version.js';
@@ -30,6 +31,11 @@ Required:
   --data DIR             data directory; the store lives in DIR/log
 
 Options:
+  --nats-user NAME       NATS user of this logger, with its password in
+  --nats-password-file F file F
+  --nats-creds FILE      or a NATS .creds file (user JWT and nkey seed)
+  --nats-token-file FILE or a NATS token in FILE
+  --nats-ca FILE         CA of the NATS servers' client TLS certificates (tls:// URLs)
   --consumer NAME        durable consumer name, unique per logger (default logger-<hostname>)
   --retention DURATION   keep entries this long by their time: 30d, 12h, 90m, 0 = forever
                          (default ${days(LOGGER_DEFAULTS.retentionMs)}); swept every 10 s
@@ -74,6 +80,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         listen: { type: 'string' },
         data: { type: 'string' },
         consumer: { type: 'string' },
+        'nats-user': { type: 'string' },
+        'nats-password-file': { type: 'string' },
+        'nats-creds': { type: 'string' },
+        'nats-token-file': { type: 'string' },
+        'nats-ca': { type: 'string' },
         retention: { type: 'string' },
         'max-bytes': { type: 'string' },
         tokens: { type: 'string' },
@@ -134,6 +145,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (!/^\d+$/.test(values.replicas)) usage(`--replicas expects a number or 'auto', got '${values.replicas}'`);
     replicas = Number(values.replicas);
   }
+  let nats;
+  try {
+    nats = natsSecurityFromFlags(
+      { user: values['nats-user'], passwordFile: values['nats-password-file'], credsFile: values['nats-creds'], tokenFile: values['nats-token-file'], caFile: values['nats-ca'] },
+      readFile,
+    );
+  } catch (err) {
+    usage((err as Error).message);
+  }
   const logger = createLogger(consumer, level as LogLevel);
   let service;
   try {
@@ -142,6 +162,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       listen: values.listen!,
       dataDir: values.data!,
       consumer,
+      nats,
       retentionMs,
       maxBytes,
       replicas,

@@ -6,6 +6,7 @@ import { AddressError, SYSTEM_CLOCK, isLoopbackHost, parseHostPort, type Clock, 
 import { formatPvefwTime, LogModelError } from '@palisade/log-model';
 import { LoggerError } from './errors.js';
 import { INGEST_DEFAULTS } from './ingest/jetstream-ingest.js';
+import type { NatsSecurity } from './nats-credentials.js';
 import type { TokenEntry } from './rpc/auth.js';
 
 export interface TlsFiles {
@@ -20,6 +21,8 @@ export interface LoggerOptions {
   readonly natsServers: readonly string[];
   /** gRPC listen address `host:port` (port 0 = any free port). */
   readonly listen: string;
+  /** NATS credentials and the servers' CA; default none (a server without authorization). */
+  readonly nats?: NatsSecurity;
   /** Data directory (the LMDB store lives in `<dataDir>/log`). */
   readonly dataDir: string;
   /** Durable consumer name, unique per logger ([A-Za-z0-9_-]). */
@@ -53,8 +56,8 @@ export interface LoggerOptions {
   readonly clock?: Clock;
 }
 
-export type ResolvedLoggerOptions = Required<Omit<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone'>> &
-  Pick<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone'>;
+export type ResolvedLoggerOptions = Required<Omit<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone' | 'nats'>> &
+  Pick<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone' | 'nats'>;
 
 const DAY_MS = 24 * 3600 * 1000;
 

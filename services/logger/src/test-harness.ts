@@ -13,8 +13,8 @@ import type { LoggerOptions } from './options.js';
 /** Publishes entries as the agent does (subject per node, Nats-Msg-Id = entry id). */
 export class TestPublisher {
   private constructor(readonly nc: NatsConnection) {}
-  static async connect(servers: readonly string[]): Promise<TestPublisher> {
-    return new TestPublisher(await connect({ servers: [...servers] }));
+  static async connect(servers: readonly string[], auth?: { user: string; pass: string }): Promise<TestPublisher> {
+    return new TestPublisher(await connect({ servers: [...servers], ...(auth ?? {}) }));
   }
   async publish(entries: readonly LogEntry[], chunk = 500): Promise<void> {
     const js = jetstream(this.nc);

@@ -21,12 +21,15 @@ import {
   isValidNodeName,
   type LogEntry,
 } from '@palisade/log-model';
-import { connectNats, type NatsClient } from '@palisade/nats-kit';
+import { connectNats, type NatsAuth, type NatsClient } from '@palisade/nats-kit';
 import type { Logger } from '@palisade/service-kit';
 import type { LogStore } from '../store/log-store.js';
 
 export interface IngestOptions {
   readonly servers: readonly string[];
+  readonly auth?: NatsAuth;
+  /** PEM CA of the servers' client TLS certificates. */
+  readonly tlsCa?: string;
   /** Durable consumer name, unique per logger (each logger keeps a complete store). */
   readonly consumer: string;
   /** Replicas of the stream when the logger creates it. */
@@ -108,7 +111,13 @@ export class JetStreamIngest {
     let attempt = 0;
     while (!signal.aborted) {
       try {
-        this.#client ??= await connectNats({ servers: this.#o.servers, name: `palisade-logger ${this.#o.consumer}`, logger: this.#log });
+        this.#client ??= await connectNats({
+          servers: this.#o.servers,
+          name: `palisade-logger ${this.#o.consumer}`,
+          ...(this.#o.auth ? { auth: this.#o.auth } : {}),
+          ...(this.#o.tlsCa ? { tlsCa: this.#o.tlsCa } : {}),
+          logger: this.#log,
+        });
         await this.#consume(this.#client);
         attempt = 0;
       } catch (err) {
