@@ -57,7 +57,9 @@ export interface ErrorDetail {
   /**
    * Closed set: "not-found", "conflict", "already-exists", "invalid-argument", "invalid-document",
    * "too-large", "resource-exhausted" (a per-token or server-wide limit such as open watches),
-   * "not-quorate", "unauthenticated", "permission-denied", "compacted", "unavailable",
+   * "not-quorate" (the JetStream quorum is gone; nothing was written), "outcome-unknown" (a write
+   * may have been stored: read it, or retry with expected_revision), "unauthenticated",
+   * "permission-denied", "compacted", "unavailable",
    * "internal".
    */
   code: string;
