@@ -251,10 +251,11 @@ export function decodeNflogDatagram(bytes: Uint8Array, limits: NflogDecodeLimits
 /** Decodes the body (after `nlmsghdr`) of one NFULNL_MSG_PACKET; a string says why it cannot. */
 export function decodeNflogPacket(body: Uint8Array): NflogPacket | string {
   if (body.length < 4) return `packet message of ${body.length} bytes has no nfgenmsg`;
+  // One DataView over the body and offsets into it: this runs once per logged packet.
   const v = view(body);
   const p: {
     -readonly [K in keyof NflogPacket]: NflogPacket[K];
-  } = { group: v.getUint16(2, false), family: body[0] ?? 0, hwProtocol: 0, hook: 0, mark: 0, indev: 0, outdev: 0, physindev: 0, physoutdev: 0, payload: new Uint8Array(0) };
+  } = { group: v.getUint16(2, false), family: body[0] ?? 0, hwProtocol: 0, hook: 0, mark: 0, indev: 0, outdev: 0, physindev: 0, physoutdev: 0, payload: EMPTY };
   let hwHeader: Uint8Array | undefined;
   let hwLen: number | undefined;
   let at = 4;
@@ -263,47 +264,60 @@ export function decodeNflogPacket(body: Uint8Array): NflogPacket | string {
     const len = v.getUint16(at, true);
     const type = v.getUint16(at + 2, true) & 0x3fff;
     if (len < NLA_HDRLEN || len > body.length - at) return `attribute ${type} length ${len} does not fit (${body.length - at} bytes left)`;
-    const value = body.subarray(at + NLA_HDRLEN, at + len);
-    const vv = view(value);
-    const u32 = (): number | string => (value.length >= 4 ? vv.getUint32(0, false) : `attribute ${type} of ${value.length} bytes (expected 4)`);
-    let bad: string | undefined;
-    const set = <K extends 'mark' | 'indev' | 'outdev' | 'physindev' | 'physoutdev' | 'seq' | 'seqGlobal' | 'uid' | 'gid'>(k: K): void => {
-      const n = u32();
-      if (typeof n === 'string') bad = n;
-      else p[k] = n;
-    };
-    switch (type) {
-      case NfulaAttr.PACKET_HDR:
-        if (value.length < 3) bad = `PACKET_HDR of ${value.length} bytes`;
-        else {
-          p.hwProtocol = vv.getUint16(0, false);
-          p.hook = value[2] ?? 0;
-        }
-        break;
-      case NfulaAttr.MARK: set('mark'); break;
-      case NfulaAttr.IFINDEX_INDEV: set('indev'); break;
-      case NfulaAttr.IFINDEX_OUTDEV: set('outdev'); break;
-      case NfulaAttr.IFINDEX_PHYSINDEV: set('physindev'); break;
-      case NfulaAttr.IFINDEX_PHYSOUTDEV: set('physoutdev'); break;
-      case NfulaAttr.SEQ: set('seq'); break;
-      case NfulaAttr.SEQ_GLOBAL: set('seqGlobal'); break;
-      case NfulaAttr.UID: set('uid'); break;
-      case NfulaAttr.GID: set('gid'); break;
-      case NfulaAttr.TIMESTAMP:
-        if (value.length < 16) bad = `TIMESTAMP of ${value.length} bytes`;
-        else p.timestampUs = Number(vv.getBigUint64(0, false)) * 1e6 + Number(vv.getBigUint64(8, false) % 1_000_000n);
-        break;
-      case NfulaAttr.PAYLOAD: p.payload = value; break;
-      case NfulaAttr.PREFIX: p.prefix = readCString(value); break;
-      case NfulaAttr.HWTYPE: if (value.length >= 2) p.hwType = vv.getUint16(0, false); break;
-      case NfulaAttr.HWLEN: if (value.length >= 2) hwLen = vv.getUint16(0, false); break;
-      case NfulaAttr.HWHEADER: hwHeader = value; break;
-      default: break; // HWADDR, CT, VLAN, L2HDR…: not needed for the log line
+    const vo = at + NLA_HDRLEN; // value offset
+    const vlen = len - NLA_HDRLEN;
+    if (U32_ATTRS[type] !== undefined) {
+      if (vlen < 4) return `attribute ${type} of ${vlen} bytes (expected 4)`;
+      p[U32_ATTRS[type]] = v.getUint32(vo, false);
+    } else {
+      switch (type) {
+        case NfulaAttr.PACKET_HDR:
+          if (vlen < 3) return `PACKET_HDR of ${vlen} bytes`;
+          p.hwProtocol = v.getUint16(vo, false);
+          p.hook = body[vo + 2] ?? 0;
+          break;
+        case NfulaAttr.TIMESTAMP:
+          if (vlen < 16) return `TIMESTAMP of ${vlen} bytes`;
+          // be64 seconds and microseconds; both fit a double for any real clock.
+          p.timestampUs = (v.getUint32(vo, false) * 2 ** 32 + v.getUint32(vo + 4, false)) * 1e6 + ((v.getUint32(vo + 8, false) * 2 ** 32 + v.getUint32(vo + 12, false)) % 1e6);
+          break;
+        case NfulaAttr.PAYLOAD:
+          p.payload = body.subarray(vo, vo + vlen);
+          break;
+        case NfulaAttr.PREFIX:
+          p.prefix = readCString(body.subarray(vo, vo + vlen));
+          break;
+        case NfulaAttr.HWTYPE:
+          if (vlen >= 2) p.hwType = v.getUint16(vo, false);
+          break;
+        case NfulaAttr.HWLEN:
+          if (vlen >= 2) hwLen = v.getUint16(vo, false);
+          break;
+        case NfulaAttr.HWHEADER:
+          hwHeader = body.subarray(vo, vo + vlen);
+          break;
+        default:
+          break; // HWADDR, CT, VLAN, L2HDR…: not needed for the log line
+      }
     }
-    if (bad !== undefined) return bad;
     at += Math.min((len + 3) & ~3, body.length - at);
   }
   // libnetfilter_log: the header length comes from NFULA_HWLEN, the bytes from NFULA_HWHEADER.
   if (hwHeader && hwLen !== undefined && hwLen > 0) p.hwHeader = hwHeader.subarray(0, Math.min(hwLen, hwHeader.length));
   return p;
 }
+
+const EMPTY = new Uint8Array(0);
+
+/** The be32 attributes and the field each one sets. */
+const U32_ATTRS: Partial<Record<number, 'mark' | 'indev' | 'outdev' | 'physindev' | 'physoutdev' | 'seq' | 'seqGlobal' | 'uid' | 'gid'>> = {
+  [NfulaAttr.MARK]: 'mark',
+  [NfulaAttr.IFINDEX_INDEV]: 'indev',
+  [NfulaAttr.IFINDEX_OUTDEV]: 'outdev',
+  [NfulaAttr.IFINDEX_PHYSINDEV]: 'physindev',
+  [NfulaAttr.IFINDEX_PHYSOUTDEV]: 'physoutdev',
+  [NfulaAttr.SEQ]: 'seq',
+  [NfulaAttr.SEQ_GLOBAL]: 'seqGlobal',
+  [NfulaAttr.UID]: 'uid',
+  [NfulaAttr.GID]: 'gid',
+};

@@ -4,7 +4,7 @@
  * it names, the devices by name, the guest a security-group hit protected (from the device
  * names, where pvefw-logger says 0), the packet's fields and pvefw-logger's packet text. Pure.
  */
-import { parseLogPrefix } from '@palisade/fw-compile';
+import { parseLogPrefix, type ParsedLogPrefix } from '@palisade/fw-compile';
 import type { LogAction, LogDirection, LogRuleOrigin, PacketLogEntry } from '@palisade/log-model';
 import { formatPacketText, macText, type NflogPacket } from '@palisade/nft-netlink';
 
@@ -37,8 +37,21 @@ export function directionOfChain(chain: string): LogDirection {
 
 const VERDICT = /^(policy )?(ACCEPT|DROP|REJECT)$/;
 
+// A ruleset has a few hundred distinct prefixes and every hit repeats one: parse each once.
+const PREFIX_CACHE_MAX = 4096;
+const prefixCache = new Map<string, ParsedLogPrefix>();
+function parsePrefixCached(prefix: string): ParsedLogPrefix {
+  let parsed = prefixCache.get(prefix);
+  if (!parsed) {
+    if (prefixCache.size >= PREFIX_CACHE_MAX) prefixCache.clear();
+    parsed = parseLogPrefix(prefix);
+    prefixCache.set(prefix, parsed);
+  }
+  return parsed;
+}
+
 export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntry {
-  const prefix = parseLogPrefix(p.prefix ?? '');
+  const prefix = parsePrefixCached(p.prefix ?? '');
   const verdictText = prefix.message.endsWith(': ') ? prefix.message.slice(0, -2) : prefix.message.trim();
   const verdict = verdictText === '' ? '-' : verdictText;
   const vm = VERDICT.exec(verdict);
