@@ -104,6 +104,8 @@ export class ConfirmBucket {
     const it = await this.#kv.watch({ key: '>' });
     const stop = (): void => void it.stop();
     signal.addEventListener('abort', stop, { once: true });
+    // An abort that came while the watch was being opened would otherwise never stop it.
+    if (signal.aborted) stop();
     try {
       for await (const e of it) {
         const record = e.operation === 'PUT' ? decodePending(e.value) : undefined;
