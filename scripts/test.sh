@@ -14,6 +14,6 @@ fi
 # Library and unit tests in parallel; then the suites that start nats-server clusters or build
 # network namespaces one file at a time, so that their fault tests (e.g. "not quorate within
 # 2 s") do not compete for the machine's two cores.
-INTEGRATION=(services packages/lab packages/nft-netlink scripts/demo)
-npx vitest run --exclude 'services/**' --exclude 'packages/lab/**' --exclude 'packages/nft-netlink/**' --exclude 'scripts/demo/**'
+INTEGRATION=(services packages/lab packages/nft-netlink scripts/demo integration-tests)
+npx vitest run --exclude 'services/**' --exclude 'packages/lab/**' --exclude 'packages/nft-netlink/**' --exclude 'integration-tests/**' --exclude 'scripts/demo/**'
 npx vitest run --no-file-parallelism "${INTEGRATION[@]}"

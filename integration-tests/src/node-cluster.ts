@@ -1,0 +1,208 @@
+/**
+ * A three-node Palisade cluster in containers (testcontainers): pve1..pve3 on a private docker
+ * network with the addresses of examples/pve/corosync.conf (10.10.10.1-3), each running
+ * nats-server (clustered), configd and node-agent through deploy/docker/node-entrypoint.sh.
+ * Everything created carries the label `org.palisade.test=<run id>`; `close()` removes it,
+ * and removes leftovers of the same run even when the start failed half way.
+ */
+import { randomBytes } from 'node:crypto';
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
+import { IntegrationError } from './docker-setup.js';
+
+export const NODES = ['pve1', 'pve2', 'pve3'] as const;
+export type NodeName = (typeof NODES)[number];
+export const SUBNET = '10.10.10';
+export const CTL = '/opt/palisade/deploy/docker/node-ctl.sh';
+const LABEL = 'org.palisade.test';
+
+export const nodeIp = (node: NodeName): string => `${SUBNET}.${NODES.indexOf(node) + 1}`;
+export const LOGGER_IP = `${SUBNET}.10`;
+
+/** A node container with a fixed address on the cluster network (testcontainers has no option for it). */
+class NodeContainer extends GenericContainer {
+  constructor(image: string, network: string, ip: string) {
+    super(image);
+    this.hostConfig.NetworkMode = network;
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: ip } } } };
+  }
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+type RuntimeClient = Awaited<ReturnType<typeof getContainerRuntimeClient>>;
+
+export class NodeCluster {
+  readonly runId = randomBytes(4).toString('hex');
+  readonly networkName = `palisade-it-${this.runId}`;
+  private readonly containers = new Map<NodeName, StartedTestContainer>();
+  private loggerContainer: StartedTestContainer | undefined;
+  private client: RuntimeClient | undefined;
+
+  private constructor(readonly image: string) {}
+
+  /** Starts the three nodes and waits until every configd is quorate. */
+  static async start(image: string): Promise<NodeCluster> {
+    const cluster = new NodeCluster(image);
+    try {
+      await cluster.startAll();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  private async startAll(): Promise<void> {
+    this.client = await getContainerRuntimeClient();
+    await this.client.network.create({
+      Name: this.networkName,
+      Driver: 'bridge',
+      Labels: { [LABEL]: this.runId },
+      IPAM: { Config: [{ Subnet: `${SUBNET}.0/24`, Gateway: `${SUBNET}.254` }] },
+    });
+    const peers = NODES.map(nodeIp).join(',');
+    const started = await Promise.all(
+      NODES.map((node) =>
+        new NodeContainer(this.image, this.networkName, nodeIp(node))
+          .withName(`${this.networkName}-${node}`)
+          .withHostname(node)
+          .withLabels({ [LABEL]: this.runId })
+          // NET_ADMIN: nftables and links; SYS_ADMIN: `ip netns` for guests, a writable /proc/sys.
+          .withAddedCapabilities('NET_ADMIN', 'SYS_ADMIN')
+          .withEnvironment({ NODE: node, PEERS: peers })
+          .withWaitStrategy(Wait.forLogMessage(`palisade node ${node} started`))
+          .withStartupTimeout(60_000)
+          .start(),
+      ),
+    );
+    NODES.forEach((node, i) => this.containers.set(node, started[i]!));
+    await Promise.all(NODES.map((node) => this.waitFor(`${node} quorate`, async () => (await this.palisade(node, 'status', '--timeout', '2000')).output.includes('quorate: yes'), 90_000)));
+  }
+
+  /**
+   * Starts the logger container (same image, `palisade-logger` against the three NATS
+   * servers, gRPC on its loopback) and waits until it answers.
+   */
+  async startLogger(): Promise<void> {
+    const urls = NODES.map((n) => `nats://${nodeIp(n)}:4222`).join(',');
+    this.loggerContainer = await new NodeContainer(this.image, this.networkName, LOGGER_IP)
+      .withName(`${this.networkName}-logger`)
+      .withHostname('logger')
+      .withLabels({ [LABEL]: this.runId })
+      .withEntrypoint(['palisade-logger'])
+      .withCommand(['--nats', urls, '--listen', '127.0.0.1:7402', '--data', '/var/lib/palisade/logger', '--consumer', 'logger-it'])
+      .withWaitStrategy(Wait.forLogMessage('logger listening'))
+      .withStartupTimeout(60_000)
+      .start();
+  }
+
+  /** `palisade log ARGS...` in the logger container. */
+  async log(...args: string[]): Promise<string> {
+    if (!this.loggerContainer) throw new IntegrationError('docker', 'the logger is not running');
+    const r = await this.loggerContainer.exec(['palisade', 'log', ...args]);
+    if (r.exitCode !== 0) throw new IntegrationError('command-failed', `logger: palisade log ${args.join(' ')} exited ${r.exitCode}: ${r.output.trim()}`);
+    return r.output;
+  }
+
+  container(node: NodeName): StartedTestContainer {
+    const c = this.containers.get(node);
+    if (!c) throw new IntegrationError('docker', `node ${node} is not running`);
+    return c;
+  }
+
+  /** Runs a command in a node container. */
+  async exec(node: NodeName, argv: readonly string[]): Promise<ExecResult> {
+    const r = await this.container(node).exec([...argv]);
+    return { exitCode: r.exitCode, output: r.output };
+  }
+
+  /** Like exec, but a non-zero exit is an error naming the command and its output. */
+  async run(node: NodeName, argv: readonly string[]): Promise<string> {
+    const r = await this.exec(node, argv);
+    if (r.exitCode !== 0) throw new IntegrationError('command-failed', `${node}: ${argv.join(' ')} exited ${r.exitCode}: ${r.output.trim()}`);
+    return r.output;
+  }
+
+  /** The palisade CLI on a node, against its local configd. */
+  palisade(node: NodeName, ...args: string[]): Promise<ExecResult> {
+    return this.exec(node, ['palisade', ...args]);
+  }
+
+  ctl(node: NodeName, ...args: string[]): Promise<string> {
+    return this.run(node, [CTL, ...args]);
+  }
+
+  /** Writes a document through the node's configd; returns the revision. */
+  async put(node: NodeName, path: string, content: string, timeoutMs = 30_000): Promise<number> {
+    const out = await this.run(node, ['sh', '-c', `printf '%s' "$1" | palisade put --timeout ${timeoutMs} "$2"`, 'put', content, path]);
+    const rev = /revision (\d+)/.exec(out)?.[1];
+    if (!rev) throw new IntegrationError('command-failed', `${node}: put ${path}: no revision in '${out.trim()}'`);
+    return Number(rev);
+  }
+
+  /** Palisade's tables in the node's kernel (`nft list table inet palisade`, '' when absent). */
+  async kernel(node: NodeName): Promise<string> {
+    const r = await this.exec(node, ['nft', 'list', 'table', 'inet', 'palisade']);
+    return r.exitCode === 0 ? r.output : '';
+  }
+
+  /** The configd's mirror revision (`palisade status`). */
+  async revision(node: NodeName): Promise<number> {
+    const out = (await this.palisade(node, 'status', '--timeout', '3000')).output;
+    return Number(/revision: (\d+)/.exec(out)?.[1] ?? -1);
+  }
+
+  /** Probes HOST:PORT over TCP from namespace NS of a node: open, closed or silent. */
+  async probe(node: NodeName, ns: string, host: string, port: number): Promise<string> {
+    return (await this.ctl(node, 'probe', ns, host, String(port))).trim();
+  }
+
+  async waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+    const t0 = performance.now();
+    for (;;) {
+      if (await cond().catch(() => false)) return performance.now() - t0;
+      if (performance.now() - t0 > timeoutMs) throw new IntegrationError('timeout', `timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private dockerContainer(node: NodeName) {
+    return this.client!.container.getById(this.container(node).getId());
+  }
+
+  pause(node: NodeName): Promise<unknown> {
+    return this.dockerContainer(node).pause();
+  }
+
+  unpause(node: NodeName): Promise<unknown> {
+    return this.dockerContainer(node).unpause();
+  }
+
+  /** Cuts the node off the cluster network (docker network disconnect). */
+  async disconnect(node: NodeName): Promise<void> {
+    await this.client!.network.getById(this.networkName).disconnect({ Container: this.container(node).getId(), Force: true });
+  }
+
+  /** Joins it again with its address. */
+  async reconnect(node: NodeName): Promise<void> {
+    await this.client!.network.getById(this.networkName).connect({ Container: this.container(node).getId(), EndpointConfig: { IPAMConfig: { IPv4Address: nodeIp(node) } } });
+  }
+
+  /** Removes every container and network of this run (by label), also after a failed start. */
+  async close(): Promise<void> {
+    const client = this.client ?? (await getContainerRuntimeClient());
+    const docker = client.container.dockerode;
+    const filters = JSON.stringify({ label: [`${LABEL}=${this.runId}`] });
+    for (const info of await docker.listContainers({ all: true, filters })) {
+      const c = docker.getContainer(info.Id);
+      if (info.State === 'paused') await c.unpause().catch(() => undefined);
+      await c.remove({ force: true, v: true }).catch(() => undefined);
+    }
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    this.containers.clear();
+    this.loggerContainer = undefined;
+  }
+}
