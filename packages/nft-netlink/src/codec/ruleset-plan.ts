@@ -65,6 +65,17 @@ const sameHook = (a: Chain, b: Chain): boolean =>
   (a.base === undefined) === (b.base === undefined) && a.base?.hook === b.base?.hook && a.base?.priority === b.base?.priority;
 const setDecl = (s: NamedSet): string => JSON.stringify([s.family, s.kind, s.timeoutS ?? null, s.size ?? null, s.comment ?? null]);
 const ivKey = (iv: AddrInterval): string => `${iv.family}:${iv.from}-${iv.to}`;
+/** Element lists come out of the compiler sorted: equal lists are equal element by element. */
+function sameElements(a: readonly AddrInterval[], b: readonly AddrInterval[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as AddrInterval;
+    const y = b[i] as AddrInterval;
+    if (x.from !== y.from || x.to !== y.to || x.family !== y.family) return false;
+  }
+  return true;
+}
 
 function fullSummary(next: Ruleset, ownTables: readonly OwnTable[]): PlanSummary {
   const names = (f: (t: Table) => readonly { name: string }[]) => next.tables.flatMap((t) => f(t).map((x) => `${tkey(t)} ${x.name}`));
@@ -160,6 +171,7 @@ export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTab
         continue;
       }
       if (x.kind !== 'interval') continue; // meter contents belong to the kernel
+      if (sameElements(o.elements, x.elements)) continue; // the usual case: no strings built
       const before = new Map(o.elements.map((iv) => [ivKey(iv), iv]));
       const after = new Map(x.elements.map((iv) => [ivKey(iv), iv]));
       const removed = [...before].filter(([k]) => !after.has(k)).map(([, iv]) => iv);
