@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 /** A server with a 64 KiB limit, 8 MiB for Bulk, tokens checked before the body; `produced` counts Feed messages. */
-async function start(): Promise<{ c: grpc.Client; produced: () => number; address: string }> {
+async function start(maxConcurrentStreams = 100): Promise<{ c: grpc.Client; produced: () => number; address: string }> {
   const auth = new TokenAuthenticator(parseTokensFile(`root admin ${ADMIN}\n`, ['admin'] as const), { admin: ['write'] });
   const s = createGrpcServer({
     listen: '127.0.0.1:0',
@@ -46,6 +46,7 @@ async function start(): Promise<{ c: grpc.Client; produced: () => number; addres
     maxReceiveBytes: 64 * 1024,
     maxReceiveBytesByMethod: { '/test.v1.Probe/Bulk': 8 * 1024 * 1024 },
     admit: tokenAdmission(auth, toServiceError, SILENT_LOGGER),
+    maxConcurrentStreams,
   });
   const h = createRpcHandlers({ auth, logger: SILENT_LOGGER, toServiceError, draining: s.draining, forced: s.forced });
   let produced = 0;
@@ -83,7 +84,50 @@ function call(c: grpc.Client, name: 'put' | 'bulk', req: object, token?: string)
   });
 }
 
+/** A Feed call as a raw HTTP/2 stream that never reads. */
+function rawFeed(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
+  const body = Buffer.from('{}');
+  const req = session.request({ ':method': 'POST', ':path': '/test.v1.Probe/Feed', 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${ADMIN}` });
+  req.pause();
+  req.on('error', () => undefined);
+  req.end(Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]));
+  return req;
+}
+
+/** A Put as a raw HTTP/2 stream on `session`: its grpc-status. */
+function rawPut(session: http2.ClientHttp2Session): Promise<number> {
+  const body = Buffer.from('{}');
+  const req = session.request({ ':method': 'POST', ':path': '/test.v1.Probe/Put', 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${ADMIN}` });
+  req.end(Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]));
+  return new Promise((resolve) => {
+    const done = (h: http2.IncomingHttpHeaders): void => {
+      if (h['grpc-status'] !== undefined) resolve(Number(h['grpc-status']));
+    };
+    req.on('response', done);
+    req.on('trailers', done);
+    req.on('data', () => undefined);
+  });
+}
+
 describe('admission', () => {
+  it('refuses calls beyond the limit per connection, not on other connections, and frees the slot when a call ends', async () => {
+    const { address } = await start(2);
+    const one = http2.connect(`http://${address}`);
+    const other = http2.connect(`http://${address}`);
+    try {
+      const feeds = [rawFeed(one), rawFeed(one)];
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await rawPut(one)).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(await rawPut(other)).toBe(grpc.status.OK);
+      feeds[0]!.close();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await rawPut(one)).toBe(grpc.status.OK);
+    } finally {
+      one.destroy();
+      other.destroy();
+    }
+  });
+
   it('refuses a tokenless call from its headers without reading its body', async () => {
     const { c } = await start();
     decoded = 0;

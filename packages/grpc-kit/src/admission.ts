@@ -5,7 +5,11 @@
  *    without a token makes the server buffer a body: the stream is never read, the client's
  *    HTTP/2 flow-control window (64 KiB) is all it can send;
  *  - lowers the call's receive limit to its method's own limit, so that the transport refuses
- *    a larger body from its 5-byte length prefix, before buffering it.
+ *    a larger body from its 5-byte length prefix, before buffering it;
+ *  - refuses a call beyond `maxCallsPerConnection` calls in flight on its connection (counted
+ *    by peer address and port) with RESOURCE_EXHAUSTED. (HTTP/2's own
+ *    SETTINGS_MAX_CONCURRENT_STREAMS, grpc-js' `grpc.max_concurrent_streams`, made a graceful
+ *    server shutdown wait forever in tests with grpc-js 1.14, so the count is kept here.)
  * The method limit is applied again when the message is decoded (`tolerantService`), which
  * holds even if a grpc-js version stops exposing the per-call limit this relies on.
  */
@@ -39,17 +43,53 @@ function lowerReceiveLimit(call: unknown, limit: number): boolean {
   return true;
 }
 
-/** The interceptor: per-method receive limit (`limitOf`), then `admit`. Must be the first interceptor. */
-export function admissionInterceptor(limitOf: (methodPath: string) => number, admit: Admit | undefined): ServerInterceptor {
+/** Calls in flight per connection (peer `address:port`). */
+class ConnectionCalls {
+  readonly #inFlight = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  /** Takes a slot, or undefined when the connection is at the limit; the function gives it back once. */
+  take(peer: string): (() => void) | undefined {
+    const n = this.#inFlight.get(peer) ?? 0;
+    if (n >= this.max) return undefined;
+    this.#inFlight.set(peer, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inFlight.get(peer) ?? 1) - 1;
+      if (left === 0) this.#inFlight.delete(peer);
+      else this.#inFlight.set(peer, left);
+    };
+  }
+}
+
+export interface AdmissionOptions {
+  /** Receive limit of a method, by path. */
+  readonly limitOf: (methodPath: string) => number;
+  readonly admit?: Admit;
+  /** Calls in flight on one connection. */
+  readonly maxCallsPerConnection: number;
+}
+
+/** The interceptor: per-method receive limit, calls per connection, then `admit`. Must be the first interceptor. */
+export function admissionInterceptor(o: AdmissionOptions): ServerInterceptor {
+  const calls = new ConnectionCalls(o.maxCallsPerConnection);
   return (method, call) => {
-    lowerReceiveLimit(call, limitOf(method.path));
+    lowerReceiveLimit(call, o.limitOf(method.path));
+    let release: (() => void) | undefined;
     const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
       start: (next) => {
         const listener = new ServerListenerBuilder()
           .withOnReceiveMetadata((metadata, mdNext) => {
+            release = calls.take(call.getPeer());
+            if (!release) {
+              intercepting.sendStatus({ code: Status.RESOURCE_EXHAUSTED, details: `more than ${calls.max} calls in flight on this connection`, metadata: null });
+              return;
+            }
             let refusal: Refusal | undefined;
             try {
-              refusal = admit?.(metadata, method.path);
+              refusal = o.admit?.(metadata, method.path);
             } catch {
               refusal = { code: Status.INTERNAL, details: 'internal error while admitting the call' };
             }
@@ -57,8 +97,13 @@ export function admissionInterceptor(limitOf: (methodPath: string) => number, ad
             if (refusal) intercepting.sendStatus({ details: '', ...refusal, metadata: refusal.metadata ?? null });
             else mdNext(metadata);
           })
+          .withOnCancel(() => release?.())
           .build();
         next(listener);
+      },
+      sendStatus: (status, next) => {
+        release?.();
+        next(status);
       },
     });
     return intercepting;

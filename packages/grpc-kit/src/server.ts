@@ -26,7 +26,7 @@ export interface GrpcServerOptions {
   readonly maxReceiveBytes?: number;
   /** Own request limits of some methods, by path (`/pkg.Service/Method`), bytes. */
   readonly maxReceiveBytesByMethod?: Readonly<Record<string, number>>;
-  /** Calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  /** Calls in flight on one connection; more are refused RESOURCE_EXHAUSTED. */
   readonly maxConcurrentStreams?: number;
   /**
    * Decides from the headers, before the request body is read, whether a call may go on
@@ -78,8 +78,7 @@ export function createGrpcServer(input: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     // The transport's limit is the largest; each call gets its method's own (admission.ts).
     'grpc.max_receive_message_length': Math.max(o.maxReceiveBytes, ...Object.values(byMethod)),
-    'grpc.max_concurrent_streams': o.maxConcurrentStreams,
-    interceptors: [admissionInterceptor(limitOf, o.admit)],
+    interceptors: [admissionInterceptor({ limitOf, maxCallsPerConnection: o.maxConcurrentStreams, ...(o.admit ? { admit: o.admit } : {}) })],
     'grpc.max_send_message_length': o.maxSendBytes,
     'grpc.keepalive_time_ms': o.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs,

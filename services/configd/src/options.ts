@@ -80,7 +80,7 @@ export interface ConfigdOptions {
   readonly grpcMaxReceiveBytes?: number;
   /** Largest Import request, bytes. Default the larger of 16 MiB and 16 × maxDocumentBytes. */
   readonly grpcMaxImportBytes?: number;
-  /** Calls in flight on one gRPC connection (HTTP/2 concurrent streams). Default 100. */
+  /** Calls in flight on one gRPC connection; more are refused RESOURCE_EXHAUSTED. Default 100. */
   readonly grpcMaxConcurrentStreams?: number;
   /** Open watches of one token. Default 64. */
   readonly maxWatchesPerToken?: number;
