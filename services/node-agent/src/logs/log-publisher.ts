@@ -7,7 +7,9 @@
  *
  * Up to `maxInFlight` publishes are outstanding at once; a batch with failures is retried
  * (only the failed entries, after a backoff), so after an outage entries arrive in order,
- * except that a retried entry can land after a later one that had succeeded.
+ * except that a retried entry can land after a later one that had succeeded. Entries are
+ * encoded (`encodeLogEntry`, which validates) when they are published, not when they are
+ * captured, so that a burst costs the capture path only the decode and the entry.
  */
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
@@ -18,7 +20,7 @@ import { BoundedQueue, type Clock, type Logger } from '@palisade/service-kit';
 export const LOG_PUBLISHER_DEFAULTS = {
   /** Entries the spool holds while NATS is away. */
   spoolMaxEntries: 200_000,
-  /** Bytes (encoded) the spool holds. */
+  /** Bytes the spool holds (estimated encoded size). */
   spoolMaxBytes: 128 << 20,
   maxInFlight: 1024,
   /** Time given to a graceful close to deliver what is spooled, ms. */
@@ -50,10 +52,16 @@ export interface LogPublisherStats {
   natsConnected: boolean;
 }
 
+/** A spooled entry; encoded (and validated) only when it is published, off the capture path. */
 interface Spooled {
-  readonly id: string;
-  readonly bytes: Uint8Array;
+  readonly entry: LogEntry;
+  /** Estimated encoded size, bytes (for the spool's byte bound). */
+  readonly size: number;
+  bytes?: Uint8Array;
 }
+
+/** Size estimate of an entry's JSON: its packet text plus the fixed fields. */
+const estimatedSize = (e: LogEntry): number => (e.kind === 'packet' ? 420 + e.packet.length + (e.rule?.text.length ?? 0) : 200);
 
 interface PendingLoss {
   count: number;
@@ -80,7 +88,7 @@ export class LogPublisher {
     this.#o = { ...LOG_PUBLISHER_DEFAULTS, ...o };
     this.#subject = logSubject(o.node);
     this.#nextId = nextId;
-    this.#spool = new BoundedQueue<Spooled>({ maxItems: this.#o.spoolMaxEntries, maxBytes: this.#o.spoolMaxBytes, sizeOf: (s) => s.bytes.length, overflow: 'drop-newest' });
+    this.#spool = new BoundedQueue<Spooled>({ maxItems: this.#o.spoolMaxEntries, maxBytes: this.#o.spoolMaxBytes, sizeOf: (s) => s.size, overflow: 'drop-newest' });
   }
 
   /** Counters; `spoolPending` counts the entries not stored yet (spooled or being published). */
@@ -97,15 +105,7 @@ export class LogPublisher {
   enqueue(entry: LogEntry): void {
     if (this.#closing) return;
     this.#flushLosses();
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeLogEntry(entry);
-    } catch (err) {
-      this.#o.logger.warn({ err, id: entry.id }, 'log entry cannot be encoded; dropped');
-      this.recordLoss('decode-error', 1, entry.timeUs, entry.timeUs);
-      return;
-    }
-    if (this.#spool.push({ id: entry.id, bytes })) this.#stats.spooled++;
+    if (this.#spool.push({ entry, size: estimatedSize(entry) })) this.#stats.spooled++;
     else {
       this.#stats.lostSpool++;
       this.recordLoss('spool-overflow', 1, entry.timeUs, entry.timeUs);
@@ -128,7 +128,7 @@ export class LogPublisher {
   #flushLosses(): void {
     for (const [reason, p] of this.#losses) {
       const entry: LogEntry = { kind: 'loss', id: this.#nextId(), node: this.#o.node, timeUs: this.#o.clock.now() * 1000, count: p.count, fromUs: p.fromUs, untilUs: p.untilUs, reason };
-      if (!this.#spool.push({ id: entry.id, bytes: encodeLogEntry(entry) })) return;
+      if (!this.#spool.push({ entry, size: estimatedSize(entry) })) return;
       this.#stats.spooled++;
       this.#losses.delete(reason);
     }
@@ -191,14 +191,25 @@ export class LogPublisher {
   /** Publishes a batch; retries the failed entries until they are stored, refused or the publisher stops. */
   async #publish(batch: Spooled[], signal: AbortSignal): Promise<void> {
     const js = this.#js!;
-    let todo = batch;
+    let todo: Spooled[] = [];
+    for (const s of batch) {
+      try {
+        s.bytes = encodeLogEntry(s.entry);
+        todo.push(s);
+      } catch (err) {
+        // Not the contract (a field off its bounds): never publishable; counted as a loss.
+        this.#inFlight--;
+        this.#o.logger.warn({ err, id: s.entry.id }, 'log entry cannot be encoded; dropped');
+        this.recordLoss('decode-error', 1, s.entry.timeUs, s.entry.timeUs);
+      }
+    }
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt > 1) {
         await this.#client!.whenConnected(signal).catch(() => undefined);
         await sleep(retryBackoffMs(attempt - 1), signal);
         if (signal.aborted) return;
       }
-      const results = await Promise.allSettled(todo.map((s) => js.publish(this.#subject, s.bytes, { msgID: s.id, timeout: 5_000 })));
+      const results = await Promise.allSettled(todo.map((s) => js.publish(this.#subject, s.bytes, { msgID: s.entry.id, timeout: 5_000 })));
       const again: Spooled[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') {
@@ -210,7 +221,7 @@ export class LogPublisher {
           else {
             this.#stats.refused++;
             this.#inFlight--;
-            this.#o.logger.error({ err: r.reason as unknown, id: todo[i]!.id }, 'log entry refused by JetStream; dropped');
+            this.#o.logger.error({ err: r.reason as unknown, id: todo[i]!.entry.id }, 'log entry refused by JetStream; dropped');
           }
         }
       });
