@@ -37,6 +37,8 @@ describe.skipIf(skip !== undefined)('deploy/docker/cluster.sh', () => {
     const status = clusterSh('status');
     for (const n of ['pve1', 'pve2', 'pve3']) expect(status).toContain(`node: ${n}`);
     expect(status.match(/quorate: yes/g)).toHaveLength(3);
+    // And each node's agent answers with its applied revision.
+    expect(status.match(/applied revision: \d+/g)).toHaveLength(3);
     // The import reaches every kernel: the example cluster.fw's rule for port 8006 (pve3 has no documents of its own).
     for (const n of ['pve1', 'pve2', 'pve3']) {
       const deadline = Date.now() + 30_000;
