@@ -22,6 +22,10 @@ my $NETLINK_NETFILTER = 12;
 my $SO_RCVBUFFORCE = 33;
 my ($rcvbuf, @setup) = @ARGV;
 $SIG{PIPE} = 'IGNORE';
+# A larger pipe to the agent (F_SETPIPE_SZ, up to fs.pipe-max-size): while the agent's event
+# loop is busy the datagrams wait here instead of filling the socket buffer, where the kernel
+# would drop them.
+fcntl(STDOUT, 1031, 1 << 20) or fcntl(STDOUT, 1031, 1 << 16);
 binmode STDOUT;
 binmode STDIN;
 

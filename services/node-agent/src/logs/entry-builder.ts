@@ -73,7 +73,9 @@ export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntr
   }
   const { text, fields } = formatPacketText(p, c.ifname);
   const rule = prefix.ruleId !== undefined ? c.rule(prefix.ruleId) : undefined;
-  const e: Record<string, unknown> = {
+  // One object literal with every field (absent ones undefined, which JSON leaves out): one
+  // shape for all entries, cheaper to build and to encode than fields added one by one.
+  const e: PacketLogEntry = {
     kind: 'packet',
     id: c.id,
     node: c.node,
@@ -85,28 +87,25 @@ export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntr
     action,
     isPolicy: vm?.[1] !== undefined,
     direction,
+    ruleId: prefix.ruleId,
+    rule,
+    iif,
+    oif,
+    physIn,
+    physOut,
+    mac: p.hwHeader && p.hwHeader.length > 0 ? macText(p.hwHeader) : undefined,
+    family: fields.family,
+    proto: fields.proto,
+    src: fields.src,
+    dst: fields.dst,
+    sport: fields.sport,
+    dport: fields.dport,
+    icmpType: fields.icmpType,
+    icmpCode: fields.icmpCode,
+    len: fields.len,
+    tcpFlags: fields.tcpFlags,
+    mark: p.mark ? p.mark >>> 0 : undefined,
+    packet: text,
   };
-  const opt = (k: string, v: unknown): void => {
-    if (v !== undefined) e[k] = v;
-  };
-  opt('ruleId', prefix.ruleId);
-  opt('rule', rule);
-  opt('iif', iif);
-  opt('oif', oif);
-  opt('physIn', physIn);
-  opt('physOut', physOut);
-  opt('mac', p.hwHeader && p.hwHeader.length > 0 ? macText(p.hwHeader) : undefined);
-  opt('family', fields.family);
-  opt('proto', fields.proto);
-  opt('src', fields.src);
-  opt('dst', fields.dst);
-  opt('sport', fields.sport);
-  opt('dport', fields.dport);
-  opt('icmpType', fields.icmpType);
-  opt('icmpCode', fields.icmpCode);
-  opt('len', fields.len);
-  opt('tcpFlags', fields.tcpFlags);
-  opt('mark', p.mark ? p.mark >>> 0 : undefined);
-  e.packet = text;
-  return e as unknown as PacketLogEntry;
+  return e;
 }

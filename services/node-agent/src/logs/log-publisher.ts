@@ -22,7 +22,8 @@ export const LOG_PUBLISHER_DEFAULTS = {
   spoolMaxEntries: 200_000,
   /** Bytes the spool holds (estimated encoded size). */
   spoolMaxBytes: 128 << 20,
-  maxInFlight: 1024,
+  /** Publishes outstanding at once (also how many entries one turn of the pump encodes: kept small so capture is not starved). */
+  maxInFlight: 256,
   /** Time given to a graceful close to deliver what is spooled, ms. */
   flushOnCloseMs: 2_000,
 } as const;
