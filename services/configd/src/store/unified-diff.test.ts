@@ -141,10 +141,11 @@ describe('unifiedDiff', () => {
     expect(result.kind).toBe('diff');
     expect(text(result).split('\n').filter((l) => l.startsWith('-1') || l.startsWith('+1'))).toHaveLength(16_000);
     expect(bytes).toBeLessThan(64 * MiB);
-    expect(Date.now() - started).toBeLessThan(30_000);
+    // About 130 million steps: seconds, generous for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(90_000);
     // Chunks of a few ms; generous for a loaded machine.
     expect(maxGapMs).toBeLessThan(1000);
-  });
+  }, 120_000);
 
   it('diffs 12,000 lines against their deletion in bounded memory (< 32 MiB)', async () => {
     const a = Array.from({ length: 12_000 }, (_, i) => `IN ACCEPT -source 10.0.${i >> 8}.${i & 255} -p tcp -dport ${i}`).join('\n') + '\n';
