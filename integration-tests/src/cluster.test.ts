@@ -5,7 +5,7 @@
  * Real packets: TCP from other nodes, from an `outside` namespace on vmbr0 and into guest
  * namespaces behind the pve layout (tap ─ fwbr ─ fwln ═ fwpr ─ vmbr0).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeImage, dockerSkipReason, ensureDocker, stopDockerIfStarted } from './docker-setup.js';
 import { CTL, NODES, NodeCluster, nodeIp, SUBNET, type NodeName } from './node-cluster.js';
 
@@ -40,6 +40,10 @@ describe.skipIf(skip !== undefined)('three nodes in containers', () => {
     await cluster.put('pve1', 'firewall/cluster.fw', clusterFw());
     await Promise.all(NODES.map((n) => cluster.waitFor(`${n} ruleset`, async () => (await cluster.kernel(n)).includes('6222'), 30_000)));
   }, 600_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && cluster) console.log(`service logs after the failure:\n${await cluster.diagnostics()}`);
+  }, 60_000);
 
   afterAll(async () => {
     await cluster?.close();

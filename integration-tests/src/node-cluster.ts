@@ -191,6 +191,16 @@ export class NodeCluster {
     await this.client!.network.getById(this.networkName).connect({ Container: this.container(node).getId(), EndpointConfig: { IPAMConfig: { IPv4Address: nodeIp(node) } } });
   }
 
+  /** The last lines of each node's service logs, for a failed test's report. */
+  async diagnostics(lines = 15): Promise<string> {
+    const parts: string[] = [];
+    for (const node of this.containers.keys()) {
+      const r = await this.exec(node, ['sh', '-c', `for f in /var/log/palisade/*.log; do echo "--- $f"; tail -n ${lines} "$f" | cut -c1-400; done`]).catch((err: unknown) => ({ output: String(err) }));
+      parts.push(`=== ${node}\n${r.output}`);
+    }
+    return parts.join('\n');
+  }
+
   /** Removes every container and network of this run (by label), also after a failed start. */
   async close(): Promise<void> {
     const client = this.client ?? (await getContainerRuntimeClient());
