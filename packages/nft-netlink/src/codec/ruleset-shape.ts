@@ -165,7 +165,8 @@ export function expectedShape(ruleset: Ruleset, opts: LowerOptions = {}): Rulese
   const own = ruleset.tables.map((t) => ({ family: t.family, name: t.name }));
   const msgs = ruleset.tables.flatMap((t) => lowerTable(t, createSetIdAllocator(), opts));
   const enc = encodeNftBatch(msgs, { ack: 'none' });
-  const dec = enc.ok ? decodeNetlinkMessages(enc.value.bytes) : undefined;
+  // our own bytes: the decoder's limits for untrusted input are sized to them
+  const dec = enc.ok ? decodeNetlinkMessages(enc.value.bytes, { maxBytes: enc.value.bytes.length, maxItems: msgs.length + 2 }) : undefined;
   const shape = dec?.ok ? decodeListedShape(dec.value.slice(1, -1), own) : undefined;
   // the lowering is ours: failing to read it back is a programming error, shown as drift
   return shape?.ok ? shape.value : { chains: new Map([['(expected ruleset unreadable)', ['']]]), sets: new Set(), elements: new Map() };
