@@ -170,7 +170,13 @@ export class JetStreamIngest {
 
   async #ensureStream(jsm: Awaited<ReturnType<typeof jetstreamManager>>, client: NatsClient): Promise<void> {
     try {
-      await jsm.streams.info(LOG_STREAM);
+      const existing = await jsm.streams.info(LOG_STREAM);
+      // An agent may have created the stream without an age limit: it would grow without
+      // bound (the loggers' retention does not shrink it), so the logger sets its own.
+      if (!existing.config.max_age && this.#o.streamMaxAgeMs > 0) {
+        await jsm.streams.update(LOG_STREAM, { max_age: nanos(this.#o.streamMaxAgeMs) });
+        this.#log.info({ stream: LOG_STREAM, maxAgeMs: this.#o.streamMaxAgeMs }, 'log stream had no age limit; set it');
+      }
       return;
     } catch (err) {
       if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
