@@ -1,8 +1,9 @@
 /**
  * IP address arithmetic for the compiler and the simulator: addresses as bigints, closed
  * intervals, longest-prefix flattening of IP sets (pve-firewall `hash:net` semantics) and
- * rendering of intervals as the shortest nft element text.
+ * rendering of intervals as the shortest nft element text. Parsing is fw-lang's.
  */
+import { formatIp, parseIpCidr } from '@palisade/fw-lang';
 
 export type IpFamily = 4 | 6;
 
@@ -20,88 +21,22 @@ export interface Cidr {
   readonly prefix: number;
 }
 
+/** Bits in an address of each family. */
 export const FAMILY_BITS: Readonly<Record<IpFamily, number>> = { 4: 32, 6: 128 };
 
+/** The largest address of a family (all bits set). */
 function maxOf(family: IpFamily): bigint {
   return (1n << BigInt(FAMILY_BITS[family])) - 1n;
 }
 
 /**
- * Parses an IPv4 address in the lenient form the reference accepts (`10`, `10.1`, leading
- * zeros read as decimal). Returns undefined when it is not one.
+ * Parses `addr` or `addr/len` of either family; undefined when invalid. One parser for the
+ * whole project: fw-lang's {@link parseIpCidr}, reading IPv4 as Net::IP does (`10.0.0` is
+ * 10.0.0.0, leading zeros are decimal) and IPv6 in the strict PVE grammar. Host bits are kept.
  */
-export function parseIpv4(text: string): bigint | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){0,3}$/.test(text)) return undefined;
-  const parts = text.split('.').map((p) => Number(p));
-  if (parts.some((p) => p > 255)) return undefined;
-  while (parts.length < 4) parts.push(0);
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
-}
-
-/** Parses an IPv6 address (with optional embedded IPv4 tail). */
-export function parseIpv6(text: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(':')) return undefined;
-  let head = text;
-  let tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  const maybeV4 = text.slice(lastColon + 1);
-  if (maybeV4.includes('.')) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(maybeV4)) return undefined;
-    const v4 = parseIpv4(maybeV4);
-    if (v4 === undefined) return undefined;
-    tail = [Number((v4 >> 16n) & 0xffffn), Number(v4 & 0xffffn)];
-    head = text.slice(0, lastColon + 1);
-    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const dbl = head.split('::');
-  if (dbl.length > 2) return undefined;
-  const parseGroups = (s: string): number[] | undefined => {
-    if (s === '') return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const left = parseGroups(dbl[0] ?? '');
-  const right = dbl.length === 2 ? parseGroups(dbl[1] ?? '') : [];
-  if (!left || !right) return undefined;
-  const total = left.length + right.length + tail.length;
-  let groups: number[];
-  if (dbl.length === 2) {
-    if (total > 7) return undefined;
-    groups = [...left, ...new Array<number>(8 - total).fill(0), ...right, ...tail];
-  } else {
-    if (total !== 8) return undefined;
-    groups = [...left, ...tail];
-  }
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-/** Parses `addr` or `addr/len` of either family; undefined when invalid. */
 export function parseCidr(text: string): Cidr | undefined {
-  const slash = text.indexOf('/');
-  const addrText = slash < 0 ? text : text.slice(0, slash);
-  const lenText = slash < 0 ? undefined : text.slice(slash + 1);
-  let family: IpFamily;
-  let address: bigint | undefined;
-  if (addrText.includes(':')) {
-    family = 6;
-    address = parseIpv6(addrText);
-  } else {
-    family = 4;
-    address = parseIpv4(addrText);
-  }
-  if (address === undefined) return undefined;
-  const bits = FAMILY_BITS[family];
-  let prefix = bits;
-  if (lenText !== undefined) {
-    if (!/^\d+$/.test(lenText)) return undefined;
-    prefix = Number(lenText);
-    if (prefix > bits) return undefined;
-  }
-  return { family, address, prefix };
+  const c = parseIpCidr(text, { lenient: 'ipv4' });
+  return c === undefined ? undefined : { family: c.version, address: c.address, prefix: c.prefixLength };
 }
 
 /** Parses a single address (no prefix). */
@@ -111,6 +46,7 @@ export function parseAddress(text: string): { family: IpFamily; address: bigint 
   return { family: c.family, address: c.address };
 }
 
+/** The interval a CIDR covers (host bits masked off, as the kernel does). */
 export function cidrInterval(c: Cidr): AddrInterval {
   const bits = FAMILY_BITS[c.family];
   const hostBits = BigInt(bits - c.prefix);
@@ -119,33 +55,9 @@ export function cidrInterval(c: Cidr): AddrInterval {
   return { family: c.family, from, to };
 }
 
+/** Canonical text of an address (dotted quad, RFC 5952 for IPv6): fw-lang's {@link formatIp}. */
 export function formatAddress(family: IpFamily, a: bigint): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((s) => String((a >> s) & 0xffn)).join('.');
-  }
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((a >> BigInt(i * 16)) & 0xffffn));
-  // RFC 5952: compress the longest run (first on ties) of two or more zero groups.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  const left = hex.slice(0, bestStart).join(':');
-  const right = hex.slice(bestStart + bestLen).join(':');
-  return `${left}::${right}`;
+  return formatIp(family, a);
 }
 
 /** Sorts and merges overlapping or adjacent intervals of one family. */
@@ -219,10 +131,12 @@ export function formatInterval(iv: AddrInterval): string {
   return `${formatAddress(iv.family, iv.from)}-${formatAddress(iv.family, iv.to)}`;
 }
 
+/** True when an address of `family` lies in one of the intervals. */
 export function intervalContains(ivs: readonly AddrInterval[], family: IpFamily, a: bigint): boolean {
   return ivs.some((iv) => iv.family === family && iv.from <= a && a <= iv.to);
 }
 
+/** True when the interval is every address of its family (`0.0.0.0/0`, `::/0`). */
 export function isFullRange(iv: AddrInterval): boolean {
   return iv.from === 0n && iv.to === maxOf(iv.family);
 }

@@ -58,6 +58,18 @@ describe('parseIpCidr (lenient, Net::IP)', () => {
   });
 });
 
+describe("parseIpCidr (lenient: 'ipv4', the compiler's reading)", () => {
+  it('reads IPv4 as Net::IP does and IPv6 in the strict grammar', () => {
+    expect(parseIpCidr('10.0.0', { lenient: 'ipv4' })?.address).toBe(0x0a000000n);
+    expect(parseIpCidr('010.1/16', { lenient: 'ipv4' })).toEqual({ version: 4, address: 0x0a010000n, prefixLength: 16, text: '010.1/16' });
+    // Net::IP refuses seven groups before '::' and reads '::4.4' as ::4.4.0.0; the strict grammar does the opposite.
+    expect(parseIpCidr('1:2:3:4:5:6:7::', { lenient: 'ipv4' })?.version).toBe(6);
+    expect(parseIpCidr('1:2:3:4:5:6:7::', { lenient: true })).toBeUndefined();
+    expect(parseIpCidr('::4.4', { lenient: 'ipv4' })).toBeUndefined();
+    expect(parseIpCidr('::4.4', { lenient: true })?.version).toBe(6);
+  });
+});
+
 describe('address helpers', () => {
   it('formats addresses canonically', () => {
     expect(formatIp(4, 0x0a000001n)).toBe('10.0.0.1');

@@ -25,9 +25,12 @@ export interface IpCidr {
 export interface ParseIpCidrOptions {
   /**
    * Accept the `Net::IP` forms used in rule addresses: abbreviated IPv4 (`10`, `10.0.0`,
-   * `10/8`), leading zeros (`01.2.3.4`). Default false: the strict PVE grammar.
+   * `10/8`), leading zeros (`01.2.3.4`). `'ipv4'`: those IPv4 forms, but IPv6 in the strict
+   * grammar — the compiler's reading of every address it meets (validated rule addresses,
+   * alias and IP set values, host and corosync addresses). Default false: the strict PVE
+   * grammar.
    */
-  readonly lenient?: boolean;
+  readonly lenient?: boolean | 'ipv4';
 }
 
 const IPV4_OCTET = '(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])';
@@ -106,9 +109,9 @@ function dottedValue(address: string): bigint {
  * Returns `undefined` for anything else; never throws.
  */
 export function parseIpCidr(text: string, options: ParseIpCidrOptions = {}): IpCidr | undefined {
-  if (options.lenient === true) return parseLenient(text);
   // Only IPv6 has colons, so one regex decides (the reference tries IPv6 first; same result).
   const version: 4 | 6 = text.includes(':') ? 6 : 4;
+  if (options.lenient === true || (options.lenient === 'ipv4' && version === 4)) return parseLenient(text);
   const m = (version === 6 ? STRICT_V6_CIDR : STRICT_V4_CIDR).exec(text);
   if (m === null) return undefined;
   const bits = addressBits(version);
