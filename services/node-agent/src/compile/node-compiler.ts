@@ -45,7 +45,13 @@ export type NodeCompileOutput =
       readonly deadmanAtMs?: number;
       readonly hostAddresses: readonly string[];
     }
-  | { readonly ok: false; readonly refusal: NodeCompileRefusal; readonly problems: readonly DocumentProblem[] };
+  | { readonly ok: false; readonly refusal: NodeCompileRefusal | CompileFailure; readonly problems: readonly DocumentProblem[] };
+
+/** The compiler threw (a bug, or input it cannot handle): reported like a refusal, never thrown at the agent. */
+export interface CompileFailure {
+  readonly code: 'compile-failed';
+  readonly message: string;
+}
 
 /** Seconds after an `enable: <timestamp>` during which the firewall stays enabled (pve-firewall). */
 export const DEADMAN_GRACE_SECONDS = 60;
@@ -73,7 +79,17 @@ function orderAddresses(addresses: readonly string[], ring0: string | undefined)
   return [addresses[i]!, ...addresses.slice(0, i), ...addresses.slice(i + 1)];
 }
 
+/** Compiles the node's documents; a compiler exception becomes a `compile-failed` refusal. */
 export function compileNodeDocuments(input: NodeCompileInput): NodeCompileOutput {
+  try {
+    return compileUnguarded(input);
+  } catch (err) {
+    const message = `the compiler failed: ${err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join(' ') : String(err)}`;
+    return { ok: false, refusal: { code: 'compile-failed', message }, problems: [] };
+  }
+}
+
+function compileUnguarded(input: NodeCompileInput): NodeCompileOutput {
   const tree = loadTree(input.documents);
   const problems: DocumentProblem[] = tree.diagnostics
     .filter((d) => d.severity === 'error' || d.severity === 'warning')
