@@ -15,6 +15,7 @@ export const NODE_COMPILE_REFUSALS = {
   /** The node is neither a corosync member nor has documents under `nodes/<name>/`. */
   'unknown-node': 'the node is not part of this configuration',
 } as const;
+/** Why `compileForNode` refused to compile: one of {@link NODE_COMPILE_REFUSALS}. */
 export type NodeCompileRefusalCode = keyof typeof NODE_COMPILE_REFUSALS;
 
 /** A refusal: nothing was compiled. `path`/`line` locate the diagnostic that caused it, if one did. */
@@ -27,6 +28,7 @@ export interface NodeCompileRefusal {
   readonly knownNodes?: readonly string[];
 }
 
+/** Options of `compileForNode`: the compiler's options plus when to refuse. */
 export interface CompileForNodeOptions extends CompileOptions {
   /**
    * Also refuse when a document has an error that makes it unreadable as a whole (diagnostics

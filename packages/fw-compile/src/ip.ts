@@ -5,6 +5,7 @@
  */
 import { formatIp, parseIpCidr } from '@palisade/fw-lang';
 
+/** An IP family: 4 or 6. */
 export type IpFamily = 4 | 6;
 
 /** A closed interval of addresses of one family. */

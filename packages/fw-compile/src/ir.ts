@@ -5,7 +5,9 @@
  */
 import type { AddrInterval, IpFamily } from './ip.js';
 
+/** The nftables families Palisade writes tables in. */
 export type TableFamily = 'inet' | 'bridge';
+/** The netfilter hook a base chain is attached to. */
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 
 /** A whole Palisade ruleset: the tables it owns (and nothing else). */
@@ -13,6 +15,7 @@ export interface Ruleset {
   readonly tables: readonly Table[];
 }
 
+/** One nftables table: its named sets, ct helpers and chains (regular chains first, then base chains). */
 export interface Table {
   readonly family: TableFamily;
   readonly name: string;
@@ -61,12 +64,14 @@ export interface NamedSet {
   readonly comment?: string;
 }
 
+/** The hook, priority and policy that make a chain a base chain. */
 export interface BaseChainSpec {
   readonly hook: Hook;
   readonly priority: number;
   readonly policy: 'accept' | 'drop';
 }
 
+/** A chain: a base chain when `base` is set, otherwise reached by jump/goto. */
 export interface Chain {
   readonly name: string;
   readonly base?: BaseChainSpec;
@@ -87,6 +92,7 @@ export interface RuleOrigin {
   readonly id?: string;
 }
 
+/** One nft rule: all matches must hold, then the statements run in order. */
 export interface Rule {
   readonly matches: readonly Match[];
   readonly stmts: readonly Stmt[];
@@ -94,6 +100,7 @@ export interface Rule {
   readonly origin?: RuleOrigin;
 }
 
+/** Equal or not equal: every match can be negated. */
 export type MatchOp = 'eq' | 'ne';
 
 /** Interface names; a trailing `*` is a prefix wildcard. */
@@ -103,6 +110,7 @@ export interface IfnameMatch {
   readonly op: MatchOp;
   readonly names: readonly string[];
 }
+/** `meta nfproto ipv4|ipv6`: restricts a rule of the inet table to one family. */
 export interface NfprotoMatch {
   readonly kind: 'nfproto';
   readonly family: IpFamily;
@@ -113,9 +121,11 @@ export interface L4protoMatch {
   readonly op: MatchOp;
   readonly protos: readonly number[];
 }
+/** The addresses an address match compares with: a named set, or inline intervals. */
 export type AddrValue =
   | { readonly set: string }
   | { readonly intervals: readonly AddrInterval[] };
+/** `ip|ip6 saddr|daddr` against a named set or inline intervals (implies the family). */
 export interface AddrMatch {
   readonly kind: 'addr';
   readonly family: IpFamily;
@@ -123,7 +133,9 @@ export interface AddrMatch {
   readonly op: MatchOp;
   readonly value: AddrValue;
 }
+/** The protocols that have ports. */
 export type PortProto = 'tcp' | 'udp' | 'sctp' | 'dccp' | 'udplite';
+/** IANA protocol numbers of the port-bearing protocols. */
 export const PORT_PROTO_NUMBERS: Readonly<Record<PortProto, number>> = {
   tcp: 6,
   udp: 17,
@@ -157,11 +169,14 @@ export interface IcmpMatch {
   /** The table's `ValueSet` holding exactly `types`, matched instead of an anonymous set. */
   readonly set?: string;
 }
+/** Conntrack states a rule can match. */
 export type CtState = 'new' | 'invalid' | 'established' | 'related';
+/** `ct state { … }`: true when the connection is in one of the states. */
 export interface CtStateMatch {
   readonly kind: 'ctstate';
   readonly states: readonly CtState[];
 }
+/** Address types of `fib … type` (the iptables addrtype names). */
 export type AddrType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast';
 /** `fib saddr|daddr type …`: the address type as the host's routing sees it (addrtype). */
 export interface FibTypeMatch {
@@ -182,6 +197,7 @@ export interface EtherMatch {
   readonly op: MatchOp;
   readonly mac: string;
 }
+/** TCP flags a tcpflags match names. */
 export type TcpFlag = 'fin' | 'syn' | 'rst' | 'psh' | 'ack' | 'urg';
 /** `tcp flags & (mask) == value` (or `!=`); implies TCP. */
 export interface TcpFlagsMatch {
@@ -190,6 +206,7 @@ export interface TcpFlagsMatch {
   readonly value: readonly TcpFlag[];
   readonly op: MatchOp;
 }
+/** Every kind of match the compiler writes (one rendering, one evaluation each). */
 export type Match =
   | IfnameMatch
   | NfprotoMatch
@@ -203,10 +220,12 @@ export type Match =
   | EtherMatch
   | TcpFlagsMatch;
 
+/** How a reject answers: a TCP reset or an ICMP/ICMPv6 error of a named type. */
 export type RejectWith =
   | { readonly kind: 'tcp-reset' }
   | { readonly kind: 'icmp'; readonly family: IpFamily; readonly type: 'port-unreachable' | 'host-prohibited' | 'admin-prohibited' | 'host-unreachable' };
 
+/** The statements that end a rule's evaluation in its chain. */
 export type VerdictStmt =
   | { readonly kind: 'accept' }
   | { readonly kind: 'drop' }
@@ -214,6 +233,7 @@ export type VerdictStmt =
   | { readonly kind: 'jump'; readonly target: string }
   | { readonly kind: 'goto'; readonly target: string };
 
+/** Every kind of statement the compiler writes: verdicts, log/limit, marks, helpers, meters, queues. */
 export type Stmt =
   | VerdictStmt
   | { readonly kind: 'reject'; readonly with: RejectWith }
@@ -246,6 +266,7 @@ export interface QueueStmt {
   readonly bypass: boolean;
 }
 
+/** True for accept, drop, return, jump and goto: the statements a rule's verdict is. */
 export function isVerdict(s: Stmt): s is VerdictStmt {
   return s.kind === 'accept' || s.kind === 'drop' || s.kind === 'return' || s.kind === 'jump' || s.kind === 'goto';
 }

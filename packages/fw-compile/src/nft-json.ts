@@ -8,6 +8,7 @@ import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpF
 import type { Match, NamedSet, Rule, Ruleset, Stmt, Table, ValueSet } from './ir.js';
 import { icmpRun, icmpTypeText, l4protoText } from './nft-text.js';
 
+/** A JSON value as libnftables takes it (`nft -j -f`). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 type J = JsonValue;
 

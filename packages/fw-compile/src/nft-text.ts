@@ -58,10 +58,12 @@ const ICMP_V6_NAMES: Readonly<Record<number, string>> = {
   137: 'nd-redirect',
 };
 
+/** The nft name of a protocol number (`tcp`, `udp`, …), else the number. */
 export function l4protoText(p: number): string {
   return L4_NAMES[p] ?? String(p);
 }
 
+/** The nft name of an ICMP or ICMPv6 type, else the number. */
 export function icmpTypeText(family: IpFamily, t: number): string {
   return (family === 4 ? ICMP_V4_NAMES[t] : ICMP_V6_NAMES[t]) ?? String(t);
 }
@@ -90,6 +92,7 @@ function flagsText(flags: readonly TcpFlag[]): string {
   return flags.length === 0 ? '0x0' : flags.join('|');
 }
 
+/** Address intervals as one nft value or an anonymous set `{ a, b }`. */
 export function intervalsText(ivs: readonly AddrInterval[]): string {
   return setOrScalar(ivs.map(formatInterval));
 }
@@ -105,6 +108,7 @@ export function icmpRun(types: readonly number[]): readonly [number, number] | u
   return [types[0] as number, types[types.length - 1] as number];
 }
 
+/** The nft text of one match. */
 export function renderMatch(m: Match): string {
   switch (m.kind) {
     case 'ifname':
@@ -152,6 +156,7 @@ function prefixMaskText(family: IpFamily, prefix: number): string {
   return formatAddress(family, mask);
 }
 
+/** The nft text of one statement. */
 export function renderStmt(s: Stmt): string {
   switch (s.kind) {
     case 'accept':
@@ -188,6 +193,7 @@ export function renderStmt(s: Stmt): string {
   }
 }
 
+/** The nft text of one rule: its matches, statements and comment. */
 export function renderRule(r: Rule): string {
   const parts = [...r.matches.map(renderMatch), ...r.stmts.map(renderStmt)];
   if (r.comment !== undefined) parts.push(`comment ${quote(r.comment)}`);
@@ -231,6 +237,7 @@ function renderChain(c: Chain, indent: string): string[] {
   return out;
 }
 
+/** The lines of one table: sets, ct helpers and chains, tab-indented as `nft list` prints them. */
 export function renderTableBody(t: Table): string[] {
   const out: string[] = [`table ${t.family} ${t.name} {`];
   for (const s of t.sets) out.push(...renderSet(s, '\t'));

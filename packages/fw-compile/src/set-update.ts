@@ -26,6 +26,7 @@ import type {
   TcpFlagsMatch,
 } from './ir.js';
 
+/** The elements removed from and added to one named set between two compiles. */
 export interface SetElementChange {
   readonly family: string;
   readonly table: string;

@@ -9,8 +9,11 @@ import { loadTree, type PveTree } from '@palisade/fw-lang';
 import { compileNode, type CompileResult } from './compile.js';
 import type { SimCase } from './simulate.js';
 
+/** The package directory (tests read their fixtures below it). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The verdict scenarios (`test/verdicts/<name>/`). */
 export const VERDICTS_DIR = join(PACKAGE_ROOT, 'test', 'verdicts');
+/** The golden compiler cases (`test/golden/<name>/`). */
 export const GOLDEN_DIR = join(PACKAGE_ROOT, 'test', 'golden');
 /** Verdict scenarios with NFQUEUE (`ips: 1`), kept out of the kernel lab (see its README). */
 export const NFQUEUE_VERDICTS_DIR = join(PACKAGE_ROOT, 'test', 'verdicts-nfqueue');
@@ -26,6 +29,7 @@ export function readFiles(root: string, rel = ''): Map<string, string> {
   return out;
 }
 
+/** A scenario's `meta.json`: the node and facts to compile it with. */
 export interface ScenarioMeta {
   readonly node?: string;
   readonly hostIp?: string[];
@@ -54,6 +58,7 @@ export function loadScenario(dir: string): { meta: ScenarioMeta; tree: PveTree; 
   return { meta, tree, compiled, files };
 }
 
+/** A simulated case with the verdict the scenario expects. */
 export interface VerdictCase extends SimCase {
   readonly expect: 'ACCEPT' | 'DROP' | 'REJECT';
   readonly line: number;

@@ -23,6 +23,7 @@ export function parsePorts(text: string): (readonly [number, number])[] | undefi
   return mergePortRanges(ranges);
 }
 
+/** Sorts port ranges and merges the overlapping and adjacent ones. */
 export function mergePortRanges(ranges: readonly (readonly [number, number])[]): (readonly [number, number])[] {
   const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
   const out: [number, number][] = [];

@@ -14,6 +14,7 @@ export const LONG_LINE_CHARS = 4096;
 
 
 
+/** A document's bytes as lines, with the encoding read and the diagnostics of decoding. */
 export interface DecodedSource {
   readonly lines: readonly SourceLine[];
   readonly encoding: SourceEncoding;
@@ -25,6 +26,7 @@ export interface DecodedSource {
   readonly interpret: boolean;
 }
 
+/** Options of `decodeSource`: the path for diagnostics and the size limit. */
 export interface DecodeOptions {
   readonly path: string;
   readonly maxBytes?: number;

@@ -10,6 +10,7 @@ interface CodeInfo {
   readonly summary: string;
 }
 
+/** Every diagnostic code of the language with its meaning; codes are stable (tools match on them). */
 export const DIAGNOSTIC_CODES = {
   // Document as a whole (FW00xx)
   FW0001: { severity: 'error', effect: 'document', summary: 'document larger than the size limit' },
@@ -87,4 +88,5 @@ export const DIAGNOSTIC_CODES = {
   FW0902: { severity: 'error', effect: 'note', summary: 'guest id configured on more than one node' },
 } as const satisfies Record<string, CodeInfo>;
 
+/** One of {@link DIAGNOSTIC_CODES}. */
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -5,6 +5,7 @@
 import type { CorosyncConfig, Diagnostic, FwDocument, GuestConfig, ParsedDocument, Rule } from './model.js';
 import type { PveTree } from './tree.js';
 
+/** A JSON value (the JSON form of documents and trees). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 function ruleJson(rule: Rule, pos: number): JsonValue {

@@ -10,6 +10,7 @@ import type { DiagnosticCode } from './diagnostic-codes.js';
 
 /** The kinds of `.fw` document, named after the rule environment they open (spec §1.1). */
 export const FW_DOCUMENT_KINDS = ['cluster', 'host', 'guest', 'vnet'] as const;
+/** The kinds of `.fw` documents: cluster, host, guest, vnet. */
 export type FwDocumentKind = (typeof FW_DOCUMENT_KINDS)[number];
 
 /** Every document kind the language library understands. */
@@ -50,24 +51,32 @@ export interface Diagnostic {
  */
 export type SourceEncoding = 'utf-8' | 'latin1';
 
+/** One line of a document as read: its text without the line ending, and whether it had one (kept for printing). */
 export interface SourceLine {
   readonly text: string;
   /** False only for the last line of a document that does not end with `\n`. */
   readonly newline: boolean;
 }
 
+/** Log levels of rules and policies (syslog names, plus `nolog`). */
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'nolog'] as const;
+/** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The actions of a rule. */
 export const ACTIONS = ['ACCEPT', 'DROP', 'REJECT'] as const;
+/** One of {@link ACTIONS}. */
 export type Action = (typeof ACTIONS)[number];
 
+/** The rule types: direction, or `group` for a security group reference. */
 export const RULE_TYPES = ['in', 'out', 'forward', 'group'] as const;
+/** One of {@link RULE_TYPES}. */
 export type RuleType = (typeof RULE_TYPES)[number];
 
 /** Rule environment of the reference (spec §3.1): decides allowed types and `-i` values. */
 export type RuleEnv = 'cluster' | 'host' | 'vm' | 'ct' | 'group' | 'vnet';
 
+/** An IP version: 4 or 6. */
 export type IpVersion = 4 | 6;
 
 /** The rule fields that can carry a validation error (the reference's error keys). */
@@ -84,6 +93,7 @@ export type RuleField =
   | 'icmp-type'
   | 'log';
 
+/** A problem with one field of a rule (the rule is kept, but not compiled). */
 export interface RuleError {
   readonly field: RuleField;
   readonly code: DiagnosticCode;
@@ -127,6 +137,7 @@ export interface OptionEntry {
   readonly line: number;
 }
 
+/** An `[ALIASES]` entry: a name for an address or CIDR. */
 export interface Alias {
   /** Name as written (display form). Lookups use `name.toLowerCase()`. */
   readonly name: string;
@@ -137,6 +148,7 @@ export interface Alias {
   readonly line: number;
 }
 
+/** One entry of an IP set: an address, CIDR or alias, possibly `!` (nomatch). */
 export interface IpSetEntry {
   /** Token as written (address, CIDR or alias reference), `/32` or `/128` removed. */
   readonly cidr: string;
@@ -147,6 +159,7 @@ export interface IpSetEntry {
   readonly error?: RuleError;
 }
 
+/** An `[IPSET name]` section with its entries. */
 export interface IpSet {
   /** Lower-cased name. */
   readonly name: string;
@@ -156,6 +169,7 @@ export interface IpSet {
   readonly entries: readonly IpSetEntry[];
 }
 
+/** A `[group name]` section of cluster.fw with its rules. */
 export interface SecurityGroup {
   /** Lower-cased name. */
   readonly name: string;
@@ -168,6 +182,7 @@ export interface SecurityGroup {
 /** Which section a line belongs to; used by editors to find insertion points. */
 export type SectionKind = 'options' | 'rules' | 'aliases' | 'ipset' | 'group';
 
+/** A section of a document: its kind, name and line range. */
 export interface Section {
   readonly kind: SectionKind;
   /** For ipset and group sections: the lower-cased name. */
@@ -222,6 +237,7 @@ export interface GuestNic {
   readonly ip6?: string;
 }
 
+/** A guest is a VM (`qemu`) or a container (`lxc`). */
 export type GuestType = 'qemu' | 'lxc';
 
 /** A guest config (`qemu-server/<vmid>.conf` or `lxc/<vmid>.conf`). */
@@ -239,6 +255,7 @@ export interface GuestConfig {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** A node of corosync.conf: its name, id and ring addresses. */
 export interface CorosyncNode {
   readonly name: string;
   readonly nodeid?: number;
@@ -263,4 +280,5 @@ export interface CorosyncConfig {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** Any document the language parses. */
 export type ParsedDocument = FwDocument | GuestConfig | CorosyncConfig;

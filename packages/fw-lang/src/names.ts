@@ -22,6 +22,7 @@ export interface NameTables {
   readonly from: ReferenceOrigin;
 }
 
+/** An alias value parsed: the normalised text and its IP version. */
 export interface AddressValue {
   /** As written, with a `/32` (IPv4) or `/128` (IPv6) suffix removed. */
   readonly cidr: string;
@@ -87,6 +88,7 @@ export function aliasExistsAnywhere(tables: NameTables, name: string): boolean {
   return tables.clusterAliases.has(key) || (tables.localAliases?.has(key) ?? false);
 }
 
+/** An IP set reference resolved: the set and the scope that owns it. */
 export interface ResolvedIpSet {
   readonly set: IpSet;
   readonly owner: 'cluster' | 'guest' | 'sdn';
@@ -116,6 +118,7 @@ export function resolveIpSet(
   return global ? { set: global, owner: 'cluster' } : undefined;
 }
 
+/** An IP set entry token checked: its normalised text, or the error that makes it unusable. */
 export interface EntryTokenResult {
   readonly cidr: string;
   readonly error?: RuleError;

@@ -74,6 +74,7 @@ export const OPTION_SYNTAX: Readonly<Record<FwDocumentKind, Readonly<Record<stri
   },
 };
 
+/** An option line parsed: its name and value, or the diagnostic. */
 export type OptionLineResult =
   | { readonly ok: true; readonly name: string; readonly value: string }
   | { readonly ok: false; readonly code: DiagnosticCode; readonly message: string };
@@ -180,6 +181,7 @@ export interface LogRateLimit {
   readonly burst?: number;
 }
 
+/** The options of cluster.fw with their defaults applied. */
 export interface ClusterOptions {
   /** Firewall on for the whole cluster (after the 60-second rule for timestamp values). */
   readonly enable: boolean;
@@ -224,6 +226,7 @@ export function clusterOptions(doc: FwDocument | undefined, nowSeconds?: number)
   };
 }
 
+/** The options of a host.fw with their defaults applied. */
 export interface HostOptions {
   readonly enable: boolean;
   readonly logLevelIn: LogLevel;
@@ -249,6 +252,7 @@ export interface HostOptions {
   readonly nftables: boolean;
 }
 
+/** The options of a host.fw (defaults for an absent document or option). */
 export function hostOptions(doc: FwDocument | undefined): HostOptions {
   const helpers = raw(doc, 'nf_conntrack_helpers');
   const conntrackMax = int(doc, 'nf_conntrack_max');
@@ -277,6 +281,7 @@ export function hostOptions(doc: FwDocument | undefined): HostOptions {
   };
 }
 
+/** The options of a guest `.fw` with their defaults applied. */
 export interface GuestOptions {
   readonly enable: boolean;
   /** DHCP allowed unless `dhcp: 0` (the code's behaviour, not the schema's default). */
@@ -319,12 +324,14 @@ export function guestOptions(doc: FwDocument | undefined): GuestOptions | undefi
   };
 }
 
+/** The options of an SDN vnet `.fw` with their defaults applied. */
 export interface VnetOptions {
   readonly enable: boolean;
   readonly policyForward: Action;
   readonly logLevelForward: LogLevel;
 }
 
+/** The options of a vnet `.fw` (defaults for an absent document or option). */
 export function vnetOptions(doc: FwDocument | undefined): VnetOptions {
   return {
     enable: (int(doc, 'enable') ?? 0) > 0,

@@ -24,6 +24,7 @@ import { parseOptionLine } from './options.js';
 import { parseRuleLine, type NameTables } from './rule.js';
 import { checkIpSetEntryToken, parseAliasValue } from './names.js';
 
+/** Options of `parseFwDocument`. */
 export interface ParseFwOptions {
   /** Document path used in diagnostics (e.g. `firewall/100.fw`). */
   readonly path: string;

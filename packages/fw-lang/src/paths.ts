@@ -3,6 +3,7 @@
  */
 import type { DocumentKind } from './model.js';
 
+/** What a path in the tree is: the document kind and the node, vmid or vnet it belongs to. */
 export interface PathInfo {
   readonly kind: DocumentKind;
   /** For host documents and guest configs: the node directory. */

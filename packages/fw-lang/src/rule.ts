@@ -44,12 +44,14 @@ interface MutableRule {
   comment?: string;
 }
 
+/** Where a rule line is parsed: its environment, line and the names it may reference. */
 export interface ParseRuleContext {
   readonly env: RuleEnv;
   readonly line: number;
   readonly tables: NameTables;
 }
 
+/** A rule line parsed, or the diagnostic that drops it. */
 export type ParseRuleResult =
   | { readonly ok: true; readonly rule: Rule }
   | { readonly ok: false; readonly code: DiagnosticCode; readonly message: string; readonly column?: number };

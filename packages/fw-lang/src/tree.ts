@@ -10,6 +10,7 @@ import { ALIAS_REFERENCE, IPSET_REFERENCE, resolveAlias, resolveIpSet, type Refe
 import { parseFwDocument, MAX_GROUP_NAME_LENGTH } from './parse-fw.js';
 import { classifyPath } from './paths.js';
 
+/** A parsed /etc/pve tree: every firewall document, guest config and corosync.conf, with all diagnostics. */
 export interface PveTree {
   readonly cluster?: FwDocument;
   /** host.fw by node name. */
@@ -26,11 +27,13 @@ export interface PveTree {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** Options of `loadTree`. */
 export interface LoadTreeOptions {
   /** Per-document size limit in bytes (default 1 MiB). */
   readonly maxBytes?: number;
 }
 
+/** What parsing one document needs from the rest of the tree (the cluster document for names). */
 export interface ParseDocumentContext {
   readonly cluster?: FwDocument;
   readonly guestType?: GuestType;
