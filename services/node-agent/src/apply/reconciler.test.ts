@@ -111,4 +111,50 @@ describe('reconciler', () => {
     await step(5);
     expect(applied.at(-1)!.text).not.toContain('8443');
   });
+
+  it('a refused configuration keeps the previous ruleset and is compiled again with backoff; flush holds until a document changes', async () => {
+    const { clock, docs, applied, r, step } = setup(1_700_000_000_000);
+    // A refusal leaves a retry pending, so idle() would wait for ever: advance and let the run finish.
+    const tick = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      for (let k = 0; k < 50; k++) await new Promise((res) => setImmediate(res));
+    };
+    docs.put('firewall/cluster.fw', text('[OPTIONS]\nenable: 1\n'), 1);
+    r.setStoreRevision(1);
+    r.synced();
+    await step(5);
+    expect(applied.length).toBe(1);
+    // FW0204 (a fatal option) refuses the whole configuration.
+    docs.put('firewall/cluster.fw', text('[OPTIONS]\nenable: 1\nlog_ratelimit: rate=1/week\n'), 2);
+    r.setStoreRevision(2);
+    r.changed();
+    await tick(5);
+    const compiles = r.status().counters.compiles;
+    expect(r.status().refusal).toMatchObject({ code: 'fatal-configuration', retryInMs: 100 });
+    await tick(100); // the retry pokes the coalescer, which runs 5 ms later
+    await tick(5);
+    expect(r.status().counters.compiles).toBe(compiles + 1);
+    expect(r.status().refusal?.retryInMs).toBe(200);
+    expect(applied.length).toBe(1);
+    expect(r.status().appliedRevision).toBe(1);
+    // Fixed: applied, the refusal is gone.
+    docs.put('firewall/cluster.fw', text('[OPTIONS]\nenable: 1\n# fixed\n'), 3);
+    r.setStoreRevision(3);
+    r.changed();
+    await tick(5);
+    expect(r.status().refusal).toBeUndefined();
+    expect(r.status().appliedRevision).toBe(3);
+    // Flush: no tables, nothing applied until a document changes.
+    await r.flush();
+    expect(r.status()).toMatchObject({ flushed: true, rulesetDigest: '' });
+    r.changed();
+    await tick(200);
+    expect(r.status().flushed).toBe(true);
+    docs.put('firewall/cluster.fw', text('[OPTIONS]\nenable: 1\n# after flush\n'), 4);
+    r.setStoreRevision(4);
+    r.changed();
+    await tick(5);
+    expect(r.status()).toMatchObject({ flushed: false, appliedRevision: 4 });
+    expect(r.status().rulesetDigest).toMatch(/^[0-9a-f]{64}$/);
+  });
 });
