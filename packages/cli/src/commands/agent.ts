@@ -110,35 +110,34 @@ function countersText(counters: readonly AgentRuleCounter[]): string {
 const SIM_KEYS = ['from', 'to', 'proto', 'dport', 'sport', 'source', 'dest', 'srctype', 'dsttype'] as const;
 type SimFlags = AgentOpts & Partial<Record<(typeof SIM_KEYS)[number], string>> & { readonly cases?: string };
 
+/** A subcommand of `palisade agent` with the options every one takes: `--agent` and `--token`. */
+function agentCommand(agent: Command, name: string): Command {
+  return agent
+    .command(name)
+    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
+    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)');
+}
+
 /** `palisade agent status|ruleset|simulate|counters|flush`. */
 export const registerAgent: RegisterCommand = (program: Command, setExit) => {
   const agent = program.command('agent').description('Ask a node agent what it has in force (palisade.agent.v1)');
-  agent
-    .command('status')
+  agentCommand(agent, 'status')
     .description('Applied revision, ruleset digest, errors with document:line, facts, counters (exit 1 when refused or failing)')
-    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
     .option('--json', 'print JSON (node, appliedRevision, rulesetDigest, errors, confirmations, ...)')
-    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)')
     .action(async (opts: AgentOpts) => {
       const s = await call<GetAgentStatusRequest, GetAgentStatusResponse>(opts, (c, r, md, cb) => c.getStatus(r, md, cb), GetAgentStatusRequest.fromPartial({}));
       out(opts.json ? `${JSON.stringify(s, null, 2)}\n` : statusText(s));
       if (s.refusal || s.applyError) setExit(EXIT.refused);
     });
-  agent
-    .command('ruleset')
+  agentCommand(agent, 'ruleset')
     .description('The nft transaction in force')
-    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
     .option('--json', 'print JSON (nftText, rulesetDigest, appliedRevision)')
-    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)')
     .action(async (opts: AgentOpts) => {
       const r = await call<GetRulesetRequest, GetRulesetResponse>(opts, (c, q, md, cb) => c.getRuleset(q, md, cb), GetRulesetRequest.fromPartial({}));
       out(opts.json ? `${JSON.stringify(r, null, 2)}\n` : r.nftText);
     });
-  agent
-    .command('simulate')
+  agentCommand(agent, 'simulate')
     .description('Evaluate packets against the ruleset in force on the node (the cases of palisade simulate; exit 1 when a case fails)')
-    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
-    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)')
     .option('--json', 'print one JSON object per case')
     .option('--from <zone>', 'zone the packet comes from')
     .option('--to <zone>', 'zone the packet goes to')
@@ -169,21 +168,15 @@ export const registerAgent: RegisterCommand = (program: Command, setExit) => {
         else out(res.error ? `ERROR ${res.error}\n` : res.text);
       }
     });
-  agent
-    .command('counters')
+  agentCommand(agent, 'counters')
     .description("Packets and bytes each rule matched, read from the node's kernel, per document:line and rule id")
-    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
-    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)')
     .option('--json', 'print JSON (every kernel rule: path, line, ruleId, chain, index, packets, bytes)')
     .action(async (opts: AgentOpts) => {
       const r = await call<AgentGetCountersRequest, AgentGetCountersResponse>(opts, (c, q, md, cb) => c.getCounters(q, md, cb), AgentGetCountersRequest.fromPartial({}));
       out(opts.json ? `${JSON.stringify(r, null, 2)}\n` : countersText(r.counters));
     });
-  agent
-    .command('flush')
+  agentCommand(agent, 'flush')
     .description("Remove Palisade's tables from the node's kernel on purpose (the node is OPEN until its documents change); admin token")
-    .option('--agent <host:port>', 'agent API address', DEFAULT_AGENT)
-    .option('--token <secret>', 'agent API token (default: $PALISADE_AGENT_TOKEN)')
     .option('--json', 'print JSON')
     .action(async (opts: AgentOpts) => {
       const r = await call<AgentFlushRequest, AgentFlushResponse>(opts, (c, q, md, cb) => c.flush(q, md, cb), AgentFlushRequest.fromPartial({}));
