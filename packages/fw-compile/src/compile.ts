@@ -28,19 +28,8 @@ import { shareRepeatedSets } from './shared-sets.js';
 import { standardChains } from './standard-chains.js';
 import { buildTopology } from './topology.js';
 
-export {
-  COMPILE_CODES,
-  DEFAULT_COMPILE_OPTIONS,
-  REQUIRED_SYSCTLS,
-  type CompileCode,
-  type CompileDiagnostic,
-  type CompileOptions,
-  type CompileResult,
-  type CompileTree,
-  type NodeFacts,
-  type Topology,
-  type TopologyNic,
-} from './compile-types.js';
+// The public types live in compile-types.ts; this module stays the place index.ts names them from.
+export * from './compile-types.js';
 export type { AddrInterval } from './ip.js';
 
 /**
