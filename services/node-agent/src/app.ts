@@ -20,6 +20,7 @@ import { startAgentApi } from './rpc/agent-service.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
 import type { AgentStatus } from './state/agent-status.js';
 import { createAgentMetrics } from './state/agent-metrics.js';
+import { LogIngest } from './logs/log-ingest.js';
 import { createStateFile } from './state/state-file.js';
 
 /** configd's pending confirmations of this node's documents (for the status), within 2 s. */
@@ -54,7 +55,13 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   const ownApplier = !o.dryRun && o.applier === undefined;
   const documents = new NodeDocuments(o.node);
   const registry = o.metrics !== undefined ? createMetricsRegistry({ service: 'node-agent', node: o.node }) : undefined;
+  // Log capture (`--nats`): NFLOG of the log rules' group in the target namespace → JetStream.
+  const logs =
+    o.nats !== undefined && o.nats.length > 0 && !o.dryRun
+      ? new LogIngest({ node: o.node, group: o.nflogGroup, ...(o.netns ? { netns: o.netns } : {}), servers: o.nats, clock: o.clock, logger: o.logger, ...(registry ? { registry } : {}) })
+      : undefined;
   const rec: Reconciler = createReconciler({
+    ...(logs ? { onApplied: (r) => logs.rulesetApplied(r) } : {}),
     ...(registry ? { metrics: createAgentMetrics(registry, () => rec.status()) } : {}),
     node: o.node,
     documents,
@@ -72,6 +79,11 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
     retryMaxMs: o.retryMaxMs,
   });
   const facts = createAddressFacts({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: o.logger, onChange: () => rec.changed() });
+  try {
+    await logs?.start();
+  } catch (err) {
+    logger.error({ err, group: o.nflogGroup }, 'cannot capture firewall log entries; the ruleset is applied regardless');
+  }
   try {
     await rec.restore();
   } catch (err) {
@@ -115,6 +127,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await rulesetMonitor?.close();
       await rec.close();
       if (ownApplier) await applier.close?.();
+      await logs?.close();
       if (ownClient) client.close();
       throw err;
     }
@@ -130,6 +143,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await rulesetMonitor?.close();
       await rec.close();
       if (ownApplier) await applier.close?.();
+      await logs?.close();
       if (ownClient) client.close();
       throw err;
     }
@@ -148,6 +162,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       await rulesetMonitor?.close();
       await rec.close();
       if (ownApplier) await applier.close?.();
+      await logs?.close();
       if (ownClient) client.close();
       logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
     },
@@ -159,7 +174,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   return {
     apiAddress: api?.address,
     metricsAddress: metricsServer?.address,
-    status: () => rec.status(),
+    status: () => (logs ? { ...rec.status(), logs: logs.stats } : rec.status()),
     idle: () => rec.idle(),
     close: () => closer.close(),
     closed: () => closer.closed(),

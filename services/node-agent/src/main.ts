@@ -35,8 +35,8 @@ Options:
   --tls-key F            key of --tls-cert (PEM)
   --netns NS             apply to, and read facts from, network namespace NS instead of the
                          agent's own (the demo and tests: one namespace per node)
-  --nflog-group N        NFLOG group the compiled log rules send to (default ${AGENT_DEFAULTS.nflogGroup}); capturing
-                         them is the logging issue's part and not built yet
+  --nflog-group N        NFLOG group the compiled log rules send to and the log capture
+                         listens on (default ${AGENT_DEFAULTS.nflogGroup}; not 0, pvefw-logger's and ulogd's)
   --applier netlink|nft  how rulesets reach the kernel (default netlink): netlink sends one
                          atomic batch of only what changed (nothing when the compile is the
                          same); nft runs nft -f - with the whole text (netlink falls back to it
@@ -50,7 +50,9 @@ Options:
                          per line); every role reads, only admin may flush
   --metrics HOST:PORT    Prometheus metrics on GET /metrics (default: none): applies, apply
                          duration, propagation lag, failures, refusals, drift repairs
-  --nats URL             where log entries go: accepted, not yet used
+  --nats URL[,URL...]    capture the firewall log (NFLOG, in --netns) and publish each entry
+                         to JetStream stream PALISADE_LOG, subject palisade.log.NODE; spooled
+                         (bounded) while NATS is away, losses sent as entries (default: no capture)
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
   -V, --version          show the version
@@ -154,6 +156,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
       ...(apiTokens ? { apiTokens } : {}),
+      ...(values.nats ? { nats: values.nats.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
       dryRun: values['dry-run'] ?? false,
       ...(values.applier ? { applierKind: values.applier as 'netlink' | 'nft' } : {}),
       logger,
@@ -163,9 +166,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError' || err.name === 'MetricsServerError') && (err as { code?: string }).code === 'invalid-argument') usage(err.message);
     logger.fatal({ err }, 'node agent failed to start');
     process.exit(1);
-  }
-  for (const unused of ['nats'] as const) {
-    if (values[unused]) logger.warn({ [unused]: values[unused] }, `--${unused} is accepted but not used yet`);
   }
   exitOnStopSignals(agent, { logger, signals: process, exit: (code) => process.exit(code) });
 }

@@ -43,6 +43,11 @@ export interface AgentOptions {
   readonly metrics?: string;
   /** Tokens of the agent API (`--api-tokens`, configd's file format); omitted: open access, loopback only. */
   readonly apiTokens?: readonly TokenEntry<AgentApiRole>[];
+  /**
+   * NATS servers where log entries go (`--nats URL[,URL…]`): with them the agent captures the
+   * NFLOG group in its namespace and publishes to JetStream; omitted: no log capture.
+   */
+  readonly nats?: readonly string[];
   /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
@@ -67,8 +72,8 @@ export interface AgentOptions {
   readonly client?: ConfigClient;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'apiTokens'>> & { readonly listen: string | false } &
-  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'apiTokens'>;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'nats' | 'apiTokens'>> & { readonly listen: string | false } &
+  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'nats' | 'apiTokens'>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 
@@ -85,6 +90,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   parseHostPort(r.configd, 'configd');
   if (r.listen !== false) parseHostPort(r.listen, 'listen');
   if (r.metrics !== undefined) parseHostPort(r.metrics, 'metrics');
+  for (const url of r.nats ?? []) if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) bad('nats', `'${url}' is not a NATS URL (nats://HOST:PORT)`);
   if (!Number.isInteger(r.nflogGroup) || r.nflogGroup < 0 || r.nflogGroup > 65535) bad('nflog-group', `expected 0..65535, got ${r.nflogGroup}`);
   if (r.quietMs > r.maxDelayMs) bad('quietMs', `quietMs (${r.quietMs}) must not exceed maxDelayMs (${r.maxDelayMs})`);
   if (r.retryInitialMs > r.retryMaxMs) bad('retryInitialMs', `retryInitialMs (${r.retryInitialMs}) must not exceed retryMaxMs (${r.retryMaxMs})`);

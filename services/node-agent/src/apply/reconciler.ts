@@ -37,6 +37,11 @@ export interface ReconcilerOptions {
   readonly retryMaxMs: number;
   /** Default: none. */
   readonly metrics?: AgentMetrics;
+  /**
+   * A ruleset is in force: after each apply (with its compile result) and after the restore at
+   * start (text only). The log capture names entries to their rules from it.
+   */
+  readonly onApplied?: (ruleset: { readonly text: string; readonly compiled?: CompileResult }) => void;
 }
 
 export interface Reconciler {
@@ -245,6 +250,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
+      o.onApplied?.({ text: out.text, compiled: out.compiled });
       metrics.applied(r.durationMs, compiledWriteMs !== undefined ? o.clock.now() - compiledWriteMs : undefined);
       compiledWriteMs = undefined;
       log.info({ status: snapshot() }, 'ruleset applied');
@@ -307,6 +313,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       appliedOwnTables = saved.ownTables;
       st.appliedRevision = saved.revision;
       st.enabled = saved.rulesetText.includes('{');
+      o.onApplied?.({ text: saved.rulesetText });
       log.info({ restored: st.restored, revision: saved.revision, rulesetDigest: saved.rulesetDigest }, 'last-known-good ruleset in force');
     },
     synced() {
