@@ -74,5 +74,5 @@ case "${1:-}" in
   status) status ;;
   exec) shift; node_exec "$@" ;;
   down) down ;;
-  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

@@ -17,10 +17,11 @@
 # 192.0.2.1/24), OUTSIDE_IP (the outside namespace on vmbr0, default 192.0.2.10/24),
 # CONFIGD_ARGS / AGENT_ARGS (extra options).
 set -euo pipefail
+# Only inside a node container (it starts services and builds namespaces).
+[[ -n "${NODE:-}" && -x /opt/palisade/deploy/docker/node-entrypoint.sh ]] || { sed -n '2,18p' "$0" >&2; echo "node-ctl: run it inside a Palisade node container" >&2; exit 2; }
 RUN=/run/palisade
 LOGS=/var/log/palisade
 DATA=/var/lib/palisade
-mkdir -p "$RUN" "$LOGS" "$DATA"
 die() { printf 'node-ctl: %s\n' "$*" >&2; exit 1; }
 
 nats_conf() {
@@ -62,6 +63,7 @@ pid_of() {
 start_one() {
   local svc="$1"
   pid_of "$svc" >/dev/null && return 0
+  mkdir -p "$RUN" "$LOGS" "$DATA"
   [[ "$svc" == nats ]] && nats_conf >"$RUN/nats.conf"
   # shellcheck disable=SC2046 # word splitting of the command line is wanted
   setsid $(command_of "$svc") >>"$LOGS/$svc.log" 2>&1 </dev/null &
@@ -144,5 +146,5 @@ case "${1:-}" in
     done
     date +%s%3N ;;
   jsz) node -e "fetch('http://127.0.0.1:8222/jsz?streams=true').then(r=>r.text()).then(t=>process.stdout.write(t))" ;;
-  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac
