@@ -1,4 +1,5 @@
 /** The status snapshot the agent keeps (logged on each apply; served by the agent API later). */
+import type { LogPipelineStats } from '../logs/log-ingest.js';
 import type { DocumentProblem } from '../compile/node-compiler.js';
 import type { SysctlFailure } from '../apply/sysctls.js';
 
@@ -37,4 +38,6 @@ export interface AgentStatus {
   readonly deadmanAtMs?: number;
   /** `driftRepairs`: times Palisade's tables were found changed outside the agent and applied again. */
   readonly counters: { readonly compiles: number; readonly applies: number; readonly applyFailures: number; readonly skippedIdentical: number; readonly driftRepairs: number };
+  /** The log capture's counters (with `--nats`). */
+  readonly logs?: LogPipelineStats;
 }
