@@ -97,3 +97,15 @@ export function chainFingerprint(c: Chain): string {
   cache.set(c, f);
   return f;
 }
+
+/**
+ * A structural hash of one rule's matches and statements (not its comment or origin): rules
+ * with equal keys lower to the same netlink expressions, which the lowering reuses.
+ */
+export function ruleFingerprint(r: Rule): string {
+  h1 = 0x811c9dc5;
+  h2 = 0x01000193;
+  mixValue(r.matches);
+  mixValue(r.stmts);
+  return `${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}`;
+}

@@ -8,8 +8,8 @@
  * both), its shortening of byte-aligned prefixes, its anonymous sets for `{ ... }` values and
  * the set user data nft reads back to list them.
  */
-import { icmpRun, type AddrInterval, type Chain, type CtHelper, type Match, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
-import { aBytes, aNest, aStr, aU32, type Attr } from './attrs.js';
+import { icmpRun, ruleFingerprint, type AddrInterval, type Chain, type CtHelper, type Match, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
+import { aBytes, aNest, aStr, aU32, shareEncoding, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NftaData, NftaSetElem, NftSetElemFlag, NlmFlags, type NftFamily } from './constants.js';
 import { INTERVAL_OPEN_USERDATA, addressKey } from './elements.js';
@@ -74,6 +74,12 @@ export interface LowerContext {
   readonly newSets: ReadonlyMap<string, number>;
   /** Put a `counter` between the matches and the statements of every rule with an origin (the agent's per-rule counters). */
   readonly counters?: boolean;
+  /**
+   * Expressions already lowered in this batch, by table and rule fingerprint: a rule that
+   * lowers alike (no anonymous set of its own) reuses them, and their encoding (most guests'
+   * rules differ only in chain and comment).
+   */
+  readonly exprCache?: Map<string, readonly Attr[]>;
 }
 
 /** How IR is lowered beyond what nft does for the rendered text. */
@@ -488,13 +494,20 @@ class RuleLowering {
 
 /** The messages that append `rule` to `chain`: its anonymous sets (with elements), then the rule. */
 export function lowerRule(family: NftFamily, table: string, chain: string, rule: Rule, ctx: LowerContext): NftMessage[] {
+  const udata0 = rule.comment === undefined ? undefined : tlv(NftnlUdataRule.COMMENT, concat([encodeText(rule.comment), Uint8Array.of(0)]));
+  const origin0 = rule.origin ? { path: rule.origin.path, line: rule.origin.line } : undefined;
+  const key = ctx.exprCache ? `${family} ${table} ${ctx.counters === true && rule.origin !== undefined ? 'c' : ''} ${ruleFingerprint(rule)}` : '';
+  const hit = ctx.exprCache?.get(key);
+  if (hit) return [newRule(family, table, chain, hit, udata0, origin0)];
   const l = new RuleLowering(family, table, ctx);
   for (const m of rule.matches) l.match(m);
   if (ctx.counters === true && rule.origin !== undefined) l.exprs.push(E.counter());
   for (const s of rule.stmts) l.stmt(s);
-  const udata = rule.comment === undefined ? undefined : tlv(NftnlUdataRule.COMMENT, concat([encodeText(rule.comment), Uint8Array.of(0)]));
-  const origin = rule.origin ? { path: rule.origin.path, line: rule.origin.line } : undefined;
-  return [...l.pre, newRule(family, table, chain, l.exprs, udata, origin)];
+  if (ctx.exprCache && l.pre.length === 0) {
+    shareEncoding(l.exprs);
+    ctx.exprCache.set(key, l.exprs);
+  }
+  return [...l.pre, newRule(family, table, chain, l.exprs, udata0, origin0)];
 }
 
 /** NEWOBJ of a conntrack helper object. */
@@ -544,7 +557,7 @@ export function lowerTable(t: Table, ids: SetIdAllocator, opts: LowerOptions = {
     out.push(...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
   }
   out.push(...lowerValueSets(family, t, ids, newSets));
-  const ctx: LowerContext = { ids, newSets, ...opts };
+  const ctx: LowerContext = { ids, newSets, ...opts, exprCache: new Map() };
   for (const c of t.chains) for (const r of c.rules) out.push(...lowerRule(family, t.name, c.name, r, ctx));
   return out;
 }
@@ -581,7 +594,7 @@ export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = 
       inert.push(newNamedSet(family, t.name, s, id), ...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
     }
     inert.push(...lowerValueSets(family, t, ids, newSets));
-    const ctx: LowerContext = { ids, newSets, ...opts };
+    const ctx: LowerContext = { ids, newSets, ...opts, exprCache: new Map() };
     for (const c of t.chains) if (!c.base) for (const r of c.rules) inert.push(...lowerRule(family, t.name, c.name, r, ctx));
     // sets are found by name from the later batch: no set IDs there
     const liveCtx: LowerContext = { ids, newSets: new Map(), ...opts };
