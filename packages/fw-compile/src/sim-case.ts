@@ -142,11 +142,11 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
   let dest = c.dest;
   if (source === undefined && from.kind === 'host') {
     if (!hostAddr) return { ok: false, error: `no IPv${family} host address` };
-    source = h2s(hostAddr.address, family);
+    source = formatAddress(family, hostAddr.address);
   }
   if (dest === undefined && to.kind === 'host') {
     if (!hostAddr) return { ok: false, error: `no IPv${family} host address` };
-    dest = h2s(hostAddr.address, family);
+    dest = formatAddress(family, hostAddr.address);
   }
   source ??= family === 4 ? SIM_DEFAULT_SOURCE : SIM_DEFAULT_SOURCE_V6;
   dest ??= family === 4 ? SIM_DEFAULT_DEST : SIM_DEFAULT_DEST_V6;
@@ -192,8 +192,8 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
       from,
       to,
       family,
-      source: h2s(s.address, family),
-      dest: h2s(d.address, family),
+      source: formatAddress(family, s.address),
+      dest: formatAddress(family, d.address),
       protoName,
       l4proto,
       ...(sport !== undefined ? { sport } : {}),
@@ -207,8 +207,4 @@ export function prepareCase(topo: Topology, c: SimCase): { ok: true; prepared: P
       explicitTypes: c.srctype !== undefined || c.dsttype !== undefined,
     },
   };
-}
-
-function h2s(a: bigint, family: IpFamily): string {
-  return formatAddress(family, a);
 }

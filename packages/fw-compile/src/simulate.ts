@@ -27,7 +27,7 @@
  * The reference evaluates IPv4 only; IPv6 cases get the kernel's verdict.
  */
 import type { CompileResult, TopologyNic } from './compile-types.js';
-import { formatAddress, parseAddress, type IpFamily } from './ip.js';
+import { formatAddress, parseAddress } from './ip.js';
 import type { Hook, Table, TcpFlag } from './ir.js';
 import { prepareCase, type PreparedCase, type SimCase } from './sim-case.js';
 import { Evaluator, type Packet } from './sim-evaluator.js';
@@ -167,7 +167,7 @@ function evaluatePath(compiled: CompileResult, pc: PreparedCase, reference: bool
   }
   const verdict = final?.verdict ?? 'ACCEPT';
   const decision = final ? final.decision : lastAccept;
-  const ptext = `${protoName} ${h2s(s.address, family)}${sport !== undefined ? `:${sport}` : ''} -> ${h2s(d.address, family)}${dport !== undefined ? `:${dport}` : ''}${icmpType !== undefined ? ` type ${icmpType}/${icmpCode ?? 0}` : ''}`;
+  const ptext = `${protoName} ${formatAddress(family, s.address)}${sport !== undefined ? `:${sport}` : ''} -> ${formatAddress(family, d.address)}${dport !== undefined ? `:${dport}` : ''}${icmpType !== undefined ? ` type ${icmpType}/${icmpCode ?? 0}` : ''}`;
   return { verdict, ...(decision ? { decision } : {}), hops, packet: ptext };
 }
 
@@ -175,6 +175,3 @@ function nicLabel(nic: TopologyNic): string {
   return `${nic.guestType === 'qemu' ? 'vm' : 'ct'}${nic.vmid} net${nic.index}`;
 }
 
-function h2s(a: bigint, family: IpFamily): string {
-  return formatAddress(family, a);
-}
