@@ -111,9 +111,10 @@ function dottedValue(address: string): bigint {
 export function parseIpCidr(text: string, options: ParseIpCidrOptions = {}): IpCidr | undefined {
   // Only IPv6 has colons, so one regex decides (the reference tries IPv6 first; same result).
   const version: 4 | 6 = text.includes(':') ? 6 : 4;
-  if (options.lenient === true || (options.lenient === 'ipv4' && version === 4)) return parseLenient(text);
+  if (options.lenient === true) return parseLenient(text);
   const m = (version === 6 ? STRICT_V6_CIDR : STRICT_V4_CIDR).exec(text);
-  if (m === null) return undefined;
+  // The strict IPv4 forms read the same in Net::IP: only the others take the slower port.
+  if (m === null) return options.lenient === 'ipv4' && version === 4 ? parseLenient(text) : undefined;
   const bits = addressBits(version);
   const prefixLength = m[2] === undefined ? bits : Number(m[2]);
   if (prefixLength > bits) return undefined;
