@@ -92,6 +92,8 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
           });
         }
       }
+      // Nothing left to read up to the head (revisions consumed without a record): skip to it.
+      if (batch.length === 0) cursor = mirror.revision + 1;
       // Taken out of the batch one by one: a record the client is slow to take is held only by its event.
       for (let record = batch.shift(); record !== undefined; record = batch.shift()) {
         cursor = record.revision + 1;
@@ -100,7 +102,6 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
         yield { type: record.op, record };
         if (signal.aborted) return;
       }
-      if (batch.length === 0) cursor = mirror.revision + 1;
       continue;
     }
     const advanced = await mirror.waitForRevision(cursor, opts.progressIntervalMs, signal);
