@@ -13,3 +13,4 @@ export {
 } from './connect.js';
 export { classifyPublishError, probeStreamQuorum, retryBackoffMs, streamHasQuorum, type PublishFailure, type QuorumProbe } from './jetstream.js';
 export { QUORUM_VERDICT_DEFAULTS, QuorumVerdict, type FailedProbe, type QuorumVerdictOptions } from './quorum.js';
+export { NATS_CREDENTIAL_ARGS, natsCredentialFlags, natsSecurityFromFlags, type NatsCredentialFlags, type NatsSecurity } from './credentials.js';

@@ -10,10 +10,10 @@ import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-
 import { createConfigd } from './app.js';
 import { ConfigdError } from './errors.js';
 import { createLogger } from './logger.js';
-import { natsSecurityFromFlags } from './nats-credentials.js';
 import { parseTokensFile } from './rpc/auth.js';
 import { CONFIGD_DEFAULTS } from './options.js';
 import { CONFIGD_VERSION } from './version.js';
+import { natsSecurityFromFlags } from '@palisade/nats-kit';
 
 const HELP = `Usage: palisade-configd --node NAME --nats URL[,URL...] --listen HOST:PORT --data DIR [options]
 

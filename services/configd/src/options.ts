@@ -2,7 +2,7 @@
  * configd options: one object, exported defaults, `resolveConfigdOptions()` fills defaults and
  * rejects contradictions naming both fields.
  */
-import type { NatsAuth } from '@palisade/nats-kit';
+import type { NatsSecurity } from '@palisade/nats-kit';
 import { AddressError, SYSTEM_CLOCK, isLoopbackHost, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import { ConfigdError } from './errors.js';
 import type { TokenEntry } from './rpc/auth.js';
@@ -12,11 +12,8 @@ import type { DocumentValidator } from './store/document-validator.js';
 import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_DEADLINE_MS, DEFAULT_WRITE_TIMEOUT_MS } from './replication/jetstream-log.js';
 
 /** configd's NATS credentials and the CA of the servers' client TLS (both optional). */
-export interface NatsSecurity {
-  readonly auth?: NatsAuth;
-  /** PEM of the CA that signed the NATS servers' certificates (for `tls://` URLs). */
-  readonly tlsCa?: string;
-}
+/** NATS credentials and the servers' CA (nats-kit's, from the --nats-* flags). */
+export type { NatsSecurity } from '@palisade/nats-kit';
 
 export interface TlsFiles {
   readonly cert: Buffer;

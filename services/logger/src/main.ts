@@ -11,10 +11,10 @@ import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-
 import { createLogService } from './app.js';
 import { LoggerError } from './errors.js';
 import { createLogger } from './logger.js';
-import { natsSecurityFromFlags } from './nats-credentials.js';
 import { LOGGER_DEFAULTS, parseBytes, parseDuration } from './options.js';
 import { parseTokensFile } from './rpc/auth.js';
 import { LOGGER_VERSION } from './version.js';
+import { natsSecurityFromFlags } from '@palisade/nats-kit';
 
 const days = (ms: number): string => `${ms / 86_400_000}d`;
 

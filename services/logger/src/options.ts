@@ -6,7 +6,7 @@ import { AddressError, SYSTEM_CLOCK, isLoopbackHost, parseHostPort, type Clock, 
 import { formatPvefwTime, LogModelError } from '@palisade/log-model';
 import { LoggerError } from './errors.js';
 import { INGEST_DEFAULTS } from './ingest/jetstream-ingest.js';
-import type { NatsSecurity } from './nats-credentials.js';
+import type { NatsSecurity } from '@palisade/nats-kit';
 import type { TokenEntry } from './rpc/auth.js';
 
 export interface TlsFiles {

@@ -12,6 +12,7 @@ import { AgentError } from './errors.js';
 import { AGENT_DEFAULTS } from './options.js';
 import { parseAgentApiTokens } from './rpc/agent-service.js';
 import { AGENT_VERSION } from './version.js';
+import { NATS_CREDENTIAL_ARGS, natsCredentialFlags, natsSecurityFromFlags, type NatsSecurity } from '@palisade/nats-kit';
 
 const HELP = `Usage: palisade-agent --node NAME --data DIR [options]
 
@@ -53,6 +54,10 @@ Options:
   --nats URL[,URL...]    capture the firewall log (NFLOG, in --netns) and publish each entry
                          to JetStream stream PALISADE_LOG, subject palisade.log.NODE; spooled
                          (bounded) while NATS is away, losses sent as entries (default: no capture)
+  --nats-user NAME       NATS user for the log entries (deploy/nats/: user "agent"), with its
+  --nats-password-file F password in file F; or --nats-creds FILE (a .creds file) or
+                         --nats-token-file FILE
+  --nats-ca F            CA of the NATS servers' certificates (tls:// URLs)
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
   -V, --version          show the version
@@ -93,6 +98,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         'api-tokens': { type: 'string' },
         metrics: { type: 'string' },
         nats: { type: 'string' },
+        ...NATS_CREDENTIAL_ARGS,
         'nflog-group': { type: 'string' },
         'dry-run': { type: 'boolean' },
         applier: { type: 'string' },
@@ -136,6 +142,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     usage(`--api-tokens: ${(err as Error).message}`);
   }
   const logger = createRootLogger({ service: 'node-agent', node: values.node!, version: AGENT_VERSION, level: level as LogLevel });
+  let natsSecurity: NatsSecurity = {};
+  try {
+    natsSecurity = natsSecurityFromFlags(natsCredentialFlags(values), readFile);
+  } catch (err) {
+    usage((err as Error).message);
+  }
   let agent;
   try {
     agent = await createNodeAgent({
@@ -157,6 +169,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
       ...(apiTokens ? { apiTokens } : {}),
       ...(values.nats ? { nats: values.nats.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
+      ...(natsSecurity.auth || natsSecurity.tlsCa ? { natsSecurity } : {}),
       dryRun: values['dry-run'] ?? false,
       ...(values.applier ? { applierKind: values.applier as 'netlink' | 'nft' } : {}),
       logger,

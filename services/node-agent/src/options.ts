@@ -1,4 +1,5 @@
 /** Options of the node agent, their defaults and how they are checked. */
+import type { NatsSecurity } from '@palisade/nats-kit';
 import type { ConfigClient } from '@palisade/api';
 import { DEFAULT_LOG_GROUP } from '@palisade/fw-compile';
 import { SYSTEM_CLOCK, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
@@ -48,6 +49,8 @@ export interface AgentOptions {
    * NFLOG group in its namespace and publishes to JetStream; omitted: no log capture.
    */
   readonly nats?: readonly string[];
+  /** Credentials and CA for `nats` (`--nats-user`/`--nats-password-file`, `--nats-creds`, `--nats-token-file`, `--nats-ca`). */
+  readonly natsSecurity?: NatsSecurity;
   /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
   /** Compile and report, never touch the kernel (nor write state). */
@@ -72,8 +75,8 @@ export interface AgentOptions {
   readonly client?: ConfigClient;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'nats' | 'apiTokens'>> & { readonly listen: string | false } &
-  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'nats' | 'apiTokens'>;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'nats' | 'natsSecurity' | 'apiTokens'>> & { readonly listen: string | false } &
+  Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'nats' | 'natsSecurity' | 'apiTokens'>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
 

@@ -4,6 +4,7 @@
  * (`buildPacketEntry`), losses counted exactly (kernel sequence gaps, ENOBUFS overruns, decode
  * errors, spool overflow) and published to JetStream (`LogPublisher`).
  */
+import type { NatsSecurity } from '@palisade/nats-kit';
 import { randomBytes } from 'node:crypto';
 import { decodeNflogDatagram, openNflogListener, type NflogListener, type NflogSetupOptions } from '@palisade/nft-netlink';
 import type { CompileResult } from '@palisade/fw-compile';
@@ -21,6 +22,8 @@ export interface LogIngestOptions {
   readonly netns?: string;
   /** NATS servers (`--nats`). */
   readonly servers: readonly string[];
+  /** NATS credentials and CA for the publisher. */
+  readonly security?: NatsSecurity;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Prometheus registry of the agent (`--metrics`); omitted: none. */
@@ -75,7 +78,7 @@ export class LogIngest {
     this.#o = o;
     this.#log = o.logger.child({ component: 'log-ingest' });
     this.#names = new InterfaceNames({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: this.#log });
-    this.#publisher = new LogPublisher({ node: o.node, servers: o.servers, clock: o.clock, logger: this.#log, ...o.publisher }, () => this.#nextId());
+    this.#publisher = new LogPublisher({ node: o.node, servers: o.servers, ...(o.security ? { security: o.security } : {}), clock: o.clock, logger: this.#log, ...o.publisher }, () => this.#nextId());
     if (o.registry) this.#registerMetrics(o.registry);
   }
 

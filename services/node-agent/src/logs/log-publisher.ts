@@ -13,7 +13,7 @@
  */
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { classifyPublishError, connectNats, retryBackoffMs, type NatsClient } from '@palisade/nats-kit';
+import { classifyPublishError, connectNats, retryBackoffMs, type NatsClient, type NatsSecurity } from '@palisade/nats-kit';
 import { LOG_STREAM, LOG_STREAM_DUPLICATE_WINDOW_MS, LOG_STREAM_SUBJECTS, encodeLogEntry, logSubject, type LogEntry, type LossReason } from '@palisade/log-model';
 import { BoundedQueue, type Clock, type Logger } from '@palisade/service-kit';
 
@@ -32,6 +32,8 @@ export interface LogPublisherOptions {
   readonly node: string;
   /** NATS servers (`--nats`). */
   readonly servers: readonly string[];
+  /** Credentials and the servers' CA (`--nats-user`…, `--nats-ca`); omitted: none. */
+  readonly security?: NatsSecurity;
   readonly spoolMaxEntries?: number;
   readonly spoolMaxBytes?: number;
   readonly maxInFlight?: number;
@@ -71,7 +73,7 @@ interface PendingLoss {
 }
 
 export class LogPublisher {
-  readonly #o: Required<Omit<LogPublisherOptions, 'connect'>> & Pick<LogPublisherOptions, 'connect'>;
+  readonly #o: Required<Omit<LogPublisherOptions, 'connect' | 'security'>> & Pick<LogPublisherOptions, 'connect' | 'security'>;
   readonly #subject: string;
   readonly #spool: BoundedQueue<Spooled>;
   readonly #losses = new Map<LossReason, PendingLoss>();
@@ -138,7 +140,7 @@ export class LogPublisher {
   async #connect(signal: AbortSignal): Promise<NatsClient | undefined> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        const client = await (this.#o.connect ? this.#o.connect() : connectNats({ servers: this.#o.servers, name: `palisade-agent-logs-${this.#o.node}`, logger: this.#o.logger }));
+        const client = await (this.#o.connect ? this.#o.connect() : connectNats({ servers: this.#o.servers, ...this.#o.security, name: `palisade-agent-logs-${this.#o.node}`, logger: this.#o.logger }));
         await this.#ensureStream(client);
         return client;
       } catch (err) {
