@@ -11,7 +11,7 @@
  *
  * Usage: node scripts/demo/cluster.mjs --nats-server PATH [--keep]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { AgentServiceClient, createConfigClient } from '@palisade/api';
 import { compileForNode } from '@palisade/fw-compile';
 import { loadTree } from '@palisade/fw-lang';
 import { LabTopology, labPrerequisites } from '@palisade/lab';
+import { natsAuthorizationBlock, randomNatsCredentials } from '@palisade/testkit';
 import { palisade, say, step } from './narrate.mjs';
 import { freePort, startService } from './services.mjs';
 
@@ -103,25 +104,34 @@ async function probe(c, label) {
 }
 
 async function run() {
-  step('start a one-node cluster: nats-server (JetStream), configd, logger, node agent, in ' + work);
+  step('start a one-node cluster: nats-server (JetStream, a user per role), configd, logger, node agent, in ' + work);
   const [natsPort, configdPort, loggerPort, agentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const nats = `nats://127.0.0.1:${natsPort}`;
+  // NATS closed, as deploy/nats sets it up: one user per role, permissions by subject.
+  const creds = randomNatsCredentials();
+  const natsConf = join(work, 'nats.conf');
+  writeFileSync(natsConf, [`listen: 127.0.0.1:${natsPort}`, `jetstream { store_dir: ${JSON.stringify(join(work, 'jetstream'))} }`, ...natsAuthorizationBlock(creds), ''].join('\n'));
+  const natsUser = (role) => {
+    const file = join(work, `${role}.nats-password`);
+    writeFileSync(file, `${creds[role].password}\n`, { mode: 0o600 });
+    return ['--nats-user', creds[role].user, '--nats-password-file', file];
+  };
   started.push(
-    await startService('nats-server', values['nats-server'], ['-js', '-sd', join(work, 'jetstream'), '-a', '127.0.0.1', '-p', String(natsPort)], {
+    await startService('nats-server', values['nats-server'], ['-c', natsConf], {
       logFile: join(work, 'nats.log'),
       readyText: /Server is ready/,
     }),
   );
   const configd = `127.0.0.1:${configdPort}`;
   started.push(
-    await startService('configd', join(ROOT, 'node_modules/.bin/palisade-configd'), ['--node', NODE, '--nats', nats, '--listen', configd, '--data', join(work, 'configd')], {
+    await startService('configd', join(ROOT, 'node_modules/.bin/palisade-configd'), ['--node', NODE, '--nats', nats, ...natsUser('configd'), '--listen', configd, '--data', join(work, 'configd')], {
       logFile: join(work, 'configd.log'),
       ready: (e) => e.msg === 'configd listening',
     }),
   );
   const logger = `127.0.0.1:${loggerPort}`;
   started.push(
-    await startService('logger', join(ROOT, 'node_modules/.bin/palisade-logger'), ['--nats', nats, '--listen', logger, '--data', join(work, 'logger')], {
+    await startService('logger', join(ROOT, 'node_modules/.bin/palisade-logger'), ['--nats', nats, ...natsUser('logger'), '--listen', logger, '--data', join(work, 'logger')], {
       logFile: join(work, 'logger.log'),
       ready: (e) => e.msg === 'logger listening',
     }),
@@ -136,7 +146,7 @@ async function run() {
     await startService(
       'node agent',
       join(ROOT, 'node_modules/.bin/palisade-agent'),
-      ['--node', NODE, '--configd', configd, '--data', join(work, 'agent'), '--netns', topology.host, '--listen', agent, '--nats', nats],
+      ['--node', NODE, '--configd', configd, '--data', join(work, 'agent'), '--netns', topology.host, '--listen', agent, '--nats', nats, ...natsUser('agent')],
       { logFile: join(work, 'agent.log'), ready: (e) => e.msg === 'node agent started' },
     ),
   );
