@@ -36,12 +36,18 @@ export const SUFFIX_BYTES = 16;
 const TWO32 = 2 ** 32;
 const encoder = new TextEncoder();
 
-/** `n` (0 ≤ n < 2^53) as 8 bytes big-endian into `out` at `at`. */
+/** `n` (0 ≤ n < 2^53) as 8 bytes big-endian into `out` at `at` (no DataView: this runs 13 times per stored entry). */
 function writeU64(out: Uint8Array, at: number, n: number): void {
   const hi = Math.floor(n / TWO32);
   const lo = n - hi * TWO32;
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(at, hi);
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(at + 4, lo);
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }
 
 /** 8 bytes big-endian at `at` as a number. */
@@ -103,28 +109,66 @@ export function idRange(id: string): { start: Buffer; end: Buffer } {
   return { start, end };
 }
 
+/**
+ * Value bytes of the low-cardinality string fields (node, chain, direction, action, proto, rule
+ * id), remembered across entries: encoding them anew for every entry was a large part of the
+ * ingest's cost. Bounded; cleared when full.
+ */
+const STRING_VALUES = new Map<string, Uint8Array>();
+const STRING_VALUES_MAX = 4096;
+function cachedStringValue(s: string): Uint8Array {
+  let v = STRING_VALUES.get(s);
+  if (v === undefined) {
+    if (STRING_VALUES.size >= STRING_VALUES_MAX) STRING_VALUES.clear();
+    v = stringValue(s);
+    STRING_VALUES.set(s, v);
+  }
+  return v;
+}
+
+/** `[tag][value][timeUs][seq]` in one allocation. */
+function indexKey(tag: IndexTag, value: Uint8Array | undefined, timeUs: number, seq: number): Buffer {
+  const n = value === undefined ? 0 : value.length;
+  const out = Buffer.allocUnsafe(1 + n + SUFFIX_BYTES);
+  out[0] = tag;
+  if (value !== undefined) out.set(value, 1);
+  writeU64(out, 1 + n, timeUs);
+  writeU64(out, 9 + n, seq);
+  return out;
+}
+
+/** `n` as the 4-byte value of a number field. */
+function numberKey(tag: IndexTag, n: number, timeUs: number, seq: number): Buffer {
+  const out = Buffer.allocUnsafe(5 + SUFFIX_BYTES);
+  out[0] = tag;
+  out.writeUInt32BE(n, 1);
+  writeU64(out, 5, timeUs);
+  writeU64(out, 13, seq);
+  return out;
+}
+
 /** Every index key of an entry stored as `seq` (the time key included, the id key not). */
 export function indexKeysOf(e: LogEntry, seq: number): Buffer[] {
-  const keys: Buffer[] = [];
-  const add = (tag: IndexTag, value?: Uint8Array): void => void keys.push(keyWith(valuePrefix(tag, value), e.timeUs, seq));
-  add(TAG.time);
-  add(TAG.node, stringValue(e.node));
+  const t = e.timeUs;
+  const keys: Buffer[] = [indexKey(TAG.time, undefined, t, seq), indexKey(TAG.node, cachedStringValue(e.node), t, seq)];
   if (e.kind === 'loss') {
-    add(TAG.loss);
+    keys.push(indexKey(TAG.loss, undefined, t, seq));
     return keys;
   }
-  add(TAG.vmid, numberValue(e.vmid));
-  add(TAG.chain, stringValue(e.chain));
-  add(TAG.direction, stringValue(e.direction));
-  add(TAG.action, stringValue(e.action));
+  keys.push(
+    numberKey(TAG.vmid, e.vmid, t, seq),
+    indexKey(TAG.chain, cachedStringValue(e.chain), t, seq),
+    indexKey(TAG.direction, cachedStringValue(e.direction), t, seq),
+    indexKey(TAG.action, cachedStringValue(e.action), t, seq),
+  );
   const src = e.src === undefined ? undefined : addressBytes(e.src);
-  if (src) add(TAG.src, src);
+  if (src) keys.push(indexKey(TAG.src, src, t, seq));
   const dst = e.dst === undefined ? undefined : addressBytes(e.dst);
-  if (dst) add(TAG.dst, dst);
-  if (e.sport !== undefined) add(TAG.sport, numberValue(e.sport));
-  if (e.dport !== undefined) add(TAG.dport, numberValue(e.dport));
-  if (e.proto !== undefined) add(TAG.proto, stringValue(e.proto));
-  if (e.ruleId !== undefined) add(TAG.rule, stringValue(e.ruleId));
+  if (dst) keys.push(indexKey(TAG.dst, dst, t, seq));
+  if (e.sport !== undefined) keys.push(numberKey(TAG.sport, e.sport, t, seq));
+  if (e.dport !== undefined) keys.push(numberKey(TAG.dport, e.dport, t, seq));
+  if (e.proto !== undefined) keys.push(indexKey(TAG.proto, cachedStringValue(e.proto), t, seq));
+  if (e.ruleId !== undefined) keys.push(indexKey(TAG.rule, cachedStringValue(e.ruleId), t, seq));
   return keys;
 }
 
