@@ -6,7 +6,8 @@
 //   - Query p50/p99 for five typical filters over the loaded store vs a bare LMDB read of one
 //     page (50 consecutive values) at a random place;
 //   - through JetStream: publish → stored ingest rate vs the raw publish rate of the same
-//     entries, and publish → Tail latency vs a bare NATS subscriber's publish → receive latency.
+//     entries, a second logger's rate reading the stream's backlog vs the bare put loop, and
+//     publish → Tail latency vs a bare NATS subscriber's publish → receive latency.
 // Starts its own nats-server (testkit) on free loopback ports and removes its directories.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,6 +180,15 @@ try {
       console.log(`\nthrough JetStream (${STREAM.toLocaleString('en')} entries, 1 server, fsync at NATS' default interval):`);
       console.log(`  publish → stored   ${rate(STREAM, ingestMs)}`);
       console.log(`  publish alone      ${rate(STREAM, publishMs)}   (baseline; ratio ${(publishMs / ingestMs).toFixed(2)} of the publish rate)`);
+      // The logger's own ingest rate, not bounded by the publisher: a second logger (its own
+      // consumer and store) reads the backlog the stream now holds.
+      const backlog = await createLogService({ natsServers: nats.urls, listen: '127.0.0.1:0', dataDir: tmp('palisade-bench-backlog-'), consumer: 'bench-backlog', retentionMs: 0, replicas: 1, logger: SILENT_LOGGER });
+      await backlog.ingest.whenConsuming();
+      t = performance.now();
+      while (backlog.store.count < STREAM) await new Promise((r) => setTimeout(r, 5));
+      const backlogMs = performance.now() - t;
+      await backlog.close();
+      console.log(`  backlog → stored   ${rate(STREAM, backlogMs)}   (a second logger reading the stream's backlog; ${((STREAM / backlogMs) / (ENTRIES / bareMs)).toFixed(2)} of the bare LMDB put rate above)`);
 
       // Tail latency vs bare subscriber latency, alternating.
       const client = createLogClient({ address: svc.address });
