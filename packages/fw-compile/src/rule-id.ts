@@ -16,6 +16,7 @@
  * removed. Moving other lines, or the rule within its section past different rules, does not.
  */
 import type { FwDocument, Rule as FwRule } from '@palisade/fw-lang';
+import { cyrb53Pair } from './hash.js';
 
 /** Length of a rule id in hex digits. */
 export const RULE_ID_LENGTH = 12;
@@ -53,20 +54,4 @@ export function ruleId(path: string, scope: string, canonicalText: string, occur
   // 21 bits of h2 and 32 of h1 form cyrb53's 53-bit value; 48 of them are kept.
   const high = (h2 & 0x1fffff) >>> 5; // 16 bits
   return high.toString(16).padStart(4, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
-}
-
-/** cyrb53 (public domain, bryc): a fast, well-mixed string hash; its two 32-bit halves. */
-function cyrb53Pair(s: string): [number, number] {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return [h1 >>> 0, h2 >>> 0];
 }

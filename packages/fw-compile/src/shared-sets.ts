@@ -7,6 +7,7 @@
  * exactly the values of the match, which keeps them for the simulator. Pure.
  */
 import type { IcmpMatch, Match, PortMatch, Rule, Table, ValueSet } from './ir.js';
+import { cyrb53Hex } from './hash.js';
 import { icmpRun } from './nft-text.js';
 
 /** Longest content-derived name; longer lists are named by a hash of their content. */
@@ -15,18 +16,7 @@ const MAX_NAME = 60;
 const rangeText = ([a, b]: readonly [number, number]): string => (a === b ? String(a) : `${a}-${b}`);
 
 /** 53-bit string hash (cyrb53): names of long lists, collisions resolved by a suffix. */
-function hash53(s: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
-}
+const hash53 = cyrb53Hex;
 
 /** The set an anonymous-set match would need, or undefined when the match needs none. */
 function candidate(m: Match): { type: ValueSet['type']; ranges: readonly (readonly [number, number])[]; prefix: string } | undefined {
