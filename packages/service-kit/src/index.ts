@@ -5,3 +5,4 @@ export { createCloser, exitOnStopSignals, type Closable, type Closer, type Close
 export { AddressError, formatHostPort, isLoopbackHost, parseHostPort } from './host-port.js';
 export { BoundedQueue, OVERFLOW_POLICIES, QueueError, type BoundedQueueOptions, type OverflowPolicy, type QueueStats } from './bounded-queue.js';
 export { Counter, Gauge, Histogram, MetricsServerError, Registry, createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';
+export { isEntryPoint } from './entry-point.js';

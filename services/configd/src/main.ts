@@ -3,10 +3,9 @@
  * `palisade-configd`: the only place that reads argv, files named on the command line and
  * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-kit';
+import { LOG_LEVELS, exitOnStopSignals, type LogLevel, isEntryPoint } from '@palisade/service-kit';
 import { createConfigd } from './app.js';
 import { ConfigdError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -236,15 +235,4 @@ export async function main(argv: readonly string[]): Promise<void> {
   exitOnStopSignals(configd, { logger, signals: process, exit: (code) => process.exit(code) });
 }
 
-/** True when this module is the program (`node dist/main.js` or the `palisade-configd` bin link). */
-function isEntryPoint(): boolean {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(arg)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) await main(process.argv.slice(2));

@@ -3,11 +3,10 @@
  * `palisade-logger`: the only place that reads argv, files named on the command line, the host
  * name and signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, exitOnStopSignals, type LogLevel } from '@palisade/service-kit';
+import { LOG_LEVELS, exitOnStopSignals, type LogLevel, isEntryPoint } from '@palisade/service-kit';
 import { createLogService } from './app.js';
 import { LoggerError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -188,15 +187,4 @@ export async function main(argv: readonly string[]): Promise<void> {
   exitOnStopSignals(service, { logger, signals: process, exit: (code) => process.exit(code) });
 }
 
-/** True when this module is the program (`node dist/main.js` or the `palisade-logger` bin link). */
-function isEntryPoint(): boolean {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(arg)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) await main(process.argv.slice(2));
