@@ -5,6 +5,7 @@
  */
 import type { Diagnostic, PveTree } from '@palisade/fw-lang';
 import { compileNode, type CompileOptions, type CompileResult, type NodeFacts } from './compile.js';
+import type { IncrementalCompiler } from './incremental-compile.js';
 
 /** Why a configuration was not compiled at all. */
 export const NODE_COMPILE_REFUSALS = {
@@ -37,6 +38,11 @@ export interface CompileForNodeOptions extends CompileOptions {
    * previous ruleset instead. Default false (the CLI reports them and compiles the rest).
    */
   readonly refuseDocumentErrors?: boolean;
+  /**
+   * Compile with this incremental compiler (the same result as `compileNode`, reusing the
+   * parts of its previous compile that did not change). Default: a full `compileNode`.
+   */
+  readonly compiler?: IncrementalCompiler;
 }
 
 /** The outcome of {@link compileForNode}: a compiled node or a refusal, never both. */
@@ -81,8 +87,8 @@ export function compileForNode(tree: PveTree, facts: NodeFacts, options: Compile
       knownNodes: known,
     });
   }
-  const { refuseDocumentErrors: _ignored, ...compileOptions } = options;
-  return { ok: true, compiled: compileNode(tree, facts, compileOptions) };
+  const { refuseDocumentErrors: _ignored, compiler, ...compileOptions } = options;
+  return { ok: true, compiled: compiler ? compiler.compile(tree, facts, compileOptions) : compileNode(tree, facts, compileOptions) };
 }
 
 function refuse(refusal: NodeCompileRefusal): NodeCompileOutcome {

@@ -47,6 +47,7 @@ export type {
   ValueSet,
 } from './ir.js';
 export { shareRepeatedSets } from './shared-sets.js';
+export { createIncrementalCompiler, type IncrementalCompiler, type IncrementalCompileStats } from './incremental-compile.js';
 export { chainFingerprint, ruleFingerprint } from './fingerprint.js';
 export { icmpRun, renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
 export {

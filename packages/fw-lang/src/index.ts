@@ -44,6 +44,7 @@ export { parseGuestConfig } from './guest-config.js';
 export { parseCorosyncConfig } from './corosync.js';
 export { classifyPath, DOCUMENT_PATH_FORMS, type PathInfo } from './paths.js';
 export { loadTree, parseDocument, checkReferences, type LoadTreeOptions, type ParseDocumentContext, type PveTree } from './tree.js';
+export { createParseCache, type ParseCache } from './parse-cache.js';
 export { printDocument, printDocumentBytes } from './print.js';
 export { splitSourceLines, joinSourceLines, decodeUtf8, toText, type DecodedText } from './source-lines.js';
 

@@ -7,6 +7,7 @@ import { makeDiagnostic } from './diagnostics.js';
 import { parseGuestConfig } from './guest-config.js';
 import type { CorosyncConfig, Diagnostic, FwDocument, GuestConfig, GuestType, ParsedDocument, Rule } from './model.js';
 import { ALIAS_REFERENCE, IPSET_REFERENCE, resolveAlias, resolveIpSet, type ReferenceOrigin } from './names.js';
+import { cachedParse, cachedReferences, pruneParseCache, type ParseCache } from './parse-cache.js';
 import { parseFwDocument, MAX_GROUP_NAME_LENGTH } from './parse-fw.js';
 import { classifyPath } from './paths.js';
 
@@ -31,6 +32,11 @@ export interface PveTree {
 export interface LoadTreeOptions {
   /** Per-document size limit in bytes (default 1 MiB). */
   readonly maxBytes?: number;
+  /**
+   * Keep parsed documents here and take back those whose input and context did not change
+   * since the last load with the same cache (the same objects). Default: parse everything.
+   */
+  readonly cache?: ParseCache;
 }
 
 /** What parsing one document needs from the rest of the tree (the cluster document for names). */
@@ -80,17 +86,24 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
   const vnets = new Map<string, FwDocument>();
   const limits = options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {};
   let corosync: CorosyncConfig | undefined;
+  const cache = options.cache;
+  if (cache) cache.parsedLastLoad = 0;
+  const maxBytes = options.maxBytes;
 
   const paths = [...files.keys()].sort();
   const clusterInput = files.get('firewall/cluster.fw');
-  const cluster = clusterInput !== undefined ? parseFwDocument(clusterInput, { path: 'firewall/cluster.fw', kind: 'cluster', ...limits }) : undefined;
+  const cluster =
+    clusterInput !== undefined
+      ? cachedParse(cache, 'firewall/cluster.fw', clusterInput, { maxBytes }, () => parseFwDocument(clusterInput, { path: 'firewall/cluster.fw', kind: 'cluster', ...limits }))
+      : undefined;
   if (cluster) documents.set(cluster.path, cluster);
 
   // Guest configs first: they say which guests are containers.
   for (const path of paths) {
     const info = classifyPath(path);
     if (!info || (info.kind !== 'qemu-config' && info.kind !== 'lxc-config')) continue;
-    const config = parseDocument(path, files.get(path) as string | Uint8Array, limits) as GuestConfig;
+    const input = files.get(path) as string | Uint8Array;
+    const config = cachedParse(cache, path, input, { maxBytes }, () => parseDocument(path, input, limits) as GuestConfig);
     documents.set(path, config);
     const vmid = info.vmid as number;
     const previous = guestConfigs.get(vmid);
@@ -118,7 +131,9 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
       case 'guest': {
         const vmid = info.vmid as number;
         const guestType = guestConfigs.get(vmid)?.config.guestType;
-        const doc = parseFwDocument(input, { path, kind: 'guest', ...(cluster ? { cluster } : {}), ...(guestType ? { guestType } : {}), ...limits });
+        const doc = cachedParse(cache, path, input, { cluster, guestType, maxBytes }, () =>
+          parseFwDocument(input, { path, kind: 'guest', ...(cluster ? { cluster } : {}), ...(guestType ? { guestType } : {}), ...limits }),
+        );
         guests.set(vmid, doc);
         documents.set(path, doc);
         if (guestConfigs.size > 0 && !guestConfigs.has(vmid)) {
@@ -127,19 +142,19 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
         break;
       }
       case 'host': {
-        const doc = parseFwDocument(input, { path, kind: 'host', ...(cluster ? { cluster } : {}), ...limits });
+        const doc = cachedParse(cache, path, input, { cluster, maxBytes }, () => parseFwDocument(input, { path, kind: 'host', ...(cluster ? { cluster } : {}), ...limits }));
         hosts.set(info.node as string, doc);
         documents.set(path, doc);
         break;
       }
       case 'vnet': {
-        const doc = parseFwDocument(input, { path, kind: 'vnet', ...(cluster ? { cluster } : {}), ...limits });
+        const doc = cachedParse(cache, path, input, { cluster, maxBytes }, () => parseFwDocument(input, { path, kind: 'vnet', ...(cluster ? { cluster } : {}), ...limits }));
         vnets.set(info.vnet as string, doc);
         documents.set(path, doc);
         break;
       }
       case 'corosync': {
-        const doc = parseCorosyncConfig(input, { path });
+        const doc = cachedParse(cache, path, input, {}, () => parseCorosyncConfig(input, { path }));
         corosync = doc;
         documents.set(path, doc);
         break;
@@ -159,10 +174,11 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
       }
     }
   }
-  if (cluster) diagnostics.push(...checkReferences(cluster, 'cluster', cluster, undefined));
-  for (const doc of hosts.values()) diagnostics.push(...checkReferences(doc, 'cluster', cluster, undefined));
-  for (const doc of vnets.values()) diagnostics.push(...checkReferences(doc, 'cluster', cluster, undefined));
-  for (const doc of guests.values()) diagnostics.push(...checkReferences(doc, 'guest', cluster, doc));
+  if (cluster) diagnostics.push(...cachedReferences(cache, cluster, cluster, () => checkReferences(cluster, 'cluster', cluster, undefined)));
+  for (const doc of hosts.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'cluster', cluster, undefined)));
+  for (const doc of vnets.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'cluster', cluster, undefined)));
+  for (const doc of guests.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'guest', cluster, doc)));
+  pruneParseCache(cache, new Set(paths));
 
   return {
     ...(cluster ? { cluster } : {}),
