@@ -54,10 +54,15 @@ export async function exchangeBatch(link: DatagramLink, batch: EncodedBatch, opt
   if (batch.bytes.length > link.maxSendBytes) {
     throw new NftNetlinkError('BATCH_TOO_LARGE', `batch of ${batch.bytes.length} bytes exceeds the ${link.maxSendBytes} bytes one datagram can carry on this socket`);
   }
-  if (batch.ackSeqs.length === 0 && batch.messages.length <= 2) return { acked: 0 };
+  const count = batch.messageCount ?? batch.messages.length - 2;
+  if (batch.ackSeqs.length === 0 && count <= 0) return { acked: 0 };
   if (batch.ackSeqs.length === 0) throw new NftNetlinkError('INVALID_REQUEST', 'batch encoded without acks: its outcome could not be known');
   options.signal?.throwIfAborted();
-  const bySeq = new Map(batch.messages.map((m) => [m.seq, m]));
+  // a message's position in the batch is its seq less BATCH_BEGIN's (modulo 2^32); the
+  // descriptions of the messages are only looked at for an error
+  const position = (seq: number): number => (seq - batch.beginSeq) >>> 0;
+  const inBatch = (seq: number): boolean => position(seq) <= count + 1;
+  const infoOf = (seq: number): BatchMessageInfo | undefined => batch.messages[position(seq)];
   const pending = new Set(batch.ackSeqs);
   const errors: { seq: number; ack: NetlinkAck }[] = [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS;
@@ -74,7 +79,7 @@ export async function exchangeBatch(link: DatagramLink, batch: EncodedBatch, opt
       else resolve({ acked: batch.ackSeqs.length });
     };
     const kernelError = (): NftNetlinkError => {
-      const all = errors.map((e) => ({ ...failedOf(bySeq.get(e.seq), e.seq), errno: e.ack.errno }));
+      const all = errors.map((e) => ({ ...failedOf(infoOf(e.seq), e.seq), errno: e.ack.errno }));
       const first = errors[0] as { seq: number; ack: NetlinkAck };
       const f = all[0] as FailedMessage & { errno: number };
       const more = all.length > 1 ? ` (and ${all.length - 1} more)` : '';
@@ -104,7 +109,7 @@ export async function exchangeBatch(link: DatagramLink, batch: EncodedBatch, opt
           const ack = decodeAck(m);
           if (!ack.ok) return finish(new NftNetlinkError('PROTOCOL_ERROR', `malformed NLMSG_ERROR: ${ack.error}`));
           const seq = ack.value.request.seq;
-          if (!bySeq.has(seq)) continue; // an answer to an earlier batch that timed out
+          if (!inBatch(seq)) continue; // an answer to an earlier batch that timed out
           if (seq === batch.beginSeq || seq === batch.endSeq) {
             if (ack.value.errno !== 0) {
               errors.unshift({ seq, ack: ack.value });

@@ -14,33 +14,10 @@ export type Attr =
   /** A big-endian u32 leaf, kept as a number (no byte array per attribute: rulesets have millions). */
   | { readonly type: number; readonly u32: number };
 
-/**
- * Attribute lists shared by many messages (a rule's expressions, reused by the lowering for
- * rules that lower alike): encoded once, then copied. Same bytes, less work.
- */
-const sharedLists = new WeakSet<readonly Attr[]>();
-const sharedBytes = new WeakMap<readonly Attr[], Uint8Array>();
-/** Marks `list` as shared: its encoding is computed once and reused. */
-export function shareEncoding(list: readonly Attr[]): void {
-  sharedLists.add(list);
-}
-function sharedEncoding(list: readonly Attr[]): Uint8Array | undefined {
-  if (!sharedLists.has(list)) return undefined;
-  let b = sharedBytes.get(list);
-  if (b === undefined) {
-    b = new Uint8Array(attrsBytes(list));
-    writeAttrs(b, 0, list);
-    sharedBytes.set(list, b);
-  }
-  return b;
-}
-
 /** Encoded size of one attribute, padding included, in bytes. */
 export function attrBytes(a: Attr): number {
   if ('u32' in a) return NLA_HDRLEN + 4;
   if ('value' in a) return align4(NLA_HDRLEN + a.value.length);
-  const shared = sharedEncoding(a.nested);
-  if (shared) return NLA_HDRLEN + shared.length;
   let n = NLA_HDRLEN;
   for (const c of a.nested) n += attrBytes(c);
   return n;
@@ -73,11 +50,7 @@ export function writeAttrs(out: Uint8Array, at: number, attrs: readonly Attr[], 
       o = start + align4(NLA_HDRLEN + a.value.length);
     } else {
       v.setUint16(o + 2, a.type | NLA_F_NESTED, true);
-      const shared = sharedEncoding(a.nested);
-      if (shared) {
-        out.set(shared, o + NLA_HDRLEN);
-        o += NLA_HDRLEN + shared.length;
-      } else o = writeAttrs(out, o + NLA_HDRLEN, a.nested, v);
+      o = writeAttrs(out, o + NLA_HDRLEN, a.nested, v);
       v.setUint16(start, o - start, true);
     }
   }
@@ -95,8 +68,7 @@ export function attrsBytesChecked(attrs: readonly Attr[]): number {
     if ('u32' in a) len = NLA_HDRLEN + 4;
     else if ('value' in a) len = NLA_HDRLEN + a.value.length;
     else {
-      const shared = sharedEncoding(a.nested);
-      const inner = shared ? shared.length : attrsBytesChecked(a.nested);
+      const inner = attrsBytesChecked(a.nested);
       if (inner < 0) return -1;
       len = NLA_HDRLEN + inner;
     }

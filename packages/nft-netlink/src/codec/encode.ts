@@ -73,9 +73,13 @@ export interface BatchMessageInfo {
   readonly elementCount?: number;
 }
 
+/** One encoded batch: its bytes and what to expect back. */
 export interface EncodedBatch {
   readonly bytes: Uint8Array;
+  /** BATCH_BEGIN, every message, BATCH_END, by position (`seq - beginSeq`). */
   readonly messages: readonly BatchMessageInfo[];
+  /** Messages between BATCH_BEGIN and BATCH_END (known without building `messages`). */
+  readonly messageCount?: number;
   /** Sequence numbers that will be answered by an ack (element messages sent with NLM_F_ACK). */
   readonly ackSeqs: readonly number[];
   readonly beginSeq: number;

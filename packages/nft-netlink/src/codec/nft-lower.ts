@@ -9,10 +9,11 @@
  * the set user data nft reads back to list them.
  */
 import { icmpRun, ruleFingerprint, type AddrInterval, type Chain, type CtHelper, type Match, type Rule, type Stmt, type Table } from '@palisade/fw-compile';
-import { aBytes, aNest, aStr, aU32, shareEncoding, type Attr } from './attrs.js';
+import { aBytes, aNest, aStr, aU32, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NftaData, NftaSetElem, NftSetElemFlag, NlmFlags, type NftFamily } from './constants.js';
 import { INTERVAL_OPEN_USERDATA, addressKey } from './elements.js';
+import { encodedIntervalSetElements, encodedRule, encodeExpressions } from './encoded-message.js';
 import * as E from './nft-expr.js';
 import {
   NFT_LIMIT_F_INV,
@@ -46,7 +47,6 @@ import {
   elementMessages,
   le32,
   lowerValueSets,
-  namedSetElements,
   newNamedSet,
   setKey,
   tlv,
@@ -75,11 +75,11 @@ export interface LowerContext {
   /** Put a `counter` between the matches and the statements of every rule with an origin (the agent's per-rule counters). */
   readonly counters?: boolean;
   /**
-   * Expressions already lowered in this batch, by table and rule fingerprint: a rule that
-   * lowers alike (no anonymous set of its own) reuses them, and their encoding (most guests'
-   * rules differ only in chain and comment).
+   * Expressions already lowered and encoded in this batch for this table (the
+   * `NFTA_RULE_EXPRESSIONS` attribute), by rule fingerprint (one cache per table): a rule that lowers alike (no anonymous set of
+   * its own) reuses the bytes (most guests' rules differ only in chain and comment).
    */
-  readonly exprCache?: Map<string, readonly Attr[]>;
+  readonly exprCache?: Map<string, Uint8Array>;
 }
 
 /** How IR is lowered beyond what nft does for the rendered text. */
@@ -492,22 +492,49 @@ class RuleLowering {
   }
 }
 
-/** The messages that append `rule` to `chain`: its anonymous sets (with elements), then the rule. */
-export function lowerRule(family: NftFamily, table: string, chain: string, rule: Rule, ctx: LowerContext): NftMessage[] {
-  const udata0 = rule.comment === undefined ? undefined : tlv(NftnlUdataRule.COMMENT, concat([encodeText(rule.comment), Uint8Array.of(0)]));
-  const origin0 = rule.origin ? { path: rule.origin.path, line: rule.origin.line } : undefined;
-  const key = ctx.exprCache ? `${family} ${table} ${ctx.counters === true && rule.origin !== undefined ? 'c' : ''} ${ruleFingerprint(rule)}` : '';
+/** Rule fingerprints by rule object: a replace or a re-plan lowers the same IR again. */
+const fingerprints = new WeakMap<Rule, string>();
+function fingerprintOf(rule: Rule): string {
+  let f = fingerprints.get(rule);
+  if (f === undefined) {
+    f = ruleFingerprint(rule);
+    fingerprints.set(rule, f);
+  }
+  return f;
+}
+
+/** Appends to `out` the messages of `rule`: its anonymous sets (with elements), then the rule. */
+function lowerRuleInto(out: NftMessage[], family: NftFamily, table: string, chain: string, rule: Rule, ctx: LowerContext): void {
+  const origin = rule.origin;
+  const counted = ctx.counters === true && origin !== undefined;
+  // the cache is per table (lowerTable makes one): the key needs no family or table
+  const key = ctx.exprCache ? (counted ? `c${fingerprintOf(rule)}` : fingerprintOf(rule)) : '';
   const hit = ctx.exprCache?.get(key);
-  if (hit) return [newRule(family, table, chain, hit, udata0, origin0)];
+  if (hit) {
+    out.push(encodedRule(family, table, chain, hit, rule.comment, origin));
+    return;
+  }
   const l = new RuleLowering(family, table, ctx);
   for (const m of rule.matches) l.match(m);
-  if (ctx.counters === true && rule.origin !== undefined) l.exprs.push(E.counter());
+  if (counted) l.exprs.push(E.counter());
   for (const s of rule.stmts) l.stmt(s);
-  if (ctx.exprCache && l.pre.length === 0) {
-    shareEncoding(l.exprs);
-    ctx.exprCache.set(key, l.exprs);
+  for (const m of l.pre) out.push(m);
+  const exprs = encodeExpressions(l.exprs);
+  if (exprs === undefined) {
+    // too long for one attribute: the attribute tree, which the encoder refuses naming the rule
+    const udata = rule.comment === undefined ? undefined : tlv(NftnlUdataRule.COMMENT, concat([encodeText(rule.comment), Uint8Array.of(0)]));
+    out.push(newRule(family, table, chain, l.exprs, udata, origin && { path: origin.path, line: origin.line }));
+    return;
   }
-  return [...l.pre, newRule(family, table, chain, l.exprs, udata0, origin0)];
+  if (ctx.exprCache && l.pre.length === 0) ctx.exprCache.set(key, exprs);
+  out.push(encodedRule(family, table, chain, exprs, rule.comment, origin));
+}
+
+/** The messages that append `rule` to `chain`: its anonymous sets (with elements), then the rule. */
+export function lowerRule(family: NftFamily, table: string, chain: string, rule: Rule, ctx: LowerContext): NftMessage[] {
+  const out: NftMessage[] = [];
+  lowerRuleInto(out, family, table, chain, rule, ctx);
+  return out;
 }
 
 /** NEWOBJ of a conntrack helper object. */
@@ -554,11 +581,11 @@ export function lowerTable(t: Table, ids: SetIdAllocator, opts: LowerOptions = {
     const id = ids.next();
     newSets.set(setKey(family, t.name, s.name), id);
     out.push(newNamedSet(family, t.name, s, id));
-    out.push(...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
+    out.push(...encodedIntervalSetElements(family, t.name, s, id));
   }
   out.push(...lowerValueSets(family, t, ids, newSets));
   const ctx: LowerContext = { ids, newSets, ...opts, exprCache: new Map() };
-  for (const c of t.chains) for (const r of c.rules) out.push(...lowerRule(family, t.name, c.name, r, ctx));
+  for (const c of t.chains) for (const r of c.rules) lowerRuleInto(out, family, t.name, c.name, r, ctx);
   return out;
 }
 
@@ -591,15 +618,15 @@ export function lowerStagedLoad(tables: readonly Table[], ids: SetIdAllocator = 
     for (const s of t.sets) {
       const id = ids.next();
       newSets.set(setKey(family, t.name, s.name), id);
-      inert.push(newNamedSet(family, t.name, s, id), ...elementMessages(family, t.name, s.name, id, namedSetElements(s)));
+      inert.push(newNamedSet(family, t.name, s, id), ...encodedIntervalSetElements(family, t.name, s, id));
     }
     inert.push(...lowerValueSets(family, t, ids, newSets));
     const ctx: LowerContext = { ids, newSets, ...opts, exprCache: new Map() };
-    for (const c of t.chains) if (!c.base) for (const r of c.rules) inert.push(...lowerRule(family, t.name, c.name, r, ctx));
+    for (const c of t.chains) if (!c.base) for (const r of c.rules) lowerRuleInto(inert, family, t.name, c.name, r, ctx);
     // sets are found by name from the later batch: no set IDs there
     const liveCtx: LowerContext = { ids, newSets: new Map(), ...opts };
     for (const c of t.chains) if (c.base) live.push(lowerChainDecl(family, t.name, c));
-    for (const c of t.chains) if (c.base) for (const r of c.rules) live.push(...lowerRule(family, t.name, c.name, r, liveCtx));
+    for (const c of t.chains) if (c.base) for (const r of c.rules) lowerRuleInto(live, family, t.name, c.name, r, liveCtx);
   }
   return { inert, live };
 }

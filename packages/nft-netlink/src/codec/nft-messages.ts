@@ -9,6 +9,7 @@ import { aNest, aStr, aU32, attrsBytes, attrsBytesChecked, writeAttrs, type Attr
 import { view } from './bytes.js';
 import { NFGENMSG_LEN, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES, NFT_NAME_MAXLEN, NfnlMsg, NfProto, NlmFlags, NLMSG_HDRLEN, type NftFamily } from './constants.js';
 import type { BatchMessageInfo, EncodeResult, EncodedBatch } from './encode.js';
+import { EncodedMessage } from './encoded-message.js';
 import { NFNL_BATCH_GENID, NftaChain, NftaHook, NftaRule, NftaTable, NftObjMsg } from './nft-constants.js';
 
 /** One nf_tables request of a batch. */
@@ -23,6 +24,11 @@ export interface NftMessage {
   readonly what: string;
   /** The source document and line of a rule, when known. */
   readonly origin?: { readonly path: string; readonly line: number };
+  /**
+   * `attrs` already encoded (`encoded-message.ts`: rules and element lists of a whole load):
+   * the encoder copies these bytes instead of walking `attrs`.
+   */
+  readonly body?: Uint8Array;
 }
 
 /** A table declaration (`table inet palisade`): NLM_F_REQUEST only, as nft sends it (creates when missing). */
@@ -102,62 +108,95 @@ function nameError(attrs: readonly Attr[]): string | undefined {
   return undefined;
 }
 
-function header(out: Uint8Array, at: number, len: number, type: number, flags: number, seq: number, family: number, resId: number): void {
-  const v = view(out);
+function header(v: DataView, at: number, len: number, type: number, flags: number, seq: number, family: number, resId: number): void {
   v.setUint32(at, len, true);
   v.setUint16(at + 4, type, true);
   v.setUint16(at + 6, flags, true);
   v.setUint32(at + 8, seq >>> 0, true);
   v.setUint32(at + 12, 0, true);
-  out[at + 16] = family;
-  out[at + 17] = NFNETLINK_V0;
+  v.setUint8(at + 16, family);
+  v.setUint8(at + 17, NFNETLINK_V0);
   v.setUint16(at + 18, resId, false);
+}
+
+/** Encoded attribute bytes of `m`, -1 when an attribute is too long for its u16 length. */
+function bodyBytes(m: NftMessage): number {
+  if (m instanceof EncodedMessage) return m.end - m.start;
+  if (m.body !== undefined) return m.body.length;
+  return attrsBytesChecked(m.attrs);
+}
+
+/** What each message of a batch is, for error reports: built only when asked (a whole load has ~47,000). */
+function batchInfos(messages: readonly NftMessage[], seq0: number): BatchMessageInfo[] {
+  const infos: BatchMessageInfo[] = [{ seq: seq0, index: 0, kind: 'begin' }];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as NftMessage;
+    infos.push({ seq: (seq0 + i + 1) >>> 0, index: i + 1, kind: 'object', family: m.family, what: m.what, ...(m.origin ? { origin: { path: m.origin.path, line: m.origin.line } } : {}) });
+  }
+  infos.push({ seq: (seq0 + messages.length + 1) >>> 0, index: messages.length + 1, kind: 'end' });
+  return infos;
 }
 
 /**
  * Encodes `messages` as one nfnetlink batch (BATCH_BEGIN, the messages, BATCH_END) into one
  * buffer. Fails as a result on an unknown family, an over-long name or an attribute too long
- * for its u16 length (split element lists first).
+ * for its u16 length (split element lists first). Messages encoded by the lowering (`body`)
+ * are copied as they are; `messages` of the result is built on first access.
  */
 export function encodeNftBatch(messages: readonly NftMessage[], options: NftBatchOptions = {}): EncodeResult<EncodedBatch> {
   const seq0 = (options.seq ?? 0) >>> 0;
   const ackMode = options.ack ?? 'last';
   const beginAttrs: Attr[] = options.genId === undefined ? [] : [aU32(NFNL_BATCH_GENID, options.genId)];
   let total = 2 * (NLMSG_HDRLEN + NFGENMSG_LEN) + attrsBytes(beginAttrs);
-  const sizes: number[] = [];
-  for (const [i, m] of messages.entries()) {
+  const sizes = new Int32Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as NftMessage;
     if (!(m.family in NfProto) || (m.family as string) === 'unspec') return { ok: false, error: `message ${i + 1} (${m.what}): unknown family "${m.family}"` };
-    const bad = nameError(m.attrs);
+    // an encoded body was written by the lowering from names its table and chain messages carry (checked there)
+    const bad = m instanceof EncodedMessage || m.body !== undefined ? undefined : nameError(m.attrs);
     if (bad !== undefined) return { ok: false, error: `message ${i + 1} (${m.what}): ${bad}` };
-    const body = attrsBytesChecked(m.attrs);
+    const body = bodyBytes(m);
     if (body < 0) return { ok: false, error: `message ${i + 1} (${m.what}): an attribute exceeds 65535 bytes` };
     const n = NLMSG_HDRLEN + NFGENMSG_LEN + body;
-    sizes.push(n);
+    sizes[i] = n;
     total += n;
   }
   const out = new Uint8Array(total);
   const dv = view(out);
-  const infos: BatchMessageInfo[] = [];
   const ackSeqs: number[] = [];
   const beginLen = NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(beginAttrs);
-  header(out, 0, beginLen, NfnlMsg.BATCH_BEGIN, NlmFlags.REQUEST, seq0, NfProto.unspec, NFNL_SUBSYS_NFTABLES);
-  writeAttrs(out, NLMSG_HDRLEN + NFGENMSG_LEN, beginAttrs);
-  infos.push({ seq: seq0, index: 0, kind: 'begin' });
+  header(dv, 0, beginLen, NfnlMsg.BATCH_BEGIN, NlmFlags.REQUEST, seq0, NfProto.unspec, NFNL_SUBSYS_NFTABLES);
+  writeAttrs(out, NLMSG_HDRLEN + NFGENMSG_LEN, beginAttrs, dv);
   let at = beginLen;
-  for (const [i, m] of messages.entries()) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as NftMessage;
     const seq = (seq0 + i + 1) >>> 0;
     const ack = ackMode === 'all' || (ackMode === 'last' && i === messages.length - 1);
     const len = sizes[i] as number;
-    header(out, at, len, (NFNL_SUBSYS_NFTABLES << 8) | m.msg, NlmFlags.REQUEST | m.flags | (ack ? NlmFlags.ACK : 0), seq, NfProto[m.family], 0);
-    writeAttrs(out, at + NLMSG_HDRLEN + NFGENMSG_LEN, m.attrs, dv);
-    infos.push({ seq, index: i + 1, kind: 'object', family: m.family, what: m.what, ...(m.origin ? { origin: m.origin } : {}) });
+    header(dv, at, len, (NFNL_SUBSYS_NFTABLES << 8) | m.msg, NlmFlags.REQUEST | m.flags | (ack ? NlmFlags.ACK : 0), seq, NfProto[m.family], 0);
+    if (m instanceof EncodedMessage) out.set(m.chunk.subarray(m.start, m.end), at + NLMSG_HDRLEN + NFGENMSG_LEN);
+    else if (m.body !== undefined) out.set(m.body, at + NLMSG_HDRLEN + NFGENMSG_LEN);
+    else writeAttrs(out, at + NLMSG_HDRLEN + NFGENMSG_LEN, m.attrs, dv);
     if (ack) ackSeqs.push(seq);
     at += len;
   }
   const endSeq = (seq0 + messages.length + 1) >>> 0;
-  header(out, at, NLMSG_HDRLEN + NFGENMSG_LEN, NfnlMsg.BATCH_END, NlmFlags.REQUEST, endSeq, NfProto.unspec, NFNL_SUBSYS_NFTABLES);
-  infos.push({ seq: endSeq, index: messages.length + 1, kind: 'end' });
-  return { ok: true, value: { bytes: out, messages: infos, ackSeqs, beginSeq: seq0, endSeq } };
+  header(dv, at, NLMSG_HDRLEN + NFGENMSG_LEN, NfnlMsg.BATCH_END, NlmFlags.REQUEST, endSeq, NfProto.unspec, NFNL_SUBSYS_NFTABLES);
+  const sent = messages.slice();
+  let infos: BatchMessageInfo[] | undefined;
+  return {
+    ok: true,
+    value: {
+      bytes: out,
+      get messages() {
+        return (infos ??= batchInfos(sent, seq0));
+      },
+      messageCount: messages.length,
+      ackSeqs,
+      beginSeq: seq0,
+      endSeq,
+    },
+  };
 }
 
 /** NLM_F_DUMP (`NLM_F_ROOT | NLM_F_MATCH`): list every object of a kind. */
@@ -168,13 +207,14 @@ export function encodeRequest(msg: NftObjMsg, seq: number, options: { readonly f
   const attrs = options.attrs ?? [];
   const len = NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(attrs);
   const out = new Uint8Array(len);
-  header(out, 0, len, (NFNL_SUBSYS_NFTABLES << 8) | msg, NlmFlags.REQUEST | (options.dump ? NLM_F_DUMP : 0), seq, options.family === undefined ? NfProto.unspec : NfProto[options.family], 0);
+  header(view(out), 0, len, (NFNL_SUBSYS_NFTABLES << 8) | msg, NlmFlags.REQUEST | (options.dump ? NLM_F_DUMP : 0), seq, options.family === undefined ? NfProto.unspec : NfProto[options.family], 0);
   writeAttrs(out, NLMSG_HDRLEN + NFGENMSG_LEN, attrs);
   return out;
 }
 
 /** Encoded size of one message in a batch, bytes. */
-export const messageBytes = (m: NftMessage): number => NLMSG_HDRLEN + NFGENMSG_LEN + attrsBytes(m.attrs);
+export const messageBytes = (m: NftMessage): number =>
+  NLMSG_HDRLEN + NFGENMSG_LEN + (m instanceof EncodedMessage ? m.end - m.start : m.body === undefined ? attrsBytes(m.attrs) : m.body.length);
 
 /** An anonymous set (and its elements) must be in the batch of the rule that uses it: its ID and binding live in one transaction. */
 const isAnonymous = (m: NftMessage): boolean => m.what.includes('anonymous') || m.what.includes(' __set%d') || m.what.includes(' __map%d');
