@@ -4,31 +4,15 @@
  * writer (spec §1.8). The result is the new text, re-parsed and checked: an edit that would
  * introduce an error is refused with the diagnostics, and nothing is changed.
  */
-import type { Diagnostic, FwDocument, GuestType, LogLevel, Rule, Section, SectionKind, SourceLine } from './model.js';
+import type { Diagnostic, FwDocument, GuestType, Rule, Section, SectionKind, SourceLine } from './model.js';
+import { formatRule, pickRuleFields, type RuleSpec, type RuleSpecField, type RuleValues } from './rule-fields.js';
+
+// The editor's rule vocabulary is the rule-field table's.
+export { formatRule, type RuleSpec, type RuleSpecField } from './rule-fields.js';
 import { parseFwDocument } from './parse-fw.js';
 import { joinSourceLines } from './source-lines.js';
 import { parseAliasValue } from './names.js';
 import { networkOf, parseIpOrCidr } from './values/ip.js';
-
-/** The fields of a rule as the API sets them. */
-export interface RuleSpec {
-  readonly type: string;
-  readonly action: string;
-  readonly macro?: string;
-  readonly iface?: string;
-  readonly proto?: string;
-  readonly dport?: string;
-  readonly sport?: string;
-  readonly source?: string;
-  readonly dest?: string;
-  readonly icmpType?: string;
-  readonly log?: LogLevel;
-  readonly comment?: string;
-  /** Default true; false writes the rule with a leading `|`. */
-  readonly enable?: boolean;
-}
-
-export type RuleSpecField = Exclude<keyof RuleSpec, 'type' | 'action'>;
 
 /** Where a rule list lives: `[RULES]`, or a security group of the cluster document. */
 export interface RuleTarget {
@@ -96,42 +80,9 @@ export interface EditContext {
   readonly guestType?: GuestType;
 }
 
-/** Canonical rule line (spec §1.8). `inGroup` omits `-i`, which groups do not allow. */
-export function formatRule(spec: RuleSpec, options: { inGroup?: boolean } = {}): string {
-  const type = spec.type.toUpperCase();
-  let out = `${spec.enable === false ? '|' : ''}${type} `;
-  out += spec.macro !== undefined && type !== 'GROUP' ? `${spec.macro}(${spec.action})` : spec.action;
-  if (spec.iface !== undefined && !options.inGroup) out += ` -i ${spec.iface}`;
-  if (type !== 'GROUP') {
-    if (spec.source !== undefined) out += ` -source ${spec.source}`;
-    if (spec.dest !== undefined) out += ` -dest ${spec.dest}`;
-    if (spec.proto !== undefined) out += ` -p ${spec.proto}`;
-    if (spec.dport !== undefined) out += ` -dport ${spec.dport}`;
-    if (spec.sport !== undefined) out += ` -sport ${spec.sport}`;
-    if (spec.log !== undefined) out += ` -log ${spec.log}`;
-    if (spec.icmpType !== undefined) out += ` -icmp-type ${spec.icmpType}`;
-  }
-  if (spec.comment !== undefined && spec.comment !== '') out += ` # ${spec.comment}`;
-  return out;
-}
-
-/** The API view of a parsed rule. */
+/** The API view of a parsed rule: its values and `enable`. */
 export function ruleToSpec(rule: Rule): RuleSpec {
-  return {
-    type: rule.type,
-    action: rule.action,
-    ...(rule.macro !== undefined ? { macro: rule.macro } : {}),
-    ...(rule.iface !== undefined ? { iface: rule.iface } : {}),
-    ...(rule.proto !== undefined ? { proto: rule.proto } : {}),
-    ...(rule.dport !== undefined ? { dport: rule.dport } : {}),
-    ...(rule.sport !== undefined ? { sport: rule.sport } : {}),
-    ...(rule.source !== undefined ? { source: rule.source } : {}),
-    ...(rule.dest !== undefined ? { dest: rule.dest } : {}),
-    ...(rule.icmpType !== undefined ? { icmpType: rule.icmpType } : {}),
-    ...(rule.log !== undefined ? { log: rule.log } : {}),
-    ...(rule.comment !== undefined ? { comment: rule.comment } : {}),
-    enable: rule.enabled,
-  };
+  return { ...(pickRuleFields(rule) as RuleValues), enable: rule.enabled };
 }
 
 /** Order of sections in the canonical writer. */

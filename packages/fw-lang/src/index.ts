@@ -83,16 +83,31 @@ export {
 export {
   editFwDocument,
   cleanIpSetCidr,
-  formatRule,
   ruleToSpec,
   type EditContext,
   type EditErrorCode,
   type EditResult,
   type FwEdit,
-  type RuleSpec,
-  type RuleSpecField,
   type RuleTarget,
 } from './edit.js';
+
+// The rule-field table
+export {
+  RULE_FIELDS,
+  RULE_ID_FIELDS,
+  RULE_OPTION_PATTERNS,
+  formatRule,
+  pickRuleFields,
+  ruleFieldByName,
+  type RuleFieldApiFormat,
+  type RuleFieldDef,
+  type RuleFieldKey,
+  type RuleFieldKind,
+  type RuleOptionPattern,
+  type RuleSpec,
+  type RuleSpecField,
+  type RuleValues,
+} from './rule-fields.js';
 
 // Data tables
 export { MACROS, findMacro, macroTemplatesFor, type MacroDef, type MacroTemplate } from './data/macros.js';

@@ -7,6 +7,9 @@
  * Line numbers are 1-based everywhere; columns are 1-based and count UTF-16 code units.
  */
 import type { DiagnosticCode } from './diagnostic-codes.js';
+import type { RuleField, RuleValues } from './rule-fields.js';
+
+export { LOG_LEVELS, RULE_TYPES, type LogLevel, type RuleField, type RuleType } from './rule-fields.js';
 
 /** The kinds of `.fw` document, named after the rule environment they open (spec §1.1). */
 export const FW_DOCUMENT_KINDS = ['cluster', 'host', 'guest', 'vnet'] as const;
@@ -58,40 +61,16 @@ export interface SourceLine {
   readonly newline: boolean;
 }
 
-/** Log levels of rules and policies (syslog names, plus `nolog`). */
-export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'nolog'] as const;
-/** One of {@link LOG_LEVELS}. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /** The actions of a rule. */
 export const ACTIONS = ['ACCEPT', 'DROP', 'REJECT'] as const;
 /** One of {@link ACTIONS}. */
 export type Action = (typeof ACTIONS)[number];
-
-/** The rule types: direction, or `group` for a security group reference. */
-export const RULE_TYPES = ['in', 'out', 'forward', 'group'] as const;
-/** One of {@link RULE_TYPES}. */
-export type RuleType = (typeof RULE_TYPES)[number];
 
 /** Rule environment of the reference (spec §3.1): decides allowed types and `-i` values. */
 export type RuleEnv = 'cluster' | 'host' | 'vm' | 'ct' | 'group' | 'vnet';
 
 /** An IP version: 4 or 6. */
 export type IpVersion = 4 | 6;
-
-/** The rule fields that can carry a validation error (the reference's error keys). */
-export type RuleField =
-  | 'type'
-  | 'action'
-  | 'macro'
-  | 'iface'
-  | 'proto'
-  | 'dport'
-  | 'sport'
-  | 'source'
-  | 'dest'
-  | 'icmp-type'
-  | 'log';
 
 /** A problem with one field of a rule (the rule is kept, but not compiled). */
 export interface RuleError {
@@ -101,29 +80,16 @@ export interface RuleError {
 }
 
 /**
- * A rule line that survived tokenising (spec §3.2). Values are kept as written (after the
- * reference's own normalisation: type lower-cased, macro canonicalised).
+ * A rule line that survived tokenising (spec §3.2). Its values are the fields of `RULE_FIELDS`,
+ * kept as written after the reference's own normalisation: `type` lower-cased (one of
+ * {@link RULE_TYPES} unless the rule has a `type` error), `action` `ACCEPT`/`DROP`/`REJECT` or
+ * the group name for `group`, `macro` canonical (`SSH`) when written as `Macro(ACTION)`.
  */
-export interface Rule {
+export interface Rule extends RuleValues {
   /** 1-based line of the rule in its document. */
   readonly line: number;
   /** False for a rule written with a leading `|`. */
   readonly enabled: boolean;
-  /** Lower-cased; one of {@link RULE_TYPES} unless the rule has a `type` error. */
-  readonly type: string;
-  /** `ACCEPT`/`DROP`/`REJECT` for in/out/forward, the group name for `group`; verbatim. */
-  readonly action: string;
-  /** Canonical macro name (e.g. `SSH`) when written as `Macro(ACTION)`. */
-  readonly macro?: string;
-  readonly iface?: string;
-  readonly proto?: string;
-  readonly dport?: string;
-  readonly sport?: string;
-  readonly source?: string;
-  readonly dest?: string;
-  readonly icmpType?: string;
-  readonly log?: LogLevel;
-  readonly comment?: string;
   /** IP version fixed by proto, literal addresses or aliases (spec §3.4); absent = both. */
   readonly ipVersion?: IpVersion;
   /** Validation errors (spec §3.5); a rule with errors is kept but never compiled. */

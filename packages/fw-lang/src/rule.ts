@@ -7,7 +7,8 @@ import { findMacro, type MacroDef } from './data/macros.js';
 import { icmpProtocolVersion, isPortProtocol, lookupProtocol } from './data/protocols.js';
 import { ICMP_TYPES_V4, ICMP_TYPES_V6 } from './data/icmp-types.js';
 import type { DiagnosticCode } from './diagnostic-codes.js';
-import type { IpVersion, LogLevel, Rule, RuleEnv, RuleError, RuleField } from './model.js';
+import type { IpVersion, Rule, RuleEnv, RuleError, RuleField } from './model.js';
+import { pickRuleFields, RULE_OPTION_PATTERNS, type RuleValues } from './rule-fields.js';
 import { aliasExistsAnywhere, IPSET_REFERENCE, lookupAliasIn, type NameTables } from './names.js';
 import { parsePortList } from './values/ports.js';
 import { parseAddressList } from './values/ip.js';
@@ -15,34 +16,8 @@ import { isValidIfaceName } from './values/iface.js';
 
 export type { NameTables } from './names.js';
 
-const LOG_PATTERN = '(emerg|alert|crit|err|warning|notice|info|debug|nolog)';
-
-/** Option tokens in the order the reference tries them (spec §3.2 step 4). */
-const OPTION_PATTERNS: readonly (readonly [keyof MutableRule, RegExp])[] = [
-  ['proto', /^(?:-p|--?proto) (\S+)\s*/],
-  ['dport', /^--?dport (\S+)\s*/],
-  ['sport', /^--?sport (\S+)\s*/],
-  ['source', /^--?source (\S+)\s*/],
-  ['dest', /^--?dest (\S+)\s*/],
-  ['log', new RegExp(`^--?log ${LOG_PATTERN}\\s*`)],
-  ['icmpType', /^--?icmp-type (\S+)\s*/],
-];
-
-interface MutableRule {
-  enabled: boolean;
-  type: string;
-  action: string;
-  macro?: string;
-  iface?: string;
-  proto?: string;
-  dport?: string;
-  sport?: string;
-  source?: string;
-  dest?: string;
-  icmpType?: string;
-  log?: LogLevel;
-  comment?: string;
-}
+/** A rule's values while it is tokenised and validated. */
+type MutableRule = { -readonly [K in keyof RuleValues]: RuleValues[K] } & { enabled: boolean };
 
 /** Where a rule line is parsed: its environment, line and the names it may reference. */
 export interface ParseRuleContext {
@@ -89,18 +64,14 @@ export function parseRuleLine(text: string, ctx: ParseRuleContext): ParseRuleRes
   // 4. Options loop.
   let rest = line.slice(head[0].length);
   while (rest.length > 0) {
-    const iface = /^-i (\S+)\s*/.exec(rest);
-    if (iface) {
-      rule.iface = iface[1];
-      rest = rest.slice(iface[0].length);
-      continue;
-    }
-    if (rule.type === 'group') break;
+    // A GROUP rule takes only -i.
+    const group = rule.type === 'group';
     let matched = false;
-    for (const [field, pattern] of OPTION_PATTERNS) {
+    for (const { key, pattern, onGroupRule } of RULE_OPTION_PATTERNS) {
+      if (group && !onGroupRule) continue;
       const m = pattern.exec(rest);
       if (m) {
-        (rule as unknown as Record<string, string>)[field] = m[1] as string;
+        (rule as Record<string, unknown>)[key] = m[1];
         rest = rest.slice(m[0].length);
         matched = true;
         break;
@@ -255,21 +226,11 @@ function validateRule(rule: MutableRule, ctx: ParseRuleContext): ParseRuleResult
   // 10. macro expansion in checking mode
   if (macro && errs.empty) checkMacroConflicts(rule, macro, errs);
 
+  const { enabled, ...values } = rule;
   const result: Rule = {
     line: ctx.line,
-    enabled: rule.enabled,
-    type: rule.type,
-    action: rule.action,
-    ...(rule.macro !== undefined ? { macro: rule.macro } : {}),
-    ...(rule.iface !== undefined ? { iface: rule.iface } : {}),
-    ...(rule.proto !== undefined ? { proto: rule.proto } : {}),
-    ...(rule.dport !== undefined ? { dport: rule.dport } : {}),
-    ...(rule.sport !== undefined ? { sport: rule.sport } : {}),
-    ...(rule.source !== undefined ? { source: rule.source } : {}),
-    ...(rule.dest !== undefined ? { dest: rule.dest } : {}),
-    ...(rule.icmpType !== undefined ? { icmpType: rule.icmpType } : {}),
-    ...(rule.log !== undefined ? { log: rule.log } : {}),
-    ...(rule.comment !== undefined ? { comment: rule.comment } : {}),
+    enabled,
+    ...(pickRuleFields(values) as RuleValues),
     ...(ipVersion !== undefined ? { ipVersion } : {}),
     errors: errs.errors,
   };

@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { Rule, RuleFields, Scope } from '@palisade/api';
+import { RULE_FIELDS, formatRule, pickRuleFields, type RuleFieldDef, type RuleSpec } from '@palisade/fw-lang';
 import type { RegisterCommand } from '../command.js';
 import { CliExit, EXIT } from '../exit.js';
 import { withClient, withServerOptions, type ServerOptions } from '../configd-client.js';
@@ -75,32 +76,21 @@ function ruleRef(s: string): { by: { $case: 'id'; value: string } | { $case: 'po
   return /^\d+$/.test(s) ? { by: { $case: 'pos', value: Number(s) } } : { by: { $case: 'id', value: s } };
 }
 
-const FIELD_OPTIONS: readonly [string, keyof RuleFields, string][] = [
-  ['type', 'type', 'in, out, forward or group'],
-  ['action', 'action', 'ACCEPT, DROP, REJECT (or the group name for type group)'],
-  ['macro', 'macro', 'macro name, e.g. SSH'],
-  ['iface', 'iface', 'interface, e.g. net0'],
-  ['source', 'source', 'source address, alias or +ipset'],
-  ['dest', 'dest', 'destination address, alias or +ipset'],
-  ['proto', 'proto', 'protocol, e.g. tcp'],
-  ['dport', 'dport', 'destination ports'],
-  ['sport', 'sport', 'source ports'],
-  ['icmp-type', 'icmpType', 'ICMP type'],
-  ['log', 'log', 'log level'],
-  ['comment', 'comment', 'comment'],
-];
+/** The rule fields with a `--<name> <value>` flag (all but `enable`: `--enable`/`--disable`). */
+const TEXT_FIELDS = (RULE_FIELDS as readonly RuleFieldDef[]).filter((d) => d.kind !== 'enable');
 
 function withRuleFields(c: Command): Command {
-  for (const [flag, , help] of FIELD_OPTIONS) c.option(`--${flag} <value>`, help);
+  for (const d of TEXT_FIELDS) c.option(`--${d.api} <value>`, d.description);
   return c.option('--enable', 'enable the rule').option('--disable', 'disable the rule (written with a leading |)');
 }
 
 function ruleFields(o: Opts): RuleFields {
   const f: Record<string, unknown> = {};
-  for (const [flag, key] of FIELD_OPTIONS) {
-    const camel = flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+  for (const d of TEXT_FIELDS) {
+    // commander names the option after the flag in camel case: --icmp-type → icmpType.
+    const camel = d.api.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
     const value = (o as Readonly<Record<string, unknown>>)[camel];
-    if (typeof value === 'string') f[key] = value;
+    if (typeof value === 'string') f[d.key] = value;
   }
   if (o.enable && o.disable) throw new CliExit(EXIT.usage, '--enable and --disable exclude each other');
   if (o.enable) f.enable = true;
@@ -108,20 +98,12 @@ function ruleFields(o: Opts): RuleFields {
   return f;
 }
 
+/** One rule as `palisade fw rules list` prints it: position, id, the canonical line, errors. */
 function ruleLine(r: Rule): string {
-  const head = `${r.enable ? '' : '|'}${r.type.toUpperCase()} ${r.macro ? `${r.macro}(${r.action})` : r.action}`;
-  const opts = [
-    r.iface && `-i ${r.iface}`,
-    r.source && `-source ${r.source}`,
-    r.dest && `-dest ${r.dest}`,
-    r.proto && `-p ${r.proto}`,
-    r.dport && `-dport ${r.dport}`,
-    r.sport && `-sport ${r.sport}`,
-    r.icmpType && `-icmp-type ${r.icmpType}`,
-    r.log && `-log ${r.log}`,
-  ].filter(Boolean);
+  // The wire has '' for an absent field.
+  const spec = { ...pickRuleFields(r, (v) => v !== ''), enable: r.enable } as RuleSpec;
   const errs = r.errors.length ? `  !! ${r.errors.map((e) => `${e.code} ${e.message}`).join('; ')}` : '';
-  return `${String(r.pos).padStart(3)}  ${r.id.padEnd(14)}  ${[head, ...opts].join(' ')}${r.comment ? ` # ${r.comment}` : ''}${errs}`;
+  return `${String(r.pos).padStart(3)}  ${r.id.padEnd(14)}  ${formatRule(spec)}${errs}`;
 }
 
 function print(o: Opts, value: unknown, text: () => string): void {
