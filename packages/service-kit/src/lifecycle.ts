@@ -76,6 +76,20 @@ export function createCloser(o: CloserOptions): Closer {
   };
 }
 
+/**
+ * `fields` with a closer built from `o` attached as `close()`, `closed()`, `force()` and
+ * `closing`: what a service's `create()` returns (its addresses and parts, plus its lifecycle).
+ */
+export function withCloser<T extends object>(fields: T, o: CloserOptions): T & Closer {
+  const closer = createCloser(o);
+  return Object.defineProperties(fields, {
+    close: { value: () => closer.close(), enumerable: true },
+    closed: { value: () => closer.closed(), enumerable: true },
+    force: { value: () => closer.force(), enumerable: true },
+    closing: { get: () => closer.closing, enumerable: true },
+  }) as T & Closer;
+}
+
 /** The part of `process` that signal handling needs (so it can be tested without one). */
 export interface SignalSource {
   on(event: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;

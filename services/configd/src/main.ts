@@ -3,16 +3,14 @@
  * `palisade-configd`: the only place that reads argv, files named on the command line and
  * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { LOG_LEVELS, exitOnStopSignals, type LogLevel, isEntryPoint } from '@palisade/service-kit';
+import { SERVER_TLS_ARGS, isEntryPoint, parseServiceCommandLine, splitList, stringArgs } from '@palisade/service-kit';
 import { createConfigd } from './app.js';
 import { ConfigdError } from './errors.js';
 import { createLogger } from './logger.js';
 import { parseTokensFile } from './rpc/auth.js';
 import { CONFIGD_DEFAULTS } from './options.js';
 import { CONFIGD_VERSION } from './version.js';
-import { natsSecurityFromFlags } from '@palisade/nats-kit';
+import { NATS_CREDENTIAL_ARGS, natsCredentialFlags, natsSecurityFromFlags } from '@palisade/nats-kit';
 
 const HELP = `Usage: palisade-configd --node NAME --nats URL[,URL...] --listen HOST:PORT --data DIR [options]
 
@@ -84,155 +82,66 @@ Signals: SIGTERM/SIGINT stop gracefully (watch streams end, calls finish, NATS d
 closes); a second signal forces the exit.
 `;
 
-function usage(message: string): never {
-  process.stderr.write(`palisade-configd: ${message}\nTry 'palisade-configd --help'.\n`);
-  process.exit(2);
-}
-
-function intOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) usage(`--${name} expects a non-negative integer, got '${value}'`);
-  return Number(value);
-}
+const OPTIONS = {
+  ...stringArgs('node', 'nats', 'listen', 'data', 'replicas', 'tokens', 'max-document-bytes', 'history', 'bucket'),
+  ...stringArgs('write-timeout-ms', 'write-deadline-ms', 'max-watches', 'max-watches-per-token', 'max-import-bytes', 'metrics'),
+  ...stringArgs('rest-listen', 'rest-cert', 'rest-key', 'rest-logger', 'rest-logger-token-file'),
+  ...SERVER_TLS_ARGS,
+  ...NATS_CREDENTIAL_ARGS,
+} as const;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        node: { type: 'string' },
-        nats: { type: 'string' },
-        listen: { type: 'string' },
-        data: { type: 'string' },
-        replicas: { type: 'string' },
-        tokens: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'nats-user': { type: 'string' },
-        'nats-password-file': { type: 'string' },
-        'nats-creds': { type: 'string' },
-        'nats-token-file': { type: 'string' },
-        'nats-ca': { type: 'string' },
-        'max-document-bytes': { type: 'string' },
-        history: { type: 'string' },
-        bucket: { type: 'string' },
-        'write-timeout-ms': { type: 'string' },
-        'write-deadline-ms': { type: 'string' },
-        'max-watches': { type: 'string' },
-        'max-watches-per-token': { type: 'string' },
-        'max-import-bytes': { type: 'string' },
-        'log-level': { type: 'string' },
-        metrics: { type: 'string' },
-        'rest-listen': { type: 'string' },
-        'rest-cert': { type: 'string' },
-        'rest-key': { type: 'string' },
-        'rest-logger': { type: 'string' },
-        'rest-logger-token-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  if (values.version) {
-    process.stdout.write(`palisade-configd ${CONFIGD_VERSION}\n`);
-    return;
-  }
-  for (const name of ['node', 'nats', 'listen', 'data'] as const) {
-    if (!values[name]) usage(`--${name} is required`);
-  }
-  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) usage('--tls-cert and --tls-key go together');
-  if (values['tls-ca'] && !values['tls-cert']) usage('--tls-ca needs --tls-cert and --tls-key');
+  const cli = parseServiceCommandLine(
+    { program: 'palisade-configd', version: CONFIGD_VERSION, help: HELP, options: OPTIONS, required: ['node', 'nats', 'listen', 'data'] },
+    argv,
+    process,
+  );
+  if (!cli) return;
+  const { values, usage, readFile } = cli;
+  const { tls } = cli.serverTls();
   if (Boolean(values['rest-cert']) !== Boolean(values['rest-key'])) usage('--rest-cert and --rest-key go together');
   if (values['rest-cert'] && !values['rest-listen']) usage('--rest-cert needs --rest-listen');
   if (values['rest-logger'] && !values['rest-listen']) usage('--rest-logger needs --rest-listen');
   if (values['rest-logger-token-file'] && !values['rest-logger']) usage('--rest-logger-token-file needs --rest-logger');
-  const readFile = (path: string, what: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      usage(`cannot read ${what} ${path}: ${(err as Error).message}`);
-    }
-  };
-  let tokens;
-  if (values.tokens) {
-    try {
-      tokens = parseTokensFile(readFile(values.tokens, '--tokens').toString('utf8'), values.tokens);
-    } catch (err) {
-      usage((err as Error).message);
-    }
-    if (tokens.length === 0) usage(`${values.tokens} defines no token`);
-  }
-  let natsSecurity;
-  try {
-    natsSecurity = natsSecurityFromFlags(
-      { user: values['nats-user'], passwordFile: values['nats-password-file'], credsFile: values['nats-creds'], tokenFile: values['nats-token-file'], caFile: values['nats-ca'] },
-      readFile,
-    );
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  const level = values['log-level'] ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) usage(`--log-level expects one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  const logger = createLogger(values.node!, level as LogLevel);
-  const replicas = values.replicas === undefined || values.replicas === 'auto' ? 'auto' : intOption(values.replicas, 'replicas');
-  let configd;
-  try {
-    configd = await createConfigd({
-      node: values.node!,
-      natsServers: values.nats!.split(',').map((s) => s.trim()).filter(Boolean),
-      listen: values.listen!,
-      dataDir: values.data!,
-      replicas,
-      ...(tokens ? { tokens } : {}),
-      natsSecurity,
-      ...(values['tls-cert']
-        ? {
-            tls: {
-              cert: readFile(values['tls-cert'], '--tls-cert'),
-              key: readFile(values['tls-key']!, '--tls-key'),
-              ...(values['tls-ca'] ? { ca: readFile(values['tls-ca'], '--tls-ca') } : {}),
-            },
-          }
-        : {}),
-      maxDocumentBytes: intOption(values['max-document-bytes'], 'max-document-bytes'),
-      historyDepth: intOption(values.history, 'history'),
-      bucket: values.bucket,
-      writeTimeoutMs: intOption(values['write-timeout-ms'], 'write-timeout-ms'),
-      writeDeadlineMs: intOption(values['write-deadline-ms'], 'write-deadline-ms'),
-      maxWatches: intOption(values['max-watches'], 'max-watches'),
-      maxWatchesPerToken: intOption(values['max-watches-per-token'], 'max-watches-per-token'),
-      grpcMaxImportBytes: intOption(values['max-import-bytes'], 'max-import-bytes'),
-      ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
-      ...(values['rest-listen'] !== undefined ? { restListen: values['rest-listen'] } : {}),
-      ...(values['rest-logger']
-        ? {
-            restLogger: {
-              address: values['rest-logger'],
-              ...(values['rest-logger-token-file']
-                ? { token: readFile(values['rest-logger-token-file'], '--rest-logger-token-file').toString('utf8').split('\n')[0]!.trim() }
-                : {}),
-            },
-          }
-        : {}),
-      ...(values['rest-cert'] ? { restTls: { cert: readFile(values['rest-cert'], '--rest-cert'), key: readFile(values['rest-key']!, '--rest-key') } } : {}),
-      logger,
-    });
-  } catch (err) {
-    if (err instanceof ConfigdError && err.code === 'invalid-argument') usage(err.message);
-    logger.fatal({ err }, 'configd failed to start');
-    process.exit(1);
-  }
-  exitOnStopSignals(configd, { logger, signals: process, exit: (code) => process.exit(code) });
+  const tokens = values.tokens !== undefined ? cli.parseFile(values.tokens, '--tokens', parseTokensFile) : undefined;
+  if (tokens?.length === 0) usage(`${values.tokens} defines no token`);
+  const natsSecurity = cli.orUsage(() => natsSecurityFromFlags(natsCredentialFlags(values), readFile));
+  const logger = createLogger(values.node!, cli.logLevel);
+  const replicas = values.replicas === undefined || values.replicas === 'auto' ? 'auto' : cli.integer(values.replicas, '--replicas');
+  await cli.startService(
+    () =>
+      createConfigd({
+        node: values.node!,
+        natsServers: splitList(values.nats!),
+        listen: values.listen!,
+        dataDir: values.data!,
+        replicas,
+        ...(tokens ? { tokens } : {}),
+        natsSecurity,
+        ...(tls ? { tls } : {}),
+        maxDocumentBytes: cli.integer(values['max-document-bytes'], '--max-document-bytes'),
+        historyDepth: cli.integer(values.history, '--history'),
+        bucket: values.bucket,
+        writeTimeoutMs: cli.integer(values['write-timeout-ms'], '--write-timeout-ms'),
+        writeDeadlineMs: cli.integer(values['write-deadline-ms'], '--write-deadline-ms'),
+        maxWatches: cli.integer(values['max-watches'], '--max-watches'),
+        maxWatchesPerToken: cli.integer(values['max-watches-per-token'], '--max-watches-per-token'),
+        grpcMaxImportBytes: cli.integer(values['max-import-bytes'], '--max-import-bytes'),
+        ...(values.metrics !== undefined ? { metricsListen: values.metrics } : {}),
+        ...(values['rest-listen'] !== undefined ? { restListen: values['rest-listen'] } : {}),
+        ...(values['rest-logger']
+          ? {
+              restLogger: {
+                address: values['rest-logger'],
+                ...(values['rest-logger-token-file'] ? { token: cli.readFirstLine(values['rest-logger-token-file'], '--rest-logger-token-file') } : {}),
+              },
+            }
+          : {}),
+        ...(values['rest-cert'] ? { restTls: { cert: readFile(values['rest-cert'], '--rest-cert'), key: readFile(values['rest-key']!, '--rest-key') } } : {}),
+        logger,
+      }),
+    { logger, failureMessage: 'configd failed to start', isUsageError: (err) => err instanceof ConfigdError && err.code === 'invalid-argument' },
+  );
 }
 
 if (isEntryPoint(import.meta.url)) await main(process.argv.slice(2));

@@ -3,15 +3,13 @@
  * `palisade-agent`: the only place that reads argv, files named on the command line and
  * signals, and calls process.exit. Exit codes: 0 clean stop, 1 runtime failure, 2 usage.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { createRootLogger, exitOnStopSignals, LOG_LEVELS, type LogLevel, isEntryPoint } from '@palisade/service-kit';
+import { createRootLogger, isEntryPoint, parseServiceCommandLine, splitList, stringArgs } from '@palisade/service-kit';
 import { createNodeAgent } from './app.js';
 import { AgentError } from './errors.js';
 import { AGENT_DEFAULTS } from './options.js';
 import { parseAgentApiTokens } from './rpc/agent-service.js';
 import { AGENT_VERSION } from './version.js';
-import { NATS_CREDENTIAL_ARGS, natsCredentialFlags, natsSecurityFromFlags, type NatsSecurity } from '@palisade/nats-kit';
+import { NATS_CREDENTIAL_ARGS, natsCredentialFlags, natsSecurityFromFlags } from '@palisade/nats-kit';
 
 const HELP = `Usage: palisade-agent --node NAME --data DIR [options]
 
@@ -71,115 +69,66 @@ Signals: SIGTERM/SIGINT stop gracefully (the watch ends, a running apply finishe
 stays in force); a second signal forces the exit.
 `;
 
-function usage(message: string): never {
-  process.stderr.write(`palisade-agent: ${message}\nTry 'palisade-agent --help'.\n`);
-  process.exit(2);
+const OPTIONS = {
+  ...stringArgs('node', 'configd', 'token', 'token-file', 'tls-ca', 'tls-cert', 'tls-key', 'data', 'netns', 'listen'),
+  ...stringArgs('api-tokens', 'metrics', 'nats', 'nflog-group', 'applier'),
+  ...NATS_CREDENTIAL_ARGS,
+  'dry-run': { type: 'boolean' },
+} as const;
+
+/** Start errors of the agent's parts that are the user's: an option they refused. */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof AgentError) return err.code === 'invalid-argument';
+  const named = err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError' || err.name === 'MetricsServerError');
+  return named && (err as { code?: string }).code === 'invalid-argument';
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        node: { type: 'string' },
-        configd: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        data: { type: 'string' },
-        netns: { type: 'string' },
-        listen: { type: 'string' },
-        'api-tokens': { type: 'string' },
-        metrics: { type: 'string' },
-        nats: { type: 'string' },
-        ...NATS_CREDENTIAL_ARGS,
-        'nflog-group': { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        applier: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  if (values.version) {
-    process.stdout.write(`palisade-agent ${AGENT_VERSION}\n`);
-    return;
-  }
-  for (const name of ['node', 'data'] as const) if (!values[name]) usage(`--${name} is required`);
+  const cli = parseServiceCommandLine(
+    { program: 'palisade-agent', version: AGENT_VERSION, help: HELP, options: OPTIONS, required: ['node', 'data'] },
+    argv,
+    process,
+  );
+  if (!cli) return;
+  const { values, usage, readFile } = cli;
   if (values.token && values['token-file']) usage('--token and --token-file exclude each other');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) usage('--tls-cert and --tls-key go together');
   if (values['tls-cert'] && !values['tls-ca']) usage('--tls-cert needs --tls-ca');
-  const level = values['log-level'] ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) usage(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   const nflog = values['nflog-group'];
   if (nflog !== undefined && !/^\d+$/.test(nflog)) usage(`--nflog-group expects a number, got '${nflog}'`);
-  const readFile = (path: string, what: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      usage(`cannot read ${what} ${path}: ${(err as Error).message}`);
-    }
-  };
-  const token = values['token-file'] ? (readFile(values['token-file'], '--token-file').toString('utf8').split('\n')[0] ?? '').trim() : values.token;
+  const token = values['token-file'] ? cli.readFirstLine(values['token-file'], '--token-file') : values.token;
   const apiTokensFile = values['api-tokens'];
-  let apiTokens;
-  try {
-    apiTokens = apiTokensFile !== undefined ? parseAgentApiTokens(readFile(apiTokensFile, '--api-tokens').toString('utf8'), apiTokensFile) : undefined;
-  } catch (err) {
-    usage(`--api-tokens: ${(err as Error).message}`);
-  }
-  const logger = createRootLogger({ service: 'node-agent', node: values.node!, version: AGENT_VERSION, level: level as LogLevel });
-  let natsSecurity: NatsSecurity = {};
-  try {
-    natsSecurity = natsSecurityFromFlags(natsCredentialFlags(values), readFile);
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  let agent;
-  try {
-    agent = await createNodeAgent({
-      node: values.node!,
-      dataDir: values.data!,
-      ...(values.configd ? { configd: values.configd } : {}),
-      ...(token ? { token } : {}),
-      ...(values['tls-ca']
-        ? {
-            tls: {
-              ca: readFile(values['tls-ca'], '--tls-ca'),
-              ...(values['tls-cert'] ? { cert: readFile(values['tls-cert'], '--tls-cert'), key: readFile(values['tls-key']!, '--tls-key') } : {}),
-            },
-          }
-        : {}),
-      ...(values.netns ? { netns: values.netns } : {}),
-      ...(values.metrics ? { metrics: values.metrics } : {}),
-      ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
-      ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
-      ...(apiTokens ? { apiTokens } : {}),
-      ...(values.nats ? { nats: values.nats.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
-      ...(natsSecurity.auth || natsSecurity.tlsCa ? { natsSecurity } : {}),
-      dryRun: values['dry-run'] ?? false,
-      ...(values.applier ? { applierKind: values.applier as 'netlink' | 'nft' } : {}),
-      logger,
-    });
-  } catch (err) {
-    if (err instanceof AgentError && err.code === 'invalid-argument') usage(err.message);
-    if (err instanceof Error && (err.name === 'AddressError' || err.name === 'GrpcServerError' || err.name === 'MetricsServerError') && (err as { code?: string }).code === 'invalid-argument') usage(err.message);
-    logger.fatal({ err }, 'node agent failed to start');
-    process.exit(1);
-  }
-  exitOnStopSignals(agent, { logger, signals: process, exit: (code) => process.exit(code) });
+  const apiTokens = apiTokensFile !== undefined ? cli.parseFile(apiTokensFile, '--api-tokens', parseAgentApiTokens, '--api-tokens: ') : undefined;
+  const logger = createRootLogger({ service: 'node-agent', node: values.node!, version: AGENT_VERSION, level: cli.logLevel });
+  const natsSecurity = cli.orUsage(() => natsSecurityFromFlags(natsCredentialFlags(values), readFile));
+  await cli.startService(
+    () =>
+      createNodeAgent({
+        node: values.node!,
+        dataDir: values.data!,
+        ...(values.configd ? { configd: values.configd } : {}),
+        ...(token ? { token } : {}),
+        ...(values['tls-ca']
+          ? {
+              tls: {
+                ca: readFile(values['tls-ca'], '--tls-ca'),
+                ...(values['tls-cert'] ? { cert: readFile(values['tls-cert'], '--tls-cert'), key: readFile(values['tls-key']!, '--tls-key') } : {}),
+              },
+            }
+          : {}),
+        ...(values.netns ? { netns: values.netns } : {}),
+        ...(values.metrics ? { metrics: values.metrics } : {}),
+        ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
+        ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
+        ...(apiTokens ? { apiTokens } : {}),
+        ...(values.nats ? { nats: splitList(values.nats) } : {}),
+        ...(natsSecurity.auth || natsSecurity.tlsCa ? { natsSecurity } : {}),
+        dryRun: values['dry-run'] ?? false,
+        ...(values.applier ? { applierKind: values.applier as 'netlink' | 'nft' } : {}),
+        logger,
+      }),
+    { logger, failureMessage: 'node agent failed to start', isUsageError },
+  );
 }
 
 if (isEntryPoint(import.meta.url)) await main(process.argv.slice(2));
