@@ -6,9 +6,12 @@
 // decoding and waiting for acks stay in the parent. It exits when told to, and when the IPC
 // channel goes away (the parent died), so it never outlives its parent.
 //
-// Parent -> relay: { t: 'send', id, b: Uint8Array } | { t: 'close' }
-// Relay -> parent: { t: 'ready', maxSendBytes } | { t: 'sent', id } | { t: 'sendError', id, errno, code, message }
+// Parent -> relay: { t: 'send', id, b: Uint8Array } | { t: 'sendFile', id, path, length } | { t: 'close' }
+//   (`sendFile`: a large datagram staged in an unlinked file the parent holds open, read here
+//   as /proc/PID/fd/N: two memory copies instead of the IPC channel's serialisation)
+// Relay -> parent: { t: 'ready', maxSendBytes, fileTransfer: true } | { t: 'sent', id } | { t: 'sendError', id, errno, code, message }
 //                  | { t: 'dgram', b: Uint8Array } | { t: 'error', errno, code, message }
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { RawNetlinkSocket } from 'netlink';
@@ -19,7 +22,7 @@ const NETLINK_NETFILTER = 12;
 
 /**
  * @typedef {{ errno?: number, code?: string, message?: string }} ErrnoLike
- * @typedef {{ t: 'send', id: number, b: Uint8Array } | { t: 'close' }} Request
+ * @typedef {{ t: 'send', id: number, b: Uint8Array } | { t: 'sendFile', id: number, path: string, length: number } | { t: 'close' }} Request
  */
 
 const bufferBytes = Number(process.env.PALISADE_NFT_RELAY_BUFFER_BYTES ?? 4 << 20);
@@ -71,12 +74,26 @@ process.on('disconnect', () => {
   }
   process.exit(0);
 });
+/** @param {number} id @param {Uint8Array} bytes */
+const send = (id, bytes) => {
+  socket.send(bytes, { port: 0 }, (e) => {
+    if (e) post({ t: 'sendError', id, errno: e.errno, code: e.code, message: `sendmsg: ${e.message}` });
+    else post({ t: 'sent', id });
+  });
+};
 process.on('message', (/** @type {Request} */ m) => {
-  if (m.t === 'send') {
-    socket.send(m.b, { port: 0 }, (e) => {
-      if (e) post({ t: 'sendError', id: m.id, errno: e.errno, code: e.code, message: `sendmsg: ${e.message}` });
-      else post({ t: 'sent', id: m.id });
-    });
+  if (m.t === 'send') send(m.id, m.b);
+  else if (m.t === 'sendFile') {
+    let bytes;
+    try {
+      bytes = readFileSync(m.path);
+    } catch (err) {
+      const e = /** @type {ErrnoLike} */ (err);
+      post({ t: 'sendError', id: m.id, errno: e.errno, code: e.code, message: `reading the staged datagram: ${e.message ?? String(err)}` });
+      return;
+    }
+    if (bytes.length !== m.length) post({ t: 'sendError', id: m.id, message: `staged datagram has ${bytes.length} bytes, not ${m.length}` });
+    else send(m.id, bytes);
   } else if (m.t === 'close') shutdown();
 });
-post({ t: 'ready', maxSendBytes: Math.max(0, socket.getSendBufferSize() - 32) });
+post({ t: 'ready', maxSendBytes: Math.max(0, socket.getSendBufferSize() - 32), fileTransfer: true });
