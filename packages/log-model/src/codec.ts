@@ -154,16 +154,41 @@ export function validateLogEntry(value: unknown): LogEntry {
   return fail('kind', `expected "packet" or "loss", got ${describe(o.kind)}`);
 }
 
+/** UTF-8 length of `s`, bytes (without encoding it). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4; // a surrogate pair is one 4-byte character
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * The entry's JSON text, validated as {@link encodeLogEntry} validates it (what a batch message
+ * is built from, see `encodeLogBatch`). Throws `invalid-log-entry` or `log-entry-too-large`.
+ */
+export function logEntryJson(entry: LogEntry): string {
+  const json = JSON.stringify(validateLogEntry(entry));
+  // Every UTF-16 unit is at most 3 UTF-8 bytes: only long texts need the exact count.
+  if (json.length * 3 > LOG_ENTRY_MAX_BYTES) {
+    const bytes = utf8Length(json);
+    if (bytes > LOG_ENTRY_MAX_BYTES) throw new LogModelError('log-entry-too-large', `log entry ${entry.id} is ${bytes} bytes encoded, more than ${LOG_ENTRY_MAX_BYTES}`);
+  }
+  return json;
+}
+
 /**
  * The entry as UTF-8 JSON. Validates first, so that what is published can be decoded; throws
  * `invalid-log-entry` or `log-entry-too-large` (over {@link LOG_ENTRY_MAX_BYTES}).
  */
 export function encodeLogEntry(entry: LogEntry): Uint8Array {
-  const bytes = encoder.encode(JSON.stringify(validateLogEntry(entry)));
-  if (bytes.length > LOG_ENTRY_MAX_BYTES) {
-    throw new LogModelError('log-entry-too-large', `log entry ${entry.id} is ${bytes.length} bytes encoded, more than ${LOG_ENTRY_MAX_BYTES}`);
-  }
-  return bytes;
+  return encoder.encode(logEntryJson(entry));
 }
 
 /**

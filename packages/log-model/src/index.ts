@@ -17,7 +17,9 @@ export type { LogAction, LogDirection, LogEntry, LogRuleOrigin, LossLogEntry, Lo
 export { LogModelError } from './errors.js';
 export type { LogModelErrorCode, LogModelErrorContext } from './errors.js';
 export { NODE_NAME_PATTERN, isValidNodeName, logSubject } from './subject.js';
-export { decodeLogEntry, encodeLogEntry, validateLogEntry } from './codec.js';
+export { decodeLogEntry, encodeLogEntry, logEntryJson, validateLogEntry } from './codec.js';
+export { LOG_BATCH_MAX_ENTRIES, LOG_MESSAGE_MAX_BYTES, batchMessageId, decodeLogMessage, encodeLogBatch } from './message.js';
+export type { DecodedLogMessage, LogMessageEntryError } from './message.js';
 export { PVEFW_LINE_MAX_BYTES, formatLossLine, formatPvefwLine, formatPvefwTime } from './pvefw-line.js';
 export { addressBytes, addressInRange, compareBytes, isIpAddress, parseAddressRange } from './address.js';
 export type { AddressRange } from './address.js';

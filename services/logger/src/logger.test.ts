@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
-import type { LogEntry, LossLogEntry } from '@palisade/log-model';
+import { batchMessageId, logEntryJson, type LogEntry, type LossLogEntry } from '@palisade/log-model';
 import { ConfigClientError } from '@palisade/api';
 import { syntheticEntry } from './synthetic-entries.js';
 import { TestLogger, TestPublisher } from './test-harness.js';
@@ -112,6 +112,17 @@ describe('palisade-logger with JetStream', () => {
     const losses = await logger.client.query({ filter: { node: 'pve3', kind: 'loss' } });
     expect(losses.entries).toHaveLength(1);
     expect(losses.entries[0]).toMatchObject({ kind: 'loss', node: 'pve3', count: 1, reason: 'decode-error' });
+  });
+
+  it('stores every entry of a batch message (as agents publish them), a bad one of it as a loss', async () => {
+    const before = logger.service.store.count;
+    const entries = batch(900_000, 30, 'batch').map((e) => ({ ...e, node: 'pve5', id: e.id.replace(/^pve\d/, 'pve5') }));
+    const body = `[${entries.map((e) => logEntryJson(e)).join(',')},${JSON.stringify({ ...entries[0], id: 'pve5:batch:bad', dport: 70000 })}]`;
+    await pub.publishRaw('pve5', new TextEncoder().encode(body), batchMessageId(entries[0]!.id, 31));
+    await stored(logger, before + 31);
+    const got = await logger.client.query({ filter: { node: 'pve5' }, limit: 100 });
+    expect(got.entries.filter((e) => e.kind === 'packet').map((e) => e.id)).toEqual(entries.map((e) => e.id));
+    expect(got.entries.filter((e) => e.kind === 'loss')).toMatchObject([{ node: 'pve5', count: 1, reason: 'decode-error' }]);
   });
 
   it('Tail sends the last N, then new entries and loss entries as they arrive', async () => {

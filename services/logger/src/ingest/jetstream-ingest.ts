@@ -4,10 +4,11 @@
  * the LMDB transaction holding it has committed, so a crash loses nothing (JetStream redelivers
  * what was not acknowledged) and the store drops what it already holds (by entry id).
  *
+ * A message holds one entry or a batch of them (`decodeLogMessage`: agents publish batches).
  * Batching: the first message starts a commit; messages arriving meanwhile form the next batch
- * (so batches grow with the load, up to `maxBatch` waiting messages, then reading pauses).
- * Undecodable messages are acknowledged and recorded as `decode-error` loss entries of the node
- * named by their subject, so a query shows them.
+ * (so batches grow with the load, up to `maxBatch` waiting entries, then reading pauses).
+ * Undecodable messages, and each bad entry of a batch, are acknowledged and recorded as
+ * `decode-error` loss entries of the node named by their subject, so a query shows them.
  */
 import { AckPolicy, DeliverPolicy, JetStreamApiError, StorageType, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
@@ -17,7 +18,7 @@ import {
   LOG_STREAM_SUBJECTS,
   LOG_SUBJECT_PREFIX,
   LogModelError,
-  decodeLogEntry,
+  decodeLogMessage,
   isValidNodeName,
   type LogEntry,
 } from '@palisade/log-model';
@@ -38,7 +39,7 @@ export interface IngestOptions {
   readonly streamMaxAgeMs: number;
   /** How long JetStream waits for an ack before redelivering, ms. */
   readonly ackWaitMs: number;
-  /** Messages waiting for the next commit before reading pauses. */
+  /** Entries waiting for the next commit before reading pauses. */
   readonly maxBatch: number;
   readonly store: LogStore;
   readonly logger: Logger;
@@ -83,6 +84,8 @@ export class JetStreamIngest {
   #loop: Promise<void> | undefined;
   #flushing: Promise<void> | undefined;
   #batch: JsMsg[] = [];
+  /** The entries of `#batch`'s messages, decoded as they arrived. */
+  #batchEntries: LogEntry[] = [];
   #stats = { received: 0, stored: 0, duplicates: 0, decodeErrors: 0, commitFailures: 0, consuming: false };
   #readyWaiters: (() => void)[] = [];
 
@@ -159,8 +162,9 @@ export class JetStreamIngest {
       for await (const m of messages) {
         this.#stats.received++;
         this.#batch.push(m);
+        for (const e of this.#decode(m)) this.#batchEntries.push(e);
         this.#flushing ??= this.#flushAll();
-        if (this.#batch.length >= this.#o.maxBatch) await this.#flushing;
+        if (this.#batchEntries.length >= this.#o.maxBatch) await this.#flushing;
       }
     } finally {
       this.#messages = undefined;
@@ -208,37 +212,42 @@ export class JetStreamIngest {
     try {
       while (this.#batch.length > 0) {
         const batch = this.#batch;
+        const entries = this.#batchEntries;
         this.#batch = [];
-        await this.#commit(batch);
+        this.#batchEntries = [];
+        await this.#commit(batch, entries);
       }
     } finally {
       this.#flushing = undefined;
     }
   }
 
-  #decode(m: JsMsg): LogEntry | undefined {
+  #decode(m: JsMsg): LogEntry[] {
     const subjectNode = m.subject.startsWith(LOG_SUBJECT_PREFIX) ? m.subject.slice(LOG_SUBJECT_PREFIX.length) : '';
-    try {
-      const e = decodeLogEntry(m.data);
-      if (e.node !== subjectNode) throw new LogModelError('invalid-log-entry', `entry of node '${e.node}' published on ${m.subject}`, { field: 'node' });
-      return e;
-    } catch (err) {
+    const out: LogEntry[] = [];
+    const lost = (err: unknown, id: string): void => {
       this.#stats.decodeErrors++;
       if (this.#stats.decodeErrors <= 10 || this.#stats.decodeErrors % 1000 === 0) {
         this.#log.warn({ err, subject: m.subject, seq: m.seq, decodeErrors: this.#stats.decodeErrors }, 'undecodable log message recorded as a loss');
       }
-      if (!isValidNodeName(subjectNode)) return undefined;
+      if (!isValidNodeName(subjectNode)) return;
       const timeUs = Math.floor(m.info.timestampNanos / 1000);
-      return { kind: 'loss', id: `${subjectNode}:logger-decode:${m.seq}`, node: subjectNode, timeUs, count: 1, fromUs: timeUs, untilUs: timeUs, reason: 'decode-error' };
+      out.push({ kind: 'loss', id, node: subjectNode, timeUs, count: 1, fromUs: timeUs, untilUs: timeUs, reason: 'decode-error' });
+    };
+    try {
+      const { entries, errors } = decodeLogMessage(m.data);
+      entries.forEach((e, i) => {
+        if (e.node === subjectNode) out.push(e);
+        else lost(new LogModelError('invalid-log-entry', `entry of node '${e.node}' published on ${m.subject}`, { field: 'node' }), `${subjectNode}:logger-decode:${m.seq}:n${i}`);
+      });
+      for (const { index, error } of errors) lost(error, `${subjectNode}:logger-decode:${m.seq}:${index}`);
+    } catch (err) {
+      lost(err, `${subjectNode}:logger-decode:${m.seq}`);
     }
+    return out;
   }
 
-  async #commit(batch: JsMsg[]): Promise<void> {
-    const entries: LogEntry[] = [];
-    for (const m of batch) {
-      const e = this.#decode(m);
-      if (e) entries.push(e);
-    }
+  async #commit(batch: JsMsg[], entries: LogEntry[]): Promise<void> {
     try {
       const r = await this.#o.store.put(entries);
       this.#stats.stored += r.stored;

@@ -13,7 +13,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadTree } from '@palisade/fw-lang';
 import { compileNode, renderNftText, type CompileResult } from '@palisade/fw-compile';
-import { LOG_STREAM, decodeLogEntry, formatPvefwLine, type LogEntry, type LossLogEntry, type PacketLogEntry } from '@palisade/log-model';
+import { LOG_STREAM, decodeLogEntry, decodeLogMessage, formatPvefwLine, type LogEntry, type LossLogEntry, type PacketLogEntry } from '@palisade/log-model';
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,8 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
   let compiled: CompileResult;
   const seen: LogEntry[] = [];
   const seenAt: number[] = [];
+  /** Bodies of the messages seen (to tell batches from single-entry messages). */
+  const bodies: string[] = [];
   const logger = SILENT_LOGGER;
 
   beforeAll(async () => {
@@ -102,8 +104,11 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
     const sub = nc.subscribe('palisade.log.node1');
     void (async () => {
       for await (const m of sub) {
-        seen.push(decodeLogEntry(m.data));
-        seenAt.push(Date.now());
+        bodies.push(m.string());
+        for (const e of decodeLogMessage(m.data).entries) {
+          seen.push(e);
+          seenAt.push(Date.now());
+        }
       }
     })();
   }, 60_000);
@@ -194,7 +199,7 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
         for (let i = 0; i < info.state.messages; i++) {
           const m = await consumer.next({ expires: 2_000 });
           if (!m) break;
-          ids.push(decodeLogEntry(m.data).id);
+          for (const e of decodeLogMessage(m.data).entries) ids.push(e.id);
         }
         const bootIds = new Set(ids.map((id) => id.split(':')[1]));
         const last = ids.filter((id) => id.split(':')[1] === [...bootIds].at(-1));
@@ -210,6 +215,33 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
       await ingest.close();
     }
   }, 90_000);
+
+  it('publishes batches by default, and one entry per message (the first wire form) when asked', async () => {
+    for (const maxEntriesPerMessage of [64, 1]) {
+      const ingest = ingestOf({ publisher: { maxEntriesPerMessage } });
+      await ingest.start();
+      try {
+        await until(() => ingest.stats.natsConnected, 10_000);
+        const from = bodies.length;
+        await sendUdp(5);
+        expect(await until(() => ingest.stats.published === 5, 5_000)).toBe(true);
+        const messages = ingest.stats.publishedMessages;
+        expect(await until(() => bodies.length - from === messages, 2_000)).toBe(true);
+        const got = bodies.slice(from).map((b) => new TextEncoder().encode(b));
+        if (maxEntriesPerMessage === 1) {
+          expect(messages).toBe(5);
+          expect(got.map((b) => decodeLogEntry(b).kind)).toEqual(Array(5).fill('packet'));
+        } else {
+          // The kernel hands the 5 over in one or two datagrams: one or two arrays.
+          expect(messages).toBeLessThanOrEqual(2);
+          expect(got.every((b) => b[0] === 0x5b)).toBe(true);
+          expect(got.flatMap((b) => decodeLogMessage(b).entries).map((e) => e.kind)).toEqual(Array(5).fill('packet'));
+        }
+      } finally {
+        await ingest.close();
+      }
+    }
+  }, 60_000);
 
   it('binds the group again when the reader dies, and captures again', async () => {
     const ingest = ingestOf();

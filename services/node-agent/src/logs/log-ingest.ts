@@ -32,7 +32,7 @@ export interface LogIngestOptions {
   readonly recvBufferBytes?: number;
   /** NFLOG instance settings (copy range, queue threshold, timeout, kernel buffer). */
   readonly nflog?: NflogSetupOptions;
-  readonly publisher?: Partial<Pick<LogPublisherOptions, 'spoolMaxEntries' | 'spoolMaxBytes' | 'maxInFlight' | 'flushOnCloseMs' | 'connect'>>;
+  readonly publisher?: Partial<Pick<LogPublisherOptions, 'spoolMaxEntries' | 'spoolMaxBytes' | 'maxInFlight' | 'maxEntriesPerMessage' | 'maxMessageBytes' | 'flushOnCloseMs' | 'connect'>>;
 }
 
 /** What the log pipeline did since start (entries unless said otherwise). */
@@ -42,6 +42,8 @@ export interface LogPipelineStats {
   readonly natsConnected: boolean;
   readonly received: number;
   readonly published: number;
+  /** JetStream messages the published entries travelled in (batches). */
+  readonly publishedMessages: number;
   readonly spooled: number;
   readonly spoolPending: number;
   /** Lost in the kernel: sequence gaps (with or without an ENOBUFS report). */
@@ -99,6 +101,7 @@ export class LogIngest {
       natsConnected: p.natsConnected,
       received: this.#received,
       published: p.published,
+      publishedMessages: p.messages,
       spooled: p.spooled,
       spoolPending: p.spoolPending,
       lostKernel: this.#lostKernel,

@@ -5,25 +5,49 @@
  * so what is spooled stays a gap-free prefix) and counted; every loss, whatever its reason,
  * travels as a `loss` entry of its own once there is room again.
  *
- * Up to `maxInFlight` publishes are outstanding at once; a batch with failures is retried
- * (only the failed entries, after a backoff), so after an outage entries arrive in order,
- * except that a retried entry can land after a later one that had succeeded. Entries are
- * encoded (`encodeLogEntry`, which validates) when they are published, not when they are
- * captured, so that a burst costs the capture path only the decode and the entry.
+ * Entries travel in batch messages (`encodeLogBatch`: up to `maxEntriesPerMessage` entries or
+ * `maxMessageBytes`, header `Nats-Msg-Id` = `<first entry id>+<n>`), because JetStream's cost
+ * is per message: one message per entry capped a node at a few thousand entries a second.
+ * `maxEntriesPerMessage: 1` publishes the first wire form (one entry per message, its id as
+ * the message id) for loggers that predate batches. Up to `maxInFlight` messages are
+ * outstanding at once; a round with failures is retried (only the failed messages, after a
+ * backoff), so after an outage entries arrive in order, except that a retried message can land
+ * after a later one that had succeeded. Entries are encoded (`logEntryJson`, which validates)
+ * when they are published, not when they are captured, so that a burst costs the capture path
+ * only the decode and the entry; the pump yields to the event loop after every message so that
+ * the capture is not starved while a round is encoded.
  */
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { classifyPublishError, connectNats, retryBackoffMs, type NatsClient, type NatsSecurity } from '@palisade/nats-kit';
-import { LOG_STREAM, LOG_STREAM_DUPLICATE_WINDOW_MS, LOG_STREAM_SUBJECTS, encodeLogEntry, logSubject, type LogEntry, type LossReason } from '@palisade/log-model';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  LOG_BATCH_MAX_ENTRIES,
+  LOG_MESSAGE_MAX_BYTES,
+  LOG_STREAM,
+  LOG_STREAM_DUPLICATE_WINDOW_MS,
+  LOG_STREAM_SUBJECTS,
+  batchMessageId,
+  encodeLogBatch,
+  logEntryJson,
+  logSubject,
+  type LogEntry,
+  type LossReason,
+} from '@palisade/log-model';
 import { BoundedQueue, type Clock, type Logger } from '@palisade/service-kit';
+import { AgentError } from '../errors.js';
 
 export const LOG_PUBLISHER_DEFAULTS = {
   /** Entries the spool holds while NATS is away. */
   spoolMaxEntries: 200_000,
   /** Bytes the spool holds (estimated encoded size). */
   spoolMaxBytes: 128 << 20,
-  /** Publishes outstanding at once (also how many entries one turn of the pump encodes: kept small so capture is not starved). */
-  maxInFlight: 256,
+  /** Messages outstanding at once (a round of the pump encodes up to this many messages). */
+  maxInFlight: 16,
+  /** Entries one message holds at most (1: one entry per message, the first wire form). */
+  maxEntriesPerMessage: 64,
+  /** Bytes one batch message holds at most (its entries' JSON; a single larger entry still goes alone). */
+  maxMessageBytes: 64 * 1024,
   /** Time given to a graceful close to deliver what is spooled, ms. */
   flushOnCloseMs: 2_000,
 } as const;
@@ -37,6 +61,8 @@ export interface LogPublisherOptions {
   readonly spoolMaxEntries?: number;
   readonly spoolMaxBytes?: number;
   readonly maxInFlight?: number;
+  readonly maxEntriesPerMessage?: number;
+  readonly maxMessageBytes?: number;
   readonly flushOnCloseMs?: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -44,7 +70,10 @@ export interface LogPublisherOptions {
   readonly connect?: () => Promise<NatsClient>;
 }
 
-/** Counters of the publisher (entries). */
+/** {@link LogPublisherOptions} with every default filled in. */
+export type ResolvedLogPublisherOptions = Required<Omit<LogPublisherOptions, 'connect' | 'security'>> & Pick<LogPublisherOptions, 'connect' | 'security'>;
+
+/** Counters of the publisher (entries unless said otherwise). */
 export interface LogPublisherStats {
   published: number;
   spooled: number;
@@ -52,6 +81,8 @@ export interface LogPublisherStats {
   lostSpool: number;
   /** Entries the server refused for good (too large, permissions). */
   refused: number;
+  /** Messages stored (a message holds up to `maxEntriesPerMessage` entries). */
+  messages: number;
   natsConnected: boolean;
 }
 
@@ -60,7 +91,13 @@ interface Spooled {
   readonly entry: LogEntry;
   /** Estimated encoded size, bytes (for the spool's byte bound). */
   readonly size: number;
-  bytes?: Uint8Array;
+}
+
+/** One message of a round: its entries, body and message id. */
+interface OutgoingMessage {
+  readonly entries: number;
+  readonly id: string;
+  readonly bytes: Uint8Array;
 }
 
 /** Size estimate of an entry's JSON: its packet text plus the fixed fields. */
@@ -73,12 +110,12 @@ interface PendingLoss {
 }
 
 export class LogPublisher {
-  readonly #o: Required<Omit<LogPublisherOptions, 'connect' | 'security'>> & Pick<LogPublisherOptions, 'connect' | 'security'>;
+  readonly #o: ResolvedLogPublisherOptions;
   readonly #subject: string;
   readonly #spool: BoundedQueue<Spooled>;
   readonly #losses = new Map<LossReason, PendingLoss>();
   readonly #stop = new AbortController();
-  readonly #stats: LogPublisherStats = { published: 0, spooled: 0, lostSpool: 0, refused: 0, natsConnected: false };
+  readonly #stats: LogPublisherStats = { published: 0, spooled: 0, lostSpool: 0, refused: 0, messages: 0, natsConnected: false };
   readonly #nextId: (() => string);
   #client: NatsClient | undefined;
   #js: JetStreamClient | undefined;
@@ -88,7 +125,7 @@ export class LogPublisher {
   #inFlight = 0;
 
   constructor(o: LogPublisherOptions, nextId: () => string) {
-    this.#o = { ...LOG_PUBLISHER_DEFAULTS, ...o };
+    this.#o = resolveLogPublisherOptions(o);
     this.#subject = logSubject(o.node);
     this.#nextId = nextId;
     this.#spool = new BoundedQueue<Spooled>({ maxItems: this.#o.spoolMaxEntries, maxBytes: this.#o.spoolMaxBytes, sizeOf: (s) => s.size, overflow: 'drop-newest' });
@@ -180,55 +217,83 @@ export class LogPublisher {
     if (!client) return;
     this.#client = client;
     this.#js = jetstream(client.connection, { timeout: 5_000 });
+    const perRound = this.#o.maxInFlight * this.#o.maxEntriesPerMessage;
     while (!signal.aborted) {
       const first = await this.#spool.take(signal).catch(() => undefined);
       if (first === undefined) break;
-      const batch = [first, ...this.#spool.drain(this.#o.maxInFlight - 1)];
+      const round = [first, ...this.#spool.drain(perRound - 1)];
       this.#flushLosses();
-      this.#inFlight = batch.length;
-      await this.#publish(batch, signal);
+      this.#inFlight = round.length;
+      await this.#publish(round, signal);
       this.#inFlight = 0;
     }
   }
 
-  /** Publishes a batch; retries the failed entries until they are stored, refused or the publisher stops. */
-  async #publish(batch: Spooled[], signal: AbortSignal): Promise<void> {
-    const js = this.#js!;
-    let todo: Spooled[] = [];
-    for (const s of batch) {
+  /** Encodes a round of entries into messages; an entry off the contract is dropped and counted. */
+  async #encode(round: Spooled[]): Promise<OutgoingMessage[]> {
+    const out: OutgoingMessage[] = [];
+    const single = this.#o.maxEntriesPerMessage === 1;
+    let parts: string[] = [];
+    let firstId = '';
+    let bytes = 0;
+    const close = (): void => {
+      if (parts.length === 0) return;
+      out.push(single ? { entries: 1, id: firstId, bytes: encoder.encode(parts[0]) } : { entries: parts.length, id: batchMessageId(firstId, parts.length), bytes: encodeLogBatch(parts) });
+      parts = [];
+      bytes = 0;
+    };
+    for (const s of round) {
+      let json: string;
       try {
-        s.bytes = encodeLogEntry(s.entry);
-        todo.push(s);
+        json = logEntryJson(s.entry);
       } catch (err) {
         // Not the contract (a field off its bounds): never publishable; counted as a loss.
         this.#inFlight--;
         this.#o.logger.warn({ err, id: s.entry.id }, 'log entry cannot be encoded; dropped');
         this.recordLoss('decode-error', 1, s.entry.timeUs, s.entry.timeUs);
+        continue;
       }
+      if (parts.length > 0 && (parts.length >= this.#o.maxEntriesPerMessage || bytes + json.length + 1 > this.#o.maxMessageBytes)) {
+        close();
+        await yieldToEventLoop(); // let the capture run between messages
+      }
+      if (parts.length === 0) firstId = s.entry.id;
+      parts.push(json);
+      bytes += json.length + 1;
     }
+    close();
+    return out;
+  }
+
+  /** Publishes a round; retries the failed messages until they are stored, refused or the publisher stops. */
+  async #publish(round: Spooled[], signal: AbortSignal): Promise<void> {
+    const js = this.#js!;
+    let todo = await this.#encode(round);
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt > 1) {
         await this.#client!.whenConnected(signal).catch(() => undefined);
         await sleep(retryBackoffMs(attempt - 1), signal);
         if (signal.aborted) return;
       }
-      const results = await Promise.allSettled(todo.map((s) => js.publish(this.#subject, s.bytes, { msgID: s.entry.id, timeout: 5_000 })));
-      const again: Spooled[] = [];
+      const results = await Promise.allSettled(todo.map((m) => js.publish(this.#subject, m.bytes, { msgID: m.id, timeout: 5_000 })));
+      const again: OutgoingMessage[] = [];
       results.forEach((r, i) => {
+        const m = todo[i]!;
         if (r.status === 'fulfilled') {
-          this.#stats.published++;
-          this.#inFlight--;
+          this.#stats.published += m.entries;
+          this.#stats.messages++;
+          this.#inFlight -= m.entries;
         } else {
           const f = classifyPublishError(r.reason);
-          if (f.kind === 'retry') again.push(todo[i]!);
+          if (f.kind === 'retry') again.push(m);
           else {
-            this.#stats.refused++;
-            this.#inFlight--;
-            this.#o.logger.error({ err: r.reason as unknown, id: todo[i]!.entry.id }, 'log entry refused by JetStream; dropped');
+            this.#stats.refused += m.entries;
+            this.#inFlight -= m.entries;
+            this.#o.logger.error({ err: r.reason as unknown, id: m.id, entries: m.entries }, 'log message refused by JetStream; dropped');
           }
         }
       });
-      if (again.length > 0 && (attempt === 1 || attempt % 50 === 0)) this.#o.logger.warn({ failed: again.length, attempt }, 'log entries not stored yet; retrying');
+      if (again.length > 0 && (attempt === 1 || attempt % 50 === 0)) this.#o.logger.warn({ failed: again.length, attempt }, 'log messages not stored yet; retrying');
       todo = again;
     }
   }
@@ -244,6 +309,27 @@ export class LogPublisher {
     await this.#pump?.catch(() => undefined);
     await this.#client?.close();
   }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The publisher's options with the defaults filled in; refuses a non-positive or fractional
+ * bound and a batch larger than the log model allows, naming the option.
+ */
+export function resolveLogPublisherOptions(o: LogPublisherOptions): ResolvedLogPublisherOptions {
+  const r = { ...LOG_PUBLISHER_DEFAULTS, ...o };
+  const bounds = [
+    ['spoolMaxEntries', r.spoolMaxEntries, Number.MAX_SAFE_INTEGER],
+    ['spoolMaxBytes', r.spoolMaxBytes, Number.MAX_SAFE_INTEGER],
+    ['maxInFlight', r.maxInFlight, 65_536],
+    ['maxEntriesPerMessage', r.maxEntriesPerMessage, LOG_BATCH_MAX_ENTRIES],
+    ['maxMessageBytes', r.maxMessageBytes, LOG_MESSAGE_MAX_BYTES - 2],
+  ] as const;
+  for (const [name, value, max] of bounds) {
+    if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new AgentError('invalid-argument', `log publisher option ${name} must be an integer 1–${max}, got ${value}`, { field: name });
+  }
+  return r;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -22,7 +22,7 @@ const status = {
 
 describe('agent status: the log pipeline', () => {
   it('carries the log capture counters when there is a capture, nothing without', () => {
-    const logs = { group: 7401, listening: true, natsConnected: false, received: 10, published: 4, spooled: 10, spoolPending: 6, lostKernel: 3, enobufs: 1, lostSpool: 0, decodeErrors: 2 };
+    const logs = { group: 7401, listening: true, natsConnected: false, received: 10, published: 4, publishedMessages: 1, spooled: 10, spoolPending: 6, lostKernel: 3, enobufs: 1, lostSpool: 0, decodeErrors: 2 };
     expect(statusToProto({ ...status, logs }).logs).toEqual({ nflogGroup: 7401, listening: true, natsConnected: false, received: 10, published: 4, spooled: 10, spoolPending: 6, lostKernel: 3, enobufs: 1, lostSpool: 0, decodeErrors: 2 });
     expect(statusToProto(status).logs).toBeUndefined();
   });
