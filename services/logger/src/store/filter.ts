@@ -16,7 +16,8 @@ import {
   type LogEntry,
 } from '@palisade/log-model';
 import { LoggerError } from '../errors.js';
-import { MAX_TIME_US, TAG, numberValue, stringValue, valuePrefix, type FieldTag } from './index-keys.js';
+import { MAX_TIME_US, TAG, addressKeyBytes, numberValue, pastPrefix, portValue, stringValue, valuePrefix, type FieldTag } from './index-keys.js';
+import type { ResidualRange } from './posting-walk.js';
 
 /** A checked filter; absent fields do not filter. Time bounds are inclusive, µs. */
 export interface LogQueryFilter {
@@ -141,8 +142,10 @@ export function matchesFilter(e: LogEntry, f: LogQueryFilter, withTime = true): 
 }
 
 /**
- * One index range that holds every entry matching one field: `exact` ranges hold one value (so
- * they are in time order and can be bounded by time); others (a CIDR) span values.
+ * One index range that holds every entry matching one field: `exact` ranges hold one key value
+ * (so they are in time order and can be bounded by time); others (a CIDR wider than the key's
+ * /24 or /64) span values. `residual` narrows an exact range's items (an address within the
+ * key's /24, a source port within its high byte), exactly.
  */
 export interface IndexCandidate {
   readonly field: string;
@@ -153,13 +156,22 @@ export interface IndexCandidate {
   /** For a span: the key range `[start, end)`. */
   readonly start?: Buffer;
   readonly end?: Buffer;
+  readonly residual?: ResidualRange;
 }
 
 function addressCandidate(field: string, tag: FieldTag, r: AddressRange): IndexCandidate {
-  if (Buffer.compare(Buffer.from(r.first), Buffer.from(r.last)) === 0) return { field, tag, prefix: valuePrefix(tag, r.first), exact: true };
-  const start = valuePrefix(tag, r.first);
-  const end = Buffer.concat([valuePrefix(tag, r.last), Buffer.alloc(17, 0xff)]);
-  return { field, tag, prefix: start, exact: false, start, end };
+  const n = addressKeyBytes(r.family);
+  const firstKey = r.first.subarray(0, n);
+  const lastKey = r.last.subarray(0, n);
+  if (Buffer.compare(firstKey, lastKey) === 0) {
+    const lo = r.first.subarray(n);
+    const hi = r.last.subarray(n);
+    const whole = lo.every((b) => b === 0) && hi.every((b) => b === 0xff);
+    return { field, tag, prefix: valuePrefix(tag, firstKey), exact: true, ...(whole ? {} : { residual: { lo, hi } }) };
+  }
+  // A CIDR wider than the key's part is aligned to it: every item of the span's values matches.
+  const start = valuePrefix(tag, firstKey);
+  return { field, tag, prefix: start, exact: false, start, end: pastPrefix(valuePrefix(tag, lastKey)) };
 }
 
 /** The index ranges that could answer this filter, one per filtered field. */
@@ -170,8 +182,11 @@ export function indexCandidates(f: LogQueryFilter): IndexCandidate[] {
   if (f.src) out.push(addressCandidate('src', TAG.src, f.src));
   if (f.dst) out.push(addressCandidate('dst', TAG.dst, f.dst));
   if (f.vmid !== undefined) eq('vmid', TAG.vmid, numberValue(f.vmid));
-  if (f.dport !== undefined) eq('dport', TAG.dport, numberValue(f.dport));
-  if (f.sport !== undefined) eq('sport', TAG.sport, numberValue(f.sport));
+  if (f.dport !== undefined) eq('dport', TAG.dport, portValue(f.dport));
+  if (f.sport !== undefined) {
+    const low = Uint8Array.of(f.sport & 0xff);
+    out.push({ field: 'sport', tag: TAG.sport, prefix: valuePrefix(TAG.sport, Uint8Array.of(f.sport >> 8)), exact: true, residual: { lo: low, hi: low } });
+  }
   if (f.chain !== undefined) eq('chain', TAG.chain, stringValue(f.chain));
   if (f.kind === 'loss') eq('kind', TAG.loss);
   if (f.node !== undefined) eq('node', TAG.node, stringValue(f.node));

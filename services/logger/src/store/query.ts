@@ -1,38 +1,37 @@
 /**
- * Answers filters from the store's indexes. The plan: count each filtered field's index range
- * up to `PLAN_PROBE_KEYS`; a field with fewer keys is read whole (a CIDR span is sorted by time
+ * Answers filters from the store's posting lists. The plan: count each filtered field's items
+ * up to `PLAN_PROBE_KEYS`; a field with fewer is read whole (a CIDR span is sorted by time
  * first); otherwise the first exact field (in the order of `indexCandidates`, most selective
- * kinds first) is walked in time order; without one, the time index. Entries are read and
- * matched against the whole filter, except where one exact range covers it (then keys suffice).
+ * kinds first) is walked in time order; with only a wide CIDR, the span's values are merged in
+ * time order; without any field, the time index. Entries are read and matched against the whole
+ * filter, except where one exact range covers it (then the postings suffice).
  */
 import type { LogEntry } from '@palisade/log-model';
-import { MAX_TIME_US, SUFFIX_BYTES, TAG, keyWith, refOfKey, valuePrefix } from './index-keys.js';
+import { MAX_TIME_US, TAG, valuePrefix } from './index-keys.js';
 import { coveredBy, indexCandidates, matchesFilter, type IndexCandidate, type LogQueryFilter } from './filter.js';
+import { cmpRef, countItems, valueTimeRange, valuesIn, walkSpan, walkValue, type EntryRef, type WalkOptions } from './posting-walk.js';
 import type { LogStore } from './log-store.js';
 
-/** A place in time order: `(timeUs, seq)`, unique per entry. */
-export interface EntryRef {
-  readonly timeUs: number;
-  readonly seq: number;
-}
+export type { EntryRef } from './posting-walk.js';
 
 /** A matched entry with its place. */
 export interface QueryHit extends EntryRef {
   readonly entry: LogEntry;
 }
 
-/** Keys counted per field to choose the plan. */
+/** Index items counted per field to choose the plan. */
 export const PLAN_PROBE_KEYS = 4096;
-/** Entries a query reads at most before it returns what it has (with a cursor to go on). */
+/** Index items a query reads at most before it returns what it has (with a cursor to go on). */
 export const DEFAULT_SCAN_BUDGET = 2_000_000;
 
+/** How a query walks: order, cursor, a match limit and a budget of index items. */
 export interface QueryOptions {
   readonly newestFirst?: boolean;
   /** Continue strictly after this place (in the query's order). */
   readonly after?: EntryRef;
   /** Stop after this many matches. */
   readonly limit?: number;
-  /** Stop after reading this many index keys (default `DEFAULT_SCAN_BUDGET`). */
+  /** Stop after reading this many index items (default `DEFAULT_SCAN_BUDGET`). */
   readonly scanBudget?: number;
 }
 
@@ -49,40 +48,26 @@ export interface QueryPlan {
   readonly covered: boolean;
 }
 
-const cmpRef = (a: EntryRef, b: EntryRef): number => a.timeUs - b.timeUs || a.seq - b.seq;
-
-function timeBounds(prefix: Buffer, f: LogQueryFilter, o: QueryOptions): { start: Buffer; end: Buffer } {
-  let start = keyWith(prefix, f.sinceUs, 0);
-  let end = keyWith(prefix, Math.min(f.untilUs + 1, MAX_TIME_US), 0);
-  if (o.after) {
-    if (o.newestFirst) end = keyWith(prefix, o.after.timeUs, o.after.seq);
-    else start = keyWith(prefix, o.after.timeUs, o.after.seq + 1);
-  }
-  return { start, end };
-}
-
-/** The keys of one range, counted up to `cap`. */
-function countUpTo(store: LogStore, start: Buffer, end: Buffer, cap: number): number {
-  let n = 0;
-  for (const _ of store.keys(start, end, false, cap)) n++;
-  return n;
-}
-
 interface Plan {
   readonly candidate: IndexCandidate | undefined;
-  /** Read the candidate's range whole and sort (a small span). */
+  /** Read the candidate's span whole and sort (a small span). */
   readonly collect: boolean;
   /** Merge the span's values, each in time order (a large span, e.g. a wide CIDR). */
   readonly merge?: boolean;
   readonly covered: boolean;
 }
 
-function choosePlan(store: LogStore, f: LogQueryFilter, o: QueryOptions): Plan {
+function estimate(store: LogStore, c: IndexCandidate, f: LogQueryFilter): number {
+  if (!c.exact) return countItems(store, c.start!, c.end!, PLAN_PROBE_KEYS);
+  const { start, end } = valueTimeRange(c.prefix, f.sinceUs, f.untilUs);
+  return countItems(store, start, end, PLAN_PROBE_KEYS, c.residual);
+}
+
+function choosePlan(store: LogStore, f: LogQueryFilter): Plan {
   const candidates = indexCandidates(f);
   let best: { c: IndexCandidate; n: number } | undefined;
   for (const c of candidates) {
-    const { start, end } = c.exact ? timeBounds(c.prefix, f, o) : { start: c.start!, end: c.end! };
-    const n = countUpTo(store, start, end, PLAN_PROBE_KEYS);
+    const n = estimate(store, c, f);
     if (!best || n < best.n) best = { c, n };
     if (n === 0) break;
   }
@@ -94,118 +79,42 @@ function choosePlan(store: LogStore, f: LogQueryFilter, o: QueryOptions): Plan {
   return { candidate: undefined, collect: false, covered: candidates.length === 0 && f.kind === undefined };
 }
 
-/** The places matching one index range, in the query's order. */
+/** Distinct values a span merge opens at most (beyond, it stops with a cursor). */
+export const MAX_MERGED_VALUES = 100_000;
+
+/** The places matching one plan, in the query's order. */
 function* refsOf(store: LogStore, plan: Plan, f: LogQueryFilter, o: QueryOptions, budget: { left: number }): Generator<EntryRef> {
   const reverse = o.newestFirst === true;
-  if (plan.collect) {
-    const c = plan.candidate!;
+  const c = plan.candidate;
+  const walk: WalkOptions = { sinceUs: f.sinceUs, untilUs: Math.min(f.untilUs, MAX_TIME_US), reverse, after: o.after, residual: c?.residual, budget };
+  if (c && plan.collect) {
+    // A small span: every value's places, sorted once (no time order across values).
     const refs: EntryRef[] = [];
-    for (const key of store.keys(c.start!, c.end!, false)) {
-      budget.left--;
-      const r = refOfKey(key);
-      if (r.timeUs < f.sinceUs || r.timeUs > f.untilUs) continue;
-      if (o.after && (reverse ? cmpRef(r, o.after) >= 0 : cmpRef(r, o.after) <= 0)) continue;
-      refs.push(r);
+    const all: WalkOptions = { ...walk, reverse: false, after: undefined };
+    const after = o.after;
+    for (const prefix of valuesIn(store, c.start!, c.end!)) {
+      for (const r of walkValue(store, prefix, all)) if (!after || (reverse ? cmpRef(r, after) < 0 : cmpRef(r, after) > 0)) refs.push(r);
     }
     refs.sort(reverse ? (a, b) => cmpRef(b, a) : cmpRef);
     yield* refs;
     return;
   }
-  if (plan.merge) {
-    yield* mergeSpan(store, plan.candidate!, f, o, budget);
+  if (c && plan.merge) {
+    yield* walkSpan(store, c.start!, c.end!, walk, MAX_MERGED_VALUES);
     return;
   }
-  const prefix = plan.candidate ? plan.candidate.prefix : valuePrefix(TAG.time);
-  const { start, end } = timeBounds(prefix, f, o);
-  for (const key of store.keys(start, end, reverse)) {
-    if (budget.left-- <= 0) return;
-    const r = refOfKey(key);
-    // A reverse walk starts at `end` inclusive: the cursor's own key.
-    if (o.after && r.seq === o.after.seq && r.timeUs === o.after.timeUs) continue;
-    yield r;
-  }
-}
-
-/** Distinct values a span merge opens at most (beyond, it walks the time index instead). */
-export const MAX_MERGED_VALUES = 100_000;
-
-/**
- * The places of a span (a CIDR) in time order without sorting it whole: each address's keys
- * are in time order already, so the span's distinct addresses are found by seeking past each
- * one, and their ranges merged through a heap. Reads (limit + values) keys, not the span.
- */
-function* mergeSpan(store: LogStore, c: IndexCandidate, f: LogQueryFilter, o: QueryOptions, budget: { left: number }): Generator<EntryRef> {
-  const reverse = o.newestFirst === true;
-  type Head = { ref: EntryRef; it: Iterator<Buffer> };
-  const heap: Head[] = [];
-  const before = (a: EntryRef, b: EntryRef): boolean => (reverse ? cmpRef(a, b) > 0 : cmpRef(a, b) < 0);
-  const push = (h: Head): void => {
-    heap.push(h);
-    for (let i = heap.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (!before(heap[i]!.ref, heap[p]!.ref)) break;
-      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-      i = p;
-    }
-  };
-  const popTop = (): void => {
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!.ref, heap[m]!.ref)) m = l;
-      if (r < heap.length && before(heap[r]!.ref, heap[m]!.ref)) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  const advance = (it: Iterator<Buffer>): void => {
-    for (;;) {
-      const n = it.next();
-      if (n.done) return;
-      budget.left--;
-      const ref = refOfKey(n.value);
-      if (o.after && ref.seq === o.after.seq && ref.timeUs === o.after.timeUs) continue;
-      push({ ref, it });
-      return;
-    }
-  };
-  // The distinct values of the span: [tag][value] is the key minus its [time][seq] suffix.
-  let seek = c.start!;
-  let values = 0;
-  for (;;) {
-    let first: Buffer | undefined;
-    for (const k of store.keys(seek, c.end!, false, 1)) first = k;
-    if (!first) break;
-    budget.left--;
-    const prefix = first.subarray(0, first.length - SUFFIX_BYTES);
-    if (++values > MAX_MERGED_VALUES) return;
-    const { start, end } = timeBounds(Buffer.from(prefix), f, o);
-    advance(store.keys(start, end, reverse)[Symbol.iterator]());
-    seek = Buffer.concat([prefix, Buffer.alloc(SUFFIX_BYTES + 1, 0xff)]);
-  }
-  while (heap.length > 0) {
-    if (budget.left <= 0) return;
-    const top = heap[0]!;
-    yield top.ref;
-    popTop();
-    advance(top.it);
-  }
+  yield* walkValue(store, c ? c.prefix : valuePrefix(TAG.time), walk);
 }
 
 /** How `query` would answer `f` now. */
-export function explainPlan(store: LogStore, f: LogQueryFilter, o: QueryOptions = {}): QueryPlan {
-  const p = choosePlan(store, f, o);
+export function explainPlan(store: LogStore, f: LogQueryFilter): QueryPlan {
+  const p = choosePlan(store, f);
   return { index: p.candidate ? `${p.candidate.field}${p.collect ? ' (span, sorted)' : p.merge ? ' (span, merged)' : ''}` : 'time', covered: p.covered };
 }
 
 /** Entries matching `f` in time order (oldest first unless `newestFirst`). */
 export function queryEntries(store: LogStore, f: LogQueryFilter, o: QueryOptions = {}): QueryResult {
-  const plan = choosePlan(store, f, o);
+  const plan = choosePlan(store, f);
   const limit = o.limit ?? Infinity;
   const budget = { left: o.scanBudget ?? DEFAULT_SCAN_BUDGET };
   const hits: QueryHit[] = [];
@@ -225,7 +134,7 @@ export function queryEntries(store: LogStore, f: LogQueryFilter, o: QueryOptions
  * filter (counting, skipping pages); `visit` returns false to stop.
  */
 export function forEachMatch(store: LogStore, f: LogQueryFilter, visit: (r: EntryRef, entry: () => LogEntry | undefined) => boolean, o: QueryOptions = {}): void {
-  const plan = choosePlan(store, f, o);
+  const plan = choosePlan(store, f);
   const budget = { left: o.scanBudget ?? Infinity };
   for (const r of refsOf(store, plan, f, o, budget)) {
     let cached: LogEntry | undefined;
