@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DocumentServiceService, FirewallServiceService, createLogClient, type LogClient } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
-import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
+import { createMetricsRegistry, withCloser, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
 import { JetStreamLog } from './replication/jetstream-log.js';
@@ -196,39 +196,35 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   }
   logger.info({ address, tls: Boolean(o.tls), mutualTls: Boolean(o.tls?.ca), tokenCount: o.tokens?.length ?? 0, maxDocumentBytes: store.maxDocumentBytes }, 'configd listening');
 
-  const closer = createCloser({
-    graceMs: o.shutdownGraceMs,
-    clock: o.clock,
-    logger,
-    graceful: async () => {
-      logger.info('configd shutting down');
-      // Ends watch streams at once, lets unary calls finish within the grace period.
-      await restServer?.close();
-      restLogs?.close();
-      await server.close();
-      await metricsServer?.close();
-      await confirmations.close();
-      await replication.close();
-      await mirror.close();
-      logger.info('configd stopped');
+  return withCloser(
+    {
+      address,
+      port,
+      store,
+      replication,
+      options: o,
+      metrics: registry,
+      metricsAddress: metricsServer?.address,
+      restAddress: restServer?.address,
+      restFingerprint,
     },
-    force: () => server.force(),
-  });
-  return {
-    address,
-    port,
-    store,
-    replication,
-    options: o,
-    metrics: registry,
-    metricsAddress: metricsServer?.address,
-    restAddress: restServer?.address,
-    restFingerprint,
-    close: () => closer.close(),
-    closed: () => closer.closed(),
-    force: () => closer.force(),
-    get closing() {
-      return closer.closing;
+    {
+      graceMs: o.shutdownGraceMs,
+      clock: o.clock,
+      logger,
+      graceful: async () => {
+        logger.info('configd shutting down');
+        // Ends watch streams at once, lets unary calls finish within the grace period.
+        await restServer?.close();
+        restLogs?.close();
+        await server.close();
+        await metricsServer?.close();
+        await confirmations.close();
+        await replication.close();
+        await mirror.close();
+        logger.info('configd stopped');
+      },
+      force: () => server.force(),
     },
-  };
+  );
 }

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogServiceService } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
-import { createCloser, createMetricsRegistry, startMetricsServer, type Closer, type MetricsServer, type Registry } from '@palisade/service-kit';
+import { createMetricsRegistry, withCloser, startMetricsServer, type Closer, type MetricsServer, type Registry } from '@palisade/service-kit';
 import { LoggerError } from './errors.js';
 import { JetStreamIngest } from './ingest/jetstream-ingest.js';
 import { createLoggerMetrics } from './metrics.js';
@@ -99,37 +99,33 @@ export async function createLogService(input: LoggerOptions): Promise<LogService
   ingest.start();
   retention.start();
   logger.info({ address, consumer: o.consumer, tls: Boolean(o.tls), retentionMs: o.retentionMs, maxBytes: o.maxBytes }, 'logger listening');
-  const closer = createCloser({
-    graceMs: o.shutdownGraceMs,
-    clock: o.clock,
-    logger,
-    graceful: async () => {
-      logger.info('logger shutting down');
-      await server.close();
-      await metricsServer?.close();
-      await ingest.close();
-      await retention.close();
-      await store.close();
-      logger.info('logger stopped');
+  return withCloser(
+    {
+      address,
+      port,
+      store,
+      ingest,
+      retention,
+      options: o,
+      metrics: registry,
+      metricsAddress: metricsServer?.address,
     },
-    force: () => server.force(),
-  });
-  return {
-    address,
-    port,
-    store,
-    ingest,
-    retention,
-    options: o,
-    metrics: registry,
-    metricsAddress: metricsServer?.address,
-    close: () => closer.close(),
-    closed: () => closer.closed(),
-    force: () => closer.force(),
-    get closing() {
-      return closer.closing;
+    {
+      graceMs: o.shutdownGraceMs,
+      clock: o.clock,
+      logger,
+      graceful: async () => {
+        logger.info('logger shutting down');
+        await server.close();
+        await metricsServer?.close();
+        await ingest.close();
+        await retention.close();
+        await store.close();
+        logger.info('logger stopped');
+      },
+      force: () => server.force(),
     },
-  };
+  );
 }
 
 function createLogServiceHandlers(rpc: Parameters<typeof createLogServiceRpc>[0], store: LogStore, o: ResolvedLoggerOptions): ReturnType<typeof createLogServiceRpc> {

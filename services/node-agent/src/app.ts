@@ -8,7 +8,7 @@
  * stays in force (fail-static): nothing is removed on stop.
  */
 import { createConfigClient, type AgentPendingConfirmation, type ConfigClient } from '@palisade/api';
-import { createCloser, createMetricsRegistry, startMetricsServer, type Closable, type MetricsServer } from '@palisade/service-kit';
+import { createMetricsRegistry, withCloser, startMetricsServer, type Closable, type MetricsServer } from '@palisade/service-kit';
 import { createNetlinkApplier } from './apply/netlink-applier.js';
 import { createDryRunApplier, createNftCliApplier } from './apply/nft-cli-applier.js';
 import { createReconciler, type Reconciler } from './apply/reconciler.js';
@@ -109,6 +109,16 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
     backoffMaxMs: o.reconnectMaxMs,
   });
   follower.start();
+  // What runs below the API and the metrics endpoint, stopped in order: on a failed start and on close.
+  const stopParts = async (): Promise<void> => {
+    await follower.close();
+    await facts.close();
+    await rulesetMonitor?.close();
+    await rec.close();
+    if (ownApplier) await applier.close?.();
+    await logs?.close();
+    if (ownClient) client.close();
+  };
   let api: Awaited<ReturnType<typeof startAgentApi>> | undefined;
   if (o.listen !== false) {
     try {
@@ -122,13 +132,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
         ...(logs ? { logs: () => logs.stats } : {}),
       });
     } catch (err) {
-      await follower.close();
-      await facts.close();
-      await rulesetMonitor?.close();
-      await rec.close();
-      if (ownApplier) await applier.close?.();
-      await logs?.close();
-      if (ownClient) client.close();
+      await stopParts();
       throw err;
     }
   }
@@ -138,46 +142,33 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
       metricsServer = await startMetricsServer(o.metrics, registry);
     } catch (err) {
       await api?.server.close();
-      await follower.close();
-      await facts.close();
-      await rulesetMonitor?.close();
-      await rec.close();
-      if (ownApplier) await applier.close?.();
-      await logs?.close();
-      if (ownClient) client.close();
+      await stopParts();
       throw err;
     }
   }
   logger.info({ metrics: metricsServer?.address ?? null, netns: o.netns ?? null, configd: o.configd, listen: api?.address ?? null, dryRun: o.dryRun, applier: applier.kind }, 'node agent started');
 
-  const closer = createCloser({
-    graceMs: o.shutdownGraceMs,
-    clock: o.clock,
-    logger,
-    graceful: async () => {
-      await metricsServer?.close();
-      await api?.server.close();
-      await follower.close();
-      await facts.close();
-      await rulesetMonitor?.close();
-      await rec.close();
-      if (ownApplier) await applier.close?.();
-      await logs?.close();
-      if (ownClient) client.close();
-      logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
+  return withCloser(
+    {
+      apiAddress: api?.address,
+      metricsAddress: metricsServer?.address,
+      status: () => (logs ? { ...rec.status(), logs: logs.stats } : rec.status()),
+      idle: () => rec.idle(),
     },
-    force: () => {
-      api?.server.force();
-      if (ownClient) client.close();
+    {
+      graceMs: o.shutdownGraceMs,
+      clock: o.clock,
+      logger,
+      graceful: async () => {
+        await metricsServer?.close();
+        await api?.server.close();
+        await stopParts();
+        logger.info({ appliedRevision: rec.status().appliedRevision }, 'node agent stopped; the ruleset stays in force');
+      },
+      force: () => {
+        api?.server.force();
+        if (ownClient) client.close();
+      },
     },
-  });
-  return {
-    apiAddress: api?.address,
-    metricsAddress: metricsServer?.address,
-    status: () => (logs ? { ...rec.status(), logs: logs.stats } : rec.status()),
-    idle: () => rec.idle(),
-    close: () => closer.close(),
-    closed: () => closer.closed(),
-    force: () => closer.force(),
-  };
+  );
 }
