@@ -23,20 +23,39 @@ function setup(runMs = 0) {
 }
 
 describe('coalescer', () => {
-  it('runs once, quietMs after the last change of a burst', async () => {
+  it('runs a change that finds it idle on the next turn, without the quiet time', async () => {
     const { clock, runsAt, c } = setup();
     c.poke();
+    c.poke(); // delivered in the same read: joins the run
+    expect(runsAt).toEqual([]);
+    clock.advance(0);
+    await flush();
+    expect(runsAt).toEqual([1000]);
+    clock.advance(20);
+    c.poke(); // idle again for more than quietMs
+    clock.advance(0);
+    await flush();
+    expect(runsAt).toEqual([1000, 1020]);
+    clock.advance(1000);
+    expect(runsAt).toEqual([1000, 1020]);
+  });
+
+  it('coalesces a burst: quietMs after the last change once one ran or changed within quietMs', async () => {
+    const { clock, runsAt, c } = setup();
+    c.poke();
+    clock.advance(0);
+    await flush();
     clock.advance(2);
     c.poke();
     clock.advance(2);
     c.poke();
     clock.advance(4);
-    expect(runsAt).toEqual([]);
+    expect(runsAt).toEqual([1000]);
     clock.advance(1);
     await flush();
-    expect(runsAt).toEqual([1009]);
+    expect(runsAt).toEqual([1000, 1009]);
     clock.advance(1000);
-    expect(runsAt).toEqual([1009]);
+    expect(runsAt).toEqual([1000, 1009]);
   });
 
   it('runs at least every maxDelayMs during a continuous stream', async () => {
@@ -48,22 +67,22 @@ describe('coalescer', () => {
     }
     clock.advance(10);
     await flush();
-    // Every 100 ms while changes keep coming, then 5 ms after the last one (at 1249).
-    expect(runsAt).toEqual([1100, 1200, 1254]);
+    // The first change at once, then every 100 ms while changes keep coming, then 5 ms after the last one (at 1249).
+    expect(runsAt).toEqual([1000, 1101, 1201, 1254]);
   });
 
   it('never overlaps runs; a change during a run schedules one more', async () => {
     const { clock, runsAt, c, release } = setup(1);
     c.poke();
     clock.advance(5);
-    expect(runsAt).toEqual([1005]);
+    expect(runsAt).toEqual([1000]);
     c.poke();
     clock.advance(50);
-    expect(runsAt).toEqual([1005]);
+    expect(runsAt).toEqual([1000]);
     release();
     await flush();
     clock.advance(0);
-    expect(runsAt).toEqual([1005, 1055]);
+    expect(runsAt).toEqual([1000, 1055]);
   });
 
   it('pokeAfter delays a retry; close cancels what is scheduled', async () => {
@@ -71,14 +90,14 @@ describe('coalescer', () => {
     c.pokeAfter(200);
     clock.advance(199);
     expect(runsAt).toEqual([]);
-    clock.advance(6);
+    clock.advance(1);
     await flush();
-    expect(runsAt).toEqual([1205]);
+    expect(runsAt).toEqual([1200]);
     c.pokeAfter(100);
     await c.close();
     clock.advance(1000);
     c.poke();
     clock.advance(1000);
-    expect(runsAt).toEqual([1205]);
+    expect(runsAt).toEqual([1200]);
   });
 });

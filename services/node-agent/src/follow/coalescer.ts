@@ -1,8 +1,11 @@
 /**
- * Coalesces bursts of changes into runs of one task: a run starts `quietMs` after the last
- * change, but never later than `maxDelayMs` after the first change it covers, so a continuous
- * stream of changes still gets a run at least every `maxDelayMs`. Runs never overlap: changes
- * during a run schedule the next one.
+ * Coalesces bursts of changes into runs of one task. A change that finds the coalescer idle
+ * (no run in progress or scheduled, and nothing changed or ran for `quietMs`) starts a run on
+ * the next turn of the event loop, so a lone change costs no waiting and the changes delivered
+ * in the same read still join it. Otherwise a run starts `quietMs` after the last change, but
+ * never later than `maxDelayMs` after the first change it covers, so a continuous stream of
+ * changes still gets a run at least every `maxDelayMs`. Runs never overlap: changes during a
+ * run schedule the next one.
  */
 import type { Clock } from '@palisade/service-kit';
 
@@ -38,6 +41,10 @@ export function createCoalescer(o: CoalescerOptions): Coalescer {
   const maxDelayMs = o.maxDelayMs ?? COALESCER_DEFAULTS.maxDelayMs;
   let firstAt: number | undefined;
   let lastAt = 0;
+  /** When the last run ended (-Infinity before the first). */
+  let lastRunEndAt = -Infinity;
+  /** The pending change found the coalescer idle: its run is not pushed back by later changes. */
+  let eager = false;
   let cancelTimer: (() => void) | undefined;
   let cancelRetry: (() => void) | undefined;
   let running: Promise<void> | undefined;
@@ -53,15 +60,17 @@ export function createCoalescer(o: CoalescerOptions): Coalescer {
   };
   const schedule = (): void => {
     if (closed || running || firstAt === undefined) return;
+    if (eager && cancelTimer) return;
     cancelTimer?.();
     const now = o.clock.now();
-    const at = Math.min(lastAt + quietMs, firstAt + maxDelayMs);
+    const at = eager ? now : Math.min(lastAt + quietMs, firstAt + maxDelayMs);
     cancelTimer = o.clock.setTimer(fire, Math.max(0, at - now));
   };
   function fire(): void {
     cancelTimer = undefined;
     if (closed || running) return;
     firstAt = undefined;
+    eager = false;
     runs++;
     running = o.run().then(
       () => undefined,
@@ -69,13 +78,16 @@ export function createCoalescer(o: CoalescerOptions): Coalescer {
     );
     void running.then(() => {
       running = undefined;
+      lastRunEndAt = o.clock.now();
       schedule();
       settleIdle();
     });
   }
   const poke = (): void => {
     if (closed) return;
-    lastAt = o.clock.now();
+    const now = o.clock.now();
+    if (firstAt === undefined && !running && now - Math.max(lastAt, lastRunEndAt) >= quietMs) eager = true;
+    lastAt = now;
     firstAt ??= lastAt;
     schedule();
   };
@@ -107,6 +119,7 @@ export function createCoalescer(o: CoalescerOptions): Coalescer {
       cancelRetry?.();
       cancelRetry = undefined;
       firstAt = undefined;
+      eager = false;
       await running;
       settleIdle();
     },
