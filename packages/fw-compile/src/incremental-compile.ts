@@ -11,7 +11,8 @@
  * topology derives. A guest's part is what `guestChains` adds for its NICs (its chains, the
  * security group chains it is the first to use, the kernel sets it registers first, its
  * diagnostics, its dispatch and IPS entries), compiled on a copy of the shared state and kept
- * by the identity of its `.fw` document and the content of its NICs in the topology.
+ * by the identity of its `.fw` document and of its NICs (which the topology builder keeps while
+ * the guest's config and document are the same objects).
  *
  * Where `compileNode` lets one guest's compile depend on the guests before it, the merge
  * reproduces it: diagnostics are deduplicated in guest order, the first registration of a
@@ -35,7 +36,7 @@ import { parseRateLimit } from './log-statements.js';
 import { rule } from './rule-builders.js';
 import { createSharedSetsCache, shareRepeatedSetsCached, type SharedSetsCache } from './shared-sets-cache.js';
 import { filterJumps, standardChains } from './standard-chains.js';
-import { buildTopology } from './topology.js';
+import { createTopologyBuilder } from './incremental-topology.js';
 
 /** A dispatch entry of PVEFW-FWBR-IN/-OUT: fwbr name → the NIC's chain. */
 type DispatchEntry = readonly [string, { readonly kind: 'jump' | 'goto'; readonly target: string }];
@@ -58,7 +59,8 @@ interface GuestPart {
 /** A guest's cached parts: by the group chains that already existed when it was compiled ("" none). */
 interface GuestEntry {
   readonly doc: FwDocument | undefined;
-  readonly nicsKey: string;
+  /** The guest's NICs from the topology builder (the same array while the guest is unchanged). */
+  readonly nics: readonly TopologyNic[];
   readonly parts: Map<string, GuestPart>;
 }
 
@@ -166,26 +168,16 @@ function compileGuest(shared: SharedPart, tree: CompileTree, nics: readonly Topo
   };
 }
 
-/** The NICs of the topology grouped by guest, in the topology's (vmid) order. */
-function nicsByGuest(topology: Topology): [number, TopologyNic[]][] {
-  const out: [number, TopologyNic[]][] = [];
-  for (const nic of topology.nics) {
-    const last = out[out.length - 1];
-    if (last && last[0] === nic.vmid) last[1].push(nic);
-    else out.push([nic.vmid, [nic]]);
-  }
-  return out;
-}
-
 /** Creates an incremental compiler; it holds the parts of the last compile (one node at a time). */
 export function createIncrementalCompiler(): IncrementalCompiler {
   let shared: SharedPart | undefined;
   let guests = new Map<number, GuestEntry>();
   let setsCache: SharedSetsCache = createSharedSetsCache();
   let lastStats: IncrementalCompileStats | undefined;
+  const topologies = createTopologyBuilder();
 
   const compile = (tree: CompileTree, facts: NodeFacts, options: CompileOptions = {}): CompileResult => {
-    const topology = buildTopology(tree, facts);
+    const { topology, guests: guestNics } = topologies.build(tree, facts);
     const copts = clusterOptions(tree.cluster, facts.nowSeconds);
     if (!copts.enable) {
       shared = undefined;
@@ -216,11 +208,10 @@ export function createIncrementalCompiler(): IncrementalCompiler {
     const nextGuests = new Map<number, GuestEntry>();
     let guestsCompiled = 0;
     let guestsReused = 0;
-    for (const [vmid, nics] of nicsByGuest(topology)) {
+    for (const [vmid, nics] of guestNics) {
       const doc = tree.guests.get(vmid);
-      const nicsKey = JSON.stringify(nics);
       let entry = guests.get(vmid);
-      if (!entry || entry.doc !== doc || entry.nicsKey !== nicsKey) entry = { doc, nicsKey, parts: new Map() };
+      if (!entry || entry.doc !== doc || entry.nics !== nics) entry = { doc, nics, parts: new Map() };
       nextGuests.set(vmid, entry);
       let existing: string[] = [];
       let part: GuestPart | undefined;

@@ -8,6 +8,7 @@
  * Pure: no I/O.
  */
 import type { Diagnostic, FwDocument, GuestType, ParsedDocument } from './model.js';
+import { classifyPath, type PathInfo } from './paths.js';
 
 /** One cached parse and what it depended on. */
 interface CachedParse {
@@ -30,13 +31,24 @@ export interface ParseCache {
   readonly parses: Map<string, CachedParse>;
   /** Reference checks by document object. */
   readonly references: WeakMap<FwDocument, CachedReferences>;
+  /** `classifyPath` by path (a path's kind never changes). */
+  readonly kinds: Map<string, PathInfo | undefined>;
   /** Documents parsed (not taken from the cache) by the last `loadTree` call with this cache. */
   parsedLastLoad: number;
 }
 
 /** An empty parse cache. */
 export function createParseCache(): ParseCache {
-  return { parses: new Map(), references: new WeakMap(), parsedLastLoad: 0 };
+  return { parses: new Map(), references: new WeakMap(), kinds: new Map(), parsedLastLoad: 0 };
+}
+
+/** `classifyPath(path)`, remembered in the cache. */
+export function cachedClassify(cache: ParseCache | undefined, path: string): PathInfo | undefined {
+  if (!cache) return classifyPath(path);
+  if (cache.kinds.has(path)) return cache.kinds.get(path);
+  const info = classifyPath(path);
+  cache.kinds.set(path, info);
+  return info;
 }
 
 function sameInput(a: string | Uint8Array, b: string | Uint8Array): boolean {
@@ -83,4 +95,5 @@ export function cachedReferences(cache: ParseCache | undefined, doc: FwDocument,
 export function pruneParseCache(cache: ParseCache | undefined, paths: ReadonlySet<string>): void {
   if (!cache) return;
   for (const path of cache.parses.keys()) if (!paths.has(path)) cache.parses.delete(path);
+  for (const path of cache.kinds.keys()) if (!paths.has(path)) cache.kinds.delete(path);
 }

@@ -7,7 +7,7 @@ import { makeDiagnostic } from './diagnostics.js';
 import { parseGuestConfig } from './guest-config.js';
 import type { CorosyncConfig, Diagnostic, FwDocument, GuestConfig, GuestType, ParsedDocument, Rule } from './model.js';
 import { ALIAS_REFERENCE, IPSET_REFERENCE, resolveAlias, resolveIpSet, type ReferenceOrigin } from './names.js';
-import { cachedParse, cachedReferences, pruneParseCache, type ParseCache } from './parse-cache.js';
+import { cachedClassify, cachedParse, cachedReferences, pruneParseCache, type ParseCache } from './parse-cache.js';
 import { parseFwDocument, MAX_GROUP_NAME_LENGTH } from './parse-fw.js';
 import { classifyPath } from './paths.js';
 
@@ -100,7 +100,7 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
 
   // Guest configs first: they say which guests are containers.
   for (const path of paths) {
-    const info = classifyPath(path);
+    const info = cachedClassify(cache, path);
     if (!info || (info.kind !== 'qemu-config' && info.kind !== 'lxc-config')) continue;
     const input = files.get(path) as string | Uint8Array;
     const config = cachedParse(cache, path, input, { maxBytes }, () => parseDocument(path, input, limits) as GuestConfig);
@@ -117,7 +117,7 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
   }
 
   for (const path of paths) {
-    const info = classifyPath(path);
+    const info = cachedClassify(cache, path);
     const input = files.get(path) as string | Uint8Array;
     if (!info) {
       diagnostics.push(makeDiagnostic('FW0007', path, 1, 'not a Palisade document path'));

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '@palisade/service-kit';
-import { compileNodeDocuments, type NodeCompileOutput } from '../compile/node-compiler.js';
+import { createNodeCompiler, type NodeCompileOutput } from '../compile/node-compiler.js';
 import type { AddressFacts } from '../facts/address-facts.js';
 import { createCoalescer, type Coalescer } from '../follow/coalescer.js';
 import type { NodeDocuments } from '../follow/node-documents.js';
@@ -94,6 +94,8 @@ function flushText(tables: readonly { readonly family: string; readonly name: st
 
 export function createReconciler(o: ReconcilerOptions): Reconciler {
   const log = o.logger.child({ component: 'reconciler' });
+  // Keeps the previous compile's parses, guest parts and chain texts: a guest's change costs that guest.
+  const nodeCompiler = createNodeCompiler();
   const st: Mutable<AgentStatus> = {
     node: o.node,
     dryRun: o.dryRun,
@@ -200,7 +202,8 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       lastRevision = st.storeRevision;
       compiledWriteMs = newestWriteMs;
       newestWriteMs = undefined;
-      const out = compileNodeDocuments({ node: o.node, documents: o.documents.inputs(), facts, nowMs: o.clock.now(), logGroup: o.logGroup });
+      const out = nodeCompiler.compile({ node: o.node, documents: o.documents.inputs(), facts, nowMs: o.clock.now(), logGroup: o.logGroup });
+      log.debug({ timings: nodeCompiler.lastTimings, revision: st.storeRevision }, 'compiled');
       counters.compiles++;
       st.errors = out.problems;
       if (!out.ok) {

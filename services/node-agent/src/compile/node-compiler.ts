@@ -3,12 +3,17 @@
  * `@palisade/fw-compile`: skipped rules are reported (document:line) and the rest compiled; a
  * refusal (a configuration refused as a whole, an unreadable document, an unknown node) yields
  * no ruleset, so the previous one stays in force.
+ *
+ * A `NodeCompiler` keeps what the previous compile built (issue #10): fw-lang's parse cache
+ * (only changed documents are parsed), the incremental compiler (only guests whose inputs
+ * changed are compiled; everything when a shared input changes) and the text of every chain
+ * and set. On a 1,000-guest node one guest's change then costs that guest, not the node.
  */
 import { createHash } from 'node:crypto';
-import { compileForNode, renderNftText, type CompileResult, type NodeCompileRefusal } from '@palisade/fw-compile';
-import { loadTree, type FwDocument } from '@palisade/fw-lang';
+import { compileForNode, createIncrementalCompiler, type CompileResult, type IncrementalCompileStats, type NodeCompileRefusal } from '@palisade/fw-compile';
+import { createParseCache, loadTree, type FwDocument } from '@palisade/fw-lang';
 import type { AddressFacts } from '../facts/address-facts.js';
-import { withRuleCounters } from '../inspect/rule-counters.js';
+import { createRulesetTextRenderer } from './ruleset-text.js';
 
 /** A problem with a document, as the status reports it. */
 export interface DocumentProblem {
@@ -79,18 +84,76 @@ function orderAddresses(addresses: readonly string[], ring0: string | undefined)
   return [addresses[i]!, ...addresses.slice(0, i), ...addresses.slice(i + 1)];
 }
 
-/** Compiles the node's documents; a compiler exception becomes a `compile-failed` refusal. */
+/** Where the last compile of a {@link NodeCompiler} spent its time, ms (wall clock). */
+export interface NodeCompileTimings {
+  /** loadTree: documents parsed (only changed ones) and checked together. */
+  readonly parseMs: number;
+  /** The incremental compile. */
+  readonly compileMs: number;
+  /** The transaction text (only changed chains and sets rendered). */
+  readonly renderMs: number;
+  /** SHA-256 of the text. */
+  readonly digestMs: number;
+  /** Documents parsed (not taken from the parse cache). */
+  readonly documentsParsed: number;
+  /** What the incremental compiler compiled and reused (undefined when refused before compiling). */
+  readonly compile?: IncrementalCompileStats;
+}
+
+/** Compiles one node's documents again and again, reusing what did not change (one per agent). */
+export interface NodeCompiler {
+  /** Like {@link compileNodeDocuments}, with the caches of the previous calls. */
+  compile(input: NodeCompileInput): NodeCompileOutput;
+  /** The timings of the last call (undefined before the first, or when the compiler threw). */
+  readonly lastTimings: NodeCompileTimings | undefined;
+}
+
+/** A node compiler with empty caches. Its results are those of {@link compileNodeDocuments}. */
+export function createNodeCompiler(): NodeCompiler {
+  const caches: Caches = { parse: createParseCache(), compiler: createIncrementalCompiler(), text: createRulesetTextRenderer() };
+  let lastTimings: NodeCompileTimings | undefined;
+  return {
+    compile(input) {
+      lastTimings = undefined;
+      return guarded(() => {
+        const out = compileUnguarded(input, caches);
+        lastTimings = caches.timings;
+        return out;
+      });
+    },
+    get lastTimings() {
+      return lastTimings;
+    },
+  };
+}
+
+interface Caches {
+  readonly parse: ReturnType<typeof createParseCache>;
+  readonly compiler: ReturnType<typeof createIncrementalCompiler>;
+  readonly text: ReturnType<typeof createRulesetTextRenderer>;
+  timings?: NodeCompileTimings;
+}
+
+/** Compiles the node's documents once (no caches kept); a compiler exception becomes a `compile-failed` refusal. */
 export function compileNodeDocuments(input: NodeCompileInput): NodeCompileOutput {
+  return createNodeCompiler().compile(input);
+}
+
+function guarded(compile: () => NodeCompileOutput): NodeCompileOutput {
   try {
-    return compileUnguarded(input);
+    return compile();
   } catch (err) {
     const message = `the compiler failed: ${err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join(' ') : String(err)}`;
     return { ok: false, refusal: { code: 'compile-failed', message }, problems: [] };
   }
 }
 
-function compileUnguarded(input: NodeCompileInput): NodeCompileOutput {
-  const tree = loadTree(input.documents);
+function compileUnguarded(input: NodeCompileInput, caches: Caches): NodeCompileOutput {
+  const t0 = performance.now();
+  const tree = loadTree(input.documents, { cache: caches.parse });
+  const t1 = performance.now();
+  const documentsParsed = caches.parse.parsedLastLoad;
+  caches.timings = { parseMs: t1 - t0, compileMs: 0, renderMs: 0, digestMs: 0, documentsParsed };
   const problems: DocumentProblem[] = tree.diagnostics
     .filter((d) => d.severity === 'error' || d.severity === 'warning')
     .map((d) => ({ path: d.path, line: d.line, code: d.code, severity: d.severity === 'error' ? 'error' : 'warning', message: d.message }));
@@ -100,22 +163,28 @@ function compileUnguarded(input: NodeCompileInput): NodeCompileOutput {
   const outcome = compileForNode(
     tree,
     { node: input.node, ...(hostAddresses.length > 0 ? { hostAddresses } : {}), nowSeconds },
-    { logGroup: input.logGroup, refuseDocumentErrors: true },
+    { logGroup: input.logGroup, refuseDocumentErrors: true, compiler: caches.compiler },
   );
   if (!outcome.ok) return { ok: false, refusal: outcome.refusal, problems };
   const compiled = outcome.compiled;
+  const t2 = performance.now();
   for (const d of compiled.diagnostics) {
     problems.push({ ...(d.path !== undefined ? { path: d.path } : {}), ...(d.line !== undefined ? { line: d.line } : {}), code: d.code, severity: 'warning', message: d.message });
   }
   // Counters on the rules with an origin: `palisade agent counters` reads them from the kernel.
-  const text = withRuleCounters(renderNftText(compiled.ruleset, compiled.ownTables), compiled);
+  const text = caches.text.render(compiled);
+  const t3 = performance.now();
+  const digest = createHash('sha256').update(text).digest('hex');
+  const t4 = performance.now();
+  const stats = caches.compiler.lastStats;
+  caches.timings = { parseMs: t1 - t0, compileMs: t2 - t1, renderMs: t3 - t2, digestMs: t4 - t3, documentsParsed, ...(stats ? { compile: stats } : {}) };
   const enable = clusterEnableValue(tree.cluster);
   const deadmanAtMs = enable > 1 && compiled.enabled ? (enable + DEADMAN_GRACE_SECONDS + 1) * 1000 : undefined;
   return {
     ok: true,
     compiled,
     text,
-    digest: createHash('sha256').update(text).digest('hex'),
+    digest,
     problems,
     hostDocument: tree.hosts.get(input.node),
     ...(deadmanAtMs !== undefined ? { deadmanAtMs } : {}),
