@@ -1,44 +1,37 @@
 /**
  * The Proxmox firewall API over configd's documents: every read parses the scope's `.fw`
- * document from the local mirror; every write is a read-modify-write through
- * `@palisade/fw-lang`'s editor (only the lines concerned change; comments, order and unknown
- * lines stay) and a compare-and-set put of the whole document.
- *
- * Rule identifiers: `r` + 10 hex digits of SHA-256 over what the rule matches and does (type,
- * action, macro, iface, source, dest, proto, ports, icmp-type, log level), plus `-N` for the
- * N-th identical rule of the same list. They survive moves, inserts and deletes of other
- * rules, enable/disable and comment edits.
+ * document as the store shows it to this caller (read-your-writes: `DocumentStore.readCurrent`
+ * waits, bounded, until the mirror shows every write this configd acknowledged, as the
+ * document reads do); every write is a read-modify-write through `@palisade/fw-lang`'s editor (only the
+ * lines concerned change; comments, order and unknown lines stay) and a compare-and-set put of
+ * the whole document. Rule views and ids: `rule-views.ts`; the other lists: `list-views.ts`.
  */
-import { createHash } from 'node:crypto';
 import {
   MACROS,
-  apiOptionValue,
   editFwDocument,
   parseFwDocument,
-  ruleToSpec,
-  type Diagnostic,
   type EditContext,
-  type EditResult,
   type FwDocument,
   type FwDocumentKind,
   type FwEdit,
   type Rule,
   type RuleSpec,
-  type RuleSpecField,
 } from '@palisade/fw-lang';
-import { ConfigdError, type DiagnosticInfo } from '../errors.js';
+import { ConfigdError } from '../errors.js';
 import type { Caller, DocumentStore } from '../store/document-store.js';
 import { requireDocumentPath } from '../store/document-path.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
+import { editError } from './edit-errors.js';
+import { CLUSTER_PATH, GROUP_REFERRING_PATH, documentOfScope, scopeOfPath, type FwScope } from './fw-scope.js';
+import { aliasesView, groupsView, ipSetEntriesView, ipSetsView, optionsView, type AliasView, type GroupView, type IpSetEntryView, type IpSetView } from './list-views.js';
 import { ParseCache, type ParseContextKey } from './parse-cache.js';
+import { deletableRuleFields, resolveRule, ruleViews, rulesDigest, type RuleRef, type RuleView } from './rule-views.js';
 
-/** Which document a firewall call addresses. */
-export type FwScope =
-  | { readonly kind: 'cluster' }
-  | { readonly kind: 'host'; readonly node: string }
-  | { readonly kind: 'guest'; readonly vmid: number }
-  | { readonly kind: 'vnet'; readonly vnet: string };
+export { scopeOfPath, type FwScope } from './fw-scope.js';
+export { listDigest } from './list-digest.js';
+export { ruleViews, rulesDigest, type RuleRef, type RuleView } from './rule-views.js';
 
+/** Preconditions of a write. */
 export interface Precondition {
   /** List digest from the matching read. */
   readonly digest?: string;
@@ -46,158 +39,17 @@ export interface Precondition {
   readonly expectedRevision?: number;
 }
 
-/** A rule as the API shows it. */
-export interface RuleView {
-  readonly id: string;
-  readonly pos: number;
-  readonly line: number;
-  readonly type: string;
-  readonly action: string;
-  readonly macro?: string;
-  readonly iface?: string;
-  readonly source?: string;
-  readonly dest?: string;
-  readonly proto?: string;
-  readonly dport?: string;
-  readonly sport?: string;
-  readonly icmpType?: string;
-  readonly log?: string;
-  readonly comment?: string;
-  readonly enable: boolean;
-  readonly ipversion: number;
-  readonly errors: readonly { field: string; code: string; message: string }[];
-}
-
-/** Address of a rule: its id (preferred) or its 0-based position. */
-export type RuleRef = { readonly id: string } | { readonly pos: number };
-
+/** What a write stored, and the digest of the list it changed (as it reads now). */
 export interface WriteResult {
   readonly record: LogRecord;
   readonly digest: string;
 }
 
+/** A list read: the entries, their digest and the document's revision (0: no document). */
+export type Listed<T> = T & { readonly digest: string; readonly revision: number };
+
 const EMPTY = new Uint8Array(0);
-
-function pathOf(scope: FwScope): { path: string; kind: FwDocumentKind } {
-  switch (scope.kind) {
-    case 'cluster':
-      return { path: 'firewall/cluster.fw', kind: 'cluster' };
-    case 'host':
-      return { path: requireDocumentPath(`nodes/${scope.node}/host.fw`).path, kind: 'host' };
-    case 'guest':
-      return { path: requireDocumentPath(`firewall/${scope.vmid}.fw`).path, kind: 'guest' };
-    case 'vnet':
-      return { path: requireDocumentPath(`sdn/firewall/${scope.vnet}.fw`).path, kind: 'vnet' };
-  }
-}
-
-function sha1(parts: readonly string[]): string {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-}
-
-/** Proxmox's list digest: SHA-1 over every entry's `key:value\n`, keys sorted. */
-export function listDigest(entries: readonly Readonly<Record<string, string | number | undefined>>[]): string {
-  const parts: string[] = [];
-  for (const e of entries) {
-    for (const k of Object.keys(e).sort()) {
-      const v = e[k];
-      if (v !== undefined) parts.push(`${k}:${v}\n`);
-    }
-  }
-  return sha1(parts);
-}
-
-function ruleIdentity(r: Rule): string {
-  return [r.type.toLowerCase(), r.action, r.macro, r.iface, r.source, r.dest, r.proto, r.dport, r.sport, r.icmpType, r.log]
-    .map((x) => x ?? '')
-    .join('\u001f');
-}
-
-/** Views of a rule list with stable ids. */
-export function ruleViews(rules: readonly Rule[]): RuleView[] {
-  const seen = new Map<string, number>();
-  return rules.map((r, pos) => {
-    const key = ruleIdentity(r);
-    const n = seen.get(key) ?? 0;
-    seen.set(key, n + 1);
-    const id = `r${createHash('sha256').update(key).digest('hex').slice(0, 10)}${n > 0 ? `-${n}` : ''}`;
-    return {
-      id,
-      pos,
-      line: r.line,
-      ...ruleToSpec(r),
-      enable: r.enabled,
-      ipversion: r.ipVersion ?? 0,
-      errors: r.errors.map((e) => ({ field: e.field, code: e.code, message: e.message })),
-    };
-  });
-}
-
-/**
- * Digest of a rule list exactly as Proxmox computes it (`copy_list_with_digest` over the parsed
- * rules): Proxmox key names, no `pos` (added after the digest), `ipversion` when known.
- */
-export function rulesDigest(views: readonly RuleView[]): string {
-  return listDigest(
-    views.map((v) => ({
-      type: v.type,
-      action: v.action,
-      macro: v.macro,
-      iface: v.iface,
-      source: v.source,
-      dest: v.dest,
-      proto: v.proto,
-      dport: v.dport,
-      sport: v.sport,
-      'icmp-type': v.icmpType,
-      log: v.log,
-      comment: v.comment,
-      enable: v.enable ? 1 : 0,
-      ipversion: v.ipversion || undefined,
-    })),
-  );
-}
-
-function toDiagnosticInfo(d: Diagnostic): DiagnosticInfo {
-  return { path: d.path, line: d.line, column: d.column ?? 0, severity: d.severity, code: d.code, message: d.message };
-}
-
-/** Where a rule edit puts the rule, to name its wrong fields when the edit is refused. */
-interface RuleSlot {
-  readonly group?: string;
-  readonly pos: number;
-}
-
-function ruleFields(r: Extract<EditResult, { ok: false }>, slot: RuleSlot | undefined): Record<string, string> | undefined {
-  if (!slot || !r.document) return undefined;
-  const rules = slot.group ? r.document.groups.get(slot.group)?.rules : r.document.rules;
-  const errors = rules?.[slot.pos]?.errors ?? [];
-  if (errors.length === 0) return undefined;
-  return Object.fromEntries(errors.map((e) => [e.field, e.message]));
-}
-
-function editError(r: Extract<EditResult, { ok: false }>, path: string, slot?: RuleSlot): ConfigdError {
-  switch (r.code) {
-    case 'not-found':
-      return new ConfigdError('not-found', r.message, { path });
-    case 'exists':
-      return new ConfigdError('already-exists', r.message, { path });
-    case 'not-empty':
-      return new ConfigdError('failed-precondition', r.message, { path });
-    case 'invalid': {
-      const fields = ruleFields(r, slot);
-      return new ConfigdError('invalid-document', `${path}: ${r.message}`, {
-        path,
-        diagnostics: (r.diagnostics ?? []).map(toDiagnosticInfo),
-        ...(fields ? { fields } : {}),
-      });
-    }
-    case 'not-allowed':
-      return new ConfigdError('invalid-argument', r.message, { path });
-  }
-}
+const decoder = new TextDecoder();
 
 interface Loaded {
   readonly path: string;
@@ -209,24 +61,12 @@ interface Loaded {
   readonly contextKey: ParseContextKey;
 }
 
-/** Rule fields a client may remove with `delete`. */
-const DELETABLE: Readonly<Record<string, RuleSpecField>> = {
-  macro: 'macro',
-  iface: 'iface',
-  source: 'source',
-  dest: 'dest',
-  proto: 'proto',
-  dport: 'dport',
-  sport: 'sport',
-  icmp_type: 'icmpType',
-  'icmp-type': 'icmpType',
-  icmpType: 'icmpType',
-  log: 'log',
-  comment: 'comment',
-};
+const groupOf = (group: string | undefined): { group?: string } => (group ? { group: group.toLowerCase() } : {});
 
-const CLUSTER_PATH = 'firewall/cluster.fw';
-
+/**
+ * The firewall API of one configd. Every call takes the caller's `signal`: a read waits at
+ * most the store's `applyWaitMs` for the mirror, and stops waiting on abort.
+ */
 export class FirewallApi {
   readonly #store: DocumentStore;
   readonly #parses: ParseCache;
@@ -242,24 +82,18 @@ export class FirewallApi {
     return this.#parses.stats;
   }
 
-  /** Waits until the mirror shows every write this configd acknowledged (read-your-writes). */
-  settle(signal?: AbortSignal): Promise<void> {
-    return this.#store.settle(signal);
-  }
-
   /**
-   * The scope's document and its context, parsed once per revision (`ParseCache`): only a
-   * revision not seen before costs a parse.
+   * The scope's document and its context as this caller may read them, parsed once per
+   * revision (`ParseCache`): only a revision not seen before costs a parse.
    */
-  #load(scope: FwScope): Loaded {
-    const { path, kind } = pathOf(scope);
-    const mirror = this.#store.mirror;
-    const record = mirror.getCurrent(path);
+  async #load(scope: FwScope, signal: AbortSignal | undefined): Promise<Loaded> {
+    const { path, kind } = documentOfScope(scope);
+    const record = await this.#store.readCurrent(path, signal);
     const info = requireDocumentPath(path).info;
     let cluster: FwDocument | undefined;
     let clusterRevision = 0;
     if (path !== CLUSTER_PATH) {
-      const clusterRecord = mirror.getCurrent(CLUSTER_PATH);
+      const clusterRecord = await this.#store.readCurrent(CLUSTER_PATH, signal);
       if (clusterRecord?.content) {
         clusterRevision = clusterRecord.revision;
         const content = clusterRecord.content;
@@ -278,20 +112,12 @@ export class FirewallApi {
 
   #check(loaded: Loaded, pre: Precondition | undefined, digest: () => string): void {
     const current = loaded.record?.revision ?? 0;
+    const conflict = (message: string): ConfigdError =>
+      new ConfigdError('conflict', message, { path: loaded.path, currentRevision: current, currentDigest: loaded.record?.digest ?? '' });
     if (pre?.expectedRevision !== undefined && pre.expectedRevision !== current) {
-      throw new ConfigdError('conflict', `conflict: '${loaded.path}' is at revision ${current}, expected ${pre.expectedRevision}`, {
-        path: loaded.path,
-        currentRevision: current,
-        currentDigest: loaded.record?.digest ?? '',
-      });
+      throw conflict(`conflict: '${loaded.path}' is at revision ${current}, expected ${pre.expectedRevision}`);
     }
-    if (pre?.digest && pre.digest !== digest()) {
-      throw new ConfigdError('conflict', 'detected modified configuration - file changed by other user? Try again.', {
-        path: loaded.path,
-        currentRevision: current,
-        currentDigest: loaded.record?.digest ?? '',
-      });
-    }
+    if (pre?.digest && pre.digest !== digest()) throw conflict('detected modified configuration - file changed by other user? Try again.');
   }
 
   /** Applies edits in order and writes the result with CAS on the revision read. */
@@ -300,7 +126,7 @@ export class FirewallApi {
     let text: string | undefined;
     for (const edit of edits) {
       const r = editFwDocument(doc, edit, loaded.context);
-      if (!r.ok) throw editError(r, loaded.path, ruleSlotOf(edit, doc));
+      if (!r.ok) throw editError(r, loaded.path, edit, doc);
       doc = r.document;
       text = r.text;
     }
@@ -311,6 +137,21 @@ export class FirewallApi {
     // needs no parse.
     this.#parses.put(loaded.path, record.revision, loaded.contextKey, content.length, doc);
     return { record, doc };
+  }
+
+  /** Loads, checks the precondition against `digest`, applies the edits; the digest of the result. */
+  async #edit(
+    scope: FwScope,
+    pre: Precondition | undefined,
+    caller: Caller,
+    digest: (doc: FwDocument) => string,
+    edits: (l: Loaded) => readonly FwEdit[],
+    message: string,
+  ): Promise<WriteResult> {
+    const l = await this.#load(scope, caller.signal);
+    this.#check(l, pre, () => digest(l.doc));
+    const { record, doc } = await this.#write(l, edits(l), caller, message);
+    return { record, digest: digest(doc) };
   }
 
   // ---- rules ----
@@ -327,23 +168,17 @@ export class FirewallApi {
     return scope;
   }
 
-  listRules(scope: FwScope, group?: string): { rules: RuleView[]; digest: string; revision: number } {
-    const l = this.#load(this.#ruleScope(scope, group));
+  /** The rules of a scope (or of a security group of the cluster scope) with ids and digest. */
+  async listRules(scope: FwScope, group?: string, signal?: AbortSignal): Promise<Listed<{ rules: RuleView[] }>> {
+    const l = await this.#load(this.#ruleScope(scope, group), signal);
     const rules = ruleViews(this.#rules(l.doc, group, l.path));
     return { rules, digest: rulesDigest(rules), revision: l.record?.revision ?? 0 };
   }
 
-  #resolve(views: readonly RuleView[], ref: RuleRef, path: string): RuleView {
-    const v = 'id' in ref ? views.find((r) => r.id === ref.id) : views[ref.pos];
-    if (!v) {
-      throw new ConfigdError('not-found', 'id' in ref ? `no rule with id '${ref.id}'` : `no rule at position ${ref.pos}`, { path });
-    }
-    return v;
-  }
-
-  getRule(scope: FwScope, group: string | undefined, ref: RuleRef): { rule: RuleView; digest: string; revision: number } {
-    const { rules, digest, revision } = this.listRules(scope, group);
-    return { rule: this.#resolve(rules, ref, pathOf(scope).path), digest, revision };
+  /** One rule by id or position, with the list's digest. */
+  async getRule(scope: FwScope, group: string | undefined, ref: RuleRef, signal?: AbortSignal): Promise<Listed<{ rule: RuleView }>> {
+    const { rules, digest, revision } = await this.listRules(scope, group, signal);
+    return { rule: resolveRule(rules, ref, documentOfScope(scope).path), digest, revision };
   }
 
   async #ruleWrite(
@@ -352,12 +187,12 @@ export class FirewallApi {
     pre: Precondition | undefined,
     caller: Caller,
     message: string,
-    build: (views: readonly RuleView[]) => { edit: FwEdit; resultPos: (after: readonly RuleView[]) => number | undefined },
+    build: (views: readonly RuleView[], path: string) => { edit: FwEdit; resultPos: (after: readonly RuleView[]) => number | undefined },
   ): Promise<WriteResult & { rule?: RuleView }> {
-    const l = this.#load(this.#ruleScope(scope, group));
+    const l = await this.#load(this.#ruleScope(scope, group), caller.signal);
     const views = ruleViews(this.#rules(l.doc, group, l.path));
     this.#check(l, pre, () => rulesDigest(views));
-    const { edit, resultPos } = build(views);
+    const { edit, resultPos } = build(views, l.path);
     const { record, doc } = await this.#write(l, [edit], caller, message);
     const after = ruleViews(this.#rules(doc, group, l.path));
     const pos = resultPos(after);
@@ -365,14 +200,16 @@ export class FirewallApi {
     return { record, digest: rulesDigest(after), ...(rule ? { rule } : {}) };
   }
 
+  /** Inserts a rule at `pos` (default 0, the top, as Proxmox). */
   createRule(scope: FwScope, group: string | undefined, rule: RuleSpec, pos: number | undefined, pre: Precondition | undefined, caller: Caller) {
     if (!rule.type || !rule.action) throw new ConfigdError('invalid-argument', 'a rule needs type and action');
     return this.#ruleWrite(scope, group, pre, caller, 'firewall: create rule', () => ({
-      edit: { op: 'rule.add', rule, pos: pos ?? 0, ...(group ? { group: group.toLowerCase() } : {}) },
+      edit: { op: 'rule.add', rule, pos: pos ?? 0, ...groupOf(group) },
       resultPos: (after) => Math.min(pos ?? 0, after.length - 1),
     }));
   }
 
+  /** Sets the fields of `set` and removes those named in `remove` (Proxmox or property names). */
   updateRule(
     scope: FwScope,
     group: string | undefined,
@@ -382,128 +219,113 @@ export class FirewallApi {
     pre: Precondition | undefined,
     caller: Caller,
   ) {
-    const del = remove.map((f) => {
-      const field = DELETABLE[f];
-      if (!field) throw new ConfigdError('invalid-argument', `cannot delete rule property '${f}'`);
-      return field;
-    });
-    return this.#ruleWrite(scope, group, pre, caller, 'firewall: update rule', (views) => {
-      const v = this.#resolve(views, ref, pathOf(scope).path);
-      return {
-        edit: { op: 'rule.update', pos: v.pos, set, delete: del, ...(group ? { group: group.toLowerCase() } : {}) },
-        resultPos: () => v.pos,
-      };
+    const del = deletableRuleFields(remove);
+    return this.#ruleWrite(scope, group, pre, caller, 'firewall: update rule', (views, path) => {
+      const v = resolveRule(views, ref, path);
+      return { edit: { op: 'rule.update', pos: v.pos, set, delete: del, ...groupOf(group) }, resultPos: () => v.pos };
     });
   }
 
+  /** Deletes a rule by id or position. */
   deleteRule(scope: FwScope, group: string | undefined, ref: RuleRef, pre: Precondition | undefined, caller: Caller) {
-    return this.#ruleWrite(scope, group, pre, caller, 'firewall: delete rule', (views) => {
-      const v = this.#resolve(views, ref, pathOf(scope).path);
-      return { edit: { op: 'rule.delete', pos: v.pos, ...(group ? { group: group.toLowerCase() } : {}) }, resultPos: () => undefined };
+    return this.#ruleWrite(scope, group, pre, caller, 'firewall: delete rule', (views, path) => {
+      const v = resolveRule(views, ref, path);
+      return { edit: { op: 'rule.delete', pos: v.pos, ...groupOf(group) }, resultPos: () => undefined };
     });
   }
 
   /** Moves a rule so that it ends at index `to` (not Proxmox's off-by-one `moveto`). */
   moveRule(scope: FwScope, group: string | undefined, ref: RuleRef, to: number, pre: Precondition | undefined, caller: Caller) {
-    return this.#ruleWrite(scope, group, pre, caller, 'firewall: move rule', (views) => {
-      const v = this.#resolve(views, ref, pathOf(scope).path);
+    return this.#ruleWrite(scope, group, pre, caller, 'firewall: move rule', (views, path) => {
+      const v = resolveRule(views, ref, path);
       const target = Math.min(to, views.length - 1);
       // Proxmox moveto inserts before the element originally at `moveto`: moving down lands at moveto - 1.
       const moveto = target > v.pos ? target + 1 : target;
-      return {
-        edit: { op: 'rule.update', pos: v.pos, moveto, ...(group ? { group: group.toLowerCase() } : {}) },
-        resultPos: () => target,
-      };
+      return { edit: { op: 'rule.update', pos: v.pos, moveto, ...groupOf(group) }, resultPos: () => target };
     });
   }
 
   // ---- security groups ----
 
-  listGroups(): { groups: { group: string; comment: string; rules: number }[]; digest: string; revision: number } {
-    const l = this.#load({ kind: 'cluster' });
-    const groups = [...l.doc.groups.values()]
-      .map((g) => ({ group: g.name, comment: g.comment ?? '', rules: g.rules.length }))
-      .sort((a, b) => (a.group < b.group ? -1 : 1));
-    return { groups, digest: listDigest(groups.map((g) => ({ group: g.group, comment: g.comment || undefined }))), revision: l.record?.revision ?? 0 };
+  /** The security groups of the cluster document. */
+  async listGroups(signal?: AbortSignal): Promise<Listed<{ groups: GroupView[] }>> {
+    const l = await this.#load({ kind: 'cluster' }, signal);
+    return { ...groupsView(l.doc), revision: l.record?.revision ?? 0 };
   }
 
+  /**
+   * Creates a group, or with `rename` (the old name) renames it, rewriting the `GROUP`
+   * references of host, guest and vnet documents as Proxmox; `rename` equal to `name` only
+   * sets the comment.
+   */
   async createGroup(name: string, comment: string | undefined, rename: string, pre: Precondition | undefined, caller: Caller): Promise<WriteResult> {
-    const l = this.#load({ kind: 'cluster' });
-    this.#check(l, pre, () => this.listGroups().digest);
-    if (!rename) {
-      const { record } = await this.#write(l, [{ op: 'group.create', name, ...(comment !== undefined ? { comment } : {}) }], caller, `firewall: create group ${name}`);
-      return { record, digest: this.listGroups().digest };
-    }
+    const l = await this.#load({ kind: 'cluster' }, caller.signal);
+    const digest = (doc: FwDocument): string => groupsView(doc).digest;
+    this.#check(l, pre, () => digest(l.doc));
+    const write = async (edits: readonly FwEdit[], message: string): Promise<WriteResult> => {
+      const { record, doc } = await this.#write(l, edits, caller, message);
+      return { record, digest: digest(doc) };
+    };
+    if (!rename) return write([{ op: 'group.create', name, ...(comment !== undefined ? { comment } : {}) }], `firewall: create group ${name}`);
     if (rename.toLowerCase() === name.toLowerCase()) {
       // As Proxmox: `rename` equal to `group` only sets the comment.
       if (!l.doc.groups.has(name.toLowerCase())) throw new ConfigdError('not-found', `no such security group '${rename}'`, { path: l.path });
-      if (comment === undefined) return { record: l.record!, digest: this.listGroups().digest };
-      const { record } = await this.#write(l, [{ op: 'group.comment', name, comment }], caller, `firewall: comment of group ${name}`);
-      return { record, digest: this.listGroups().digest };
+      if (comment === undefined) return { record: l.record!, digest: digest(l.doc) };
+      return write([{ op: 'group.comment', name, comment }], `firewall: comment of group ${name}`);
     }
-    const renameEdits: FwEdit[] = [
-      { op: 'group.rename', name: rename.toLowerCase(), newName: name },
-      ...(comment !== undefined ? [{ op: 'group.comment' as const, name, comment }] : []),
-    ];
-    const { record } = await this.#write(l, renameEdits, caller, `firewall: rename group ${rename} to ${name}`);
-    // Like Proxmox: references in host and guest documents follow the rename.
-    const others = this.#store.mirror
-      .list('')
-      .filter((r) => /^nodes\/[^/]+\/host\.fw$|^firewall\/\d+\.fw$|^sdn\/firewall\/[^/]+\.fw$/.test(r.path));
-    for (const r of others) {
-      const scope = scopeOfPath(r.path);
+    const result = await write(
+      [{ op: 'group.rename', name: rename.toLowerCase(), newName: name }, ...(comment !== undefined ? [{ op: 'group.comment' as const, name, comment }] : [])],
+      `firewall: rename group ${rename} to ${name}`,
+    );
+    await this.#renameGroupReferences(rename, name, caller);
+    return result;
+  }
+
+  async #renameGroupReferences(from: string, to: string, caller: Caller): Promise<void> {
+    const others = this.#store.mirror.currentPaths('').filter((p) => GROUP_REFERRING_PATH.test(p));
+    for (const path of others) {
+      const scope = scopeOfPath(path);
       if (!scope) continue;
-      const lo = this.#load(scope);
-      const res = editFwDocument(lo.doc, { op: 'group.rename-references', name: rename, newName: name }, lo.context);
-      if (res.ok && res.text !== new TextDecoder().decode(lo.record?.content ?? EMPTY)) {
+      const lo = await this.#load(scope, caller.signal);
+      const res = editFwDocument(lo.doc, { op: 'group.rename-references', name: from, newName: to }, lo.context);
+      if (res.ok && res.text !== decoder.decode(lo.record?.content ?? EMPTY)) {
         await this.#store.put(
-          { path: lo.path, content: Buffer.from(res.text, 'utf8'), expectedRevision: lo.record?.revision ?? 0, message: `firewall: group ${rename} renamed to ${name}` },
+          { path: lo.path, content: Buffer.from(res.text, 'utf8'), expectedRevision: lo.record?.revision ?? 0, message: `firewall: group ${from} renamed to ${to}` },
           caller,
         );
       }
     }
-    return { record, digest: this.listGroups().digest };
   }
 
+  /** Deletes an empty security group (as Proxmox, a group with rules is refused: `failed-precondition`). */
   async deleteGroup(name: string, pre: Precondition | undefined, caller: Caller): Promise<WriteResult> {
-    const l = this.#load({ kind: 'cluster' });
-    this.#check(l, pre, () => this.listGroups().digest);
-    const group = l.doc.groups.get(name.toLowerCase());
-    if (group && group.rules.length > 0) {
-      // As Proxmox: a group with rules cannot be deleted (there is no force flag).
-      throw new ConfigdError('failed-precondition', `Security group '${name}' is not empty`, { path: l.path });
-    }
-    const { record } = await this.#write(l, [{ op: 'group.delete', name }], caller, `firewall: delete group ${name}`);
-    return { record, digest: this.listGroups().digest };
+    return this.#edit(
+      { kind: 'cluster' },
+      pre,
+      caller,
+      (doc) => groupsView(doc).digest,
+      (l) => {
+        const group = l.doc.groups.get(name.toLowerCase());
+        // As Proxmox: a group with rules cannot be deleted (there is no force flag).
+        if (group && group.rules.length > 0) throw new ConfigdError('failed-precondition', `Security group '${name}' is not empty`, { path: l.path });
+        return [{ op: 'group.delete', name }];
+      },
+      `firewall: delete group ${name}`,
+    );
   }
 
   // ---- IP sets ----
 
-  listIpSets(scope: FwScope): { ipsets: { name: string; comment: string; entries: number }[]; digest: string; revision: number } {
-    const l = this.#load(scope);
-    const ipsets = [...l.doc.ipsets.values()]
-      .map((s) => ({ name: s.name, comment: s.comment ?? '', entries: s.entries.length }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { ipsets, digest: listDigest(ipsets.map((s) => ({ name: s.name, comment: s.comment || undefined }))), revision: l.record?.revision ?? 0 };
+  /** The IP sets of a scope. */
+  async listIpSets(scope: FwScope, signal?: AbortSignal): Promise<Listed<{ ipsets: IpSetView[] }>> {
+    const l = await this.#load(scope, signal);
+    return { ...ipSetsView(l.doc), revision: l.record?.revision ?? 0 };
   }
 
-  listIpSetEntries(scope: FwScope, name: string): { entries: { cidr: string; nomatch: boolean; comment: string; error: string }[]; digest: string; revision: number } {
-    const l = this.#load(scope);
-    const set = l.doc.ipsets.get(name.toLowerCase());
-    if (!set) throw new ConfigdError('not-found', `no such IPSet '${name}'`, { path: l.path });
-    const entries = set.entries.map((e) => ({ cidr: e.cidr, nomatch: e.nomatch, comment: e.comment ?? '', error: e.error?.message ?? '' }));
-    return {
-      entries,
-      digest: listDigest(entries.map((e) => ({ cidr: e.cidr, nomatch: e.nomatch ? 1 : undefined, comment: e.comment || undefined }))),
-      revision: l.record?.revision ?? 0,
-    };
-  }
-
-  async #simple(scope: FwScope, pre: Precondition | undefined, digest: () => string, edit: FwEdit, caller: Caller, message: string, after: () => string): Promise<WriteResult> {
-    const l = this.#load(scope);
-    this.#check(l, pre, digest);
-    const { record } = await this.#write(l, [edit], caller, message);
-    return { record, digest: after() };
+  /** The entries of one IP set; `not-found` without it. */
+  async listIpSetEntries(scope: FwScope, name: string, signal?: AbortSignal): Promise<Listed<{ entries: IpSetEntryView[] }>> {
+    const l = await this.#load(scope, signal);
+    return { ...ipSetEntriesView(l.doc, name), revision: l.record?.revision ?? 0 };
   }
 
   /**
@@ -512,71 +334,61 @@ export class FirewallApi {
    * Proxmox, rules using `+old` are not rewritten.
    */
   createIpSet(scope: FwScope, name: string, comment: string | undefined, pre: Precondition | undefined, caller: Caller, rename = '') {
-    const d = () => this.listIpSets(scope).digest;
+    const d = (doc: FwDocument): string => ipSetsView(doc).digest;
     if (rename) {
       const edit: FwEdit = { op: 'ipset.update', name: rename, newName: name, ...(comment !== undefined ? { comment } : {}) };
       const message = rename.toLowerCase() === name.toLowerCase() ? `firewall: comment of ipset ${name}` : `firewall: rename ipset ${rename} to ${name}`;
-      return this.#simple(scope, pre, d, edit, caller, message, d);
+      return this.#edit(scope, pre, caller, d, () => [edit], message);
     }
-    return this.#simple(scope, pre, d, { op: 'ipset.create', name, ...(comment ? { comment } : {}) }, caller, `firewall: create ipset ${name}`, d);
+    return this.#edit(scope, pre, caller, d, () => [{ op: 'ipset.create', name, ...(comment ? { comment } : {}) }], `firewall: create ipset ${name}`);
   }
 
+  /** Deletes an IP set (with entries only with `force`). */
   deleteIpSet(scope: FwScope, name: string, force: boolean, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listIpSets(scope).digest;
-    return this.#simple(scope, pre, d, { op: 'ipset.delete', name, force }, caller, `firewall: delete ipset ${name}`, d);
+    return this.#edit(scope, pre, caller, (doc) => ipSetsView(doc).digest, () => [{ op: 'ipset.delete', name, force }], `firewall: delete ipset ${name}`);
   }
 
+  /** Adds an entry to IP set `set`. */
   addIpSetEntry(scope: FwScope, set: string, cidr: string, nomatch: boolean, comment: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listIpSetEntries(scope, set).digest;
-    return this.#simple(scope, pre, d, { op: 'ipset.entry.add', set, cidr, nomatch, ...(comment ? { comment } : {}) }, caller, `firewall: add ${cidr} to ipset ${set}`, d);
+    const edit: FwEdit = { op: 'ipset.entry.add', set, cidr, nomatch, ...(comment ? { comment } : {}) };
+    return this.#edit(scope, pre, caller, (doc) => ipSetEntriesView(doc, set).digest, () => [edit], `firewall: add ${cidr} to ipset ${set}`);
   }
 
+  /** Replaces the flags and comment of an entry of IP set `set`. */
   updateIpSetEntry(scope: FwScope, set: string, cidr: string, nomatch: boolean, comment: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listIpSetEntries(scope, set).digest;
-    return this.#simple(scope, pre, d, { op: 'ipset.entry.update', set, cidr, nomatch, ...(comment ? { comment } : {}) }, caller, `firewall: update ${cidr} in ipset ${set}`, d);
+    const edit: FwEdit = { op: 'ipset.entry.update', set, cidr, nomatch, ...(comment ? { comment } : {}) };
+    return this.#edit(scope, pre, caller, (doc) => ipSetEntriesView(doc, set).digest, () => [edit], `firewall: update ${cidr} in ipset ${set}`);
   }
 
+  /** Removes an entry from IP set `set`. */
   deleteIpSetEntry(scope: FwScope, set: string, cidr: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listIpSetEntries(scope, set).digest;
-    return this.#simple(scope, pre, d, { op: 'ipset.entry.delete', set, cidr }, caller, `firewall: remove ${cidr} from ipset ${set}`, d);
+    const edit: FwEdit = { op: 'ipset.entry.delete', set, cidr };
+    return this.#edit(scope, pre, caller, (doc) => ipSetEntriesView(doc, set).digest, () => [edit], `firewall: remove ${cidr} from ipset ${set}`);
   }
 
   // ---- aliases ----
 
-  listAliases(scope: FwScope): { aliases: { name: string; cidr: string; comment: string; ipversion: number }[]; digest: string; revision: number } {
-    const l = this.#load(scope);
-    const aliases = [...l.doc.aliases.values()]
-      .map((a) => ({ name: a.name, cidr: a.cidr, comment: a.comment ?? '', ipversion: a.ipVersion }))
-      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
-    return {
-      aliases,
-      // As Proxmox: over name, cidr, ipversion and comment of the name-sorted list.
-      digest: listDigest(aliases.map((a) => ({ name: a.name, cidr: a.cidr, ipversion: a.ipversion, comment: a.comment || undefined }))),
-      revision: l.record?.revision ?? 0,
-    };
+  /** The aliases of a scope. */
+  async listAliases(scope: FwScope, signal?: AbortSignal): Promise<Listed<{ aliases: AliasView[] }>> {
+    const l = await this.#load(scope, signal);
+    return { ...aliasesView(l.doc), revision: l.record?.revision ?? 0 };
   }
 
+  /** Creates an alias. */
   createAlias(scope: FwScope, name: string, cidr: string, comment: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listAliases(scope).digest;
-    return this.#simple(scope, pre, d, { op: 'alias.add', name, cidr, ...(comment ? { comment } : {}) }, caller, `firewall: create alias ${name}`, d);
+    const edit: FwEdit = { op: 'alias.add', name, cidr, ...(comment ? { comment } : {}) };
+    return this.#edit(scope, pre, caller, (doc) => aliasesView(doc).digest, () => [edit], `firewall: create alias ${name}`);
   }
 
+  /** Replaces an alias' address and comment, renaming it with `rename`. */
   updateAlias(scope: FwScope, name: string, cidr: string, comment: string, rename: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listAliases(scope).digest;
-    return this.#simple(
-      scope,
-      pre,
-      d,
-      { op: 'alias.update', name, cidr, ...(comment ? { comment } : {}), ...(rename ? { rename } : {}) },
-      caller,
-      `firewall: update alias ${name}`,
-      d,
-    );
+    const edit: FwEdit = { op: 'alias.update', name, cidr, ...(comment ? { comment } : {}), ...(rename ? { rename } : {}) };
+    return this.#edit(scope, pre, caller, (doc) => aliasesView(doc).digest, () => [edit], `firewall: update alias ${name}`);
   }
 
+  /** Deletes an alias. */
   deleteAlias(scope: FwScope, name: string, pre: Precondition | undefined, caller: Caller) {
-    const d = () => this.listAliases(scope).digest;
-    return this.#simple(scope, pre, d, { op: 'alias.delete', name }, caller, `firewall: delete alias ${name}`, d);
+    return this.#edit(scope, pre, caller, (doc) => aliasesView(doc).digest, () => [{ op: 'alias.delete', name }], `firewall: delete alias ${name}`);
   }
 
   // ---- options ----
@@ -585,18 +397,15 @@ export class FirewallApi {
    * The scope's options as written, except that a cluster `enable` timestamp more than 60 s
    * before `nowMs` reads as `0`; the digest is Proxmox's (`copy_opject_with_digest`).
    */
-  getOptions(scope: FwScope, nowMs = Date.now()): { options: Record<string, string>; digest: string; revision: number } {
-    const { options, digest, revision } = this.getTypedOptions(scope, nowMs);
+  async getOptions(scope: FwScope, nowMs = Date.now(), signal?: AbortSignal): Promise<Listed<{ options: Record<string, string> }>> {
+    const { options, digest, revision } = await this.getTypedOptions(scope, nowMs, signal);
     return { options: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)])), digest, revision };
   }
 
   /** The scope's options as the Proxmox API shows them: booleans and integers as numbers. */
-  getTypedOptions(scope: FwScope, nowMs = Date.now()): { options: Record<string, string | number>; digest: string; revision: number } {
-    const l = this.#load(scope);
-    const nowSeconds = Math.floor(nowMs / 1000);
-    const options: Record<string, string | number> = {};
-    for (const [k, o] of l.doc.options ?? []) options[k] = apiOptionValue(l.kind, k, o.value, nowSeconds);
-    return { options, digest: listDigest([options]), revision: l.record?.revision ?? 0 };
+  async getTypedOptions(scope: FwScope, nowMs = Date.now(), signal?: AbortSignal): Promise<Listed<{ options: Record<string, string | number> }>> {
+    const l = await this.#load(scope, signal);
+    return { ...optionsView(l.kind, l.doc, nowMs), revision: l.record?.revision ?? 0 };
   }
 
   /**
@@ -604,7 +413,7 @@ export class FirewallApi {
    * `enable` above 1 is stored as the UNIX time of `nowMs`; it reads as 0 (and the agents turn
    * the firewall off) 60 s later unless `enable: 1` follows.
    */
-  async setOptions(
+  setOptions(
     scope: FwScope,
     set: Readonly<Record<string, string>>,
     remove: readonly string[],
@@ -612,54 +421,35 @@ export class FirewallApi {
     caller: Caller,
     nowMs = Date.now(),
   ): Promise<WriteResult> {
-    const l = this.#load(scope);
-    this.#check(l, pre, () => this.getOptions(scope, nowMs).digest);
+    const { kind } = documentOfScope(scope);
     const stamp = (name: string, value: string): string =>
-      l.kind === 'cluster' && name.toLowerCase() === 'enable' && /^\d+$/.test(value) && Number(value) > 1 ? String(Math.floor(nowMs / 1000)) : value;
+      kind === 'cluster' && name.toLowerCase() === 'enable' && /^\d+$/.test(value) && Number(value) > 1 ? String(Math.floor(nowMs / 1000)) : value;
     const edits: FwEdit[] = [
       ...remove.map((name) => ({ op: 'option.delete' as const, name })),
       ...Object.entries(set).map(([name, value]) => ({ op: 'option.set' as const, name, value: stamp(name, value) })),
     ];
     if (edits.length === 0) throw new ConfigdError('invalid-argument', 'no option to set or delete');
-    const { record } = await this.#write(l, edits, caller, `firewall: options ${[...Object.keys(set), ...remove.map((r) => `-${r}`)].join(' ')}`);
-    return { record, digest: this.getOptions(scope, nowMs).digest };
+    const message = `firewall: options ${[...Object.keys(set), ...remove.map((r) => `-${r}`)].join(' ')}`;
+    return this.#edit(scope, pre, caller, (doc) => optionsView(kind, doc, nowMs).digest, () => edits, message);
   }
 
   // ---- refs and macros ----
 
-  listRefs(scope: FwScope, type: string): { type: string; name: string; ref: string; scope: string; comment: string }[] {
+  /** The aliases and IP sets a rule of `scope` may name (`type`: '', 'alias' or 'ipset'). */
+  async listRefs(scope: FwScope, type: string, signal?: AbortSignal): Promise<{ type: string; name: string; ref: string; scope: string; comment: string }[]> {
     if (type !== '' && type !== 'alias' && type !== 'ipset') throw new ConfigdError('invalid-argument', `type must be alias or ipset, not '${type}'`);
     const out: { type: string; name: string; ref: string; scope: string; comment: string }[] = [];
     const add = (doc: FwDocument, where: 'dc' | 'guest'): void => {
       if (type !== 'ipset') for (const a of doc.aliases.values()) out.push({ type: 'alias', name: a.name, ref: a.name, scope: where, comment: a.comment ?? '' });
       if (type !== 'alias') for (const s of doc.ipsets.values()) out.push({ type: 'ipset', name: s.name, ref: `+${s.name}`, scope: where, comment: s.comment ?? '' });
     };
-    add(this.#load({ kind: 'cluster' }).doc, 'dc');
-    if (scope.kind === 'guest') add(this.#load(scope).doc, 'guest');
+    add((await this.#load({ kind: 'cluster' }, signal)).doc, 'dc');
+    if (scope.kind === 'guest') add((await this.#load(scope, signal)).doc, 'guest');
     return out;
   }
 
+  /** The firewall macros with their descriptions. */
   listMacros(): { macro: string; descr: string }[] {
     return MACROS.map((m) => ({ macro: m.name, descr: m.description }));
   }
-}
-
-/** The rule position an edit writes, for naming the wrong fields of a refused edit. */
-function ruleSlotOf(edit: FwEdit, doc: FwDocument): RuleSlot | undefined {
-  if (edit.op === 'rule.add') {
-    const rules = edit.group ? doc.groups.get(edit.group)?.rules : doc.rules;
-    return { ...(edit.group ? { group: edit.group } : {}), pos: Math.min(edit.pos ?? 0, rules?.length ?? 0) };
-  }
-  if (edit.op === 'rule.update' && edit.moveto === undefined) return { ...(edit.group ? { group: edit.group } : {}), pos: edit.pos };
-  return undefined;
-}
-
-/** The firewall scope a document path belongs to, if any. */
-export function scopeOfPath(path: string): FwScope | undefined {
-  let m: RegExpExecArray | null;
-  if (path === 'firewall/cluster.fw') return { kind: 'cluster' };
-  if ((m = /^nodes\/([^/]+)\/host\.fw$/.exec(path))) return { kind: 'host', node: m[1]! };
-  if ((m = /^firewall\/(\d+)\.fw$/.exec(path))) return { kind: 'guest', vmid: Number(m[1]) };
-  if ((m = /^sdn\/firewall\/([^/]+)\.fw$/.exec(path))) return { kind: 'vnet', vnet: m[1]! };
-  return undefined;
 }

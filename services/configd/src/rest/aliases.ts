@@ -7,7 +7,7 @@ import { parseIpOrCidr } from '@palisade/fw-lang';
 import type { FwScope } from '../firewall/firewall-api.js';
 import { ALIAS_NAME, COMMENT, DIGEST, optional, type ParamSpec, type Params } from './params.js';
 import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
-import type { Route } from './router.js';
+import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
 /** `IPorCIDR`. */
@@ -18,7 +18,7 @@ const CIDR: ParamSpec = {
 
 export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
-  const scope = (p: Params): FwScope => base.resolve(p, deps);
+  const scope = (ctx: RouteContext): Promise<FwScope> => base.resolve(ctx.params, deps, ctx.caller.signal);
   const list = `${base.prefix}/aliases`;
   const named = { ...base.schema, name: ALIAS_NAME };
   const digestOf = (p: Params) => (typeof p.digest === 'string' && p.digest !== '' ? { digest: p.digest } : undefined);
@@ -29,8 +29,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
     ipversion: a.ipversion,
     digest,
   });
-  const find = (s: FwScope, name: string) => {
-    const r = api.listAliases(s);
+  const find = async (s: FwScope, name: string, signal: AbortSignal | undefined) => {
+    const r = await api.listAliases(s, signal);
     return { r, alias: r.aliases.find((a) => a.name.toLowerCase() === name.toLowerCase()) };
   };
   return [
@@ -38,8 +38,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: list,
       schema: base.schema,
-      handler: (ctx) => {
-        const r = api.listAliases(scope(ctx.params));
+      handler: async (ctx) => {
+        const r = await api.listAliases(await scope(ctx), ctx.caller.signal);
         return r.aliases.map((a) => out(a, r.digest));
       },
     },
@@ -48,9 +48,9 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: list,
       schema: { ...named, cidr: CIDR, comment: COMMENT },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
+        const s = await scope(ctx);
         const name = String(ctx.params.name);
-        if (find(s, name).alias) throw paramError({ name: `alias '${name}' already exists` });
+        if ((await find(s, name, ctx.caller.signal)).alias) throw paramError({ name: `alias '${name}' already exists` });
         await api.createAlias(s, name, String(ctx.params.cidr), ctx.params.comment ? String(ctx.params.comment) : '', undefined, ctx.caller);
         return null;
       },
@@ -59,8 +59,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: `${list}/{name}`,
       schema: named,
-      handler: (ctx) => {
-        const { r, alias } = find(scope(ctx.params), String(ctx.params.name));
+      handler: async (ctx) => {
+        const { r, alias } = await find(await scope(ctx), String(ctx.params.name), ctx.caller.signal);
         if (!alias) throw paramError({ name: 'no such alias' });
         return out(alias, r.digest);
       },
@@ -70,14 +70,14 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${list}/{name}`,
       schema: { ...named, cidr: CIDR, comment: COMMENT, rename: optional(ALIAS_NAME), digest: DIGEST },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
+        const s = await scope(ctx);
         const name = String(ctx.params.name);
-        const { r, alias } = find(s, name);
+        const { r, alias } = await find(s, name, ctx.caller.signal);
         const d = digestOf(ctx.params);
         if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
         if (!alias) throw paramError({ name: 'no such alias' });
         const rename = ctx.params.rename ? String(ctx.params.rename) : '';
-        if (rename && rename.toLowerCase() !== name.toLowerCase() && find(s, rename).alias) {
+        if (rename && rename.toLowerCase() !== name.toLowerCase() && (await find(s, rename, ctx.caller.signal)).alias) {
           throw paramError({ name: `alias '${rename}' already exists` });
         }
         // As Proxmox: the entry is replaced, so a missing comment drops the comment.
@@ -90,8 +90,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${list}/{name}`,
       schema: { ...named, digest: DIGEST },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
-        const { r, alias } = find(s, String(ctx.params.name));
+        const s = await scope(ctx);
+        const { r, alias } = await find(s, String(ctx.params.name), ctx.caller.signal);
         const d = digestOf(ctx.params);
         if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
         if (!alias) return null; // an absent alias: success, nothing written

@@ -15,8 +15,8 @@ export function groupRoutes(deps: RestDeps): Route[] {
       method: 'GET',
       path: 'cluster/firewall/groups',
       schema: {},
-      handler: () => {
-        const r = api.listGroups();
+      handler: async (ctx) => {
+        const r = await api.listGroups(ctx.caller.signal);
         return r.groups.map((g) => ({ group: g.group, ...(g.comment ? { comment: g.comment } : {}), digest: r.digest }));
       },
     },
@@ -28,12 +28,12 @@ export function groupRoutes(deps: RestDeps): Route[] {
         const group = String(ctx.params.group).toLowerCase();
         const rename = ctx.params.rename === undefined || ctx.params.rename === '' ? '' : String(ctx.params.rename).toLowerCase();
         const comment = ctx.params.comment === undefined ? undefined : String(ctx.params.comment);
-        const existing = new Set(api.listGroups().groups.map((g) => g.group));
+        const list = await api.listGroups(ctx.caller.signal);
+        const existing = new Set(list.groups.map((g) => g.group));
         const digest = typeof ctx.params.digest === 'string' && ctx.params.digest ? { digest: ctx.params.digest } : undefined;
         if (rename) {
           // Proxmox checks the digest first, then the names (all inside the lock).
-          const current = api.listGroups().digest;
-          if (digest && digest.digest !== current) throw failed('detected modified configuration - file changed by other user? Try again.');
+          if (digest && digest.digest !== list.digest) throw failed('detected modified configuration - file changed by other user? Try again.');
           if (!existing.has(rename)) throw paramError({ group: `Security group '${rename}' does not exist` });
           if (existing.has(group) && group !== rename) throw paramError({ group: `Security group '${group}' does already exist` });
         } else if (existing.has(group)) {
@@ -49,7 +49,7 @@ export function groupRoutes(deps: RestDeps): Route[] {
       schema: { group: GROUP_NAME },
       handler: async (ctx) => {
         const group = String(ctx.params.group);
-        const found = api.listGroups().groups.find((g) => g.group === group.toLowerCase());
+        const found = (await api.listGroups(ctx.caller.signal)).groups.find((g) => g.group === group.toLowerCase());
         if (!found) throw failed(`no such security group '${group}'`);
         if (found.rules > 0) throw failed(`Security group '${group}' is not empty`);
         await api.deleteGroup(group, undefined, ctx.caller);

@@ -9,7 +9,7 @@ import { cleanIpSetCidr, parseIpOrCidr } from '@palisade/fw-lang';
 import type { FwScope } from '../firewall/firewall-api.js';
 import { COMMENT, DIGEST, IPSET_NAME, optional, type ParamSpec, type Params } from './params.js';
 import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
-import type { Route } from './router.js';
+import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
 const ALIAS_REF = /^(dc\/|guest\/)?([A-Za-z][A-Za-z0-9\-_]+)$/;
@@ -26,13 +26,26 @@ function pre(params: Params): { digest: string } | undefined {
 
 export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
-  const scope = (p: Params): FwScope => base.resolve(p, deps);
+  const scope = (ctx: RouteContext): Promise<FwScope> => base.resolve(ctx.params, deps, ctx.caller.signal);
   const sets = `${base.prefix}/ipset`;
   const one = `${sets}/{name}`;
   const named = { ...base.schema, name: IPSET_NAME };
-  const entries = (s: FwScope, name: string) => {
-    if (!api.listIpSets(s).ipsets.some((x) => x.name === name.toLowerCase())) throw failed(`no such IPSet '${name}'`);
-    return api.listIpSetEntries(s, name.toLowerCase());
+  const entries = async (s: FwScope, name: string, signal: AbortSignal | undefined) => {
+    if (!(await api.listIpSets(s, signal)).ipsets.some((x) => x.name === name.toLowerCase())) throw failed(`no such IPSet '${name}'`);
+    return api.listIpSetEntries(s, name.toLowerCase(), signal);
+  };
+  /**
+   * What every call on one set starts with: the scope, the set's name, its entries (Proxmox's
+   * error without the set), the digest given and the `{cidr}`; with `checkDigest`, a stale
+   * digest is refused as Proxmox refuses it.
+   */
+  const setCall = async (ctx: RouteContext, checkDigest = false) => {
+    const s = await scope(ctx);
+    const name = String(ctx.params.name);
+    const r = await entries(s, name, ctx.caller.signal);
+    const d = pre(ctx.params);
+    if (checkDigest && d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+    return { s, name, r, d, cidr: String(ctx.params.cidr) };
   };
   const entryOut = (e: { cidr: string; nomatch: boolean; comment: string; error: string }, digest: string) => ({
     cidr: e.cidr,
@@ -46,8 +59,8 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: sets,
       schema: base.schema,
-      handler: (ctx) => {
-        const r = api.listIpSets(scope(ctx.params));
+      handler: async (ctx) => {
+        const r = await api.listIpSets(await scope(ctx), ctx.caller.signal);
         return r.ipsets.map((s) => ({ name: s.name, ...(s.comment ? { comment: s.comment } : {}), digest: r.digest }));
       },
     },
@@ -56,11 +69,11 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: sets,
       schema: { ...named, comment: COMMENT, rename: optional(IPSET_NAME), digest: DIGEST },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
+        const s = await scope(ctx);
         const name = String(ctx.params.name);
         const rename = ctx.params.rename ? String(ctx.params.rename) : '';
         const comment = ctx.params.comment === undefined ? undefined : String(ctx.params.comment);
-        const list = api.listIpSets(s);
+        const list = await api.listIpSets(s, ctx.caller.signal);
         const existing = new Set(list.ipsets.map((x) => x.name));
         if (rename) {
           const d = pre(ctx.params);
@@ -78,8 +91,8 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: one,
       schema: named,
-      handler: (ctx) => {
-        const r = entries(scope(ctx.params), String(ctx.params.name));
+      handler: async (ctx) => {
+        const { r } = await setCall(ctx);
         return r.entries.map((e) => entryOut(e, r.digest));
       },
     },
@@ -88,9 +101,7 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: one,
       schema: { ...named, force: { type: 'boolean', optional: true } },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
-        const name = String(ctx.params.name);
-        const r = entries(s, name);
+        const { s, name, r } = await setCall(ctx);
         if (r.entries.length > 0 && !ctx.params.force) throw failed(`IPSet '${name}' is not empty`);
         await api.deleteIpSet(s, name.toLowerCase(), Boolean(ctx.params.force), undefined, ctx.caller);
         return null;
@@ -101,15 +112,12 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: one,
       schema: { ...named, cidr: CIDR, nomatch: { type: 'boolean', optional: true }, comment: COMMENT },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
-        const name = String(ctx.params.name);
-        const r = entries(s, name);
-        const raw = String(ctx.params.cidr);
+        const { s, name, r, cidr: raw } = await setCall(ctx);
         const m = ALIAS_REF.exec(raw);
         let cidr = raw;
         if (m) {
-          const local = s.kind === 'guest' && m[1] !== 'dc/' ? api.listAliases(s).aliases : [];
-          const global = m[1] !== 'guest/' ? api.listAliases({ kind: 'cluster' }).aliases : [];
+          const local = s.kind === 'guest' && m[1] !== 'dc/' ? (await api.listAliases(s, ctx.caller.signal)).aliases : [];
+          const global = m[1] !== 'guest/' ? (await api.listAliases({ kind: 'cluster' }, ctx.caller.signal)).aliases : [];
           if (![...local, ...global].some((a) => a.name.toLowerCase() === m[2]!.toLowerCase())) throw failed(`no such alias '${m[2]}'`);
         } else {
           cidr = cleanIpSetCidr(raw);
@@ -125,9 +133,9 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: `${one}/{cidr*}`,
       schema: { ...named, cidr: CIDR },
-      handler: (ctx) => {
-        const r = entries(scope(ctx.params), String(ctx.params.name));
-        const e = r.entries.find((x) => x.cidr === String(ctx.params.cidr));
+      handler: async (ctx) => {
+        const { r, cidr } = await setCall(ctx);
+        const e = r.entries.find((x) => x.cidr === cidr);
         if (!e) throw paramError({ cidr: 'no such IP/Network' });
         return entryOut(e, r.digest);
       },
@@ -137,12 +145,7 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${one}/{cidr*}`,
       schema: { ...named, cidr: CIDR, nomatch: { type: 'boolean', optional: true }, comment: COMMENT, digest: DIGEST },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
-        const name = String(ctx.params.name);
-        const r = entries(s, name);
-        const d = pre(ctx.params);
-        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
-        const cidr = String(ctx.params.cidr);
+        const { s, name, r, d, cidr } = await setCall(ctx, true);
         if (!r.entries.some((x) => x.cidr === cidr)) throw paramError({ cidr: 'no such IP/Network' });
         // As Proxmox: nomatch and comment are replaced, not patched.
         const comment = ctx.params.comment ? String(ctx.params.comment) : '';
@@ -155,12 +158,7 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${one}/{cidr*}`,
       schema: { ...named, cidr: CIDR, digest: DIGEST },
       handler: async (ctx) => {
-        const s = scope(ctx.params);
-        const name = String(ctx.params.name);
-        const r = entries(s, name);
-        const d = pre(ctx.params);
-        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
-        const cidr = String(ctx.params.cidr);
+        const { s, name, r, d, cidr } = await setCall(ctx, true);
         // Deleting an absent entry succeeds (and changes nothing).
         if (!r.entries.some((x) => x.cidr === cidr)) return null;
         await api.deleteIpSetEntry(s, name.toLowerCase(), cidr, d, ctx.caller);

@@ -18,7 +18,7 @@ export function logRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${base.prefix}/log`,
       schema: { ...base.schema, start: UINT, limit: UINT, since: UINT, until: UINT },
       handler: async (ctx) => {
-        const scope = base.resolve(ctx.params, deps);
+        const scope = await base.resolve(ctx.params, deps, ctx.caller.signal);
         if (!deps.logs) throw failed('no firewall log here: configd was started without --rest-logger');
         const p = ctx.params;
         const r = await deps.logs.proxmoxLog(

@@ -23,8 +23,8 @@ export function indexRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: base.prefix,
       schema: base.schema,
-      handler: (ctx) => {
-        base.resolve(ctx.params, deps);
+      handler: async (ctx) => {
+        await base.resolve(ctx.params, deps, ctx.caller.signal);
         return INDEX[base.env].map((name) => ({ name }));
       },
     },
@@ -34,9 +34,10 @@ export function indexRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: `${base.prefix}/refs`,
       schema: { ...base.schema, type: { type: 'string', optional: true, enum: ['alias', 'ipset'] } },
-      handler: (ctx) => {
-        const scope = base.resolve(ctx.params, deps);
-        return deps.api.listRefs(scope, ctx.params.type === undefined ? '' : String(ctx.params.type)).map((r) => ({
+      handler: async (ctx) => {
+        const scope = await base.resolve(ctx.params, deps, ctx.caller.signal);
+        const refs = await deps.api.listRefs(scope, ctx.params.type === undefined ? '' : String(ctx.params.type), ctx.caller.signal);
+        return refs.map((r) => ({
           type: r.type,
           name: r.name,
           ref: r.ref,

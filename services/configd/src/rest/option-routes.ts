@@ -76,8 +76,8 @@ export function optionRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       method: 'GET',
       path: `${base.prefix}/options`,
       schema: base.schema,
-      handler: (ctx) => {
-        const r = api.getTypedOptions(base.resolve(ctx.params, deps), ctx.nowMs);
+      handler: async (ctx) => {
+        const r = await api.getTypedOptions(await base.resolve(ctx.params, deps, ctx.caller.signal), ctx.nowMs, ctx.caller.signal);
         return { ...r.options, digest: r.digest };
       },
     },
@@ -86,7 +86,7 @@ export function optionRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       path: `${base.prefix}/options`,
       schema: { ...base.schema, ...props, delete: { type: 'string', optional: true }, digest: DIGEST },
       handler: async (ctx) => {
-        const scope = base.resolve(ctx.params, deps);
+        const scope = await base.resolve(ctx.params, deps, ctx.caller.signal);
         const remove = splitList(ctx.params.delete);
         for (const name of remove) if (props[name] === undefined) throw paramError({ delete: `no such option '${name}'` });
         const set: Record<string, string> = {};
@@ -97,7 +97,7 @@ export function optionRoutes(base: ScopeBase, deps: RestDeps): Route[] {
         const digest = typeof ctx.params.digest === 'string' && ctx.params.digest ? { digest: ctx.params.digest } : undefined;
         if (Object.keys(set).length === 0 && remove.length === 0) {
           // Proxmox saves the unchanged file; only the digest is checked.
-          const current = api.getTypedOptions(scope, ctx.nowMs).digest;
+          const current = (await api.getTypedOptions(scope, ctx.nowMs, ctx.caller.signal)).digest;
           if (digest && digest.digest !== current) throw failed(MODIFIED_MESSAGE);
           return null;
         }

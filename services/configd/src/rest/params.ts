@@ -4,6 +4,7 @@
  * values of the declared type. Integers and booleans arrive as text from forms and as numbers
  * or booleans from JSON; booleans come out as 1/0. The messages are JSONSchema's.
  */
+import { LOG_LEVELS } from '@palisade/fw-lang';
 import { paramError } from './rest-error.js';
 
 /** One declared parameter. */
@@ -119,8 +120,8 @@ export const IPSET_NAME: ParamSpec = { type: 'string', pattern: /^[A-Za-z][A-Za-
 export const ALIAS_NAME: ParamSpec = { type: 'string', pattern: /^[A-Za-z][A-Za-z0-9\-_]+$/, minLength: 2, maxLength: 64 };
 /** A comment. */
 export const COMMENT: ParamSpec = { type: 'string', optional: true };
-/** The log levels of `pve-fw-loglevel`. */
-export const LOG_LEVEL_VALUES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'nolog'] as const;
+/** The log levels of `pve-fw-loglevel` (fw-lang's). */
+export const LOG_LEVEL_VALUES = LOG_LEVELS;
 
 /** Optional copy of a spec. */
 export function optional(spec: ParamSpec): ParamSpec {

@@ -101,7 +101,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
     res.once('close', () => {
       if (!res.writableEnded) abort.abort();
     });
-    await o.api.settle(abort.signal);
     const data = await m.route.handler({ params, principal, caller: { author: principal.author, signal: abort.signal }, nowMs: o.clock.now() });
     sendData(res, data);
   } catch (err) {

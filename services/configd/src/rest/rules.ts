@@ -4,66 +4,36 @@
  * `''`/`-` or `delete` to remove, or only a move with Proxmox's `moveto`), delete. The edits are
  * FirewallApi's.
  */
-import type { RuleSpec, RuleSpecField } from '@palisade/fw-lang';
+import { RULE_FIELDS, ruleFieldByName, type RuleFieldDef, type RuleSpec } from '@palisade/fw-lang';
 import type { FwScope, RuleView } from '../firewall/firewall-api.js';
-import { DIGEST, GROUP_NAME, LOG_LEVEL_VALUES, splitList, type Params, type ParamSpec, type Schema } from './params.js';
+import { DIGEST, GROUP_NAME, splitList, type Params, type ParamSpec, type Schema } from './params.js';
 import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
 import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
+/** A rule field's Proxmox parameter: a string of the field's API format, `enable` an integer. */
+function ruleParam(d: RuleFieldDef): ParamSpec {
+  if (d.kind === 'enable') return { type: 'integer', minimum: 0, optional: true };
+  return { type: 'string', optional: true, ...d.apiFormat };
+}
 
-/** `$rule_properties` of PVE::Firewall (the fields a rule call may carry). */
+/** `$rule_properties` of PVE::Firewall (the fields a rule call may carry), from the rule-field table. */
 export const RULE_PROPERTIES: Schema = {
   pos: { type: 'integer', minimum: 0, optional: true },
   digest: DIGEST,
-  type: { type: 'string', optional: true, enum: ['in', 'out', 'forward', 'group'] },
-  action: { type: 'string', optional: true, pattern: /^[A-Za-z][A-Za-z0-9\-_]+$/, minLength: 2, maxLength: 20 },
-  macro: { type: 'string', optional: true, maxLength: 128 },
-  iface: { type: 'string', optional: true, pattern: /^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.]\d+)?$/, minLength: 2, maxLength: 20 },
-  source: { type: 'string', optional: true, maxLength: 512 },
-  dest: { type: 'string', optional: true, maxLength: 512 },
-  proto: { type: 'string', optional: true },
-  enable: { type: 'integer', minimum: 0, optional: true },
-  log: { type: 'string', optional: true, enum: LOG_LEVEL_VALUES },
-  sport: { type: 'string', optional: true },
-  dport: { type: 'string', optional: true },
-  comment: { type: 'string', optional: true },
-  'icmp-type': { type: 'string', optional: true },
+  ...Object.fromEntries((RULE_FIELDS as readonly RuleFieldDef[]).map((d) => [d.api, ruleParam(d)])),
 };
 
-/** Rule fields a client sets, Proxmox name → RuleSpec name. */
-const FIELD_OF: Readonly<Record<string, RuleSpecField | 'type' | 'action'>> = {
-  type: 'type',
-  action: 'action',
-  macro: 'macro',
-  iface: 'iface',
-  source: 'source',
-  dest: 'dest',
-  proto: 'proto',
-  log: 'log',
-  sport: 'sport',
-  dport: 'dport',
-  comment: 'comment',
-  'icmp-type': 'icmpType',
-};
+/** The text fields a client sets (every field but `enable`), by Proxmox name. */
+const TEXT_FIELDS = (RULE_FIELDS as readonly RuleFieldDef[]).filter((d) => d.kind !== 'enable');
 
 /** A rule as Proxmox lists it: only the fields it has, `enable` 0/1, `ipversion`, `errors`. */
 export function ruleOut(v: RuleView, digest: string, pos: number | string): Record<string, unknown> {
-  const out: Record<string, unknown> = { type: v.type, action: v.action };
-  const put = (k: string, x: string | undefined): void => {
-    if (x !== undefined) out[k] = x;
-  };
-  put('macro', v.macro);
-  put('iface', v.iface);
-  put('source', v.source);
-  put('dest', v.dest);
-  put('proto', v.proto);
-  put('dport', v.dport);
-  put('sport', v.sport);
-  put('icmp-type', v.icmpType);
-  put('log', v.log);
-  put('comment', v.comment);
-  out.enable = v.enable ? 1 : 0;
+  const out: Record<string, unknown> = {};
+  for (const d of RULE_FIELDS) {
+    const x = d.kind === 'enable' ? (v.enable ? 1 : 0) : v[d.key];
+    if (x !== undefined) out[d.api] = x;
+  }
   if (v.ipversion) out.ipversion = v.ipversion;
   if (v.errors.length > 0) out.errors = Object.fromEntries(v.errors.map((e) => [e.field, e.message]));
   out.pos = pos;
@@ -71,25 +41,25 @@ export function ruleOut(v: RuleView, digest: string, pos: number | string): Reco
   return out;
 }
 
-/** `copy_rule_data`: given fields set, `''` or `-` removes. */
+/** `copy_rule_data`: given fields set, `''` or `-` removes (Proxmox names in `remove`). */
 function ruleChanges(params: Params): { set: Partial<RuleSpec> & { enable?: boolean }; remove: string[] } {
   const set: Record<string, unknown> = {};
   const remove: string[] = [];
-  for (const [name, field] of Object.entries(FIELD_OF)) {
-    const v = params[name];
+  for (const d of TEXT_FIELDS) {
+    const v = params[d.api];
     if (v === undefined) continue;
-    if (v === '' || v === '-') remove.push(name);
-    else set[field] = String(v);
+    if (v === '' || v === '-') remove.push(d.api);
+    else set[d.key] = String(v);
   }
   if (params.enable !== undefined) set.enable = Number(params.enable) > 0;
-  return { set: set, remove };
+  return { set, remove };
 }
 
 interface RuleList {
   /** Path template of the list (`…/rules` or `cluster/firewall/groups/{group}`). */
   readonly path: string;
   readonly schema: Schema;
-  scope(params: Params, deps: RestDeps): FwScope;
+  scope(params: Params, deps: RestDeps, signal?: AbortSignal): Promise<FwScope>;
   group(params: Params): string | undefined;
 }
 
@@ -99,16 +69,16 @@ function precondition(params: Params): { digest: string } | undefined {
 
 function listRoutes(list: RuleList, deps: RestDeps): Route[] {
   const { api } = deps;
-  const at = (ctx: RouteContext) => ({ scope: list.scope(ctx.params, deps), group: list.group(ctx.params) });
+  const at = async (ctx: RouteContext) => ({ scope: await list.scope(ctx.params, deps, ctx.caller.signal), group: list.group(ctx.params), signal: ctx.caller.signal });
   const pos: ParamSpec = { type: 'integer', minimum: 0 };
   return [
     {
       method: 'GET',
       path: list.path,
       schema: list.schema,
-      handler: (ctx) => {
-        const { scope, group } = at(ctx);
-        const r = api.listRules(scope, group);
+      handler: async (ctx) => {
+        const { scope, group, signal } = await at(ctx);
+        const r = await api.listRules(scope, group, signal);
         return r.rules.map((v) => ruleOut(v, r.digest, v.pos));
       },
     },
@@ -116,9 +86,9 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
       method: 'GET',
       path: `${list.path}/{pos}`,
       schema: { ...list.schema, pos },
-      handler: (ctx) => {
-        const { scope, group } = at(ctx);
-        const r = api.listRules(scope, group);
+      handler: async (ctx) => {
+        const { scope, group, signal } = await at(ctx);
+        const r = await api.listRules(scope, group, signal);
         const p = Number(ctx.params.pos);
         const v = r.rules[p];
         if (!v) throw failed(`no rule at position ${p}`);
@@ -131,7 +101,7 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
       path: list.path,
       schema: { ...RULE_PROPERTIES, ...list.schema, type: { ...RULE_PROPERTIES.type!, optional: false }, action: { ...RULE_PROPERTIES.action!, optional: false } },
       handler: async (ctx) => {
-        const { scope, group } = at(ctx);
+        const { scope, group } = await at(ctx);
         const { set } = ruleChanges(ctx.params);
         // A new rule goes to the top whatever `pos` says, disabled unless `enable` is given;
         // the digest is not checked (as Proxmox).
@@ -151,35 +121,34 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
         delete: { type: 'string', optional: true },
       },
       handler: async (ctx) => {
-        const { scope, group } = at(ctx);
+        const { scope, group, signal } = await at(ctx);
         const p = Number(ctx.params.pos);
         const pre = precondition(ctx.params);
         const moveto = ctx.params.moveto;
         if (moveto !== undefined && Number(moveto) !== p) {
           // Only the move happens. Proxmox inserts before the rule originally at `moveto`:
           // moving down ends at moveto − 1; FirewallApi.moveRule takes the final index.
-          const count = api.listRules(scope, group).rules.length;
+          const count = (await api.listRules(scope, group, signal)).rules.length;
           const m = Number(moveto);
           const to = m > p ? Math.min(m - 1, Math.max(count - 1, 0)) : m;
           await api.moveRule(scope, group, { pos: p }, to, pre, ctx.caller);
           return null;
         }
         // Proxmox's order: the digest, then the position, then the `delete` names.
-        const current = api.listRules(scope, group);
+        const current = await api.listRules(scope, group, signal);
         if (pre && pre.digest !== current.digest) throw failed(MODIFIED_MESSAGE);
         if (p >= current.rules.length) throw failed(`no rule at position ${p}`);
         const { set, remove } = ruleChanges(ctx.params);
         for (const name of splitList(ctx.params.delete)) {
           if (RULE_PROPERTIES[name] === undefined) throw paramError({ delete: `no such property ('${name}')` });
-          if (name === 'type' || name === 'action') throw paramError({ delete: `unable to delete required property '${name}'` });
-          if (name === 'enable') set.enable = true; // no `enable` key means enabled
-          else if (FIELD_OF[name] !== undefined) remove.push(name);
+          const field = ruleFieldByName(name);
+          if (field?.required) throw paramError({ delete: `unable to delete required property '${name}'` });
+          if (field?.kind === 'enable') set.enable = true; // no `enable` key means enabled
+          else if (field) remove.push(name);
         }
-        const removeFields = remove.map((n) => FIELD_OF[n]!).filter((f): f is RuleSpecField => f !== 'type' && f !== 'action');
-        if (remove.includes('type') || remove.includes('action')) {
-          throw paramError({ [remove.includes('type') ? 'type' : 'action']: 'missing property' });
-        }
-        await api.updateRule(scope, group, { pos: p }, set, removeFields, pre, ctx.caller);
+        const required = remove.find((n) => ruleFieldByName(n)?.required);
+        if (required !== undefined) throw paramError({ [required]: 'missing property' });
+        await api.updateRule(scope, group, { pos: p }, set, remove, pre, ctx.caller);
         return null;
       },
     },
@@ -188,7 +157,7 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
       path: `${list.path}/{pos}`,
       schema: { ...list.schema, pos, digest: DIGEST },
       handler: async (ctx) => {
-        const { scope, group } = at(ctx);
+        const { scope, group } = await at(ctx);
         await api.deleteRule(scope, group, { pos: Number(ctx.params.pos) }, precondition(ctx.params), ctx.caller);
         return null;
       },
@@ -198,13 +167,13 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
 
 /** The rule endpoints of one scope (`{prefix}/rules`). */
 export function scopeRuleRoutes(base: ScopeBase, deps: RestDeps): Route[] {
-  return listRoutes({ path: `${base.prefix}/rules`, schema: base.schema, scope: (p, d) => base.resolve(p, d), group: () => undefined }, deps);
+  return listRoutes({ path: `${base.prefix}/rules`, schema: base.schema, scope: (p, d, signal) => base.resolve(p, d, signal), group: () => undefined }, deps);
 }
 
 /** The rule endpoints of security groups (`cluster/firewall/groups/{group}`). */
 export function groupRuleRoutes(deps: RestDeps): Route[] {
   return listRoutes(
-    { path: 'cluster/firewall/groups/{group}', schema: { group: GROUP_NAME }, scope: () => ({ kind: 'cluster' }), group: (p) => String(p.group) },
+    { path: 'cluster/firewall/groups/{group}', schema: { group: GROUP_NAME }, scope: () => Promise.resolve({ kind: 'cluster' }), group: (p) => String(p.group) },
     deps,
   );
 }

@@ -28,8 +28,11 @@ export interface ScopeBase {
   readonly prefix: string;
   /** The path parameters of the prefix. */
   readonly schema: Schema;
-  /** The scope the parameters address; throws Proxmox's error for a guest that does not exist. */
-  resolve(params: Params, deps: RestDeps): FwScope;
+  /**
+   * The scope the parameters address; refuses with Proxmox's error a guest that does not exist
+   * (read through the store's read-your-writes, bounded by `signal`).
+   */
+  resolve(params: Params, deps: RestDeps, signal?: AbortSignal): Promise<FwScope>;
 }
 
 function guest(kind: 'qemu' | 'lxc'): ScopeBase {
@@ -38,10 +41,10 @@ function guest(kind: 'qemu' | 'lxc'): ScopeBase {
     env: kind === 'qemu' ? 'vm' : 'ct',
     prefix: `nodes/{node}/${kind}/{vmid}/firewall`,
     schema: { node: NODE, vmid: VMID },
-    resolve(params, deps) {
+    async resolve(params, deps, signal) {
       const path = `nodes/${String(params.node)}/${dir}/${String(params.vmid)}.conf`;
       // Inferred from qemu-server/pve-container (load_config): the message of a missing guest.
-      if (!deps.store.mirror.getCurrent(path)?.content) throw failed(`Configuration file '${path}' does not exist`);
+      if (!(await deps.store.readCurrent(path, signal))?.content) throw failed(`Configuration file '${path}' does not exist`);
       return { kind: 'guest', vmid: Number(params.vmid) };
     },
   };
@@ -51,14 +54,14 @@ export const CLUSTER_BASE: ScopeBase = {
   env: 'cluster',
   prefix: 'cluster/firewall',
   schema: {},
-  resolve: () => ({ kind: 'cluster' }),
+  resolve: () => Promise.resolve({ kind: 'cluster' }),
 };
 
 export const HOST_BASE: ScopeBase = {
   env: 'host',
   prefix: 'nodes/{node}/firewall',
   schema: { node: NODE },
-  resolve: (params) => ({ kind: 'host', node: String(params.node) }),
+  resolve: (params) => Promise.resolve({ kind: 'host', node: String(params.node) }),
 };
 
 export const QEMU_BASE = guest('qemu');
@@ -68,7 +71,7 @@ export const VNET_BASE: ScopeBase = {
   env: 'vnet',
   prefix: 'cluster/sdn/vnets/{vnet}/firewall',
   schema: { vnet: VNET },
-  resolve: (params) => ({ kind: 'vnet', vnet: String(params.vnet) }),
+  resolve: (params) => Promise.resolve({ kind: 'vnet', vnet: String(params.vnet) }),
 };
 
 /** Every scope, in the order the routes are registered. */

@@ -10,7 +10,7 @@ import type {
   RuleRef as PbRuleRef,
   Scope,
 } from '@palisade/api';
-import type { LogLevel, RuleSpec } from '@palisade/fw-lang';
+import { RULE_FIELDS, pickRuleFields, type RuleSpec } from '@palisade/fw-lang';
 import { ConfigdError } from '../errors.js';
 import type { FirewallApi, FwScope, Precondition, RuleRef, RuleView, WriteResult } from '../firewall/firewall-api.js';
 import type { Clock } from '@palisade/service-kit';
@@ -47,46 +47,16 @@ function preOf(p: PbPrecondition | undefined): Precondition {
   return { ...(p?.digest ? { digest: p.digest } : {}), ...(p?.expectedRevision !== undefined ? { expectedRevision: p.expectedRevision } : {}) };
 }
 
+/** The rule fields a request sets (`undefined`: not set), by the rule-field table. */
 function fieldsOf(f: RuleFields | undefined): Partial<RuleSpec> {
-  if (!f) return {};
-  const out: { -readonly [K in keyof RuleSpec]?: RuleSpec[K] } = {};
-  if (f.type !== undefined) out.type = f.type;
-  if (f.action !== undefined) out.action = f.action;
-  if (f.macro !== undefined) out.macro = f.macro;
-  if (f.iface !== undefined) out.iface = f.iface;
-  if (f.source !== undefined) out.source = f.source;
-  if (f.dest !== undefined) out.dest = f.dest;
-  if (f.proto !== undefined) out.proto = f.proto;
-  if (f.dport !== undefined) out.dport = f.dport;
-  if (f.sport !== undefined) out.sport = f.sport;
-  if (f.icmpType !== undefined) out.icmpType = f.icmpType;
-  if (f.log !== undefined) out.log = f.log as LogLevel;
-  if (f.comment !== undefined) out.comment = f.comment;
-  if (f.enable !== undefined) out.enable = f.enable;
-  return out;
+  return f ? (pickRuleFields(f) as Partial<RuleSpec>) : {};
 }
 
+/** A rule view as the wire carries it: every table field, `''` when the rule has none. */
 function ruleOut(v: RuleView): PbRule {
-  return {
-    id: v.id,
-    pos: v.pos,
-    line: v.line,
-    type: v.type,
-    action: v.action,
-    macro: v.macro ?? '',
-    iface: v.iface ?? '',
-    source: v.source ?? '',
-    dest: v.dest ?? '',
-    proto: v.proto ?? '',
-    dport: v.dport ?? '',
-    sport: v.sport ?? '',
-    icmpType: v.icmpType ?? '',
-    log: v.log ?? '',
-    comment: v.comment ?? '',
-    enable: v.enable,
-    ipversion: v.ipversion,
-    errors: v.errors.map((e) => ({ ...e })),
-  };
+  const fields: Record<string, unknown> = {};
+  for (const d of RULE_FIELDS) fields[d.key] = v[d.key] ?? '';
+  return { ...(fields as Omit<PbRule, 'id' | 'pos' | 'line' | 'ipversion' | 'errors'>), id: v.id, pos: v.pos, line: v.line, ipversion: v.ipversion, errors: v.errors.map((e) => ({ ...e })) };
 }
 
 function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<typeof encodeMeta>; digest: string; rule: PbRule | undefined } {
@@ -95,22 +65,21 @@ function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<type
 
 /** Builds the FirewallService implementation. */
 export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, clock: Clock): FirewallServiceServer {
-  // Every call first lets the mirror catch up with this configd's own acknowledged writes.
-  // A write's caller carries the call's cancel signal and deadline down to the log's retries.
+  // A caller carries the call's cancel signal and deadline: down to the log's retries for a
+  // write, to the store's read-your-writes wait for a read.
   const unary = <Req, Res>(permission: Permission, fn: (req: Req, p: Caller) => Promise<Res> | Res) =>
-    rpc.unary<Req, Res>(permission, async (req, ctx) => {
-      await api.settle(ctx.signal);
+    rpc.unary<Req, Res>(permission, (req, ctx) => {
       // Commit-confirmed: the window travels with the caller to the confirming store.
       const confirmWindowMs = (req as { precondition?: PbPrecondition }).precondition?.confirmWindowMs;
       return fn(req, withConfirmWindow(callerOf(ctx, clock), confirmWindowMs));
     });
   return {
-    listRules: unary('read', (req) => {
-      const r = api.listRules(scopeOf(req.scope), req.group || undefined);
+    listRules: unary('read', async (req, p) => {
+      const r = await api.listRules(scopeOf(req.scope), req.group || undefined, p.signal);
       return { rules: r.rules.map(ruleOut), digest: r.digest, revision: r.revision };
     }),
-    getRule: unary('read', (req) => {
-      const r = api.getRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule));
+    getRule: unary('read', async (req, p) => {
+      const r = await api.getRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), p.signal);
       return { rule: ruleOut(r.rule), digest: r.digest, revision: r.revision };
     }),
     createRule: unary('write', async (req, p) => {
@@ -128,7 +97,7 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
     moveRule: unary('write', async (req, p) =>
       writeOut(await api.moveRule(scopeOf(req.scope), req.group || undefined, refOf(req.rule), req.to, preOf(req.precondition), p)),
     ),
-    listGroups: unary('read', () => api.listGroups()),
+    listGroups: unary('read', (_req, p) => api.listGroups(p.signal)),
     createGroup: unary('write', async (req, p) => {
       if (!req.group) throw new ConfigdError('invalid-argument', 'group name is required');
       const w = await api.createGroup(req.group, req.comment, req.rename, preOf(req.precondition), p);
@@ -138,7 +107,7 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
       const w = await api.deleteGroup(req.group, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listIpSets: unary('read', (req) => api.listIpSets(scopeOf(req.scope))),
+    listIpSets: unary('read', (req, p) => api.listIpSets(scopeOf(req.scope), p.signal)),
     createIpSet: unary('write', async (req, p) => {
       const w = req.rename
         ? await api.createIpSet(scopeOf(req.scope), req.name, req.comment || undefined, preOf(req.precondition), p, req.rename)
@@ -149,7 +118,7 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
       const w = await api.deleteIpSet(scopeOf(req.scope), req.name, req.force, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listIpSetEntries: unary('read', (req) => api.listIpSetEntries(scopeOf(req.scope), req.name)),
+    listIpSetEntries: unary('read', (req, p) => api.listIpSetEntries(scopeOf(req.scope), req.name, p.signal)),
     addIpSetEntry: unary('write', async (req, p) => {
       const w = await api.addIpSetEntry(scopeOf(req.scope), req.name, req.cidr, req.nomatch, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
@@ -162,7 +131,7 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
       const w = await api.deleteIpSetEntry(scopeOf(req.scope), req.name, req.cidr, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listAliases: unary('read', (req) => api.listAliases(scopeOf(req.scope))),
+    listAliases: unary('read', (req, p) => api.listAliases(scopeOf(req.scope), p.signal)),
     createAlias: unary('write', async (req, p) => {
       const w = await api.createAlias(scopeOf(req.scope), req.name, req.cidr, req.comment, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
@@ -175,12 +144,12 @@ export function createFirewallService(rpc: ConfigdHandlers, api: FirewallApi, cl
       const w = await api.deleteAlias(scopeOf(req.scope), req.name, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    getOptions: unary('read', (req) => api.getOptions(scopeOf(req.scope))),
+    getOptions: unary('read', (req, p) => api.getOptions(scopeOf(req.scope), undefined, p.signal)),
     setOptions: unary('write', async (req, p) => {
       const w = await api.setOptions(scopeOf(req.scope), req.set, req.delete, preOf(req.precondition), p);
       return { meta: encodeMeta(w.record), digest: w.digest };
     }),
-    listRefs: unary('read', (req) => ({ refs: api.listRefs(scopeOf(req.scope), req.type) })),
+    listRefs: unary('read', async (req, p) => ({ refs: await api.listRefs(scopeOf(req.scope), req.type, p.signal) })),
     listMacros: unary('read', () => ({ macros: api.listMacros() })),
   };
 }

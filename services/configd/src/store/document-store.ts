@@ -414,6 +414,17 @@ export class DocumentStore {
     return this.#settleTo(Math.max(this.#ackedByPath.get(path) ?? 0, this.#ackedContext));
   }
 
+  /**
+   * Read-your-writes for one document, as `get` reads: its live record (undefined when absent
+   * or deleted) once the mirror shows every write this configd acknowledged (bounded by
+   * `applyWaitMs`, then answered from the mirror as it is; stops waiting on `signal`).
+   */
+  async readCurrent(rawPath: string, signal?: AbortSignal): Promise<LogRecord | undefined> {
+    const { path } = requireDocumentPath(rawPath);
+    await this.settle(signal);
+    return this.#o.mirror.getCurrent(path);
+  }
+
   async #settleTo(target: number, signal?: AbortSignal): Promise<void> {
     if (this.#o.mirror.revision >= target) return;
     if (!(await this.#o.mirror.waitForRevision(target, this.#o.applyWaitMs, signal))) {
