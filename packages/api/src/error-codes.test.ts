@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
-import { ConfigClientError, ErrorDetail, isApiErrorCode } from './index.js';
+import { API_ERROR_CODES, ConfigClientError, ErrorCode, ErrorDetail, apiErrorCodeOf, errorCodeValue, errorDetailOf, isApiErrorCode, type ApiErrorCode } from './index.js';
 
 const detail = (code: string): ErrorDetail => ErrorDetail.fromPartial({ code });
 
@@ -16,5 +16,39 @@ describe('ConfigClientError.code', () => {
     expect(e.code).toBe('internal');
     expect(e.detail?.code).toBe('brand-new-code');
     expect(isApiErrorCode('conflict')).toBe(true);
+  });
+});
+
+describe('the error codes of palisade.common.v1.ErrorCode', () => {
+  it('are the enum value names in kebab case, in enum order', () => {
+    const codes: readonly ApiErrorCode[] = API_ERROR_CODES;
+    expect(codes).toEqual([
+      'not-found',
+      'conflict',
+      'already-exists',
+      'invalid-argument',
+      'invalid-document',
+      'failed-precondition',
+      'too-large',
+      'resource-exhausted',
+      'not-quorate',
+      'outcome-unknown',
+      'unauthenticated',
+      'permission-denied',
+      'compacted',
+      'unavailable',
+      'cancelled',
+      'deadline-exceeded',
+      'internal',
+    ]);
+    expect(errorCodeValue('not-quorate')).toBe(ErrorCode.ERROR_CODE_NOT_QUORATE);
+    expect(apiErrorCodeOf(ErrorCode.ERROR_CODE_UNSPECIFIED)).toBeUndefined();
+    expect(apiErrorCodeOf(99 as ErrorCode)).toBeUndefined();
+  });
+
+  it('travel as enum and text in one detail', () => {
+    const wire = ErrorDetail.decode(ErrorDetail.encode(errorDetailOf('outcome-unknown', { currentRevision: 7 })).finish());
+    expect([wire.code, wire.errorCode, wire.currentRevision]).toEqual(['outcome-unknown', ErrorCode.ERROR_CODE_OUTCOME_UNKNOWN, 7]);
+    expect(apiErrorCodeOf(wire.errorCode)).toBe(wire.code);
   });
 });

@@ -92,7 +92,8 @@ export {
   WriteResponse,
   type FirewallServiceServer,
 } from './gen/palisade/config/v1/firewall_service.js';
-export { API_ERROR_CODES, isApiErrorCode, type ApiErrorCode } from './error-codes.js';
+export { API_ERROR_CODES, apiErrorCodeOf, errorCodeValue, errorDetailOf, isApiErrorCode, type ApiErrorCode } from './error-codes.js';
+export { ErrorCode } from './gen/palisade/common/v1/errors.js';
 export {
   ConfigClientError,
   createConfigClient,

@@ -1,7 +1,7 @@
 /**
  * The one place where configd errors become gRPC statuses: configd's code → status table and
- * the encoded `ErrorDetail` in the `palisade-error-bin` trailer of every failed call (code,
- * diagnostics, revisions). grpc-kit's mapper classifies anything else (abort → cancelled,
+ * the encoded `ErrorDetail` in the `palisade-error-bin` trailer of every failed call (the code
+ * as `palisade.common.v1.ErrorCode` and as text, diagnostics, revisions). grpc-kit's mapper classifies anything else (abort → cancelled,
  * timeout → deadline-exceeded, else internal, logged) and truncates the message.
  *
  * A refusal must always arrive: the trailer carries at most `MAX_REFUSAL_DIAGNOSTICS`
@@ -9,7 +9,7 @@
  * total count, so that no trailer block comes near HTTP/2's header-list limit.
  */
 import { status as Status } from '@grpc/grpc-js';
-import { Diagnostic, ERROR_DETAIL_METADATA_KEY, ErrorDetail } from '@palisade/api';
+import { Diagnostic, ERROR_DETAIL_METADATA_KEY, ErrorDetail, errorDetailOf } from '@palisade/api';
 import { KIT_STATUS, createStatusMapper, truncateText, type KitErrorCode, type ToServiceError } from '@palisade/grpc-kit';
 import type { ConfigdErrorCode, ConfigdErrorContext, DiagnosticInfo } from '../errors.js';
 
@@ -72,15 +72,16 @@ export const toServiceError: ToServiceError = createStatusMapper<ConfigdErrorCod
   trailer: (e) => {
     const c = e.context as ConfigdErrorContext;
     const all = c.diagnostics ?? [];
-    const detail = ErrorDetail.encode({
-      code: e.code,
-      diagnostics: refusalDiagnostics(all),
-      diagnosticsTotal: all.length,
-      currentRevision: c.currentRevision ?? 0,
-      currentDigest: truncateText(c.currentDigest ?? '', MAX_DIGEST_CHARS),
-      oldestRevision: c.oldestRevision ?? 0,
-      maxBytes: c.maxBytes ?? 0,
-    }).finish();
+    const detail = ErrorDetail.encode(
+      errorDetailOf(e.code, {
+        diagnostics: refusalDiagnostics(all),
+        diagnosticsTotal: all.length,
+        currentRevision: c.currentRevision ?? 0,
+        currentDigest: truncateText(c.currentDigest ?? '', MAX_DIGEST_CHARS),
+        oldestRevision: c.oldestRevision ?? 0,
+        maxBytes: c.maxBytes ?? 0,
+      }),
+    ).finish();
     return { [ERROR_DETAIL_METADATA_KEY]: Buffer.from(detail) };
   },
 });

@@ -4,7 +4,7 @@
  * in a request) are invalid arguments.
  */
 import { status as Status } from '@grpc/grpc-js';
-import { ERROR_DETAIL_METADATA_KEY, ErrorDetail } from '@palisade/api';
+import { ERROR_DETAIL_METADATA_KEY, ErrorDetail, errorDetailOf } from '@palisade/api';
 import { KIT_STATUS, createStatusMapper, type KitErrorCode, type ToServiceError } from '@palisade/grpc-kit';
 import { LogModelError } from '@palisade/log-model';
 import { LoggerError, type LoggerErrorCode } from '../errors.js';
@@ -18,7 +18,7 @@ export const LOGGER_STATUS: Readonly<Record<LoggerErrorCode | KitErrorCode, Stat
 const mapper = createStatusMapper<LoggerErrorCode>({
   statusOf: LOGGER_STATUS,
   trailer: (e) => ({
-    [ERROR_DETAIL_METADATA_KEY]: Buffer.from(ErrorDetail.encode(ErrorDetail.fromPartial({ code: e.code })).finish()),
+    [ERROR_DETAIL_METADATA_KEY]: Buffer.from(ErrorDetail.encode(errorDetailOf(e.code)).finish()),
   }),
 });
 

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ErrorCode, errorCodeFromJSON, errorCodeToJSON } from "../../common/v1/errors.js";
 
 /**
  * Metadata of one revision of a document. A revision is the cluster-wide, monotonic sequence
@@ -55,12 +56,8 @@ export interface Diagnostic {
 /** Carried in the binary trailer "palisade-error-bin" of every failed call, next to the gRPC status. */
 export interface ErrorDetail {
   /**
-   * Closed set: "not-found", "conflict", "already-exists", "invalid-argument", "invalid-document",
-   * "too-large", "resource-exhausted" (a per-token or server-wide limit such as open watches),
-   * "not-quorate" (the JetStream quorum is gone; nothing was written), "outcome-unknown" (a write
-   * may have been stored: read it, or retry with expected_revision), "unauthenticated",
-   * "permission-denied", "compacted", "unavailable",
-   * "internal".
+   * The same code as `error_code`, as text: its value name without the prefix, in kebab case
+   * ("not-found", "not-quorate"…). Kept for clients that predate `error_code`.
    */
   code: string;
   /**
@@ -77,6 +74,8 @@ export interface ErrorDetail {
   maxBytes: number;
   /** How many diagnostics the refusal had in all (`diagnostics` carries only the first ones). */
   diagnosticsTotal: number;
+  /** The closed error code (palisade.common.v1.ErrorCode); UNSPECIFIED from an older server. */
+  errorCode: ErrorCode;
 }
 
 function createBaseDocumentMeta(): DocumentMeta {
@@ -543,6 +542,7 @@ function createBaseErrorDetail(): ErrorDetail {
     oldestRevision: 0,
     maxBytes: 0,
     diagnosticsTotal: 0,
+    errorCode: 0,
   };
 }
 
@@ -568,6 +568,9 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     }
     if (message.diagnosticsTotal !== 0) {
       writer.uint32(56).uint32(message.diagnosticsTotal);
+    }
+    if (message.errorCode !== 0) {
+      writer.uint32(64).int32(message.errorCode);
     }
     return writer;
   },
@@ -641,6 +644,14 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
             message.diagnosticsTotal = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.errorCode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -684,6 +695,11 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
         : isSet(object.diagnostics_total)
         ? globalThis.Number(object.diagnostics_total)
         : 0,
+      errorCode: isSet(object.errorCode)
+        ? errorCodeFromJSON(object.errorCode)
+        : isSet(object.error_code)
+        ? errorCodeFromJSON(object.error_code)
+        : 0,
     };
   },
 
@@ -710,6 +726,9 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     if (message.diagnosticsTotal !== 0) {
       obj.diagnosticsTotal = Math.round(message.diagnosticsTotal);
     }
+    if (message.errorCode !== 0) {
+      obj.errorCode = errorCodeToJSON(message.errorCode);
+    }
     return obj;
   },
 
@@ -725,6 +744,7 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     message.oldestRevision = object.oldestRevision ?? 0;
     message.maxBytes = object.maxBytes ?? 0;
     message.diagnosticsTotal = object.diagnosticsTotal ?? 0;
+    message.errorCode = object.errorCode ?? 0;
     return message;
   },
 };
