@@ -147,3 +147,27 @@ export {
 export { describePayload, formatPacketText, macText, type PacketFields, type PacketMeta } from './nflog/packet-text.js';
 export { formatIpv4, formatIpv6 } from './nflog/inet-ntop.js';
 export { DEFAULT_NFLOG_LISTENER_OPTIONS, NFLOG_READER_PATH, openNflogListener, type NflogListener, type NflogListenerOptions } from './adapter/nflog-listener.js';
+export {
+  AddressFamily,
+  DEFAULT_ROUTE_DECODE_LIMITS,
+  IfFlag,
+  IfaAttr,
+  IflaAttr,
+  LINK_ADDRESS_GROUPS,
+  NETLINK_ROUTE,
+  NLM_F_DUMP_INTR,
+  RtScope,
+  RtmGroup,
+  RtmType,
+  decodeAddressBody,
+  decodeLinkBody,
+  decodeRouteDatagram,
+  encodeRouteDump,
+  type RouteAddress,
+  type RouteDatagram,
+  type RouteDecodeLimits,
+  type RouteEvent,
+  type RouteLink,
+} from './rtnetlink/rtnetlink-codec.js';
+export { LinkAddressTable, type NamedRouteAddress } from './rtnetlink/link-address-table.js';
+export { DEFAULT_ROUTE_LISTENER_OPTIONS, ROUTE_READER_PATH, openRouteListener, type RouteListener, type RouteListenerOptions } from './adapter/route-listener.js';
