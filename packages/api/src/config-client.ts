@@ -3,14 +3,8 @@
  * bearer token, optional TLS, deadlines, and failures as `ConfigClientError` with the decoded
  * `ErrorDetail` (closed code, diagnostics, conflict revision).
  */
-import {
-  credentials as grpcCredentials,
-  Metadata,
-  status as GrpcStatus,
-  type ChannelCredentials,
-  type ClientReadableStream,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { clientChannelArgs, createClientChannel } from './client-channel.js';
 import { isApiErrorCode, type ApiErrorCode } from './error-codes.js';
 import { ErrorDetail } from './gen/palisade/config/v1/document.js';
 import * as firewall from './gen/palisade/config/v1/firewall_service.js';
@@ -151,46 +145,12 @@ export interface ConfigClient {
   close(): void;
 }
 
-function channelCredentials(tls: ConfigClientOptions['tls']): ChannelCredentials {
-  if (!tls) return grpcCredentials.createInsecure();
-  return grpcCredentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-}
-
 /** Creates a client; the connection is made lazily on the first call. */
 export function createConfigClient(opts: ConfigClientOptions): ConfigClient {
-  const raw = new DocumentServiceClient(opts.address, channelCredentials(opts.tls), {
-    'grpc.max_receive_message_length': 256 * 1024 * 1024,
-    'grpc.max_send_message_length': 256 * 1024 * 1024,
-    // After a long configd outage grpc-js would wait up to 2 min between reconnects; agents
-    // must resume within seconds of configd coming back.
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': 2000,
-  });
-  const fwRaw = new FirewallServiceClient(opts.address, channelCredentials(opts.tls), { channelOverride: raw.getChannel() });
-  const metadata = (): Metadata => {
-    const md = new Metadata();
-    if (opts.token) md.set('authorization', `Bearer ${opts.token}`);
-    return md;
-  };
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const unary = <R>(client: object, method: string, req: unknown, signal?: AbortSignal): Promise<R> =>
-    new Promise((resolve, reject) => {
-      const fn = (client as Record<string, unknown>)[method] as (
-        req: unknown,
-        md: Metadata,
-        o: { deadline: number },
-        cb: (e: ServiceError | null, r: unknown) => void,
-      ) => { cancel(): void };
-      const call = fn.call(client, req, metadata(), { deadline: Date.now() + timeoutMs }, (e, r) =>
-        e ? reject(toConfigClientError(e)) : resolve(r as R),
-      );
-      if (!signal) return;
-      const cancel = (): void => call.cancel();
-      if (signal.aborted) cancel();
-      signal.addEventListener('abort', cancel, { once: true });
-      // Remove the listener once the call is over, so a long-lived signal does not collect them.
-      (call as unknown as NodeJS.EventEmitter).once('status', () => signal.removeEventListener('abort', cancel));
-    });
+  const channel = createClientChannel({ token: opts.token, tls: opts.tls, timeoutMs: opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, toError: toConfigClientError });
+  const raw = new DocumentServiceClient(opts.address, channel.credentials, clientChannelArgs({ maxReceiveBytes: 256 * 1024 * 1024, maxSendBytes: 256 * 1024 * 1024 }));
+  const fwRaw = new FirewallServiceClient(opts.address, channel.credentials, { channelOverride: raw.getChannel() });
+  const { unary, metadata } = channel;
   return {
     raw,
     fw(method, request, signal) {

@@ -3,8 +3,9 @@
  * optional TLS, deadlines on unary calls, `tail()` as an AsyncIterable of model entries that
  * ends when the signal aborts. Failures are `ConfigClientError`s (same status/trailer mapping).
  */
-import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import type { LogEntry } from '@palisade/log-model';
+import { clientChannelArgs, createClientChannel } from './client-channel.js';
 import { ConfigClientError, DEFAULT_CALL_TIMEOUT_MS, toConfigClientError } from './config-client.js';
 import {
   GetEntryRequest,
@@ -54,39 +55,12 @@ export interface LogClient {
   close(): void;
 }
 
-function channelCredentials(tls: LogClientOptions['tls']): ChannelCredentials {
-  if (!tls) return grpcCredentials.createInsecure();
-  return grpcCredentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-}
-
 /** Creates a client; the connection is made lazily on the first call. */
 export function createLogClient(opts: LogClientOptions): LogClient {
-  const raw = new LogServiceClient(opts.address, channelCredentials(opts.tls), {
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': 2000,
-  });
-  const metadata = (): Metadata => {
-    const md = new Metadata();
-    if (opts.token) md.set('authorization', `Bearer ${opts.token}`);
-    return md;
-  };
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const unary = <R>(method: string, req: unknown, signal?: AbortSignal): Promise<R> =>
-    new Promise((resolve, reject) => {
-      const fn = (raw as unknown as Record<string, unknown>)[method] as (
-        req: unknown,
-        md: Metadata,
-        o: { deadline: number },
-        cb: (e: ServiceError | null, r: unknown) => void,
-      ) => { cancel(): void };
-      const call = fn.call(raw, req, metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(toConfigClientError(e)) : resolve(r as R)));
-      if (!signal) return;
-      const cancel = (): void => call.cancel();
-      if (signal.aborted) cancel();
-      signal.addEventListener('abort', cancel, { once: true });
-      (call as unknown as NodeJS.EventEmitter).once('status', () => signal.removeEventListener('abort', cancel));
-    });
+  const channel = createClientChannel({ token: opts.token, tls: opts.tls, timeoutMs: opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, toError: toConfigClientError });
+  const raw = new LogServiceClient(opts.address, channel.credentials, clientChannelArgs({ maxReceiveBytes: 64 * 1024 * 1024 }));
+  const { metadata } = channel;
+  const unary = <R>(method: string, req: unknown, signal?: AbortSignal): Promise<R> => channel.unary<R>(raw, method, req, signal);
   return {
     raw,
     async query(request, signal) {
