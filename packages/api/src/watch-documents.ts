@@ -5,6 +5,7 @@
  * `reset` event that replaces everything the consumer held).
  */
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { sleep } from '@palisade/service-kit';
 import { ConfigClientError, toConfigClientError, type ConfigClient } from './config-client.js';
 import type { DocumentMeta } from './gen/palisade/config/v1/document.js';
 import { WatchEventType, type WatchResponse } from './gen/palisade/config/v1/document_service.js';
@@ -135,16 +136,4 @@ export async function* watchDocuments(client: ConfigClient, options: WatchDocume
     yield { kind: 'interrupted', error, retryInMs, resumeFrom: next };
     await sleep(retryInMs, o.signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -20,3 +20,4 @@ export {
   type ServiceProcess,
   type StartServiceOptions,
 } from './command-line.js';
+export { sleep } from './sleep.js';

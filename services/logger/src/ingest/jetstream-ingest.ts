@@ -23,7 +23,7 @@ import {
   type LogEntry,
 } from '@palisade/log-model';
 import { connectNats, type NatsAuth, type NatsClient } from '@palisade/nats-kit';
-import type { Logger } from '@palisade/service-kit';
+import { sleep, type Logger } from '@palisade/service-kit';
 import type { LogStore } from '../store/log-store.js';
 
 export interface IngestOptions {
@@ -63,17 +63,6 @@ export const INGEST_DEFAULTS = {
   ackWaitMs: 30_000,
   maxBatch: 8192,
 } as const;
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export class JetStreamIngest {
   readonly #o: IngestOptions;

@@ -34,7 +34,7 @@ import {
   type LogEntry,
   type LossReason,
 } from '@palisade/log-model';
-import { BoundedQueue, type Clock, type Logger } from '@palisade/service-kit';
+import { BoundedQueue, sleep, type Clock, type Logger } from '@palisade/service-kit';
 import { AgentError } from '../errors.js';
 
 export const LOG_PUBLISHER_DEFAULTS = {
@@ -330,17 +330,4 @@ export function resolveLogPublisherOptions(o: LogPublisherOptions): ResolvedLogP
     if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new AgentError('invalid-argument', `log publisher option ${name} must be an integer 1–${max}, got ${value}`, { field: name });
   }
   return r;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
