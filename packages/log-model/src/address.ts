@@ -12,17 +12,26 @@ export interface AddressRange {
   readonly last: Uint8Array;
 }
 
+/** The four octets of a dotted quad (no leading zeros, each 0–255), scanned without allocating per part. */
 function parseIpv4Octets(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  if (text.length < 7 || text.length > 15) return undefined;
   const out: number[] = [];
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    out.push(n);
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || out.length === 4) return undefined;
+      out.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return undefined; // a leading zero
+      if (++digits > 3) return undefined;
+      value = value * 10 + (c - 0x30);
+    } else return undefined;
   }
-  return out;
+  return out.length === 4 ? out : undefined;
 }
 
 function parseIpv6Words(text: string): number[] | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_ENTRY_MAX_BYTES, LogModelError, decodeLogEntry, encodeLogEntry, logSubject, type LogEntry } from './index.js';
+import { LOG_ENTRY_MAX_BYTES, LogModelError, decodeLogEntry, encodeLogEntry, isIpAddress, logEntryJson, logSubject, validateLogEntry, type LogEntry } from './index.js';
 import { SAMPLE_LOSS, SAMPLE_PACKET } from './test-entries.js';
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
@@ -96,5 +96,48 @@ describe('logSubject', () => {
     expect(logSubject('pve-1')).toBe('palisade.log.pve-1');
     for (const bad of ['', '-a', 'a.b', 'a*', 'a>', 'x'.repeat(64)]) expect(refusal(() => logSubject(bad)).code).toBe('invalid-node-name');
     expect(logSubject('x'.repeat(63))).toBe(`palisade.log.${'x'.repeat(63)}`);
+  });
+});
+
+describe('the encoder fast path', () => {
+  // A small deterministic generator (no clock, no Math.random).
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+
+  it('writes the same JSON as stringifying the validated copy, and refuses the same entries', () => {
+    const values: Record<string, readonly unknown[]> = {
+      iif: [undefined, 'vmbr0', 'tap100i0', 'a b'],
+      mac: [undefined, 'aa:bb', 'AA:0f:11', 'aa:bb:', 'zz:00', 'aabb'],
+      src: [undefined, '10.0.0.1', '2001:db8::1', '01.2.3.4', '1.2.3.256', '1.2.3', '::ffff:1.2.3.4'],
+      chain: ['PVEFW-HOST-IN', 'a\u00a0b', 'x\ty'],
+      tcpFlags: [undefined, ['SYN', 'ACK'], ['syn'], ['S'], []],
+      rule: [undefined, { path: 'cluster.fw', line: 3, text: '' }, { path: 'cluster.fw', line: 0, text: '' }, null],
+      dport: [undefined, 0, 65535, 65536],
+    };
+    for (let i = 0; i < 2000; i++) {
+      const e: Record<string, unknown> = { ...SAMPLE_PACKET };
+      for (const [k, vs] of Object.entries(values)) e[k] = pick(vs);
+      let expected: string | LogModelError;
+      try {
+        expected = JSON.stringify(validateLogEntry(e));
+      } catch (err) {
+        expected = err as LogModelError;
+      }
+      if (typeof expected === 'string') expect(logEntryJson(e as unknown as LogEntry)).toBe(expected);
+      else expect(refusal(() => logEntryJson(e as unknown as LogEntry)).context.field).toBe(expected.context.field);
+    }
+  });
+
+  it('reads dotted quads as a reference parser does', () => {
+    const reference = (t: string): boolean => /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/.test(t) && t.split('.').every((p) => Number(p) <= 255);
+    const chars = '0123456789..a';
+    for (let i = 0; i < 20_000; i++) {
+      const t = Array.from({ length: 5 + rnd(12) }, () => pick([...chars])).join('');
+      expect(isIpAddress(t), t).toBe(reference(t));
+    }
   });
 });

@@ -22,13 +22,23 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_ID_CHARS = 256;
 const MAX_NAME_CHARS = 256;
 const MAX_IFNAME_CHARS = 64;
-/** Whether `s` holds a C0 control character or DEL (a line break would split a log line). */
-function hasControlChar(s: string): boolean {
+/** `\s` of a regular expression above the C0 range (those are control characters already). */
+function isUnicodeSpace(c: number): boolean {
+  return c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * One pass over `s`: 1 when it holds a C0 control character or DEL (a line break would split
+ * a log line), 2 when it holds white space (and no control character), else 0.
+ */
+function scanText(s: string): 0 | 1 | 2 {
+  let space = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+    if (c < 0x20 || c === 0x7f) return 1;
+    if (!space && (c === 0x20 || (c >= 0xa0 && isUnicodeSpace(c)))) space = true;
   }
-  return false;
+  return space ? 2 : 0;
 }
 
 type Json = Record<string, unknown>;
@@ -47,8 +57,9 @@ function text(o: Json, field: string, maxChars: number, opts: { spaces?: boolean
   if (typeof v !== 'string') fail(field, `expected a string, got ${describe(v)}`);
   if (v.length === 0 && !opts.empty) fail(field, 'must not be empty');
   if (v.length > maxChars) fail(field, `longer than ${maxChars} characters`);
-  if (hasControlChar(v)) fail(field, 'contains a control character');
-  if (opts.spaces === false && /\s/.test(v)) fail(field, `must not contain white space, got ${describe(v)}`);
+  const scan = scanText(v);
+  if (scan === 1) fail(field, 'contains a control character');
+  if (scan === 2 && opts.spaces === false) fail(field, `must not contain white space, got ${describe(v)}`);
   return v;
 }
 
@@ -76,60 +87,110 @@ function common(o: Json): { id: string; node: string; timeUs: number } {
   return { id, node, timeUs };
 }
 
-function validatePacket(o: Json): PacketLogEntry {
-  const e: Record<string, unknown> = { kind: 'packet', ...common(o) };
-  e.vmid = int(o, 'vmid', 0, 0xffffffff);
-  e.level = int(o, 'level', 0, 7);
-  e.chain = text(o, 'chain', MAX_NAME_CHARS, { spaces: false });
-  e.verdict = text(o, 'verdict', MAX_NAME_CHARS);
-  e.action = oneOf(o, 'action', LOG_ACTIONS);
+/** Whether `s` is colon-separated hex byte pairs (`aa:bb:…`), as pvefw-logger prints MAC=. */
+function isColonHex(s: string): boolean {
+  if (s.length % 3 !== 2) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 0x3a) return false;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** Whether `s` is a TCP flag name like `SYN` (2–4 capital letters). */
+function isFlagName(s: unknown): boolean {
+  if (typeof s !== 'string' || s.length < 2 || s.length > 4) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x41 || c > 0x5a) return false;
+  }
+  return true;
+}
+
+const INTERFACE_FIELDS = ['iif', 'oif', 'physIn', 'physOut'] as const;
+const PORT_FIELDS = ['sport', 'dport'] as const;
+const ICMP_FIELDS = ['icmpType', 'icmpCode'] as const;
+const ADDRESS_FIELDS = ['src', 'dst'] as const;
+
+/** Every check of a packet entry, in field order; throws `invalid-log-entry` naming the first bad field. */
+function checkPacket(o: Json): void {
+  common(o);
+  int(o, 'vmid', 0, 0xffffffff);
+  int(o, 'level', 0, 7);
+  text(o, 'chain', MAX_NAME_CHARS, { spaces: false });
+  text(o, 'verdict', MAX_NAME_CHARS);
+  oneOf(o, 'action', LOG_ACTIONS);
   if (typeof o.isPolicy !== 'boolean') fail('isPolicy', `expected a boolean, got ${describe(o.isPolicy)}`);
-  e.isPolicy = o.isPolicy;
-  e.direction = oneOf(o, 'direction', LOG_DIRECTIONS);
-  if (has(o, 'ruleId')) e.ruleId = text(o, 'ruleId', MAX_ID_CHARS, { spaces: false });
+  oneOf(o, 'direction', LOG_DIRECTIONS);
+  if (has(o, 'ruleId')) text(o, 'ruleId', MAX_ID_CHARS, { spaces: false });
   if (has(o, 'rule')) {
     const r = o.rule;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('rule', `expected an object, got ${describe(r)}`);
     const rj = r as Json;
-    const path = text(rj, 'path', 1024);
-    const line = int(rj, 'line', 1, 0x7fffffff);
-    const ruleText = text(rj, 'text', 4096, { empty: true });
-    e.rule = { path, line, text: ruleText };
+    text(rj, 'path', 1024);
+    int(rj, 'line', 1, 0x7fffffff);
+    text(rj, 'text', 4096, { empty: true });
   }
-  for (const f of ['iif', 'oif', 'physIn', 'physOut'] as const) {
-    if (has(o, f)) e[f] = text(o, f, MAX_IFNAME_CHARS, { spaces: false });
-  }
+  for (const f of INTERFACE_FIELDS) if (has(o, f)) text(o, f, MAX_IFNAME_CHARS, { spaces: false });
   if (has(o, 'mac')) {
     const mac = text(o, 'mac', 3 * 256);
-    if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*$/.test(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
-    e.mac = mac;
+    if (!isColonHex(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
   }
-  if (has(o, 'family')) {
-    if (o.family !== 4 && o.family !== 6 && o.family !== 'arp') fail('family', `expected 4, 6 or "arp", got ${describe(o.family)}`);
-    e.family = o.family;
-  }
-  if (has(o, 'proto')) e.proto = text(o, 'proto', 32, { spaces: false });
-  for (const f of ['src', 'dst'] as const) {
+  if (has(o, 'family') && o.family !== 4 && o.family !== 6 && o.family !== 'arp') fail('family', `expected 4, 6 or "arp", got ${describe(o.family)}`);
+  if (has(o, 'proto')) text(o, 'proto', 32, { spaces: false });
+  for (const f of ADDRESS_FIELDS) {
     if (has(o, f)) {
       const a = text(o, f, 64);
       if (!isIpAddress(a)) fail(f, `expected an IPv4 or IPv6 address, got ${describe(a)}`);
-      e[f] = a;
     }
   }
-  for (const f of ['sport', 'dport'] as const) if (has(o, f)) e[f] = int(o, f, 0, 65535);
-  for (const f of ['icmpType', 'icmpCode'] as const) if (has(o, f)) e[f] = int(o, f, 0, 255);
-  if (has(o, 'len')) e.len = int(o, 'len', 0, 0xffffffff);
+  for (const f of PORT_FIELDS) if (has(o, f)) int(o, f, 0, 65535);
+  for (const f of ICMP_FIELDS) if (has(o, f)) int(o, f, 0, 255);
+  if (has(o, 'len')) int(o, 'len', 0, 0xffffffff);
   if (has(o, 'tcpFlags')) {
     const flags = o.tcpFlags;
     if (!Array.isArray(flags) || flags.length > 16) fail('tcpFlags', `expected an array of up to 16 flag names, got ${describe(flags)}`);
-    for (const f of flags) {
-      if (typeof f !== 'string' || !/^[A-Z]{2,4}$/.test(f)) fail('tcpFlags', `expected flag names like "SYN", got ${describe(f)}`);
-    }
-    e.tcpFlags = [...(flags as string[])];
+    for (const f of flags) if (!isFlagName(f)) fail('tcpFlags', `expected flag names like "SYN", got ${describe(f)}`);
   }
-  if (has(o, 'mark')) e.mark = int(o, 'mark', 0, 0xffffffff);
-  e.packet = text(o, 'packet', LOG_ENTRY_MAX_BYTES, { empty: true });
+  if (has(o, 'mark')) int(o, 'mark', 0, 0xffffffff);
+  text(o, 'packet', LOG_ENTRY_MAX_BYTES, { empty: true });
+}
+
+/** A checked packet entry as a clean object holding only the known fields that are present. */
+function copyPacket(o: Json): PacketLogEntry {
+  const e: Record<string, unknown> = { kind: 'packet', id: o.id, node: o.node, timeUs: o.timeUs, vmid: o.vmid, level: o.level, chain: o.chain, verdict: o.verdict, action: o.action, isPolicy: o.isPolicy, direction: o.direction };
+  if (has(o, 'ruleId')) e.ruleId = o.ruleId;
+  if (has(o, 'rule')) {
+    const r = o.rule as Json;
+    e.rule = { path: r.path, line: r.line, text: r.text };
+  }
+  for (const f of ['iif', 'oif', 'physIn', 'physOut', 'mac', 'family', 'proto', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'len'] as const) if (has(o, f)) e[f] = o[f];
+  if (has(o, 'tcpFlags')) e.tcpFlags = [...(o.tcpFlags as string[])];
+  if (has(o, 'mark')) e.mark = o.mark;
+  e.packet = o.packet;
   return e as unknown as PacketLogEntry;
+}
+
+function validatePacket(o: Json): PacketLogEntry {
+  checkPacket(o);
+  return copyPacket(o);
+}
+
+/**
+ * A checked packet entry's JSON: one object literal with every known field in the order
+ * `copyPacket` gives them (absent ones undefined, which JSON leaves out), so the text equals
+ * what stringifying the clean copy gives, without building the copy field by field.
+ */
+function packetJson(o: Json): string {
+  const r = o.rule as Json | undefined;
+  return JSON.stringify({
+    kind: 'packet', id: o.id, node: o.node, timeUs: o.timeUs, vmid: o.vmid, level: o.level, chain: o.chain, verdict: o.verdict, action: o.action, isPolicy: o.isPolicy, direction: o.direction,
+    ruleId: o.ruleId, rule: r === undefined ? undefined : { path: r.path, line: r.line, text: r.text },
+    iif: o.iif, oif: o.oif, physIn: o.physIn, physOut: o.physOut, mac: o.mac, family: o.family, proto: o.proto, src: o.src, dst: o.dst,
+    sport: o.sport, dport: o.dport, icmpType: o.icmpType, icmpCode: o.icmpCode, len: o.len, tcpFlags: o.tcpFlags, mark: o.mark, packet: o.packet,
+  });
 }
 
 function validateLoss(o: Json): LossLogEntry {
@@ -174,7 +235,12 @@ function utf8Length(s: string): number {
  * is built from, see `encodeLogBatch`). Throws `invalid-log-entry` or `log-entry-too-large`.
  */
 export function logEntryJson(entry: LogEntry): string {
-  const json = JSON.stringify(validateLogEntry(entry));
+  const o = entry as unknown as Json;
+  let json: string;
+  if (typeof o === 'object' && o !== null && o.kind === 'packet') {
+    checkPacket(o);
+    json = packetJson(o);
+  } else json = JSON.stringify(validateLogEntry(entry));
   // Every UTF-16 unit is at most 3 UTF-8 bytes: only long texts need the exact count.
   if (json.length * 3 > LOG_ENTRY_MAX_BYTES) {
     const bytes = utf8Length(json);

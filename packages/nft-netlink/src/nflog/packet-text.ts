@@ -83,8 +83,11 @@ class Printer {
   }
 }
 
-const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
-const HEX2_UPPER = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+// Every logged packet prints a dozen or more hex bytes (MAC=, TOS=, PREC=): looked up, not formatted.
+const HEX2 = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+const HEX2_UPPERCASE = HEX2.map((h) => h.toUpperCase());
+const hex2 = (n: number): string => HEX2[n & 0xff]!;
+const HEX2_UPPER = (n: number): string => HEX2_UPPERCASE[n & 0xff]!;
 
 function printTcp(o: Printer, at: number, len: number): void {
   o.p('PROTO=TCP ');
@@ -380,9 +383,10 @@ export function describePayload(family: number, hwProtocol: number, payload: Uin
 /**
  * pvefw-logger's text after the prefix message: `IN= OUT= PHYSIN= PHYSOUT=` (names from
  * `ifname`, the index when unknown; absent when 0), `MAC=` (the link-layer header), the
- * layer-3/4 part and `mark=` when non-zero.
+ * layer-3/4 part and `mark=` when non-zero. `mac` is the `MAC=` text (undefined without a
+ * link-layer header), so that a caller needs not format it twice.
  */
-export function formatPacketText(meta: PacketMeta, ifname: (index: number) => string | undefined): { text: string; fields: PacketFields } {
+export function formatPacketText(meta: PacketMeta, ifname: (index: number) => string | undefined): { text: string; fields: PacketFields; mac: string | undefined } {
   const head: string[] = [];
   const dev = (label: string, index: number): void => {
     if (index > 0) head.push(`${label}=${ifname(index) ?? String(index)} `);
@@ -391,10 +395,11 @@ export function formatPacketText(meta: PacketMeta, ifname: (index: number) => st
   dev('OUT', meta.outdev);
   dev('PHYSIN', meta.physindev);
   dev('PHYSOUT', meta.physoutdev);
-  if (meta.hwHeader && meta.hwHeader.length > 0) head.push(`MAC=${macText(meta.hwHeader)} `);
+  const mac = meta.hwHeader && meta.hwHeader.length > 0 ? macText(meta.hwHeader) : undefined;
+  if (mac !== undefined) head.push(`MAC=${mac} `);
   const l3 = describePayload(meta.family, meta.hwProtocol, meta.payload);
   const mark = meta.mark ? `mark=${meta.mark >>> 0} ` : '';
-  return { text: `${head.join('')}${l3.text}${mark}`, fields: l3.fields };
+  return { text: `${head.join('')}${l3.text}${mark}`, fields: l3.fields, mac };
 }
 
 /** Colon-separated lower-case hex (`MAC=` of pvefw-logger). */

@@ -6,7 +6,7 @@
  */
 import { parseLogPrefix, type ParsedLogPrefix } from '@palisade/fw-compile';
 import type { LogAction, LogDirection, LogRuleOrigin, PacketLogEntry } from '@palisade/log-model';
-import { formatPacketText, macText, type NflogPacket } from '@palisade/nft-netlink';
+import { formatPacketText, type NflogPacket } from '@palisade/nft-netlink';
 
 /** What the builder needs besides the packet. */
 export interface EntryContext {
@@ -71,7 +71,7 @@ export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntr
       if (vmid) break;
     }
   }
-  const { text, fields } = formatPacketText(p, c.ifname);
+  const { text, fields, mac } = formatPacketText(p, c.ifname);
   const rule = prefix.ruleId !== undefined ? c.rule(prefix.ruleId) : undefined;
   // One object literal with every field (absent ones undefined, which JSON leaves out): one
   // shape for all entries, cheaper to build and to encode than fields added one by one.
@@ -93,7 +93,7 @@ export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntr
     oif,
     physIn,
     physOut,
-    mac: p.hwHeader && p.hwHeader.length > 0 ? macText(p.hwHeader) : undefined,
+    mac,
     family: fields.family,
     proto: fields.proto,
     src: fields.src,
