@@ -96,6 +96,10 @@ export interface RuleOrigin {
 export interface Rule {
   readonly matches: readonly Match[];
   readonly stmts: readonly Stmt[];
+  /**
+   * The kernel comment. A rule compiled from a document rule carries `<path>#<rule id>` (its
+   * stable id, so that moving lines does not change the kernel's rules); its line is in `origin`.
+   */
   readonly comment?: string;
   readonly origin?: RuleOrigin;
 }

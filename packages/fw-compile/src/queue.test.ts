@@ -46,7 +46,10 @@ describe('queue statement', () => {
     const { compiled } = loadScenario(join(NFQUEUE_VERDICTS_DIR, 'ips'));
     const out = simulate(compiled, { from: 'vm100', to: 'outside', dport: 8080 });
     const rules = out.ok ? out.result.hops.map((h) => h.decision?.rule) : [];
-    expect(rules).toContain('tcp dport 8080 accept comment "firewall/cluster.fw:7"');
+    // the kernel comment names the source rule by its stable id (its line is the origin's)
+    const accept = out.ok ? out.result.hops.find((h) => h.decision?.rule?.startsWith('tcp dport 8080 accept'))?.decision : undefined;
+    expect(accept?.rule).toMatch(/^tcp dport 8080 accept comment "firewall\/cluster\.fw#[0-9a-f]{12}"$/);
+    expect(accept?.origin).toMatch(/^firewall\/cluster\.fw:7\b/);
     expect(rules.filter((r) => r?.includes('queue'))).toEqual([]);
     const dhcp = simulate(compiled, { from: 'outside', to: 'vm100', proto: 'udp', sport: 67, dport: 68 });
     expect(dhcp.ok && dhcp.result.decision?.rule).toBe('meta nfproto ipv4 udp sport 67 udp dport 68 accept');

@@ -87,7 +87,10 @@ export function translate(st: CompileState, r: FwRule, ctx: RuleCtx, ifaceMatch?
   if (!r.enabled || r.errors.length > 0) return [];
   const id = ruleIdOf(st, ctx, r);
   const origin: RuleOrigin = { path: ctx.path, line: r.line, text: sourceText(st, ctx, r), ...(id !== undefined ? { id } : {}) };
-  const comment = `${ctx.path}:${r.line}`;
+  // The kernel comment names the rule by its stable id, not its line: a line inserted above it
+  // must not rewrite its chain (issue #9). The line is in `origin`, and from the id in the
+  // agent's rule map (counters, log entries); without an id (no document) the line it is.
+  const comment = id !== undefined ? `${ctx.path}#${id}` : `${ctx.path}:${r.line}`;
   const base: Match[] = ifaceMatch ? [ifaceMatch] : [];
   if (ctx.scope === 'host' && r.iface !== undefined) {
     base.push({ kind: 'ifname', dir: ctx.dir === 'in' ? 'iif' : 'oif', op: 'eq', names: [r.iface] });

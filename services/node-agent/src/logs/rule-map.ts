@@ -1,6 +1,9 @@
 /**
  * Which rule a log entry's rule id names: built from the ruleset in force (its compile result,
  * or, after a restore at start, the nft text's `RULE=<id>` prefixes and `path:line` comments).
+ * Rulesets compiled since issue #9 name their rules `path#<id>` in the kernel comment (so that
+ * moving lines rewrites no chain) and carry no line in the text: after a restore of such a
+ * ruleset, entries keep their rule id and get their document and line with the first compile.
  * The previous ruleset's map is kept as a fallback, so entries logged just before an apply
  * (still in flight in the kernel queue or the socket) keep their names.
  */
