@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Chain, Ruleset, Table } from '@palisade/fw-compile';
+import { compileNode, type Chain, type Ruleset, type Table } from '@palisade/fw-compile';
+import { loadTree } from '@palisade/fw-lang';
 import { NftObjMsg } from './nft-constants.js';
 import { planRuleset } from './ruleset-plan.js';
 import { PROBE_OWN_TABLES, PROBE_RULESET } from './test-probe.js';
@@ -73,5 +74,35 @@ describe('planRuleset', () => {
     // the same name with other content cannot be changed in place
     const other = withInet((t) => ({ ...t, valueSets: [{ name: 'ports_2001_3001', type: 'inet_service', ranges: [[2001, 2001]] }] }));
     expect(planRuleset(next, other, PROBE_OWN_TABLES)).toMatchObject({ kind: 'full', reason: expect.stringMatching(/ports_2001_3001 changed its content/) as unknown });
+  });
+
+  it('an IP set entry inserted above the rules: only that set changes, no chain is rewritten (comments name rules by id, not line)', () => {
+    const compile = (extra: string[]) =>
+      compileNode(
+        loadTree(
+          new Map([
+            ['firewall/cluster.fw', ['[OPTIONS]', 'enable: 1', '', '[IPSET office]', '192.0.2.0/24', ...extra, '', '[group web]', 'IN HTTP(ACCEPT) -log info', '', '[RULES]', 'IN SSH(ACCEPT) -source +office', 'GROUP web', ''].join('\n')],
+            ['nodes/n1/host.fw', '[OPTIONS]\nenable: 1\n'],
+          ]),
+        ),
+        { node: 'n1', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 },
+      );
+    const a = compile([]);
+    const b = compile(['198.51.100.7', '198.51.100.9']);
+    const ssh = (c: typeof a) => c.ruleset.tables.flatMap((t) => t.chains.flatMap((ch) => ch.rules)).find((r) => r.origin?.text?.startsWith('IN SSH'));
+    expect(ssh(b)?.origin?.line).toBe((ssh(a)?.origin?.line ?? 0) + 2); // the line moved
+    expect(ssh(b)?.comment).toBe(ssh(a)?.comment);
+    const p = planRuleset(a.ruleset, b.ruleset, b.ownTables);
+    expect(p.summary).toMatchObject({ chainsChanged: [], chainsAdded: [], setsChanged: [expect.stringMatching(/office/) as unknown], rules: 0 });
+    expect(p.messages.map((m) => m.msg)).toEqual([NftObjMsg.NEWSETELEM]);
+  });
+
+  it('objects shared with the applied ruleset (an incremental compile keeps them) are skipped without a walk', () => {
+    const sets = inet.sets.map((x) => ({ ...x, elements: x.elements }));
+    // same element arrays: even an element list that could not be compared is never read
+    const poisoned = sets.map((x) => ({ ...x, elements: new Proxy(x.elements, { get: () => { throw new TypeError('elements read'); } }) }));
+    const before: Ruleset = withInet((t) => ({ ...t, sets: poisoned }));
+    const after: Ruleset = { tables: before.tables.map((t) => ({ ...t })) };
+    expect(planRuleset(before, after, PROBE_OWN_TABLES).kind).toBe('unchanged');
   });
 });

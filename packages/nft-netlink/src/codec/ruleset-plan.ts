@@ -6,7 +6,7 @@
  * changed in place (a base chain's hook or priority, a set's type) makes the plan a full
  * replace, as does the absence of a previous ruleset. Pure: the caller sends the batch.
  */
-import type { AddrInterval, Chain, NamedSet, Ruleset, Table, ValueSet } from '@palisade/fw-compile';
+import type { Chain, NamedSet, Ruleset, Table, ValueSet } from '@palisade/fw-compile';
 import { chainFingerprint } from '@palisade/fw-compile';
 import { aStr, type Attr } from './attrs.js';
 import type { NftFamily } from './constants.js';
@@ -30,6 +30,8 @@ import {
   type SetIdAllocator,
 } from './nft-lower.js';
 import { delChain, delTable, flushChain, type NftMessage } from './nft-messages.js';
+import { diffIntervals } from './interval-diff.js';
+import { indexRuleset, indexTable, tableKey } from './ruleset-index.js';
 
 export type OwnTable = { readonly family: string; readonly name: string };
 
@@ -56,26 +58,19 @@ export interface RulesetPlan {
   readonly summary: PlanSummary;
 }
 
-const tkey = (t: { family: string; name: string }): string => `${t.family} ${t.name}`;
+const tkey = tableKey;
 /** Same rules, compared by the fingerprint `compileNode` cached on each chain (no rule is rendered). */
 const sameRules = (a: Chain, b: Chain): boolean => a === b || chainFingerprint(a) === chainFingerprint(b);
 const valueSetDecl = (s: ValueSet): string => `${s.type} ${s.ranges.map(([a, b]) => `${a}-${b}`).join(',')}`;
 /** Same hook and priority (a policy can be changed in place: NEWCHAIN without NLM_F_EXCL updates it). */
 const sameHook = (a: Chain, b: Chain): boolean =>
   (a.base === undefined) === (b.base === undefined) && a.base?.hook === b.base?.hook && a.base?.priority === b.base?.priority;
-const setDecl = (s: NamedSet): string => JSON.stringify([s.family, s.kind, s.timeoutS ?? null, s.size ?? null, s.comment ?? null]);
-const ivKey = (iv: AddrInterval): string => `${iv.family}:${iv.from}-${iv.to}`;
-/** Element lists come out of the compiler sorted: equal lists are equal element by element. */
-function sameElements(a: readonly AddrInterval[], b: readonly AddrInterval[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as AddrInterval;
-    const y = b[i] as AddrInterval;
-    if (x.from !== y.from || x.to !== y.to || x.family !== y.family) return false;
-  }
-  return true;
-}
+/** Same declaration (the elements aside): family, kind, and a meter's timeout, size and comment. */
+const sameSetDecl = (a: NamedSet, b: NamedSet): boolean =>
+  a.family === b.family && a.kind === b.kind && a.timeoutS === b.timeoutS && a.size === b.size && a.comment === b.comment;
+
+type MutableSummary = { -readonly [K in keyof PlanSummary]: PlanSummary[K] extends readonly string[] ? string[] : PlanSummary[K] };
+const emptySummary = (): MutableSummary => ({ tablesAdded: [], tablesRemoved: [], chainsAdded: [], chainsChanged: [], chainsRemoved: [], setsAdded: [], setsChanged: [], setsRemoved: [], rules: 0 });
 
 function fullSummary(next: Ruleset, ownTables: readonly OwnTable[]): PlanSummary {
   const names = (f: (t: Table) => readonly { name: string }[]) => next.tables.flatMap((t) => f(t).map((x) => `${tkey(t)} ${x.name}`));
@@ -108,127 +103,124 @@ function delCtHelper(family: NftFamily, table: string, name: string): NftMessage
 /**
  * Plans the change from `previous` (what this applier applied last; undefined on first apply)
  * to `next`. `ownTables` are the tables Palisade owns (a full replace declares and deletes
- * each, so a missing one is no error).
+ * each, so a missing one is no error). The cost is that of what differs: objects the two
+ * rulesets share (as an incremental compile keeps them) are skipped by identity, chains are
+ * compared by their cached fingerprint, sets by one walk over their elements, and the
+ * previous ruleset's objects are found by name in its index (`ruleset-index.ts`, kept from the
+ * plan that applied it). Only changed or added chains are lowered.
  */
 export function planRuleset(previous: Ruleset | undefined, next: Ruleset, ownTables: readonly OwnTable[], ids: SetIdAllocator = createSetIdAllocator(), opts: LowerOptions = {}): RulesetPlan {
   if (previous === undefined) return planFullReplace(next, ownTables, 'first apply', ids, opts);
-  const prevTables = new Map(previous.tables.map((t) => [tkey(t), t]));
+  if (previous === next) return { kind: 'unchanged', messages: [], summary: emptySummary() };
+  const prevIndex = indexRuleset(previous);
+  const nextIndex = indexRuleset(next);
   const head: NftMessage[] = [];
   const body: NftMessage[] = [];
   const tail: NftMessage[] = [];
-  const s = { tablesAdded: [] as string[], tablesRemoved: [] as string[], chainsAdded: [] as string[], chainsChanged: [] as string[], chainsRemoved: [] as string[], setsAdded: [] as string[], setsChanged: [] as string[], setsRemoved: [] as string[], rules: 0 };
+  const s = emptySummary();
+  const full = (reason: string): RulesetPlan => planFullReplace(next, ownTables, reason, createSetIdAllocator(), opts);
 
   for (const t of next.tables) {
     const family = t.family as NftFamily;
-    const old = prevTables.get(tkey(t));
-    prevTables.delete(tkey(t));
+    const tk = tkey(t);
+    const old = prevIndex.tables.get(tk);
     if (!old) {
       head.push(...lowerTable(t, ids, opts));
-      s.tablesAdded.push(tkey(t));
+      s.tablesAdded.push(tk);
       s.rules += t.chains.reduce((n, c) => n + c.rules.length, 0);
       continue;
     }
-    const oldChains = new Map(old.chains.map((c) => [c.name, c]));
-    const oldSets = new Map(old.sets.map((x) => [x.name, x]));
-    const oldHelpers = new Map(old.ctHelpers.map((h) => [h.name, h]));
+    if (old.table === t) continue; // the same table object: nothing in it changed
+    const now = indexTable(t);
+    // what cannot change in place first (a full replace then), before any message is built
+    const toFill: { chain: Chain; refill: boolean }[] = [];
+    const declared: Chain[] = [];
     for (const c of t.chains) {
-      const o = oldChains.get(c.name);
-      if (o && !sameHook(o, c)) return planFullReplace(next, ownTables, `chain ${tkey(t)} ${c.name} changed its hook or priority`, createSetIdAllocator(), opts);
+      const o = old.chains.get(c.name);
+      if (o === c) continue;
+      if (!o) {
+        declared.push(c);
+        toFill.push({ chain: c, refill: false });
+        s.chainsAdded.push(`${tk} ${c.name}`);
+        continue;
+      }
+      if (!sameHook(o, c)) return full(`chain ${tk} ${c.name} changed its hook or priority`);
+      const policy = o.base?.policy !== c.base?.policy;
+      if (policy) declared.push(c);
+      const rules = !sameRules(o, c);
+      if (rules) toFill.push({ chain: c, refill: true });
+      if (policy || rules) s.chainsChanged.push(`${tk} ${c.name}`);
     }
     for (const x of t.sets) {
-      const o = oldSets.get(x.name);
-      if (o && setDecl(o) !== setDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its declaration`, createSetIdAllocator(), opts);
+      const o = old.sets.get(x.name);
+      if (o !== undefined && o !== x && !sameSetDecl(o, x)) return full(`set ${tk} ${x.name} changed its declaration`);
     }
     for (const h of t.ctHelpers) {
-      const o = oldHelpers.get(h.name);
-      if (o && JSON.stringify(o) !== JSON.stringify(h)) return planFullReplace(next, ownTables, `ct helper ${tkey(t)} ${h.name} changed`, createSetIdAllocator(), opts);
+      const o = old.ctHelpers.get(h.name);
+      if (o !== undefined && o !== h && JSON.stringify(o) !== JSON.stringify(h)) return full(`ct helper ${tk} ${h.name} changed`);
     }
-    const oldValueSets = new Map((old.valueSets ?? []).map((x) => [x.name, x]));
     for (const x of t.valueSets ?? []) {
-      const o = oldValueSets.get(x.name);
-      if (o && valueSetDecl(o) !== valueSetDecl(x)) return planFullReplace(next, ownTables, `set ${tkey(t)} ${x.name} changed its content`, createSetIdAllocator(), opts);
+      const o = old.valueSets.get(x.name);
+      if (o !== undefined && o !== x && valueSetDecl(o) !== valueSetDecl(x)) return full(`set ${tk} ${x.name} changed its content`);
     }
     // chains first (rules may jump to them), then objects and sets, as nft orders a table
-    for (const c of t.chains) {
-      const o = oldChains.get(c.name);
-      if (!o) {
-        head.push(lowerChainDecl(family, t.name, c));
-        s.chainsAdded.push(`${tkey(t)} ${c.name}`);
-      } else if (o.base?.policy !== c.base?.policy) {
-        head.push(lowerChainDecl(family, t.name, c));
-        s.chainsChanged.push(`${tkey(t)} ${c.name}`);
-      }
-    }
-    for (const h of t.ctHelpers) if (!oldHelpers.has(h.name)) head.push(newCtHelper(family, t.name, h));
+    for (const c of declared) head.push(lowerChainDecl(family, t.name, c));
+    for (const h of t.ctHelpers) if (!old.ctHelpers.has(h.name)) head.push(newCtHelper(family, t.name, h));
     const newSets = new Map<string, number>();
     for (const x of t.sets) {
-      const o = oldSets.get(x.name);
+      const o = old.sets.get(x.name);
+      if (o === x) continue;
       if (!o) {
         const id = ids.next();
         newSets.set(setKey(family, t.name, x.name), id);
         head.push(newNamedSet(family, t.name, x, id), ...elementMessages(family, t.name, x.name, id, namedSetElements(x)));
-        s.setsAdded.push(`${tkey(t)} ${x.name}`);
+        s.setsAdded.push(`${tk} ${x.name}`);
         continue;
       }
       if (x.kind !== 'interval') continue; // meter contents belong to the kernel
-      if (sameElements(o.elements, x.elements)) continue; // the usual case: no strings built
-      const before = new Map(o.elements.map((iv) => [ivKey(iv), iv]));
-      const after = new Map(x.elements.map((iv) => [ivKey(iv), iv]));
-      const removed = [...before].filter(([k]) => !after.has(k)).map(([, iv]) => iv);
-      const added = [...after].filter(([k]) => !before.has(k)).map(([, iv]) => iv);
-      if (removed.length === 0 && added.length === 0) continue;
-      s.setsChanged.push(`${tkey(t)} ${x.name}`);
-      if (removed.length > 0) head.push(...elementMessages(family, t.name, x.name, undefined, removed.flatMap((iv) => intervalElementAttrs(iv)), 'delete'));
-      if (added.length > 0) {
+      const d = diffIntervals(o.elements, x.elements);
+      if (d === undefined) continue;
+      s.setsChanged.push(`${tk} ${x.name}`);
+      if (d.removed.length > 0) head.push(...elementMessages(family, t.name, x.name, undefined, d.removed.flatMap((iv) => intervalElementAttrs(iv)), 'delete'));
+      if (d.added.length > 0) {
         // into a set that was empty nft first sends the INTERVAL_END at 0 (see namedSetElements)
-        const elems = o.elements.length === 0 && removed.length === 0 ? namedSetElements({ ...x, elements: added }) : added.flatMap((iv) => intervalElementAttrs(iv));
+        const elems = o.elements.length === 0 && d.removed.length === 0 ? namedSetElements({ ...x, elements: d.added }) : d.added.flatMap((iv) => intervalElementAttrs(iv));
         head.push(...elementMessages(family, t.name, x.name, undefined, elems));
       }
     }
     // shared constant sets are named by their content: only ever added or removed
     for (const x of t.valueSets ?? []) {
-      if (oldValueSets.has(x.name)) continue;
+      if (old.valueSets.has(x.name)) continue;
       const id = ids.next();
       newSets.set(setKey(family, t.name, x.name), id);
       head.push(newValueSet(family, t.name, x, id), ...elementMessages(family, t.name, x.name, id, valueSetElements(x)));
-      s.setsAdded.push(`${tkey(t)} ${x.name}`);
+      s.setsAdded.push(`${tk} ${x.name}`);
     }
     const ctx = { ids, newSets, ...opts };
-    for (const c of t.chains) {
-      const o = oldChains.get(c.name);
-      if (o) {
-        if (sameRules(o, c)) continue;
-        body.push(flushChain(family, t.name, c.name));
-        if (!s.chainsChanged.includes(`${tkey(t)} ${c.name}`)) s.chainsChanged.push(`${tkey(t)} ${c.name}`);
-      }
+    for (const { chain: c, refill } of toFill) {
+      if (refill) body.push(flushChain(family, t.name, c.name));
       for (const r of c.rules) body.push(...lowerRule(family, t.name, c.name, r, ctx));
       s.rules += c.rules.length;
     }
-    const nextChains = new Set(t.chains.map((c) => c.name));
-    for (const o of old.chains) {
-      if (nextChains.has(o.name)) continue;
+    for (const o of old.table.chains) {
+      if (now.chains.has(o.name)) continue;
       body.push(flushChain(family, t.name, o.name));
       tail.push(delChain(family, t.name, o.name));
-      s.chainsRemoved.push(`${tkey(t)} ${o.name}`);
+      s.chainsRemoved.push(`${tk} ${o.name}`);
     }
-    const nextSets = new Set(t.sets.map((x) => x.name));
-    for (const o of old.sets) {
-      if (nextSets.has(o.name)) continue;
-      tail.push(delSet(family, t.name, o.name));
-      s.setsRemoved.push(`${tkey(t)} ${o.name}`);
+    for (const [removed, kept] of [[old.table.sets, now.sets], [old.table.valueSets ?? [], now.valueSets]] as const) {
+      for (const o of removed) {
+        if (kept.has(o.name)) continue;
+        tail.push(delSet(family, t.name, o.name));
+        s.setsRemoved.push(`${tk} ${o.name}`);
+      }
     }
-    const nextValueSets = new Set((t.valueSets ?? []).map((x) => x.name));
-    for (const o of old.valueSets ?? []) {
-      if (nextValueSets.has(o.name)) continue;
-      tail.push(delSet(family, t.name, o.name));
-      s.setsRemoved.push(`${tkey(t)} ${o.name}`);
-    }
-    const nextHelpers = new Set(t.ctHelpers.map((h) => h.name));
-    for (const o of old.ctHelpers) if (!nextHelpers.has(o.name)) tail.push(delCtHelper(family, t.name, o.name));
+    for (const o of old.table.ctHelpers) if (!now.ctHelpers.has(o.name)) tail.push(delCtHelper(family, t.name, o.name));
   }
-  for (const old of prevTables.values()) {
-    tail.push(delTable(old.family, old.name));
-    s.tablesRemoved.push(tkey(old));
+  for (const [k, old] of prevIndex.tables) {
+    if (nextIndex.tables.has(k)) continue;
+    tail.push(delTable(old.table.family, old.table.name));
+    s.tablesRemoved.push(k);
   }
   const messages = [...head, ...body, ...tail];
   return { kind: messages.length === 0 ? 'unchanged' : 'incremental', messages, summary: s };
