@@ -143,17 +143,15 @@ export class LogStore implements PostingSource {
       this.#root.transaction(() => {
         let seq = this.#lastSeq;
         const builder = new PostingBuilder(seq + 1);
-        const inBatch = new Set<string>();
         for (const e of entries) {
-          if (inBatch.has(e.id) || this.#ids.doesExist(e.id)) {
+          // One B-tree operation decides and records: the id is new only if it can be inserted.
+          if (!this.#putNewId(e.id, seq + 1)) {
             duplicates++;
             continue;
           }
-          inBatch.add(e.id);
           seq++;
           // Seqs only grow: append at the end of the tree (MDB_APPEND) instead of searching.
           this.#entries.putSync(seq, e, { append: true });
-          void this.#ids.put(e.id, seq);
           builder.add(e, seq);
           stored++;
         }
@@ -179,6 +177,14 @@ export class LogStore implements PostingSource {
       await this.#root.flushed;
       return { stored, duplicates };
     });
+  }
+
+  /**
+   * Records `id → seq` unless the id is stored (MDB_NOOVERWRITE); whether it was new. Inside a
+   * write transaction lmdb-js' `putSync` returns the condition's outcome (its typings say void).
+   */
+  #putNewId(id: string, seq: number): boolean {
+    return (this.#ids.putSync(id, seq, { noOverwrite: true }) as unknown) === true;
   }
 
   /** The stored entry with this id. */
