@@ -105,6 +105,14 @@ function be32At(b: Uint8Array, at: number, n: number): void {
 
 const utf8 = new TextEncoder();
 
+/** Copies `src` into `b` at `at`: a loop for the short name attributes, `set` (memmove) for the rest. */
+function put(b: Uint8Array, at: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n > 64) b.set(src, at);
+  else for (let i = 0; i < n; i++) b[at + i] = src[i] as number;
+  return at + n;
+}
+
 /** Encoded string attributes (header, UTF-8, NUL, padding) by type and value: table and chain names repeat in every rule. */
 const stringAttrs = new Map<number, Map<string, Uint8Array>>();
 /** The encoded `NLA_STRING` attribute of `type` with value `s` (cached). */
@@ -158,13 +166,9 @@ export function encodedRule(
   const arena = ruleArena;
   arena.reserve(max);
   const b = arena.bytes;
-  let o = arena.offset;
-  b.set(t, o);
-  o += t.length;
-  b.set(c, o);
-  o += c.length;
-  b.set(expressions, o);
-  o += expressions.length;
+  let o = put(b, arena.offset, t);
+  o = put(b, o, c);
+  o = put(b, o, expressions);
   if (comment !== undefined) {
     const start = o;
     const n = utf8.encodeInto(comment, b.subarray(start + NLA_HDRLEN + 2)).written;
@@ -231,11 +235,8 @@ export function encodedIntervalSetElements(family: NftFamily, table: string, s: 
   const open = (): void => {
     arena.reserve(t.length + name.length + 8 + NLA_HDRLEN + NLA_MAX_LEN);
     b = arena.bytes;
-    o = arena.offset;
-    b.set(t, o);
-    o += t.length;
-    b.set(name, o);
-    o += name.length;
+    o = put(b, arena.offset, t);
+    o = put(b, o, name);
     if (setId !== undefined) {
       header(b, o, NLA_HDRLEN + 4, NftaSetElemList.SET_ID);
       be32At(b, o + NLA_HDRLEN, setId);
