@@ -15,7 +15,7 @@
  * section or document, or when an identical rule before it in the same section is added or
  * removed. Moving other lines, or the rule within its section past different rules, does not.
  */
-import type { FwDocument, Rule as FwRule } from '@palisade/fw-lang';
+import { canonicalRuleText, type FwDocument, type Rule as FwRule } from '@palisade/fw-lang';
 import { cyrb53Pair } from './hash.js';
 
 /** Length of a rule id in hex digits. */
@@ -24,12 +24,8 @@ export const RULE_ID_LENGTH = 12;
 /** A rule id as the compiler writes it: 12 lower-case hex digits. */
 export const RULE_ID_PATTERN = /^[0-9a-f]{12}$/;
 
-/** Canonical text of a rule (the fields that define what it does), one line. */
-export function canonicalRuleText(r: FwRule): string {
-  const f = (k: string, v: string | undefined): string => (v === undefined ? '' : ` -${k} ${v}`);
-  const head = `${r.type.toUpperCase()} ${r.macro !== undefined ? `${r.macro}(${r.action})` : r.action}`;
-  return `${head}${f('i', r.iface)}${f('source', r.source)}${f('dest', r.dest)}${f('p', r.proto)}${f('dport', r.dport)}${f('sport', r.sport)}${f('icmp-type', r.icmpType)}${f('log', r.log)}`;
-}
+/** Canonical text of a rule (the fields that define what it does), one line: fw-lang's, from its rule-field table. */
+export { canonicalRuleText };
 
 /** Ids of every rule of `doc` (its `[RULES]` and its security groups), by rule line. */
 export function documentRuleIds(doc: FwDocument): ReadonlyMap<number, string> {

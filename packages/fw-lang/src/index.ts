@@ -96,6 +96,7 @@ export {
   RULE_FIELDS,
   RULE_ID_FIELDS,
   RULE_OPTION_PATTERNS,
+  canonicalRuleText,
   formatRule,
   pickRuleFields,
   ruleFieldByName,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ruleToSpec } from './edit.js';
 import { parseFwDocument } from './parse-fw.js';
-import { RULE_FIELDS, RULE_ID_FIELDS, RULE_OPTION_PATTERNS, formatRule, ruleFieldByName } from './rule-fields.js';
+import { RULE_FIELDS, RULE_ID_FIELDS, RULE_OPTION_PATTERNS, canonicalRuleText, formatRule, ruleFieldByName } from './rule-fields.js';
 
 const rulesOf = (lines: readonly string[]) =>
   parseFwDocument(`[IPSET mgmt]\n\n10.0.0.1\n\n[RULES]\n\n${lines.join('\n')}\n`, { path: 'firewall/cluster.fw', kind: 'cluster' }).rules;
@@ -39,5 +39,11 @@ describe('the rule-field table', () => {
     expect(ruleFieldByName('nope')).toBeUndefined();
     const matching = RULE_FIELDS.filter((d) => d.kind !== 'comment' && d.kind !== 'enable').map((d) => d.key);
     expect([...RULE_ID_FIELDS].sort()).toEqual([...matching].sort());
+  });
+
+  it('gives the compiler ids` canonical text: id order, no comment, no | (unchanged since the ids were introduced)', () => {
+    const [a, b] = rulesOf(['|IN SSH(ACCEPT) -log info  -icmp-type 8 -p icmp -i net0 # c', 'IN SSH(ACCEPT) -i net0 -p icmp -icmp-type 8 -log info']);
+    expect(canonicalRuleText(a!)).toBe('IN SSH(ACCEPT) -i net0 -p icmp -icmp-type 8 -log info');
+    expect(canonicalRuleText(b!)).toBe(canonicalRuleText(a!));
   });
 });

@@ -209,3 +209,23 @@ export function formatRule(spec: RuleSpec, options: { inGroup?: boolean } = {}):
   if (spec.comment !== undefined && spec.comment !== '') out += ` # ${spec.comment}`;
   return out;
 }
+
+/** The options of `RULE_ID_FIELDS`, in its order, with their flags. */
+const ID_OPTIONS: readonly { readonly key: RuleOptionPattern['key']; readonly flag: string }[] = RULE_ID_FIELDS.flatMap((key) => {
+  const d = BY_NAME.get(key) as RuleFieldDef;
+  return d.kind === 'option' && d.flag ? [{ key: key as RuleOptionPattern['key'], flag: d.flag }] : [];
+});
+
+/**
+ * What a rule matches and does as one line, in `RULE_ID_FIELDS` order and without comment or
+ * `|` (`IN SSH(ACCEPT) -source admins -log info`): the text the compiler's rule ids hash, so
+ * whitespace, option order, the comment and enabling do not change an id.
+ */
+export function canonicalRuleText(r: RuleValues): string {
+  let out = `${r.type.toUpperCase()} ${r.macro !== undefined ? `${r.macro}(${r.action})` : r.action}`;
+  for (const { key, flag } of ID_OPTIONS) {
+    const v = r[key];
+    if (v !== undefined) out += ` ${flag} ${v}`;
+  }
+  return out;
+}
