@@ -1,7 +1,8 @@
 /**
  * Applies compiled rulesets to the kernel over netlink: plans against the ruleset it applied
- * last, guards the batch with the ruleset generation read just before (`NFT_MSG_GETGEN`), and
- * sends it as one transaction. When the generation moved on since its own last apply
+ * last, guards the batch with the ruleset generation (`NFNL_BATCH_GENID`: the one its last
+ * apply left, so a change costs one round trip; read with `NFT_MSG_GETGEN` before a full
+ * replace, after a refusal and when there is nothing to send), and sends it as one transaction. When the generation moved on since its own last apply
  * (someone else changed the ruleset) or it has no previous ruleset, it replaces Palisade's
  * tables whole; when the kernel refuses the batch because the generation moved on between
  * reading it and sending (ERESTART), it reads it again and re-plans, a few times.
@@ -160,11 +161,16 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
     drift: (o = {}) => drift(state, o.signal),
     async apply(ruleset, ownTables, o = {}) {
       for (let attempt = 1; ; attempt++) {
-        const generation = await session.generation(o.signal);
+        // The first try is optimistic: it plans from our last apply and sends guarded by the
+        // generation that apply left, without reading it first (one round trip less per
+        // change). If someone else committed since, the kernel refuses the batch whole
+        // (ERESTART) and the next try reads the generation and looks for drift.
+        const optimistic = attempt === 1 && state !== undefined && !unknown && o.replace !== true && o.dryRun !== true;
+        const generation = optimistic && state !== undefined ? state.generation : await session.generation(o.signal);
         // someone else committed since our last apply: if our tables are as we left them
         // (another table changed), plan incrementally from the new generation; else replace
         let driftFound: string | undefined;
-        if (state !== undefined && !unknown && state.generation !== generation) {
+        if (!optimistic && state !== undefined && !unknown && state.generation !== generation) {
           const d = await drift(state, o.signal);
           if (d.length === 0) state = { ...state, generation };
           else driftFound = `drift: ${d[0] as string}${d.length > 1 ? ` (and ${d.length - 1} more)` : ''}`;
@@ -179,6 +185,8 @@ export async function createRulesetApplier(options: RulesetApplierOptions = {}):
         const planMs = performance.now() - t0;
         const base = { batches: 1, plan: plan.kind, ...(plan.reason === undefined ? {} : { reason: plan.reason }), planMs, summary: plan.summary, attempts: attempt };
         if (plan.messages.length === 0) {
+          // nothing sent, so the kernel cannot refuse it: see whether someone else changed things
+          if (optimistic && (await session.generation(o.signal)) !== generation) continue;
           state = { ruleset, ownTables, generation };
           return { ...base, result: 'unchanged', messages: 0, bytes: 0, applyMs: 0, state };
         }

@@ -224,7 +224,11 @@ describe.skipIf(why !== undefined)('planner, generation guard and atomicity in t
     expect(await a.drift()).toEqual([]);
     const next = golden('verdict-ipsets');
     const r = await a.apply(next.ruleset, next.ownTables);
-    expect(r.plan).toBe('incremental');
+    // sent first with the generation of our last apply (no GETGEN before), refused, re-read, re-planned
+    expect(r).toMatchObject({ plan: 'incremental', attempts: 2 });
+    const back = await a.apply(g.ruleset, g.ownTables);
+    expect(back).toMatchObject({ plan: 'incremental', attempts: 1 });
+    expect(await a.apply(next.ruleset, next.ownTables)).toMatchObject({ plan: 'incremental', attempts: 1 });
     // our table changed behind our back: drift is reported and repaired by a full replace
     await pnft(['flush', 'chain', 'inet', 'palisade', 'PVEFW-HOST-IN']);
     await pnft(['add', 'chain', 'inet', 'palisade', 'intruder']);
