@@ -3,16 +3,22 @@
 // three palisade-agent processes on a 3-server NATS cluster (R3) on loopback, each agent applying
 // into its own network namespace. Measures, in one run:
 //   - write acknowledged by configd → the rule live in the kernel of every node (seen by an
-//     `nft monitor` child in each namespace), p50/p99 over --changes changes of cluster.fw;
+//     `nft monitor` child in each namespace), p50/p99 over --changes changes of cluster.fw,
+//     with where the time went: each agent's 'ruleset applied' log line carries its stages
+//     (write → delivered → compile → apply → kernel ack), and the bench adds its own
+//     observation (kernel ack in the agent → the `nft monitor` line here);
 //   - the floor: a raw JetStream KV put (from sending it) → its delivery to a KV watcher on
 //     another server, before and after the agent case;
-//   - with --guests G × --rules R on one node: one guest's .fw change → live in that kernel;
+//   - with --guests G × --rules R on one node: one guest's .fw change → live in that kernel,
+//     then the same node and changes in this process, stage by stage (parse, compile, render,
+//     digest with the agent's NodeCompiler; plan and kernel with the netlink planner in a
+//     namespace of its own), next to a full compile of the same documents;
 //   - the prober at the issue's scale (100 agent restarts, 10 configd outages) by running the
 //     agent test with PALISADE_PROBER_RESTARTS/OUTAGES (--no-prober skips it).
 // Starts and stops only its own processes (by PID) and removes its namespaces and directories.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -89,7 +95,7 @@ function monitor(ns) {
     const now = performance.now();
     for (let i = waiters.length - 1; i >= 0; i--) {
       if (line.includes(waiters[i].s)) {
-        waiters[i].resolve(now);
+        waiters[i].resolve({ at: now, wallMs: Date.now() });
         waiters.splice(i, 1);
       }
     }
@@ -110,10 +116,21 @@ function monitor(ns) {
   };
 }
 
+/** Each agent's 'ruleset applied' lines: { revision, stages } (info level, JSON on stdout). */
 function startAgent(node, ns, configd, data) {
-  const child = spawn(process.execPath, [AGENT_MAIN, '--node', node, '--netns', ns, '--configd', configd, '--data', data, '--listen', 'none', '--log-level', 'error', ...(args.applier ? ['--applier', args.applier] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [AGENT_MAIN, '--node', node, '--netns', ns, '--configd', configd, '--data', data, '--listen', 'none', '--log-level', 'info', ...(args.applier ? ['--applier', args.applier] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
-  return child;
+  const applied = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (!line.includes('"ruleset applied"')) return;
+    try {
+      const j = JSON.parse(line);
+      if (j.stages) applied.push({ revision: j.status?.appliedRevision, stages: j.stages });
+    } catch {
+      // not a log line of ours
+    }
+  });
+  return { child, applied };
 }
 
 /** Floor: raw KV put on server 0 → delivery to a watcher connected to server 2. */
@@ -156,6 +173,7 @@ async function threeNodes(nats, changes) {
     await sleep(100);
   }
   const monitors = [];
+  const agents = [];
   for (let i = 0; i < 3; i++) {
     const ns = `pbench${process.pid}n${i + 1}`;
     sh('ip', 'netns', 'add', ns);
@@ -164,21 +182,55 @@ async function threeNodes(nats, changes) {
     monitors.push(monitor(ns));
     const data = mkdtempSync(join(tmpdir(), 'palisade-bench-agent-'));
     dirs.push(data);
-    startAgent(`pve${i + 1}`, ns, configds[i].address, data);
+    agents.push(startAgent(`pve${i + 1}`, ns, configds[i].address, data));
   }
   const cluster = (port) => `[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`;
   await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(9999)) });
   await Promise.all(monitors.map((m) => m.waitFor('dport 9999', 60_000)));
   const samples = [];
+  const changesSeen = [];
   for (let i = 0; i < changes; i++) {
     const port = 10_000 + i;
     const seen = Promise.all(monitors.map((m) => m.waitFor(`dport ${port}`)));
-    await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(port)) });
+    const put = await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(port)) });
     const ack = performance.now();
+    const ackWallMs = Date.now();
     const times = await seen;
-    samples.push(Math.max(...times) - ack);
+    samples.push(Math.max(...times.map((t) => t.at)) - ack);
+    changesSeen.push({ revision: put.meta?.revision, writtenMs: put.meta?.timeMs, ackWallMs, seenWallMs: times.map((t) => t.wallMs) });
   }
-  return { samples, client, monitors };
+  await sleep(200); // the last log lines
+  return { samples, client, monitors, agents, breakdown: breakdown(changesSeen, agents) };
+}
+
+/** Per stage, p50/p99 over every agent's apply of a measured change; the observation is the bench's own. */
+function breakdown(changesSeen, agents) {
+  const stage = new Map();
+  const add = (name, v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return;
+    if (!stage.has(name)) stage.set(name, []);
+    stage.get(name).push(v);
+  };
+  let unmatched = 0;
+  for (const c of changesSeen) {
+    for (let n = 0; n < agents.length; n++) {
+      const a = agents[n].applied.find((x) => x.revision === c.revision);
+      if (!a) {
+        unmatched++; // coalesced with a later change, or its line not parsed
+        continue;
+      }
+      const s = a.stages;
+      add('write -> delivered to the agent (configd mirror + watch stream)', s.deliveryMs);
+      add('delivered -> compile starts (coalescer)', s.queuedMs);
+      add('compile (parse + compile + render + digest)', s.compileMs);
+      add('compiled -> apply starts (sysctls)', s.preApplyMs);
+      add('apply (plan + netlink batch + kernel ack, via the netns relay)', s.applyMs);
+      add('write -> kernel ack in the agent', s.totalMs);
+      add('write -> configd ack to the bench', c.ackWallMs - c.writtenMs);
+      add('kernel ack in the agent -> nft monitor line in the bench (observation)', c.seenWallMs[n] - s.appliedAtMs);
+    }
+  }
+  return { stage, unmatched };
 }
 
 function guestDocs(guests, rules, node) {
@@ -193,7 +245,7 @@ function guestDocs(guests, rules, node) {
   return docs;
 }
 
-async function largeNode(client, monitor, guests, rules, changes) {
+async function largeNode(client, monitor, agent, guests, rules, changes) {
   const docs = guestDocs(guests, rules, 'pve1');
   const t0 = performance.now();
   const loaded = monitor.waitFor('dport 20000', 300_000);
@@ -206,34 +258,107 @@ async function largeNode(client, monitor, guests, rules, changes) {
   const loadMs = performance.now() - t0;
   const vmid = 1000 + Math.floor(guests / 2);
   const samples = [];
+  const revisions = [];
   for (let i = 0; i < changes; i++) {
     const port = 30_000 + i;
     const seen = monitor.waitFor(`dport ${port}`, 120_000);
-    await client.call('put', { path: `firewall/${vmid}.fw`, content: text(`[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`) });
+    const put = await client.call('put', { path: `firewall/${vmid}.fw`, content: text(`[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`) });
     const ack = performance.now();
-    samples.push((await seen) - ack);
+    samples.push((await seen).at - ack);
+    revisions.push(put.meta?.revision);
   }
-  return { samples, loadMs };
+  await sleep(200); // the last log lines
+  // The agent's own stages of these applies ('ruleset applied' log lines, matched by revision).
+  const stages = new Map();
+  for (const revision of revisions) {
+    const a = agent.applied.find((x) => x.revision === revision);
+    if (!a) continue;
+    for (const [k, v] of Object.entries(a.stages)) {
+      if (k === 'appliedAtMs' || typeof v !== 'number') continue;
+      if (!stages.has(k)) stages.set(k, []);
+      stages.get(k).push(v);
+    }
+  }
+  return { samples, loadMs, stages };
+}
+
+/**
+ * Where one guest's change goes on the large node, without processes or NATS in between: the
+ * agent's NodeCompiler (parse, compile, render, digest) and the netlink planner (plan, kernel)
+ * applying into a namespace of their own, for the same documents and changes as the agent got.
+ * The baseline in the same run: compileNodeDocuments (no caches kept: the agent before issue
+ * #10) for the same change.
+ */
+async function largeNodeBreakdown(guests, rules, changes) {
+  const { createNodeCompiler, compileNodeDocuments } = await import('../services/node-agent/dist/compile/node-compiler.js');
+  const { createRulesetApplier } = await import('../packages/nft-netlink/dist/index.js');
+  const ns = `pbench${process.pid}bd`;
+  sh('ip', 'netns', 'add', ns);
+  namespaces.push(ns);
+  sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+  const docs = new Map(guestDocs(guests, rules, 'pve1').map((d) => [d.path, d.content]));
+  docs.set('firewall/cluster.fw', text('[OPTIONS]\nenable: 1\n'));
+  const input = () => ({ node: 'pve1', documents: new Map(docs), facts: { addresses: ['10.0.0.1/24'], interfaces: ['lo'] }, nowMs: Date.now(), logGroup: 7401 });
+  const compiler = createNodeCompiler();
+  const first = compiler.compile(input());
+  if (!first.ok) throw new Error(`breakdown: ${first.refusal.message}`);
+  const applier = await createRulesetApplier({ netns: ns, timeoutMs: 300_000, lower: { counters: true } });
+  cleanups.push(() => applier.close());
+  await applier.apply(first.compiled.ruleset, first.compiled.ownTables);
+  const vmid = 1000 + Math.floor(guests / 2);
+  const stages = { parse: [], compile: [], render: [], digest: [], plan: [], kernel: [], total: [], full: [] };
+  for (let i = 0; i < changes; i++) {
+    docs.set(`firewall/${vmid}.fw`, text(`[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${40_000 + i}\n`));
+    const t0 = performance.now();
+    const out = compiler.compile(input());
+    if (!out.ok) throw new Error(`breakdown: ${out.refusal.message}`);
+    const r = await applier.apply(out.compiled.ruleset, out.compiled.ownTables);
+    stages.total.push(performance.now() - t0);
+    const t = compiler.lastTimings;
+    stages.parse.push(t.parseMs);
+    stages.compile.push(t.compileMs);
+    stages.render.push(t.renderMs);
+    stages.digest.push(t.digestMs);
+    stages.plan.push(r.planMs);
+    stages.kernel.push(r.applyMs);
+    // The baseline of the same run: the whole node compiled from scratch (every few changes: it takes seconds).
+    if (i % 5 === 0) {
+      const f0 = performance.now();
+      compileNodeDocuments(input());
+      stages.full.push(performance.now() - f0);
+    }
+  }
+  return stages;
 }
 
 try {
   const changes = Number(args.changes);
+  console.log(`load average at the start (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores`);
   const nats = await startNats({ size: 3 });
   cleanups.push(() => nats.close());
   const floor = await floorSamples(nats.urls, changes);
-  const { samples, client, monitors } = await threeNodes(nats, changes);
+  const { samples, client, monitors, agents, breakdown: bd } = await threeNodes(nats, changes);
   const floor2 = await floorSamples(nats.urls, Math.min(changes, 100));
   const all = [...floor, ...floor2];
   console.log(`3 configd + 3 agents (applier: ${args.applier ?? "the agent's default"}), 3-server NATS R3, loopback:`);
   console.log(`  write ack -> rule live in all 3 kernels: ${fmt(samples)}`);
   console.log(`  floor (KV put sent -> watch delivery on another server): ${fmt(all)}`);
   console.log(`  ratio p50 ${(pct(samples, 50) / pct(all, 50)).toFixed(1)}x, p99 ${(pct(samples, 99) / pct(all, 99)).toFixed(1)}x the floor (goal: p99 < 100 ms and <= 3x)`);
+  console.log(`  where the time went (wall clock of the writing configd, the agents and the bench; each agent's apply of each change${bd.unmatched ? `, ${bd.unmatched} applies coalesced or unmatched` : ''}):`);
+  for (const [name, xs] of bd.stage) console.log(`    ${name}: ${fmt(xs)}`);
+  console.log(`  load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores`);
   const guests = Number(args.guests);
   if (guests > 0) {
     try {
-      const big = await largeNode(client, monitors[0], guests, Number(args.rules), Number(args['big-changes']));
+      const big = await largeNode(client, monitors[0], agents[0], guests, Number(args.rules), Number(args['big-changes']));
       console.log(`${guests} guests x ${args.rules} rules on pve1 (loaded and applied in ${(big.loadMs / 1000).toFixed(1)} s):`);
       console.log(`  one guest's change, write ack -> live in pve1's kernel: ${fmt(big.samples)} (goal p99 < 100 ms)`);
+      console.log(`  single-change floor of this run (KV put -> watch delivery): ${fmt(all)}; ratio p50 ${(pct(big.samples, 50) / pct(all, 50)).toFixed(1)}x, p99 ${(pct(big.samples, 99) / pct(all, 99)).toFixed(1)}x`);
+      console.log(`  the agent's own stages of these applies (its 'ruleset applied' lines): ${[...big.stages].map(([k, xs]) => `${k} ${fmt(xs)}`).join('; ') || 'none matched'}`);
+      const b = await largeNodeBreakdown(guests, Number(args.rules), Number(args['big-changes']));
+      console.log(`  the same changes in one process, by stage (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+      for (const [stage, xs] of Object.entries(b)) if (stage !== 'full') console.log(`    ${stage.padEnd(8)} ${fmt(xs)}`);
+      console.log(`    baseline, the whole node compiled from scratch (the agent before): ${fmt(b.full)}; incremental total p50 is ${(pct(b.full, 50) / pct(b.total, 50)).toFixed(0)}x faster`);
     } catch (err) {
       console.log(`${guests} guests x ${args.rules} rules on pve1: FAILED: ${err.message}`);
       process.exitCode = 1;

@@ -13,7 +13,7 @@ import { createCoalescer, type Coalescer } from '../follow/coalescer.js';
 import type { NodeDocuments } from '../follow/node-documents.js';
 import type { AgentStatus } from '../state/agent-status.js';
 import { NO_METRICS, type AgentMetrics } from '../state/agent-metrics.js';
-import type { StateFile } from '../state/state-file.js';
+import type { LastKnownGood, StateFile } from '../state/state-file.js';
 import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
 import { REQUIRED_SYSCTLS, type CompileResult } from '@palisade/fw-compile';
@@ -81,6 +81,33 @@ export interface Reconciler {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * Where one change's time went, ms, for the 'ruleset applied' log line: write (the writing
+ * configd's revision time) → delivered here → compile started (coalescer) → compiled → apply
+ * started (sysctls) → the kernel acknowledged; `appliedAtMs` is the wall clock of the last.
+ */
+export interface PropagationStages {
+  readonly deliveryMs?: number;
+  readonly queuedMs?: number;
+  readonly compileMs: number;
+  readonly preApplyMs: number;
+  readonly applyMs: number;
+  readonly totalMs?: number;
+  readonly appliedAtMs: number;
+}
+
+function stagesOf(writtenMs: number | undefined, deliveredMs: number | undefined, compileStart: number, compileEnd: number, applyStart: number, applied: number): PropagationStages {
+  return {
+    ...(writtenMs !== undefined && deliveredMs !== undefined ? { deliveryMs: deliveredMs - writtenMs } : {}),
+    ...(deliveredMs !== undefined ? { queuedMs: compileStart - deliveredMs } : {}),
+    compileMs: compileEnd - compileStart,
+    preApplyMs: applyStart - compileEnd,
+    applyMs: applied - applyStart,
+    ...(writtenMs !== undefined ? { totalMs: applied - writtenMs } : {}),
+    appliedAtMs: applied,
+  };
+}
+
 /** Palisade's own tables when nothing was applied yet (what the compiler creates). */
 const PALISADE_TABLES = [
   { family: 'inet', name: 'palisade' },
@@ -123,6 +150,9 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   /** Revision time of the newest input change not yet compiled, and of the compile in `last`. */
   let newestWriteMs: number | undefined;
   let compiledWriteMs: number | undefined;
+  /** When the oldest change not yet compiled reached the agent, and that of the compile in `last` (stage timings). */
+  let pendingSinceMs: number | undefined;
+  let compiledSinceMs: number | undefined;
   let lastKey: string | undefined;
   let last: Extract<NodeCompileOutput, { ok: true }> | undefined;
   let lastRevision = 0;
@@ -188,6 +218,23 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     if (driftSuspected) await repairDrift();
   };
 
+  /**
+   * State-file writes (two fsyncs) run behind the applies, one at a time, so the next change
+   * does not wait for the disk; a write superseded by a newer one before it started is skipped.
+   */
+  let persisting: Promise<void> = Promise.resolve();
+  let newestState: LastKnownGood | undefined;
+  const keepLastKnownGood = (state: LastKnownGood): void => {
+    newestState = state;
+    persisting = persisting.then(async () => {
+      const next = newestState;
+      newestState = undefined;
+      if (!next || !o.stateFile) return;
+      await o.stateFile.write(next).catch((err: unknown) => log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one'));
+    });
+  };
+  let compileStartedMs = 0;
+  let compileEndedMs = 0;
   const reconcile = async (): Promise<void> => {
     if (!st.inSync) return;
     if (flushedAtVersion !== undefined) {
@@ -202,7 +249,11 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       lastRevision = st.storeRevision;
       compiledWriteMs = newestWriteMs;
       newestWriteMs = undefined;
+      compiledSinceMs = pendingSinceMs;
+      pendingSinceMs = undefined;
+      compileStartedMs = o.clock.now();
       const out = nodeCompiler.compile({ node: o.node, documents: o.documents.inputs(), facts, nowMs: o.clock.now(), logGroup: o.logGroup });
+      compileEndedMs = o.clock.now();
       log.debug({ timings: nodeCompiler.lastTimings, revision: st.storeRevision }, 'compiled');
       counters.compiles++;
       st.errors = out.problems;
@@ -255,15 +306,16 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
       o.onApplied?.({ text: out.text, compiled: out.compiled });
       metrics.applied(r.durationMs, compiledWriteMs !== undefined ? o.clock.now() - compiledWriteMs : undefined);
+      log.info({ status: snapshot(), stages: stagesOf(compiledWriteMs, compiledSinceMs, compileStartedMs, compileEndedMs, startedAt, o.clock.now()) }, 'ruleset applied');
+      compiledSinceMs = undefined;
       compiledWriteMs = undefined;
-      log.info({ status: snapshot() }, 'ruleset applied');
       if (!o.stateFile && !o.dryRun) kernelDigest = (await o.applier.readCurrent(out.compiled.ownTables, abort.signal).catch(() => ({ digest: '' }))).digest;
       if (o.stateFile) {
         try {
           // Read back after the status says applied: the kernel's digest is only needed by the next start.
           const kernel = await o.applier.readCurrent(out.compiled.ownTables, abort.signal);
           kernelDigest = kernel.digest;
-          await o.stateFile.write({
+          keepLastKnownGood({
             node: o.node,
             revision: lastRevision,
             rulesetDigest: out.digest,
@@ -325,6 +377,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     },
     changed(writtenAtMs) {
       if (writtenAtMs !== undefined) newestWriteMs = Math.max(newestWriteMs ?? 0, writtenAtMs);
+      pendingSinceMs ??= o.clock.now();
       if (st.inSync) coalescer.poke();
     },
     suspectDrift() {
@@ -358,14 +411,20 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       delete st.deadmanAtMs;
       log.warn({ tables: tables.map((t) => `${t.family} ${t.name}`) }, "Palisade's tables removed on request (flush): the node is open until its documents change");
       if (o.stateFile) {
+        newestState = undefined;
+        await persisting;
         await o.stateFile.write({ node: o.node, revision: st.appliedRevision, rulesetDigest: digest, kernelDigest: '', rulesetText: text, ownTables: tables, appliedAtMs: o.clock.now() });
       }
       return tables.map((t) => `${t.family} ${t.name}`);
     },
-    idle: () => coalescer.idle(),
+    async idle() {
+      await coalescer.idle();
+      await persisting;
+    },
     async close() {
       cancelDeadman?.();
       await coalescer.close();
+      await persisting;
       abort.abort();
     },
   };

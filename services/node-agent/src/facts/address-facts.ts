@@ -1,12 +1,23 @@
 /**
- * Node facts from the target namespace: its interfaces and global addresses, read with
- * `ip -j addr show` at start and again whenever a long-running `ip monitor address link` child
- * prints a line (a notification from rtnetlink), so changes are seen without polling. The child
- * is killed by its PID on close. (An rtnetlink codec can replace the two commands later.)
+ * Node facts from the target namespace, from rtnetlink: a NETLINK_ROUTE socket in `--netns`
+ * subscribed to link and IPv4/IPv6 address notifications (`openRouteListener` of
+ * `@palisade/nft-netlink`). At start the links and then the addresses are dumped; after that
+ * every notification updates the table at once, without polling and without running `ip`.
+ * When the socket overran (notifications were lost) or the kernel flagged a dump as
+ * interrupted, the table is dumped again and replaced. The reader process ends on close.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  IfFlag,
+  LINK_ADDRESS_GROUPS,
+  LinkAddressTable,
+  RtScope,
+  RtmType,
+  decodeRouteDatagram,
+  encodeRouteDump,
+  openRouteListener,
+  type RouteListener,
+} from '@palisade/nft-netlink';
 import type { Clock, Logger } from '@palisade/service-kit';
-import { runCommand } from '../apply/run-command.js';
 import { AgentError } from '../errors.js';
 
 /** What the agent knows of its node's network, as the compiler and the status use it. */
@@ -21,98 +32,158 @@ export interface AddressFactsOptions {
   readonly netns?: string;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Called after the facts changed. */
+  /** Called after the facts changed (once per notification datagram or resync that changed them). */
   readonly onChange: (facts: AddressFacts) => void;
-  /** Quiet time after a notification before the re-read, ms (a change comes as several lines). Default 10. */
-  readonly settleMs?: number;
+  /** Gives up the first dump after this long, ms. Default 5,000. */
+  readonly startTimeoutMs?: number;
+  /** Wait before dumping again after the kernel refused a dump (EBUSY), ms. Default 50. */
+  readonly retryMs?: number;
 }
 
 export interface AddressFactsSource {
   /** The facts as last read. */
   readonly current: AddressFacts;
-  /** Reads the facts once and starts following notifications. Rejects when the first read fails. */
+  /** Subscribes, dumps once and resolves with the facts read. Rejects when that fails. */
   start(signal?: AbortSignal): Promise<void>;
+  /** Resyncs so far after overruns or interrupted dumps (tests, status). */
+  readonly resyncs: number;
   close(): Promise<void>;
 }
 
-interface IpAddrJson {
-  readonly ifname?: string;
-  readonly addr_info?: readonly { readonly family?: string; readonly local?: string; readonly prefixlen?: number; readonly scope?: string }[];
+/** The facts of a link/address table: global addresses off loopback, every interface name. */
+export function factsFromTable(table: LinkAddressTable): AddressFacts {
+  const links = table.links();
+  const loopback = new Set(links.filter((l) => (l.flags & IfFlag.LOOPBACK) !== 0 || l.name === 'lo').map((l) => l.index));
+  const addresses = table
+    .addresses()
+    .filter((a) => a.scope === RtScope.UNIVERSE && !loopback.has(a.index))
+    .map((a) => `${a.address}/${a.prefix}`);
+  return { addresses, interfaces: links.map((l) => l.name).filter((n) => n !== '').sort() };
 }
 
-/** Parses `ip -j addr show`. */
-export function parseIpAddrJson(json: string): AddressFacts {
-  const links = JSON.parse(json) as IpAddrJson[];
-  const addresses: string[] = [];
-  const interfaces: string[] = [];
-  for (const l of links) {
-    if (!l.ifname) continue;
-    interfaces.push(l.ifname);
-    if (l.ifname === 'lo') continue;
-    for (const a of l.addr_info ?? []) {
-      if (a.scope !== 'global' || !a.local || a.prefixlen === undefined) continue;
-      if (a.family !== 'inet' && a.family !== 'inet6') continue;
-      addresses.push(`${a.local}/${a.prefixlen}`);
-    }
-  }
-  return { addresses, interfaces: interfaces.sort() };
-}
-
-const ipArgs = (netns: string | undefined, args: readonly string[]): string[] => ['ip', ...(netns ? ['-n', netns] : []), ...args];
 const sameFacts = (a: AddressFacts, b: AddressFacts): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
-  let current: AddressFacts = { addresses: [], interfaces: [] };
-  let monitor: ChildProcess | undefined;
-  let cancelReread: (() => void) | undefined;
-  let closed = false;
   const log = o.logger.child({ component: 'facts' });
+  const table = new LinkAddressTable();
+  let current: AddressFacts = { addresses: [], interfaces: [] };
+  let listener: RouteListener | undefined;
+  let closed = false;
+  let resyncs = 0;
+  let seq = 0;
+  /** The dump being waited for: links first, then addresses. */
+  let dumping: { readonly stage: typeof RtmType.GETLINK | typeof RtmType.GETADDR; readonly seq: number; interrupted: boolean } | undefined;
+  /** Notifications were lost during the dump in progress: dump again after it. */
+  let again = false;
+  let firstDump: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  let cancelRetry: (() => void) | undefined;
 
-  const read = async (signal?: AbortSignal): Promise<AddressFacts> => {
-    const r = await runCommand(ipArgs(o.netns, ['-j', 'addr', 'show']), { ...(signal ? { signal } : {}) });
-    if (r.exitCode !== 0) throw new AgentError('unavailable', `ip addr show failed (exit ${r.exitCode}): ${r.stderr.trim()}`, { exitCode: r.exitCode, stderr: r.stderr });
-    return parseIpAddrJson(r.stdout);
+  const publish = (): void => {
+    const facts = factsFromTable(table);
+    if (sameFacts(facts, current)) return;
+    current = facts;
+    log.info({ facts }, 'node facts changed');
+    o.onChange(facts);
   };
-  const reread = (): void => {
-    cancelReread?.();
-    cancelReread = o.clock.setTimer(() => {
-      cancelReread = undefined;
-      if (closed) return;
-      read().then(
-        (facts) => {
-          if (closed || sameFacts(facts, current)) return;
-          current = facts;
-          log.info({ facts }, 'node facts changed');
-          o.onChange(facts);
-        },
-        (err: unknown) => log.warn({ err }, 'cannot re-read node facts'),
-      );
-    }, o.settleMs ?? 10);
+  const sendDump = (stage: typeof RtmType.GETLINK | typeof RtmType.GETADDR): void => {
+    seq = (seq + 1) >>> 0 || 1;
+    dumping = { stage, seq, interrupted: false };
+    listener?.send(encodeRouteDump(stage, seq));
   };
+  const resync = (): void => {
+    if (closed || !listener) return;
+    if (dumping) {
+      again = true;
+      return;
+    }
+    table.beginResync();
+    sendDump(RtmType.GETLINK);
+  };
+  const onDatagram = (bytes: Uint8Array): void => {
+    const d = decodeRouteDatagram(bytes);
+    if (d.errors.length > 0) log.warn({ errors: d.errors.slice(0, 5) }, 'rtnetlink messages that could not be read');
+    table.apply(d.events);
+    if (dumping && d.events.some((e) => e.seq === dumping!.seq && e.dumpInterrupted)) dumping.interrupted = true;
+    for (const ack of d.acks) {
+      if (!dumping || ack.request.seq !== dumping.seq || ack.errno === 0) continue;
+      // EBUSY (a dump already running on the socket) or another refusal: start over shortly
+      log.warn({ errno: ack.errno }, 'rtnetlink dump refused; dumping again');
+      dumping = undefined;
+      table.endResync();
+      table.beginResync();
+      cancelRetry?.();
+      cancelRetry = o.clock.setTimer(() => {
+        cancelRetry = undefined;
+        if (!closed && !dumping) sendDump(RtmType.GETLINK);
+      }, o.retryMs ?? 50);
+      return;
+    }
+    for (const done of d.dumpsDone) {
+      if (!dumping || done.seq !== dumping.seq) continue;
+      const interrupted = dumping.interrupted || done.interrupted;
+      if (dumping.stage === RtmType.GETLINK) {
+        sendDump(RtmType.GETADDR);
+        if (interrupted) again = true;
+        continue;
+      }
+      dumping = undefined;
+      table.endResync();
+      if (interrupted || again) {
+        again = false;
+        resyncs++;
+        resync();
+      } else {
+        firstDump?.resolve();
+        firstDump = undefined;
+      }
+    }
+    if (!table.resyncing) publish();
+  };
+
   return {
     get current() {
       return current;
     },
-    async start(signal) {
-      // Follow first, then read: a change between the two is seen as a notification.
-      monitor = spawn('ip', ipArgs(o.netns, ['monitor', 'address', 'link']).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-      monitor.stdout!.on('data', () => reread());
-      monitor.on('error', (err) => log.warn({ err }, 'ip monitor failed: node facts are no longer followed'));
-      monitor.on('exit', (code, sig) => {
-        if (!closed) log.warn({ code, signal: sig }, 'ip monitor ended: node facts are no longer followed');
-      });
-      current = await read(signal);
+    get resyncs() {
+      return resyncs;
     },
-    close() {
-      closed = true;
-      cancelReread?.();
-      const child = monitor;
-      monitor = undefined;
-      if (!child || child.exitCode !== null || child.pid === undefined) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        process.kill(child.pid!, 'SIGTERM');
+    async start(signal) {
+      signal?.throwIfAborted();
+      listener = await openRouteListener({
+        groups: LINK_ADDRESS_GROUPS,
+        ...(o.netns ? { netns: o.netns } : {}),
+        onDatagram,
+        onOverrun: () => {
+          log.warn('rtnetlink notifications were lost (receive buffer overrun); dumping links and addresses again');
+          resyncs++;
+          resync();
+        },
+        onError: (err) => {
+          if (!closed) log.warn({ err }, 'rtnetlink socket failed: node facts are no longer followed');
+          firstDump?.reject(err);
+        },
       });
+      const timeoutMs = o.startTimeoutMs ?? 5_000;
+      let cancelTimeout: (() => void) | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          firstDump = { resolve, reject };
+          cancelTimeout = o.clock.setTimer(() => reject(new AgentError('unavailable', `no rtnetlink dump of links and addresses within ${timeoutMs} ms`, {})), timeoutMs);
+          signal?.addEventListener('abort', () => reject(new AgentError('unavailable', 'reading node facts aborted', {})), { once: true });
+          resync();
+        });
+      } finally {
+        cancelTimeout?.();
+        firstDump = undefined;
+      }
+      publish();
+    },
+    async close() {
+      closed = true;
+      cancelRetry?.();
+      const l = listener;
+      listener = undefined;
+      await l?.close();
     },
   };
 }
