@@ -67,6 +67,7 @@ export {
   type PreparedCase,
   resolveZone,
   formatSimResult,
+  simOutcomeJson,
   SIM_DEFAULT_DEST,
   SIM_DEFAULT_DEST_V6,
   SIM_DEFAULT_SOURCE,

@@ -3,6 +3,7 @@
  * and their text for people.
  */
 import type { Hook } from './ir.js';
+import type { SimCase } from './sim-case.js';
 
 /** A verdict of the simulator. */
 export type SimVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
@@ -79,4 +80,26 @@ export function formatSimResult(r: SimResult): string {
     for (const l of h.logs) lines.push(`    log "${l}"`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The JSON object of one simulated case, as `palisade simulate --cases` and the agent's
+ * Simulate print it: the case's fields, the verdict, the deciding rule, chain and origin, the
+ * jumps that led there, the path; where the kernel does something else than pve-firewall's
+ * simulator says (REJECT of an ICMP packet is silence on the wire) what the kernel does.
+ */
+export function simOutcomeJson(c: SimCase, o: SimOutcome): Record<string, unknown> {
+  if (!o.ok) return { ...c, verdict: 'ERROR', error: o.error };
+  const r = o.result;
+  return {
+    ...c,
+    verdict: r.verdict,
+    rule: r.decision?.rule ?? null,
+    chain: r.decision?.chain ?? null,
+    origin: r.decision?.origin ?? r.decision?.via?.find((v) => v.origin !== undefined)?.origin ?? null,
+    via: (r.decision?.via ?? []).map((v) => `${v.chain} #${v.index + 1}: ${v.rule}`),
+    path: r.hops.map((h) => `${h.family} ${h.hook}${h.iif ? ` iif ${h.iif}` : ''}${h.oif ? ` oif ${h.oif}` : ''}: ${h.verdict}${h.decision ? ` ${h.decision.chain}` : ''}`),
+    ...(r.kernelVerdict !== undefined ? { kernelVerdict: r.kernelVerdict, kernelRule: r.kernelDecision?.rule ?? null } : {}),
+    ...(r.decision?.note !== undefined ? { note: r.decision.note } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { simulate } from './simulate.js';
+import { simOutcomeJson, simulate } from './simulate.js';
 import { loadScenario, VERDICTS_DIR } from './test-trees.js';
 
 describe('simulate: kernelVerdict', () => {
@@ -28,5 +28,24 @@ describe('simulate: kernelVerdict', () => {
     const r = run({ from: 'host', to: 'outside', proto: 'udp', dport: 7202 });
     expect(r.verdict).toBe('REJECT');
     expect(r.kernelVerdict).toBeUndefined();
+  });
+});
+
+describe('simOutcomeJson: the JSON of a case for the CLI and the agent', () => {
+  const { compiled } = loadScenario(join(VERDICTS_DIR, 'host-out-reject'));
+
+  it('carries the case, the verdict, the deciding rule, the path and what the kernel does', () => {
+    const c = { from: 'host', to: 'outside', proto: 'udp', dport: 7202, dest: '239.192.158.83' };
+    const json = simOutcomeJson(c, simulate(compiled, c));
+    expect(json).toMatchObject({ ...c, verdict: 'REJECT', kernelVerdict: 'DROP' });
+    expect(typeof json.rule).toBe('string');
+    expect(json.path).toEqual(['inet output oif vmbr0: REJECT PVEFW-HOST-OUT']);
+  });
+
+  it('says ERROR with the reason for a case that describes no packet', () => {
+    const c = { from: 'nowhere', to: 'outside' };
+    const json = simOutcomeJson(c, simulate(compiled, c));
+    expect(json).toMatchObject({ ...c, verdict: 'ERROR' });
+    expect(String(json.error)).toContain('nowhere');
   });
 });

@@ -46,7 +46,7 @@ export {
   type SimCase,
   type Zone,
 } from './sim-case.js';
-export { formatSimResult, type SimDecision, type SimHop, type SimOutcome, type SimResult, type SimVerdict } from './sim-result.js';
+export { formatSimResult, simOutcomeJson, type SimDecision, type SimHop, type SimOutcome, type SimResult, type SimVerdict } from './sim-result.js';
 
 /**
  * Simulates one case against a compile result (the IR that is rendered to nftables). Returns

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatSimResult, simulate, type CompileResult, type SimCase, type SimOutcome } from '@palisade/fw-compile';
+import { formatSimResult, simOutcomeJson, simulate, type CompileResult, type SimCase } from '@palisade/fw-compile';
 import { CliExit, EXIT } from '../exit.js';
 import { addNodeOptions, compileFromFlags, type NodeCompileFlags } from '../node-compile.js';
 import type { RegisterCommand } from '../command.js';
@@ -57,25 +57,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The JSON object printed for one simulated case. */
-export function simJson(c: SimCase, o: SimOutcome): Record<string, unknown> {
-  if (!o.ok) return { ...c, verdict: 'ERROR', error: o.error };
-  const r = o.result;
-  return {
-    ...c,
-    verdict: r.verdict,
-    rule: r.decision?.rule ?? null,
-    chain: r.decision?.chain ?? null,
-    origin: r.decision?.origin ?? r.decision?.via?.find((v) => v.origin !== undefined)?.origin ?? null,
-    via: (r.decision?.via ?? []).map((v) => `${v.chain} #${v.index + 1}: ${v.rule}`),
-    path: r.hops.map((h) => `${h.family} ${h.hook}${h.iif ? ` iif ${h.iif}` : ''}${h.oif ? ` oif ${h.oif}` : ''}: ${h.verdict}${h.decision ? ` ${h.decision.chain}` : ''}`),
-    // Where the kernel does something else than pve-firewall's simulator says (e.g. REJECT of
-    // an ICMP packet is silence on the wire), what the kernel does and the rule that decided.
-    ...(r.kernelVerdict !== undefined ? { kernelVerdict: r.kernelVerdict, kernelRule: r.kernelDecision?.rule ?? null } : {}),
-    ...(r.decision?.note !== undefined ? { note: r.decision.note } : {}),
-  };
-}
-
 export function simulateCases(compiled: CompileResult, cases: { line: number; value: SimCase | string }[]): { lines: string[]; errors: number } {
   const lines: string[] = [];
   let errors = 0;
@@ -87,7 +68,7 @@ export function simulateCases(compiled: CompileResult, cases: { line: number; va
     }
     const o = simulate(compiled, value);
     if (!o.ok) errors++;
-    lines.push(JSON.stringify(simJson(value, o)));
+    lines.push(JSON.stringify(simOutcomeJson(value, o)));
   }
   return { lines, errors };
 }

@@ -3,7 +3,7 @@
  * was rendered from, evaluated by `@palisade/fw-compile`'s simulator with the cases of
  * `palisade simulate` (so both answer the same for the same ruleset).
  */
-import { formatSimResult, simulate, type CompileResult, type SimCase } from '@palisade/fw-compile';
+import { formatSimResult, simOutcomeJson, simulate, type CompileResult, type SimCase } from '@palisade/fw-compile';
 
 /** The answer for one case. */
 export interface SimulatedCase {
@@ -27,17 +27,8 @@ export function simulateInForce(compiled: CompileResult, cases: readonly SimCase
   return cases.map((c) => {
     if (!c.from || !c.to) return { verdict: '', text: '', resultJson: '', error: 'a case needs from and to' };
     const o = simulate(compiled, c);
-    if (!o.ok) return { verdict: '', text: '', resultJson: JSON.stringify({ ...c, verdict: 'ERROR', error: o.error }), error: o.error };
-    const r = o.result;
-    const json = {
-      ...c,
-      verdict: r.verdict,
-      rule: r.decision?.rule ?? null,
-      chain: r.decision?.chain ?? null,
-      origin: r.decision?.origin ?? r.decision?.via?.find((v) => v.origin !== undefined)?.origin ?? null,
-      via: (r.decision?.via ?? []).map((v) => `${v.chain} #${v.index + 1}: ${v.rule}`),
-      ...(r.kernelVerdict !== undefined ? { kernelVerdict: r.kernelVerdict, kernelRule: r.kernelDecision?.rule ?? null } : {}),
-    };
-    return { verdict: r.verdict, text: formatSimResult(r), resultJson: JSON.stringify(json), error: '' };
+    const resultJson = JSON.stringify(simOutcomeJson(c, o));
+    if (!o.ok) return { verdict: '', text: '', resultJson, error: o.error };
+    return { verdict: o.result.verdict, text: formatSimResult(o.result), resultJson, error: '' };
   });
 }
