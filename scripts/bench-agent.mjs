@@ -137,7 +137,17 @@ function startAgent(node, ns, configd, data) {
 async function floorSamples(urls, n) {
   const writer = await connect({ servers: [urls[0]] });
   const reader = await connect({ servers: [urls[2]] });
-  const kvw = await new Kvm(writer).create('bench-agent-floor', { replicas: 3, history: 1 });
+  // Right after the servers start (and on a loaded machine) R3 placement may not find its peers yet.
+  let kvw;
+  for (let t = 0; ; t++) {
+    try {
+      kvw = await new Kvm(writer).create('bench-agent-floor', { replicas: 3, history: 1 });
+      break;
+    } catch (err) {
+      if (t >= 40 || !/no suitable peers|peer offline|insufficient resources/i.test(String(err?.message))) throw err;
+      await sleep(250);
+    }
+  }
   const kvr = await new Kvm(reader).open('bench-agent-floor');
   const pending = new Map();
   const it = await kvr.watch({ key: 'k.>' });
@@ -212,6 +222,7 @@ function breakdown(changesSeen, agents) {
     stage.get(name).push(v);
   };
   let unmatched = 0;
+  const slowest = [];
   for (const c of changesSeen) {
     for (let n = 0; n < agents.length; n++) {
       const a = agents[n].applied.find((x) => x.revision === c.revision);
@@ -228,9 +239,11 @@ function breakdown(changesSeen, agents) {
       add('write -> kernel ack in the agent', s.totalMs);
       add('write -> configd ack to the bench', c.ackWallMs - c.writtenMs);
       add('kernel ack in the agent -> nft monitor line in the bench (observation)', c.seenWallMs[n] - s.appliedAtMs);
+      slowest.push({ node: `pve${n + 1}`, revision: c.revision, ...s });
     }
   }
-  return { stage, unmatched };
+  slowest.sort((x, y) => (y.totalMs ?? 0) - (x.totalMs ?? 0));
+  return { stage, unmatched, slowest: slowest.slice(0, 5) };
 }
 
 function guestDocs(guests, rules, node) {
@@ -346,6 +359,8 @@ try {
   console.log(`  ratio p50 ${(pct(samples, 50) / pct(all, 50)).toFixed(1)}x, p99 ${(pct(samples, 99) / pct(all, 99)).toFixed(1)}x the floor (goal: p99 < 100 ms and <= 3x)`);
   console.log(`  where the time went (wall clock of the writing configd, the agents and the bench; each agent's apply of each change${bd.unmatched ? `, ${bd.unmatched} applies coalesced or unmatched` : ''}):`);
   for (const [name, xs] of bd.stage) console.log(`    ${name}: ${fmt(xs)}`);
+  console.log('  the slowest applies (node, revision, stages in ms):');
+  for (const x of bd.slowest) console.log(`    ${x.node} r${x.revision}: delivery ${x.deliveryMs}, queued ${x.queuedMs}, compile ${x.compileMs}, pre-apply ${x.preApplyMs}, apply ${x.applyMs}, total ${x.totalMs}`);
   console.log(`  load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores`);
   const guests = Number(args.guests);
   if (guests > 0) {

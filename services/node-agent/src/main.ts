@@ -59,8 +59,8 @@ Options:
   -h, --help             show this help
   -V, --version          show the version
 
-Coalescing: a change is applied ${AGENT_DEFAULTS.quietMs} ms after the last one, and at least every ${AGENT_DEFAULTS.maxDelayMs} ms
-during a continuous stream of changes; nothing is sent when the compiled ruleset is
+Coalescing: a change that finds the agent idle is applied at once; a burst ${AGENT_DEFAULTS.quietMs} ms after its last change,
+and at least every ${AGENT_DEFAULTS.maxDelayMs} ms during a continuous stream of changes; nothing is sent when the compiled ruleset is
 byte-identical to the one in force. A failed apply is retried after ${AGENT_DEFAULTS.retryInitialMs} ms, doubling up to
 ${AGENT_DEFAULTS.retryMaxMs / 1000} s. Cluster "enable: 0" removes Palisade's tables (as Proxmox does); "enable: <unix
 time>" keeps the firewall enabled until 60 s after that time unless "enable: 1" is written.

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { LinkAddressTable } from '@palisade/nft-netlink';
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileNodeDocuments } from '../compile/node-compiler.js';
 import { createAddressFacts, factsFromTable, type AddressFacts, type AddressFactsSource } from './address-facts.js';
 
 const NS = `paf${process.pid}`;
@@ -72,6 +73,22 @@ describe.skipIf(why !== undefined)('address facts from rtnetlink in a namespace'
     sh('ip', '-n', NS, 'addr', 'del', '198.51.100.7/25', 'dev', 'vmbr0');
     await waitFor('the address gone', () => !facts!.current.addresses.includes('198.51.100.7/25'));
     expect(changes.at(-1)).toEqual(facts!.current);
+  });
+
+  it("the node's address change moves the compiled local_network", async () => {
+    const localNetwork = (): string | undefined => {
+      const documents = new Map([['firewall/cluster.fw', Buffer.from('[OPTIONS]\nenable: 1\n')]]);
+      const out = compileNodeDocuments({ node: 'pve1', documents, facts: facts!.current, nowMs: 0, logGroup: 7401 });
+      return out.ok ? out.compiled.topology.localNetwork : `refused: ${out.refusal.message}`;
+    };
+    expect(localNetwork()).toBe('192.0.2.0/24');
+    sh('ip', '-n', NS, 'addr', 'del', '192.0.2.11/24', 'dev', 'vmbr0');
+    sh('ip', '-n', NS, 'addr', 'add', '198.51.100.130/25', 'dev', 'vmbr0');
+    await waitFor('the new host address', () => facts!.current.addresses[0] === '198.51.100.130/25' && !facts!.current.addresses.includes('192.0.2.11/24'));
+    expect(localNetwork()).toBe('198.51.100.128/25');
+    sh('ip', '-n', NS, 'addr', 'del', '198.51.100.130/25', 'dev', 'vmbr0');
+    sh('ip', '-n', NS, 'addr', 'add', '192.0.2.11/24', 'dev', 'vmbr0');
+    await waitFor('the address back', () => facts!.current.addresses[0] === '192.0.2.11/24');
   });
 
   it('an interface created and deleted changes the facts, with its addresses', async () => {
