@@ -7,7 +7,7 @@
  * no end element; nft marks its start with `NFTNL_SET_ELEM_F_INTERVAL_OPEN` user data.
  * (`NFTA_SET_ELEM_KEY_END` is only used by nft for concatenated keys, pipapo sets.)
  */
-import type { AddrInterval } from '@palisade/fw-compile';
+import type { AddrInterval, SetElementChange } from '@palisade/fw-compile';
 import {
   NftnlUdata,
   NftSetElemFlag,
@@ -49,14 +49,8 @@ export function intervalElements(iv: AddrInterval): RawSetElement[] {
   return [{ key: addressKey(iv.family, iv.from) }, { key: addressKey(iv.family, iv.to + 1n), flags: NftSetElemFlag.INTERVAL_END }];
 }
 
-/** A change of one interval set, as `diffSetElements` of `@palisade/fw-compile` returns it. */
-export interface IntervalSetChange {
-  readonly family: string;
-  readonly table: string;
-  readonly set: string;
-  readonly removed: readonly AddrInterval[];
-  readonly added: readonly AddrInterval[];
-}
+/** A change of one interval set: `diffSetElements` of `@palisade/fw-compile` returns them (one type, not a copy). */
+export type IntervalSetChange = SetElementChange;
 
 /** Options of `planSetElementMessages`. */
 export interface PlanOptions {
