@@ -18,13 +18,13 @@
 // Starts and stops only its own processes (by PID) and removes its namespaces and directories.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { loadAverage, parseBenchArgs, percentile as pct } from './bench-util.mjs';
 
 const HELP = `Usage: node scripts/bench-agent.mjs [options]   (after npm run build; as root)
 
@@ -38,21 +38,11 @@ Options:
   -h, --help      this text
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    changes: { type: 'string', default: '200' },
-    guests: { type: 'string', default: '1000' },
-    rules: { type: 'string', default: '20' },
-    'big-changes': { type: 'string', default: '10' },
-    'no-prober': { type: 'boolean', default: false },
-    applier: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const args = parseBenchArgs(HELP, {
+  defaults: { changes: '200', guests: '1000', rules: '20', 'big-changes': '10' },
+  flags: ['no-prober'],
+  optional: ['applier'],
 });
-if (args.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 
 if (process.getuid?.() !== 0) {
   console.log('bench-agent: skipped (network namespaces need root)');
@@ -68,10 +58,6 @@ const { createConfigClient } = await import('../packages/api/dist/index.js');
 const sh = (...argv) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const text = (s) => Buffer.from(s, 'utf8');
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const fmt = (xs) => `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (n=${xs.length})`;
 
 const namespaces = [];
@@ -346,7 +332,7 @@ async function largeNodeBreakdown(guests, rules, changes) {
 
 try {
   const changes = Number(args.changes);
-  console.log(`load average at the start (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores`);
+  console.log(`load average at the start (1, 5, 15 min): ${loadAverage()}`);
   const nats = await startNats({ size: 3 });
   cleanups.push(() => nats.close());
   const floor = await floorSamples(nats.urls, changes);
@@ -361,7 +347,7 @@ try {
   for (const [name, xs] of bd.stage) console.log(`    ${name}: ${fmt(xs)}`);
   console.log('  the slowest applies (node, revision, stages in ms):');
   for (const x of bd.slowest) console.log(`    ${x.node} r${x.revision}: delivery ${x.deliveryMs}, queued ${x.queuedMs}, compile ${x.compileMs}, pre-apply ${x.preApplyMs}, apply ${x.applyMs}, total ${x.totalMs}`);
-  console.log(`  load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${cpus().length} cores`);
+  console.log(`  load average (1, 5, 15 min): ${loadAverage()}`);
   const guests = Number(args.guests);
   if (guests > 0) {
     try {
@@ -371,7 +357,7 @@ try {
       console.log(`  single-change floor of this run (KV put -> watch delivery): ${fmt(all)}; ratio p50 ${(pct(big.samples, 50) / pct(all, 50)).toFixed(1)}x, p99 ${(pct(big.samples, 99) / pct(all, 99)).toFixed(1)}x`);
       console.log(`  the agent's own stages of these applies (its 'ruleset applied' lines): ${[...big.stages].map(([k, xs]) => `${k} ${fmt(xs)}`).join('; ') || 'none matched'}`);
       const b = await largeNodeBreakdown(guests, Number(args.rules), Number(args['big-changes']));
-      console.log(`  the same changes in one process, by stage (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+      console.log(`  the same changes in one process, by stage (load average ${loadAverage()}):`);
       for (const [stage, xs] of Object.entries(b)) if (stage !== 'full') console.log(`    ${stage.padEnd(8)} ${fmt(xs)}`);
       console.log(`    baseline, the whole node compiled from scratch (the agent before): ${fmt(b.full)}; incremental total p50 is ${(pct(b.full, 50) / pct(b.total, 50)).toFixed(0)}x faster`);
     } catch (err) {

@@ -15,13 +15,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { parseBenchArgs } from './bench-util.mjs';
 
 const HELP = `Usage: node scripts/bench-configd.mjs [options]   (after a build)
 
@@ -43,23 +43,10 @@ Options:
   -h, --help           this text
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    n: { type: 'string', default: '2000' },
-    rounds: { type: 'string', default: '5' },
-    size: { type: 'string', default: '2048' },
-    concurrency: { type: 'string', default: '16' },
-    topology: { type: 'string', default: 'both' },
-    'no-sync-always': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-    configd: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-    // internal: run as the floor server (bare gRPC echo and gRPC → KV put proxy)
-    'floor-server': { type: 'boolean', default: false },
-    nats: { type: 'string' },
-    bucket: { type: 'string' },
-  },
+const args = parseBenchArgs(HELP, {
+  defaults: { n: '2000', rounds: '5', size: '2048', concurrency: '16', topology: 'both' },
+  flags: ['no-sync-always', 'floor-server'], // floor-server, nats, bucket: internal (the floor server's process)
+  optional: ['cpu-prof', 'configd', 'json', 'nats', 'bucket'],
 });
 
 /** Bare grpc-js service with identity (de)serialisers: no protobuf, no auth, no logic. */
@@ -107,8 +94,6 @@ if (args['floor-server']) {
     server.forceShutdown();
     void nc.close().then(() => process.exit(0));
   });
-} else if (args.help) {
-  process.stdout.write(HELP);
 } else {
   await bench();
 }
