@@ -5,7 +5,7 @@
  * introduce an error is refused with the diagnostics, and nothing is changed.
  */
 import type { Diagnostic, FwDocument, GuestType, Rule, Section, SectionKind, SourceLine } from './model.js';
-import { formatRule, pickRuleFields, type RuleSpec, type RuleSpecField, type RuleValues } from './rule-fields.js';
+import { formatRule, pickRuleFields, type RuleSpec, type RuleSpecField } from './rule-fields.js';
 
 // The editor's rule vocabulary is the rule-field table's.
 export { formatRule, type RuleSpec, type RuleSpecField } from './rule-fields.js';
@@ -82,7 +82,9 @@ export interface EditContext {
 
 /** The API view of a parsed rule: its values and `enable`. */
 export function ruleToSpec(rule: Rule): RuleSpec {
-  return { ...(pickRuleFields(rule) as RuleValues), enable: rule.enabled };
+  const spec = pickRuleFields(rule) as { -readonly [K in keyof RuleSpec]: RuleSpec[K] };
+  spec.enable = rule.enabled;
+  return spec;
 }
 
 /** Order of sections in the canonical writer. */

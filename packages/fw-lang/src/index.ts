@@ -97,6 +97,7 @@ export {
   RULE_ID_FIELDS,
   RULE_OPTION_PATTERNS,
   canonicalRuleText,
+  copyRuleFields,
   formatRule,
   pickRuleFields,
   ruleFieldByName,

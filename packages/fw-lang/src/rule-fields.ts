@@ -179,32 +179,50 @@ export const RULE_OPTION_PATTERNS: readonly RuleOptionPattern[] = RULE_FIELDS.fi
 }));
 
 /**
- * The rule values of `source` in table order: each field whose value `present` accepts (default:
- * defined). For gRPC messages, where an absent string is `''`, pass `(v) => v !== ''`.
+ * Copies the rule values of `source` onto `target`, in table order: each field whose value
+ * `present` accepts (default: defined). For gRPC messages, where an absent string is `''`, pass
+ * `(v) => v !== ''`. Returns `target`. (Assigning in place keeps the objects fast to read; a
+ * spread of the result would not.)
  */
-export function pickRuleFields(
+export function copyRuleFields<T extends object>(
+  target: T,
   source: Readonly<Partial<Record<RuleFieldKey, unknown>>>,
-  present: (value: unknown) => boolean = (v) => v !== undefined,
-): Partial<Record<RuleFieldKey, unknown>> {
-  const out: Partial<Record<RuleFieldKey, unknown>> = {};
-  for (const d of RULE_FIELDS) {
-    const v = source[d.key];
-    if (v !== undefined && present(v)) out[d.key] = v;
+  present?: (value: unknown) => boolean,
+): T & Partial<Record<RuleFieldKey, unknown>> {
+  const out = target as T & Partial<Record<RuleFieldKey, unknown>>;
+  for (const key of FIELD_KEYS) {
+    const v = source[key];
+    if (v !== undefined && (present === undefined || present(v))) out[key] = v;
   }
   return out;
 }
+
+/** The rule values of `source` as a new object (see `copyRuleFields`). */
+export function pickRuleFields(
+  source: Readonly<Partial<Record<RuleFieldKey, unknown>>>,
+  present?: (value: unknown) => boolean,
+): Partial<Record<RuleFieldKey, unknown>> {
+  return copyRuleFields({}, source, present);
+}
+
+// Plain arrays of one shape each, so that the per-rule loops stay monomorphic (the table's
+// entries all differ in shape).
+const FIELD_KEYS: readonly RuleFieldKey[] = RULE_FIELDS.map((d) => d.key);
+const WRITER_OPTIONS: readonly { readonly key: string; readonly flag: string; readonly onGroupRule: boolean }[] = (RULE_FIELDS as readonly RuleFieldDef[])
+  .filter((d) => d.kind === 'option')
+  .map((d) => ({ key: d.key, flag: d.flag ?? '', onGroupRule: d.onGroupRule === true }));
 
 /** Canonical rule line (spec §1.8). `inGroup` omits `-i`, which rules inside a group do not allow. */
 export function formatRule(spec: RuleSpec, options: { inGroup?: boolean } = {}): string {
   const type = spec.type.toUpperCase();
   let out = `${spec.enable === false ? '|' : ''}${type} `;
   out += spec.macro !== undefined && type !== 'GROUP' ? `${spec.macro}(${spec.action})` : spec.action;
-  for (const d of RULE_FIELDS as readonly RuleFieldDef[]) {
-    if (d.kind !== 'option') continue;
-    const value = (spec as Readonly<Record<string, string | boolean | undefined>>)[d.key];
+  const values = spec as Readonly<Record<string, string | boolean | undefined>>;
+  for (const { key, flag, onGroupRule } of WRITER_OPTIONS) {
+    const value = values[key];
     if (typeof value !== 'string') continue;
-    if (d.onGroupRule ? options.inGroup : type === 'GROUP') continue;
-    out += ` ${d.flag} ${value}`;
+    if (onGroupRule ? options.inGroup : type === 'GROUP') continue;
+    out += ` ${flag} ${value}`;
   }
   if (spec.comment !== undefined && spec.comment !== '') out += ` # ${spec.comment}`;
   return out;

@@ -8,7 +8,7 @@ import { icmpProtocolVersion, isPortProtocol, lookupProtocol } from './data/prot
 import { ICMP_TYPES_V4, ICMP_TYPES_V6 } from './data/icmp-types.js';
 import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { IpVersion, Rule, RuleEnv, RuleError, RuleField } from './model.js';
-import { pickRuleFields, RULE_OPTION_PATTERNS, type RuleValues } from './rule-fields.js';
+import { copyRuleFields, RULE_OPTION_PATTERNS, type RuleValues } from './rule-fields.js';
 import { aliasExistsAnywhere, IPSET_REFERENCE, lookupAliasIn, type NameTables } from './names.js';
 import { parsePortList } from './values/ports.js';
 import { parseAddressList } from './values/ip.js';
@@ -226,14 +226,9 @@ function validateRule(rule: MutableRule, ctx: ParseRuleContext): ParseRuleResult
   // 10. macro expansion in checking mode
   if (macro && errs.empty) checkMacroConflicts(rule, macro, errs);
 
-  const { enabled, ...values } = rule;
-  const result: Rule = {
-    line: ctx.line,
-    enabled,
-    ...(pickRuleFields(values) as RuleValues),
-    ...(ipVersion !== undefined ? { ipVersion } : {}),
-    errors: errs.errors,
-  };
+  const result = copyRuleFields({ line: ctx.line, enabled: rule.enabled }, rule) as { -readonly [K in keyof Rule]: Rule[K] };
+  if (ipVersion !== undefined) result.ipVersion = ipVersion;
+  result.errors = errs.errors;
   return { ok: true, rule: result };
 }
 
