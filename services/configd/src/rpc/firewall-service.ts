@@ -54,9 +54,9 @@ function fieldsOf(f: RuleFields | undefined): Partial<RuleSpec> {
 
 /** A rule view as the wire carries it: every table field, `''` when the rule has none. */
 function ruleOut(v: RuleView): PbRule {
-  const fields: Record<string, unknown> = {};
-  for (const d of RULE_FIELDS) fields[d.key] = v[d.key] ?? '';
-  return { ...(fields as Omit<PbRule, 'id' | 'pos' | 'line' | 'ipversion' | 'errors'>), id: v.id, pos: v.pos, line: v.line, ipversion: v.ipversion, errors: v.errors.map((e) => ({ ...e })) };
+  const out: Record<string, unknown> = { id: v.id, pos: v.pos, line: v.line, ipversion: v.ipversion, errors: v.errors.map((e) => ({ ...e })) };
+  for (const d of RULE_FIELDS) out[d.key] = v[d.key] ?? '';
+  return out as unknown as PbRule;
 }
 
 function writeOut(w: WriteResult & { rule?: RuleView }): { meta: ReturnType<typeof encodeMeta>; digest: string; rule: PbRule | undefined } {
