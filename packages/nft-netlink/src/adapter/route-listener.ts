@@ -41,6 +41,8 @@ export const ROUTE_READER_PATH = fileURLToPath(new URL('../../relay/rtnetlink-re
 
 /** A subscribed rtnetlink socket. */
 export interface RouteListener {
+  /** PID of the reader process (it holds the socket), undefined once it exited. */
+  readonly pid: number | undefined;
   /** Sends one request (e.g. `encodeRouteDump`) to the kernel; answers arrive as datagrams. */
   send(request: Uint8Array): void;
   /** Stops the reader. Idempotent. */
@@ -134,6 +136,9 @@ export async function openRouteListener(o: RouteListenerOptions): Promise<RouteL
     clearTimeout(timer);
   }
   return {
+    get pid() {
+      return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     send(request) {
       if (closed) throw new NftNetlinkError('CLOSED', 'the rtnetlink listener is closed');
       const frame = Buffer.allocUnsafe(4 + request.length);

@@ -1,9 +1,11 @@
 /**
  * The links and addresses of a network namespace as rtnetlink reported them: dump records and
  * notifications applied in arrival order. A resync (after the socket overran and lost
- * notifications) collects a fresh dump beside the table; notifications that arrive meanwhile go
- * to both, and at the end of the dump the fresh table replaces the old one, so what the lost
- * notifications would have removed is gone too. Pure: no I/O.
+ * notifications) collects a fresh dump beside the table, and at the end of the dump the fresh
+ * table replaces the old one, so what the lost notifications would have removed is gone too.
+ * Notifications still queued on the socket before the dump's first record are older than the
+ * dump (the kernel queues a dump's first records when the request is sent), so the fresh table
+ * takes a notification only once the dump of its kind (links, addresses) has begun. Pure: no I/O.
  */
 import type { RouteAddress, RouteEvent, RouteLink } from './rtnetlink-codec.js';
 
@@ -38,24 +40,39 @@ function applyTo(s: State, ev: RouteEvent): void {
 export class LinkAddressTable {
   #current: State = empty();
   #fresh: State | undefined;
+  /** `seq` of the resync's dump requests, and the kinds whose dump records have begun. */
+  #dumpSeqs = new Set<number>();
+  #begun = new Set<RouteEvent['kind']>();
 
   /** Applies events in order (dump records and notifications alike). */
   apply(events: readonly RouteEvent[]): void {
     for (const ev of events) {
       applyTo(this.#current, ev);
-      if (this.#fresh) applyTo(this.#fresh, ev);
+      if (!this.#fresh) continue;
+      if (this.#dumpSeqs.has(ev.seq)) this.#begun.add(ev.kind);
+      else if (!this.#begun.has(ev.kind)) continue; // older than the dump that will report it
+      applyTo(this.#fresh, ev);
     }
   }
 
-  /** A dump starts: what it reports (and notifications meanwhile) builds the next table. */
+  /** A resync starts: what its dumps report (and later notifications) builds the next table. */
   beginResync(): void {
     this.#fresh = empty();
+    this.#dumpSeqs.clear();
+    this.#begun.clear();
+  }
+
+  /** A dump request of the resync was sent with `seq`: records carrying it are dump records. */
+  dumpRequested(seq: number): void {
+    this.#dumpSeqs.add(seq);
   }
 
   /** The dump ended: its table replaces the current one. Without a resync, nothing happens. */
   endResync(): void {
     if (this.#fresh) this.#current = this.#fresh;
     this.#fresh = undefined;
+    this.#dumpSeqs.clear();
+    this.#begun.clear();
   }
 
   /** Whether a resync is collecting. */

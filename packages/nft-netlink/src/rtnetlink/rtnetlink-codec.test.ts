@@ -68,11 +68,27 @@ describe('rtnetlink codec', () => {
     expect(t.links()).toHaveLength(4);
     // tap100i0 went away while the socket overran: only a fresh dump says so
     t.beginResync();
+    // still queued before the dump: older than it, so not taken into the fresh table
+    t.apply(events('link-add'));
+    t.dumpRequested(1);
     t.apply(events('dump-link'));
+    t.dumpRequested(2);
     t.apply(events('dump-addr'));
     t.endResync();
     expect(t.links().map((l) => l.name)).toEqual(['lo', 'vmbr0']);
     expect(t.addresses().some((a) => a.address === '2001:db8:1::7')).toBe(false);
+  });
+
+  it("during a resync, a notification after its kind's dump began goes into the fresh table", () => {
+    const t = new LinkAddressTable();
+    t.beginResync();
+    t.dumpRequested(1);
+    t.apply(events('dump-link'));
+    t.apply(events('link-add')); // newer than the link dump
+    t.dumpRequested(2);
+    t.apply(events('dump-addr'));
+    t.endResync();
+    expect(t.links().map((l) => l.name).sort()).toEqual(['lo', 'tap100i0', 'tap100i0p', 'vmbr0']);
   });
 
   it('is total: random bytes, truncations and bit flips of kernel datagrams never throw', () => {

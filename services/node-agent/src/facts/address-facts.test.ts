@@ -3,7 +3,7 @@
  * dump, then addresses and interfaces added and removed, seen through notifications (no `ip`
  * child, no polling). Skipped (with the reason printed) when not root.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { LinkAddressTable } from '@palisade/nft-netlink';
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +100,28 @@ describe.skipIf(why !== undefined)('address facts from rtnetlink in a namespace'
     await waitFor('the interfaces gone', () => !facts!.current.interfaces.includes('tap100i0') && !facts!.current.interfaces.includes('fwln100i0'));
     expect(facts!.current.addresses).not.toContain('203.0.113.5/24');
     expect(facts!.resyncs).toBe(0);
+  });
+
+  it('notifications lost to a receive-buffer overrun are recovered by a fresh dump', async () => {
+    // A second source with a small buffer; its reader is stopped (SIGSTOP, by its PID) while
+    // 200 addresses come and go, so the kernel drops notifications (ENOBUFS) for it.
+    const small = createAddressFacts({ netns: NS, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, onChange: () => undefined, recvBufferBytes: 4096 });
+    await small.start();
+    const pid = small.readerPid!;
+    const batch = (op: 'add' | 'del', n: number): string => Array.from({ length: n }, (_, i) => `addr ${op} 10.77.${i >> 8}.${(i & 0xff) + 1}/32 dev vmbr0`).join('\n') + '\n';
+    try {
+      process.kill(pid, 'SIGSTOP');
+      execFileSync('ip', ['-n', NS, '-batch', '-'], { input: batch('add', 200), timeout: 10_000 });
+      execFileSync('ip', ['-n', NS, '-batch', '-'], { input: batch('del', 100), timeout: 10_000 });
+      process.kill(pid, 'SIGCONT');
+      const want = Array.from({ length: 100 }, (_, i) => `10.77.0.${i + 101}/32`);
+      const ours = (): string[] => small.current.addresses.filter((a) => a.startsWith('10.77.'));
+      await waitFor('the addresses after the overrun', () => small.resyncs > 0 && ours().join() === want.join()).catch(() => undefined);
+      expect({ resynced: small.resyncs > 0, addresses: ours() }).toEqual({ resynced: true, addresses: want });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await small.close();
+      spawnSync('ip', ['-n', NS, '-force', '-batch', '-'], { input: batch('del', 200), timeout: 10_000, stdio: ['pipe', 'ignore', 'ignore'] });
+    }
   });
 });

@@ -38,6 +38,8 @@ export interface AddressFactsOptions {
   readonly startTimeoutMs?: number;
   /** Wait before dumping again after the kernel refused a dump (EBUSY), ms. Default 50. */
   readonly retryMs?: number;
+  /** Receive buffer of the socket, bytes. Default the listener's (1 MiB). */
+  readonly recvBufferBytes?: number;
 }
 
 export interface AddressFactsSource {
@@ -47,6 +49,8 @@ export interface AddressFactsSource {
   start(signal?: AbortSignal): Promise<void>;
   /** Resyncs so far after overruns or interrupted dumps (tests, status). */
   readonly resyncs: number;
+  /** PID of the reader process holding the socket (tests). */
+  readonly readerPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +92,7 @@ export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
   const sendDump = (stage: typeof RtmType.GETLINK | typeof RtmType.GETADDR): void => {
     seq = (seq + 1) >>> 0 || 1;
     dumping = { stage, seq, interrupted: false };
+    table.dumpRequested(seq);
     listener?.send(encodeRouteDump(stage, seq));
   };
   const resync = (): void => {
@@ -147,11 +152,15 @@ export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
     get resyncs() {
       return resyncs;
     },
+    get readerPid() {
+      return listener?.pid;
+    },
     async start(signal) {
       signal?.throwIfAborted();
       listener = await openRouteListener({
         groups: LINK_ADDRESS_GROUPS,
         ...(o.netns ? { netns: o.netns } : {}),
+        ...(o.recvBufferBytes !== undefined ? { recvBufferBytes: o.recvBufferBytes } : {}),
         onDatagram,
         onOverrun: () => {
           log.warn('rtnetlink notifications were lost (receive buffer overrun); dumping links and addresses again');
