@@ -5,7 +5,8 @@
  */
 import { status as GrpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { clientChannelArgs, createClientChannel } from './client-channel.js';
-import { isApiErrorCode, type ApiErrorCode } from './error-codes.js';
+import { apiErrorCodeOf, isApiErrorCode, type ApiErrorCode } from './error-codes.js';
+import { ErrorCode } from './gen/palisade/common/v1/errors.js';
 import { ErrorDetail } from './gen/palisade/config/v1/document.js';
 import * as firewall from './gen/palisade/config/v1/firewall_service.js';
 import { FirewallServiceClient, type FirewallServiceService } from './gen/palisade/config/v1/firewall_service.js';
@@ -69,11 +70,14 @@ export class ConfigClientError extends Error {
   }
 
   /**
-   * Palisade's closed error code, or a transport-level one. A code this client does not know
-   * (a newer server) reads as `internal`; `detail.code` keeps the original.
+   * Palisade's closed error code (the detail's `palisade.common.v1.ErrorCode`, or its text from
+   * a server that predates the enum), or a transport-level one. A code this client does not
+   * know (a newer server) reads as `internal`; `detail` keeps the original.
    */
   get code(): ApiErrorCode {
-    if (this.detail?.code) return isApiErrorCode(this.detail.code) ? this.detail.code : 'internal';
+    const d = this.detail;
+    if (d && d.errorCode !== ErrorCode.ERROR_CODE_UNSPECIFIED) return apiErrorCodeOf(d.errorCode) ?? 'internal';
+    if (d?.code) return isApiErrorCode(d.code) ? d.code : 'internal';
     if (this.grpcCode === (GrpcStatus.UNAVAILABLE as number)) return 'unavailable';
     if (this.grpcCode === (GrpcStatus.DEADLINE_EXCEEDED as number)) return 'deadline-exceeded';
     if (this.grpcCode === (GrpcStatus.CANCELLED as number)) return 'cancelled';

@@ -46,6 +46,14 @@ describe('the error codes of palisade.common.v1.ErrorCode', () => {
     expect(apiErrorCodeOf(99 as ErrorCode)).toBeUndefined();
   });
 
+  it('are read from the enum first, the text only from a server that predates it', () => {
+    const typed = ErrorDetail.fromPartial({ errorCode: ErrorCode.ERROR_CODE_NOT_QUORATE });
+    expect(new ConfigClientError(status.UNAVAILABLE, 'x', typed).code).toBe('not-quorate');
+    const newer = ErrorDetail.fromPartial({ errorCode: 99 as ErrorCode, code: 'brand-new-code' });
+    expect(new ConfigClientError(status.UNKNOWN, 'x', newer).code).toBe('internal');
+    expect(new ConfigClientError(status.ABORTED, 'x', errorDetailOf('conflict')).code).toBe('conflict');
+  });
+
   it('travel as enum and text in one detail', () => {
     const wire = ErrorDetail.decode(ErrorDetail.encode(errorDetailOf('outcome-unknown', { currentRevision: 7 })).finish());
     expect([wire.code, wire.errorCode, wire.currentRevision]).toEqual(['outcome-unknown', ErrorCode.ERROR_CODE_OUTCOME_UNKNOWN, 7]);
