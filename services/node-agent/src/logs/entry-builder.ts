@@ -37,26 +37,36 @@ export function directionOfChain(chain: string): LogDirection {
 
 const VERDICT = /^(policy )?(ACCEPT|DROP|REJECT)$/;
 
-// A ruleset has a few hundred distinct prefixes and every hit repeats one: parse each once.
-const PREFIX_CACHE_MAX = 4096;
-const prefixCache = new Map<string, ParsedLogPrefix>();
-function parsePrefixCached(prefix: string): ParsedLogPrefix {
-  let parsed = prefixCache.get(prefix);
-  if (!parsed) {
-    if (prefixCache.size >= PREFIX_CACHE_MAX) prefixCache.clear();
-    parsed = parseLogPrefix(prefix);
-    prefixCache.set(prefix, parsed);
-  }
-  return parsed;
+/** What an entry takes from its prefix: the parse and the fields derived from it. */
+interface PrefixFacts {
+  readonly prefix: ParsedLogPrefix;
+  readonly verdict: string;
+  readonly action: LogAction;
+  readonly isPolicy: boolean;
+  readonly direction: LogDirection;
 }
 
+// A ruleset has a few hundred distinct prefixes and every hit repeats one: parse each once,
+// and derive its verdict, action and direction once too.
+const PREFIX_CACHE_MAX = 4096;
+const prefixCache = new Map<string, PrefixFacts>();
+function prefixFacts(text: string): PrefixFacts {
+  let facts = prefixCache.get(text);
+  if (!facts) {
+    if (prefixCache.size >= PREFIX_CACHE_MAX) prefixCache.clear();
+    const prefix = parseLogPrefix(text);
+    const verdictText = prefix.message.endsWith(': ') ? prefix.message.slice(0, -2) : prefix.message.trim();
+    const verdict = verdictText === '' ? '-' : verdictText;
+    const vm = VERDICT.exec(verdict);
+    facts = { prefix, verdict, action: vm ? (vm[2] as LogAction) : 'OTHER', isPolicy: vm?.[1] !== undefined, direction: directionOfChain(prefix.chain) };
+    prefixCache.set(text, facts);
+  }
+  return facts;
+}
+
+/** The log entry of one NFLOG packet (see the module comment); pure apart from the prefix cache. */
 export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntry {
-  const prefix = parsePrefixCached(p.prefix ?? '');
-  const verdictText = prefix.message.endsWith(': ') ? prefix.message.slice(0, -2) : prefix.message.trim();
-  const verdict = verdictText === '' ? '-' : verdictText;
-  const vm = VERDICT.exec(verdict);
-  const action: LogAction = vm ? (vm[2] as LogAction) : 'OTHER';
-  const direction = directionOfChain(prefix.chain);
+  const { prefix, verdict, action, isPolicy, direction } = prefixFacts(p.prefix ?? '');
   const name = (i: number): string | undefined => (i > 0 ? (c.ifname(i) ?? String(i)) : undefined);
   const iif = name(p.indev);
   const oif = name(p.outdev);
@@ -85,7 +95,7 @@ export function buildPacketEntry(p: NflogPacket, c: EntryContext): PacketLogEntr
     chain: prefix.chain,
     verdict,
     action,
-    isPolicy: vm?.[1] !== undefined,
+    isPolicy,
     direction,
     ruleId: prefix.ruleId,
     rule,
