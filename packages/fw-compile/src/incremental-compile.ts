@@ -136,6 +136,52 @@ function compileShared(tree: CompileTree, facts: NodeFacts, options: CompileOpti
   return { key, cluster: tree.cluster, host: hostDoc, corosync: tree.corosync, st, topology, copts, hopts, fwbrIn };
 }
 
+/** Whether two dispatch lists map the same fwbr names to the same chains, in the same order. */
+function sameEntries(a: readonly DispatchEntry[], b: readonly DispatchEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as DispatchEntry;
+    const y = b[i] as DispatchEntry;
+    if (x[0] !== y[0] || x[1].kind !== y[1].kind || x[1].target !== y[1].target) return false;
+  }
+  return true;
+}
+
+/** The dispatch chains of the last compile and what they were built from. */
+interface DispatchChains {
+  readonly fwbrIn: readonly Rule[];
+  readonly inMap: readonly DispatchEntry[];
+  readonly outMap: readonly DispatchEntry[];
+  readonly ipsRules: readonly Rule[];
+  readonly chains: readonly Chain[];
+}
+
+/**
+ * PVEFW-FWBR-IN/-OUT (and PVEFW-IPS) as guestChains ends them, over every guest's entries; the
+ * previous compile's chain objects when nothing in them changed (a 1,000-entry map keeps its
+ * fingerprint and text).
+ */
+function dispatchChains(previous: DispatchChains | undefined, fwbrIn: readonly Rule[], inMap: DispatchEntry[], outMap: DispatchEntry[], ipsRules: Rule[]): DispatchChains {
+  if (
+    previous &&
+    previous.fwbrIn === fwbrIn &&
+    sameEntries(previous.inMap, inMap) &&
+    sameEntries(previous.outMap, outMap) &&
+    previous.ipsRules.length === ipsRules.length &&
+    previous.ipsRules.every((r, i) => r === ipsRules[i])
+  ) {
+    return previous;
+  }
+  const inRules: Rule[] = [...fwbrIn];
+  if (inMap.length > 0) inRules.push(rule([], [{ kind: 'vmap', key: 'iifname', entries: inMap }]));
+  const chains: Chain[] = [
+    { name: 'PVEFW-FWBR-IN', rules: inRules },
+    { name: 'PVEFW-FWBR-OUT', rules: outMap.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outMap }])] : [] },
+  ];
+  if (ipsRules.length > 0) chains.push({ name: 'PVEFW-IPS', rules: ipsRules });
+  return { fwbrIn, inMap, outMap, ipsRules, chains };
+}
+
 function vmapEntries(chain: Chain | undefined): readonly DispatchEntry[] {
   for (const r of chain?.rules ?? []) {
     const s = r.stmts[0];
@@ -175,6 +221,7 @@ export function createIncrementalCompiler(): IncrementalCompiler {
   let setsCache: SharedSetsCache = createSharedSetsCache();
   let lastStats: IncrementalCompileStats | undefined;
   const topologies = createTopologyBuilder();
+  let dispatch: DispatchChains | undefined;
 
   const compile = (tree: CompileTree, facts: NodeFacts, options: CompileOptions = {}): CompileResult => {
     const { topology, guests: guestNics } = topologies.build(tree, facts);
@@ -246,11 +293,8 @@ export function createIncrementalCompiler(): IncrementalCompiler {
     }
     guests = nextGuests;
     // The tail of guestChains, over every guest's entries.
-    const fwbrIn: Rule[] = [...shared.fwbrIn];
-    if (inMap.length > 0) fwbrIn.push(rule([], [{ kind: 'vmap', key: 'iifname', entries: inMap }]));
-    merged.chains.set('PVEFW-FWBR-IN', { name: 'PVEFW-FWBR-IN', rules: fwbrIn });
-    merged.chains.set('PVEFW-FWBR-OUT', { name: 'PVEFW-FWBR-OUT', rules: outMap.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outMap }])] : [] });
-    if (ipsRules.length > 0) merged.chains.set('PVEFW-IPS', { name: 'PVEFW-IPS', rules: ipsRules });
+    dispatch = dispatchChains(dispatch, shared.fwbrIn, inMap, outMap, ipsRules);
+    for (const c of dispatch.chains) merged.chains.set(c.name, c);
     const { inet, bridge } = buildTables(merged, shared.copts, shared.hopts, ipsRules.length > 0);
     const t = merged.opts.tableName;
     const result: CompileResult = {
