@@ -4,7 +4,18 @@ export { LOG_LEVELS, REDACTED_PATHS, SILENT_LOGGER, createRootLogger, type LogFn
 export { createCloser, exitOnStopSignals, withCloser, type Closable, type Closer, type CloserOptions, type SignalSource } from './lifecycle.js';
 export { AddressError, formatHostPort, isLoopbackHost, parseHostPort } from './host-port.js';
 export { BoundedQueue, OVERFLOW_POLICIES, QueueError, type BoundedQueueOptions, type OverflowPolicy, type QueueStats } from './bounded-queue.js';
-export { Counter, Gauge, Histogram, MetricsServerError, Registry, createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics-server.js';
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  MetricsServerError,
+  Registry,
+  createMetricsRegistry,
+  startMetricsServer,
+  startOptionalMetricsServer,
+  type MetricsServer,
+  type OptionalMetricsServerOptions,
+} from './metrics-server.js';
 export { isEntryPoint } from './entry-point.js';
 export {
   COMMON_SERVICE_ARGS,

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './index.js';
+import { SILENT_LOGGER, createMetricsRegistry, startMetricsServer, startOptionalMetricsServer, type MetricsServer } from './index.js';
 
 let server: MetricsServer | undefined;
 afterEach(async () => {
@@ -27,5 +27,17 @@ describe('metrics endpoint', () => {
     const registry = createMetricsRegistry({ service: 'x', node: 'n' });
     server = await startMetricsServer('127.0.0.1:0', registry);
     await expect(startMetricsServer(server.address, registry)).rejects.toThrow(`cannot serve metrics on ${server.address}`);
+  });
+
+  it('optional: nothing without an address; a failed start undoes what the service started and throws its error', async () => {
+    const registry = createMetricsRegistry({ service: 'x', node: 'n' });
+    let undone = 0;
+    const o = { undo: () => Promise.resolve(void undone++), wrap: (err: Error) => new RangeError(`service: ${err.message}`), logger: SILENT_LOGGER };
+    expect(await startOptionalMetricsServer(undefined, registry, o)).toBeUndefined();
+    server = await startOptionalMetricsServer('127.0.0.1:0', registry, o);
+    expect((await fetch(`http://${server!.address}/metrics`)).status).toBe(200);
+    await expect(startOptionalMetricsServer(server!.address, registry, o)).rejects.toThrow(RangeError);
+    await expect(startOptionalMetricsServer(server!.address, registry, o)).rejects.toThrow(`service: cannot serve metrics on ${server!.address}`);
+    expect(undone).toBe(2);
   });
 });

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PalisadeError } from './errors.js';
 import { formatHostPort, parseHostPort } from './host-port.js';
+import type { Logger } from './logger.js';
 
 /** prom-client's metric types, so that services need no second copy of the library. */
 export { Counter, Gauge, Histogram, Registry };
@@ -62,4 +63,31 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
       server.closeAllConnections();
     })),
   };
+}
+
+/** What `startOptionalMetricsServer` does around the start. */
+export interface OptionalMetricsServerOptions {
+  /** Stops what the service started before the endpoint (its gRPC server, stores), when the endpoint cannot start. */
+  readonly undo: () => Promise<void>;
+  /** The service's own error for a failed start (thrown after `undo`). */
+  readonly wrap: (err: Error) => Error;
+  /** Gets `serving metrics` with the bound address. */
+  readonly logger: Logger;
+}
+
+/**
+ * A service's `--metrics`: serves `registry` on `listen`, nothing when `listen` is undefined.
+ * When it cannot start, runs `undo` and throws `wrap(err)`, so the service leaves nothing open.
+ */
+export async function startOptionalMetricsServer(listen: string | undefined, registry: Registry, o: OptionalMetricsServerOptions): Promise<MetricsServer | undefined> {
+  if (listen === undefined) return undefined;
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer(listen, registry);
+  } catch (err) {
+    await o.undo();
+    throw o.wrap(err as Error);
+  }
+  o.logger.info({ address: server.address }, 'serving metrics');
+  return server;
 }

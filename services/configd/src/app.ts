@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DocumentServiceService, FirewallServiceService, createLogClient, type LogClient } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
-import { createMetricsRegistry, withCloser, startMetricsServer, type Closer, type Logger, type MetricsServer, type Registry } from '@palisade/service-kit';
+import { createMetricsRegistry, startOptionalMetricsServer, withCloser, type Closer, type Logger, type Registry } from '@palisade/service-kit';
 import { resolveConfigdOptions, type ConfigdOptions, type ResolvedConfigdOptions } from './options.js';
 import { LmdbMirror } from './store/lmdb-mirror.js';
 import { JetStreamLog } from './replication/jetstream-log.js';
@@ -86,6 +86,12 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   });
   // Commit-confirmed: pending confirmations are replicated records; this configd's timers roll back expired ones.
   const confirmations = new Confirmations({ node: o.node, store, replication, bucket: o.bucket, logger, clock: o.clock, takeoverMs: o.confirmTakeoverMs });
+  // What runs below the servers, stopped in order: on a failed start and on close.
+  const closeStores = async (): Promise<void> => {
+    await confirmations.close();
+    await replication.close();
+    await mirror.close();
+  };
   confirmations.start();
   const writeStore = confirmingStore(store, confirmations);
   const auth = createAuthenticator(o.tokens);
@@ -143,25 +149,18 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
     server.addService(FirewallServiceService, createFirewallService(rpc, firewallApi, o.clock));
     ({ address, port } = await server.listen());
   } catch (err) {
-    await confirmations.close();
-    await replication.close();
-    await mirror.close();
+    await closeStores();
     if (err instanceof GrpcServerError) throw new ConfigdError(err.code, err.message, {}, { cause: err });
     throw new ConfigdError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
   }
-  let metricsServer: MetricsServer | undefined;
-  if (o.metricsListen !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(o.metricsListen, registry);
-    } catch (err) {
+  const metricsServer = await startOptionalMetricsServer(o.metricsListen, registry, {
+    undo: async () => {
       await server.close();
-      await confirmations.close();
-      await replication.close();
-      await mirror.close();
-      throw new ConfigdError('unavailable', (err as Error).message, {}, { cause: err });
-    }
-    logger.info({ address: metricsServer.address }, 'serving metrics');
-  }
+      await closeStores();
+    },
+    wrap: (err) => new ConfigdError('unavailable', err.message, {}, { cause: err }),
+    logger,
+  });
   let restServer: RestServer | undefined;
   let restFingerprint: string | undefined;
   let restLogs: LogClient | undefined;
@@ -187,9 +186,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
       restLogs?.close();
       await metricsServer?.close();
       await server.close();
-      await confirmations.close();
-      await replication.close();
-      await mirror.close();
+      await closeStores();
       if (err instanceof ConfigdError) throw err;
       throw new ConfigdError('unavailable', `cannot serve REST on ${o.restListen}: ${(err as Error).message}`, {}, { cause: err });
     }
@@ -219,9 +216,7 @@ export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
         restLogs?.close();
         await server.close();
         await metricsServer?.close();
-        await confirmations.close();
-        await replication.close();
-        await mirror.close();
+        await closeStores();
         logger.info('configd stopped');
       },
       force: () => server.force(),

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogServiceService } from '@palisade/api';
 import { GrpcServerError, createGrpcServer, createRpcHandlers, tokenAdmission, type GrpcServer } from '@palisade/grpc-kit';
-import { createMetricsRegistry, withCloser, startMetricsServer, type Closer, type MetricsServer, type Registry } from '@palisade/service-kit';
+import { createMetricsRegistry, startOptionalMetricsServer, withCloser, type Closer, type Registry } from '@palisade/service-kit';
 import { LoggerError } from './errors.js';
 import { JetStreamIngest } from './ingest/jetstream-ingest.js';
 import { createLoggerMetrics } from './metrics.js';
@@ -85,17 +85,14 @@ export async function createLogService(input: LoggerOptions): Promise<LogService
     if (err instanceof GrpcServerError) throw new LoggerError(err.code, err.message, {}, { cause: err });
     throw new LoggerError('unavailable', `cannot listen on ${o.listen}: ${(err as Error).message}`, {}, { cause: err });
   }
-  let metricsServer: MetricsServer | undefined;
-  if (o.metricsListen !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(o.metricsListen, registry);
-    } catch (err) {
+  const metricsServer = await startOptionalMetricsServer(o.metricsListen, registry, {
+    undo: async () => {
       await server.close();
       await store.close();
-      throw new LoggerError('unavailable', (err as Error).message, {}, { cause: err });
-    }
-    logger.info({ address: metricsServer.address }, 'serving metrics');
-  }
+    },
+    wrap: (err) => new LoggerError('unavailable', err.message, {}, { cause: err }),
+    logger,
+  });
   ingest.start();
   retention.start();
   logger.info({ address, consumer: o.consumer, tls: Boolean(o.tls), retentionMs: o.retentionMs, maxBytes: o.maxBytes }, 'logger listening');
