@@ -9,8 +9,8 @@
 //     entries, a second logger's rate reading the stream's backlog vs the bare put loop, and
 //     publish → Tail latency vs a bare NATS subscriber's publish → receive latency.
 // Starts its own nats-server (testkit) on free loopback ports and removes its directories.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +20,10 @@ const HELP = `Usage: node scripts/bench-logger.mjs [options]   (after a build)
 Options:
   --entries N      entries loaded into the store for the query figures (default 1000000;
                    10000000 is the issue's size and needs ~15 GB of disk and time)
+  --measure N      of those, the first N are loaded interleaved with the bare LMDB loop for the
+                   ingest rates (default 500000); the rest is a direct bulk load (its rate printed)
+  --store DIR      keep the loaded store in DIR (not deleted; reused when it already holds
+                   --entries entries, so query figures can be taken again without a reload)
   --batch N        entries per store transaction (default 5000)
   --queries N      runs per query filter (default 200)
   --stream N       entries sent through JetStream for the ingest rate (default 100000)
@@ -32,6 +36,8 @@ const { values: args } = parseArgs({
   options: {
     entries: { type: 'string', default: '1000000' },
     batch: { type: 'string', default: '5000' },
+    measure: { type: 'string', default: '500000' },
+    store: { type: 'string' },
     queries: { type: 'string', default: '200' },
     stream: { type: 'string', default: '100000' },
     tail: { type: 'string', default: '200' },
@@ -47,13 +53,18 @@ if (args.help) {
 const ENTRIES = Number(args.entries);
 const BATCH = Number(args.batch);
 const QUERIES = Number(args.queries);
+const MEASURE = Math.min(ENTRIES, Number(args.measure));
+// The machine is shared: every figure is printed with the load it was measured under.
+const load = () => `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`;
 const { LogStore, parseLogFilter, queryEntries, explainPlan, syntheticEntry, createLogService } = await import('../services/logger/dist/index.js');
 const { SILENT_LOGGER } = await import('../packages/service-kit/dist/index.js');
-const { encodeLogEntry, logSubject } = await import('../packages/log-model/dist/index.js');
+const { encodeLogEntry, encodeLogBatch, logEntryJson, batchMessageId, logSubject } = await import('../packages/log-model/dist/index.js');
+/** Entries per message when publishing batches, as the agent does (log-publisher's default). */
+const PER_MESSAGE = 64;
 const { open } = await import('lmdb');
 
 const STEP_US = 1000; // 1000 entries a second across the cluster
-const START_US = Date.now() * 1000 - ENTRIES * STEP_US;
+let START_US = Date.now() * 1000 - ENTRIES * STEP_US;
 const entry = (i, bootId = 'bench') => syntheticEntry(i, { startUs: START_US, stepUs: STEP_US, bootId });
 
 const pct = (xs, p) => {
@@ -73,35 +84,58 @@ try {
   // --- store ingest vs a bare LMDB put loop ---------------------------------------------------
   const bare = open({ path: tmp('palisade-bench-lmdb-'), compression: false, mapSize: 2 ** 40 });
   const bareDb = bare.openDB({ name: 'entries', encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
-  const store = LogStore.open({ path: tmp('palisade-bench-store-'), logger: SILENT_LOGGER });
+  if (args.store) mkdirSync(args.store, { recursive: true });
+  const store = LogStore.open({ path: args.store ?? tmp('palisade-bench-store-'), logger: SILENT_LOGGER });
+  const reuse = store.count >= ENTRIES;
+  // A reused store keeps the times it was loaded with.
+  if (store.count > 0) START_US = store.get(1).timeUs;
   let bareMs = 0;
   let storeMs = 0;
+  let bulkMs = 0;
   let jsonBytes = 0;
-  // Interleaved, batch by batch, so that load changes on the machine hit both alike.
-  for (let from = 0; from < ENTRIES; from += BATCH) {
+  const batchOf = (from) => {
     const batch = [];
     for (let i = from; i < Math.min(ENTRIES, from + BATCH); i++) batch.push(entry(i));
+    return batch;
+  };
+  // Interleaved, batch by batch, so that load changes on the machine hit both alike.
+  for (let from = 0; from < MEASURE; from += BATCH) {
+    const batch = batchOf(from);
     if (from < 100_000) for (const e of batch) jsonBytes += encodeLogEntry(e).length;
     let t = performance.now();
     await bare.transaction(() => {
       for (let k = 0; k < batch.length; k++) bareDb.put(from + k + 1, batch[k]);
     });
     bareMs += performance.now() - t;
+    if (reuse) continue;
     t = performance.now();
     await store.put(batch);
     storeMs += performance.now() - t;
-    if ((from / BATCH) % 200 === 199) process.stdout.write(`  loaded ${(from + BATCH).toLocaleString('en')} entries\n`);
+  }
+  const measureLoad = load();
+  // The bulk: the same store writes without the bare loop beside them.
+  if (!reuse) {
+    for (let from = MEASURE; from < ENTRIES; from += BATCH) {
+      const batch = batchOf(from);
+      const t = performance.now();
+      await store.put(batch);
+      bulkMs += performance.now() - t;
+      if ((from / BATCH) % 200 === 199) process.stdout.write(`  loaded ${(from + BATCH).toLocaleString('en')} entries (${load()})\n`);
+    }
   }
   const stats = store.stats();
   const bs = bareDb.getStats();
   const bareBytes = (bs.treeBranchPageCount + bs.treeLeafPageCount + bs.overflowPages) * bs.pageSize;
-  console.log(`\nstore ingest (${ENTRIES.toLocaleString('en')} entries, batches of ${BATCH}):`);
-  console.log(`  indexed store      ${rate(ENTRIES, storeMs)}`);
-  console.log(`  bare LMDB puts     ${rate(ENTRIES, bareMs)}   (baseline; store/bare time ratio ${(storeMs / bareMs).toFixed(2)})`);
-  console.log(`bytes per entry:`);
-  console.log(`  indexed store      ${(stats.usedBytes / stats.entries).toFixed(0)} B   (entry + 12 index keys + id key, LMDB pages in use)`);
-  console.log(`  bare LMDB values   ${(bareBytes / ENTRIES).toFixed(0)} B   (baseline; ratio ${(stats.usedBytes / bareBytes).toFixed(2)})`);
-  console.log(`  encoded JSON       ${(jsonBytes / Math.min(ENTRIES, 100_000)).toFixed(0)} B   (the wire form)`);
+  const bareN = Math.max(1, MEASURE);
+  console.log(`\nstore ingest (${MEASURE.toLocaleString('en')} entries interleaved with the bare loop, batches of ${BATCH}; ${measureLoad}):`);
+  if (reuse) console.log(`  indexed store      (reused ${args.store} with ${store.count.toLocaleString('en')} entries: not measured)`);
+  else console.log(`  indexed store      ${rate(MEASURE, storeMs)}`);
+  console.log(`  bare LMDB puts     ${rate(MEASURE, bareMs)}   (baseline${reuse ? '' : `; store/bare time ratio ${(storeMs / bareMs).toFixed(2)}`})`);
+  if (!reuse && ENTRIES > MEASURE) console.log(`  bulk load          ${rate(ENTRIES - MEASURE, bulkMs)}   (the other ${(ENTRIES - MEASURE).toLocaleString('en')} entries into the growing store, alone; ${load()})`);
+  console.log(`bytes per entry (${stats.entries.toLocaleString('en')} entries stored):`);
+  console.log(`  indexed store      ${(stats.usedBytes / stats.entries).toFixed(0)} B   (entry + id key + posting items, LMDB pages in use)`);
+  console.log(`  bare LMDB values   ${(bareBytes / bareN).toFixed(0)} B   (baseline; ratio ${(stats.usedBytes / stats.entries / (bareBytes / bareN)).toFixed(2)})`);
+  console.log(`  encoded JSON       ${(jsonBytes / Math.min(MEASURE, 100_000)).toFixed(0)} B   (the wire form)`);
 
   // --- query p99 vs a bare page read ------------------------------------------------------------
   const endUs = START_US + ENTRIES * STEP_US;
@@ -117,7 +151,7 @@ try {
     ['rule id, newest 100', () => [{ ruleId: `r${rnd(40)}` }, { newestFirst: true, limit: 100 }]],
   ];
   const bareRead = () => {
-    const start = 1 + rnd(ENTRIES - 50);
+    const start = 1 + rnd(bareN - 50);
     let n = 0;
     for (const _ of bareDb.getRange({ start, limit: 50 })) n++;
     return n;
@@ -137,10 +171,10 @@ try {
     });
   }
   const b99 = pct(baseline, 99);
-  console.log(`\nquery over ${ENTRIES.toLocaleString('en')} entries (${QUERIES} runs each; p50 / p99; plan):`);
+  console.log(`\nquery over ${stats.entries.toLocaleString('en')} entries (${QUERIES} runs each; p50 / p99; plan; ${load()}):`);
   FILTERS.forEach(([name, make], k) => {
-    const [f, o] = make();
-    const plan = explainPlan(store, parseLogFilter(f), o);
+    const [f] = make();
+    const plan = explainPlan(store, parseLogFilter(f));
     console.log(`  ${name.padEnd(28)} ${ms(pct(times[k], 50))} / ${ms(pct(times[k], 99))}   (${plan.index}${plan.covered ? ', covered' : ''}; p99 ${(pct(times[k], 99) / b99).toFixed(1)}× the baseline)`);
   });
   console.log(`  ${'bare LMDB 50-value page'.padEnd(28)} ${ms(pct(baseline, 50))} / ${ms(b99)}   (baseline)`);
@@ -170,25 +204,61 @@ try {
         }
         await Promise.all(pending);
       };
+      // Batches of PER_MESSAGE entries per message, as the agent publishes them; one entry per
+      // message in each node's order otherwise.
+      const publishBatches = async (from, n, bootId) => {
+        const window = 16;
+        const pending = [];
+        for (let i = from; i < from + n; i += PER_MESSAGE * 3) {
+          // One message per node: the subject names the node of every entry in it.
+          const byNode = new Map();
+          for (let k = i; k < Math.min(from + n, i + PER_MESSAGE * 3); k++) {
+            const e = entry(k, bootId);
+            if (!byNode.has(e.node)) byNode.set(e.node, []);
+            byNode.get(e.node).push(e);
+          }
+          for (const [node, es] of byNode) {
+            pending.push(js.publish(logSubject(node), encodeLogBatch(es.map(logEntryJson)), { msgID: batchMessageId(es[0].id, es.length) }));
+          }
+          if (pending.length >= window) await Promise.all(pending.splice(0));
+        }
+        await Promise.all(pending);
+      };
+      const waitFor = async (svcOf, n) => {
+        while (svcOf.store.count < n) await new Promise((r) => setTimeout(r, 5));
+      };
       // Baseline: publishing alone (to a second stream-less subject is not comparable, so the
       // same stream: the logger reads while we publish; its rate can at most follow this one).
       let t = performance.now();
       await publishAll(0, STREAM, 'pub');
       const publishMs = performance.now() - t;
-      while (svc.store.count < STREAM) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(svc, STREAM);
       const ingestMs = performance.now() - t;
-      console.log(`\nthrough JetStream (${STREAM.toLocaleString('en')} entries, 1 server, fsync at NATS' default interval):`);
-      console.log(`  publish → stored   ${rate(STREAM, ingestMs)}`);
+      t = performance.now();
+      await publishBatches(0, STREAM, 'pubbatch');
+      const publishBatchMs = performance.now() - t;
+      await waitFor(svc, 2 * STREAM);
+      const ingestBatchMs = performance.now() - t;
+      console.log(`\nthrough JetStream (${STREAM.toLocaleString('en')} entries each, 1 server, fsync at NATS' default interval; ${load()}):`);
+      console.log(`  publish → stored   ${rate(STREAM, ingestMs)}   (one entry per message)`);
       console.log(`  publish alone      ${rate(STREAM, publishMs)}   (baseline; ratio ${(publishMs / ingestMs).toFixed(2)} of the publish rate)`);
+      console.log(`  publish → stored   ${rate(STREAM, ingestBatchMs)}   (${PER_MESSAGE} entries per message)`);
+      console.log(`  publish alone      ${rate(STREAM, publishBatchMs)}   (baseline; ratio ${(publishBatchMs / ingestBatchMs).toFixed(2)} of the publish rate)`);
       // The logger's own ingest rate, not bounded by the publisher: a second logger (its own
-      // consumer and store) reads the backlog the stream now holds.
+      // consumer and store) reads the backlog the stream now holds (first the one-entry
+      // messages, then the batches).
       const backlog = await createLogService({ natsServers: nats.urls, listen: '127.0.0.1:0', dataDir: tmp('palisade-bench-backlog-'), consumer: 'bench-backlog', retentionMs: 0, replicas: 1, logger: SILENT_LOGGER });
       await backlog.ingest.whenConsuming();
       t = performance.now();
-      while (backlog.store.count < STREAM) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(backlog, STREAM);
       const backlogMs = performance.now() - t;
+      t = performance.now();
+      await waitFor(backlog, 2 * STREAM);
+      const backlogBatchMs = performance.now() - t;
       await backlog.close();
-      console.log(`  backlog → stored   ${rate(STREAM, backlogMs)}   (a second logger reading the stream's backlog; ${((STREAM / backlogMs) / (ENTRIES / bareMs)).toFixed(2)} of the bare LMDB put rate above)`);
+      const bareRate = MEASURE / bareMs;
+      console.log(`  backlog → stored   ${rate(STREAM, backlogMs)}   (a second logger reading the stream's backlog, one entry per message; ${((STREAM / backlogMs) / bareRate).toFixed(2)} of the bare LMDB put rate above)`);
+      console.log(`  backlog → stored   ${rate(STREAM, backlogBatchMs)}   (the same, ${PER_MESSAGE} entries per message; ${((STREAM / backlogBatchMs) / bareRate).toFixed(2)} of the bare LMDB put rate; ${load()})`);
 
       // Tail latency vs bare subscriber latency, alternating.
       const client = createLogClient({ address: svc.address });

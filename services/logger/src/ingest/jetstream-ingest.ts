@@ -64,6 +64,9 @@ export const INGEST_DEFAULTS = {
   maxBatch: 8192,
 } as const;
 
+/** Messages one pull asks for at most (512 batch messages of 64 entries are ~25 MB). */
+export const PULL_MAX_MESSAGES = 512;
+
 export class JetStreamIngest {
   readonly #o: IngestOptions;
   readonly #log: Logger;
@@ -142,7 +145,9 @@ export class JetStreamIngest {
     }
     const consumer = await jetstream(nc).consumers.get(LOG_STREAM, this.#o.consumer);
     if (this.#stop.signal.aborted) return;
-    const messages = await consumer.consume({ max_messages: Math.min(this.#o.maxBatch, 4096), expires: 5000 });
+    // Pulls of at most PULL_MAX_MESSAGES: 4,096 batch messages are ~200 MB, more than the server
+    // lets a client have pending (it cuts a slow consumer off, and the pull starts over).
+    const messages = await consumer.consume({ max_messages: Math.min(this.#o.maxBatch, PULL_MAX_MESSAGES), expires: 5000 });
     this.#messages = messages;
     this.#stats.consuming = true;
     for (const w of this.#readyWaiters.splice(0)) w();
