@@ -132,7 +132,14 @@ export class FirewallApi {
     }
     if (text === undefined) throw new ConfigdError('invalid-argument', 'nothing to change');
     const content = Buffer.from(text, 'utf8');
-    const { record } = await this.#store.put({ path: loaded.path, content, expectedRevision: loaded.record?.revision ?? 0, message }, caller);
+    const { record } = await this.#store.put({ path: loaded.path, content, expectedRevision: loaded.record?.revision ?? 0, message }, caller).catch((err: unknown) => {
+      // Absent when read, there now: for a read-modify-write that is a changed list (as
+      // Proxmox words it), not a refused create.
+      if (err instanceof ConfigdError && err.code === 'already-exists' && !loaded.record) {
+        throw new ConfigdError('conflict', 'detected modified configuration - file changed by other user? Try again.', { ...err.context }, { cause: err });
+      }
+      throw err;
+    });
     // The editor parsed the new text against the same context: the next call on this revision
     // needs no parse.
     this.#parses.put(loaded.path, record.revision, loaded.contextKey, content.length, doc);
