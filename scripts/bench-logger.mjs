@@ -10,10 +10,10 @@
 //     publish → Tail latency vs a bare NATS subscriber's publish → receive latency.
 // Starts its own nats-server (testkit) on free loopback ports and removes its directories.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { loadAverage, parseBenchArgs } from './bench-util.mjs';
 
 const HELP = `Usage: node scripts/bench-logger.mjs [options]   (after a build)
 
@@ -32,30 +32,18 @@ Options:
   -h, --help       this text
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    entries: { type: 'string', default: '1000000' },
-    batch: { type: 'string', default: '5000' },
-    measure: { type: 'string', default: '500000' },
-    store: { type: 'string' },
-    queries: { type: 'string', default: '200' },
-    stream: { type: 'string', default: '100000' },
-    tail: { type: 'string', default: '200' },
-    'skip-stream': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const args = parseBenchArgs(HELP, {
+  defaults: { entries: '1000000', batch: '5000', measure: '500000', queries: '200', stream: '100000', tail: '200' },
+  flags: ['skip-stream'],
+  optional: ['store'],
 });
-if (args.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 
 const ENTRIES = Number(args.entries);
 const BATCH = Number(args.batch);
 const QUERIES = Number(args.queries);
 const MEASURE = Math.min(ENTRIES, Number(args.measure));
 // The machine is shared: every figure is printed with the load it was measured under.
-const load = () => `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`;
+const load = () => `load average ${loadAverage()}`;
 const { LogStore, parseLogFilter, queryEntries, explainPlan, syntheticEntry, createLogService } = await import('../services/logger/dist/index.js');
 const { SILENT_LOGGER } = await import('../packages/service-kit/dist/index.js');
 const { encodeLogEntry, encodeLogBatch, logEntryJson, batchMessageId, logSubject } = await import('../packages/log-model/dist/index.js');
