@@ -2,14 +2,14 @@
 // Whole-ruleset load and replace over netlink against `nft -f` (issue #9), used by
 // bench-netlink.mjs and runnable alone: node scripts/bench-netlink-load.mjs [--guests N]
 // [--sets N] [--rounds N] [--no-nft]. Each round loads the benchmark ruleset into a fresh
-// namespace through the relay (netns-link.ts, as tests do) and with `nft -f` of the same text,
-// then replaces it whole both ways; the best round of each is compared (the machine is shared,
-// so every round is printed with the load average). Then the same first load and replace on
-// the agent's own path (this script re-run inside the namespace, in-process socket, no relay),
-// and the kernel alone (the encoded batch sent from inside the namespace): what is left of a
-// load after JavaScript. Namespaces are created and removed here; root and nft needed.
+// namespace through netlink (a socket this process opens inside the namespace, as the agent's
+// own socket, no relay) and with `nft -f` of the same text, then replaces it whole both ways;
+// the best round of each is compared, wall and CPU (the machine is shared: every round is
+// printed with the load average). Then one load through the relay process (what it adds) and
+// the kernel alone (the encoded batch sent and acknowledged): what is left after JavaScript.
+// Namespaces are created and removed here; root and nft needed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +61,10 @@ const best = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** First load and replace with an applier (relay when `netns` is given, else this namespace's socket). */
-async function loadAndReplace(base, netns) {
-  const applier = await createRulesetApplier({ ...(netns === undefined ? {} : { netns }), timeoutMs: 120_000 });
+async function loadAndReplace(base, netns, relay = false) {
+  const applier = await createRulesetApplier({ netns, relay, timeoutMs: 120_000 });
   try {
-    // CPU of this process: JavaScript, and on the agent's path also the kernel's work, done inside sendmsg
+    // CPU of this process: JavaScript, and (no relay) the kernel's work, done inside sendmsg
     const cpu = (c) => (c.user + c.system) / 1000;
     let c0 = process.cpuUsage();
     let t0 = now();
@@ -82,31 +82,11 @@ async function loadAndReplace(base, netns) {
   }
 }
 
-/** Inside a namespace (`--inside`): the agent's path, printed as one JSON line. */
-async function inside(guests, sets, batchFile) {
-  if (batchFile) {
-    // the kernel alone: the encoded batch, sent and acknowledged
-    const bytes = new Uint8Array(readFileSync(batchFile));
-    const count = Number(process.argv[process.argv.indexOf('--messages') + 1]);
-    const link = openSocketLink();
-    try {
-      const t0 = now();
-      await exchangeBatch(link, { bytes, messages: [], messageCount: count, ackSeqs: [count], beginSeq: 0, endSeq: count + 1 }, { timeoutMs: 120_000 });
-      console.log(JSON.stringify({ kernelMs: ms(t0) }));
-    } finally {
-      await link.close();
-    }
-    return;
-  }
-  const base = compileBench(guests, sets);
-  console.log(JSON.stringify(await loadAndReplace(base)));
-}
-
 /**
  * Measures first load and replace of `base` (its rendered `text`) `rounds` times each way and
  * prints the figures, best round against best round. Returns the best netlink figures.
  */
-export async function measureWholeLoads({ base, text, guests, sets, rounds = 3, withNft = true }) {
+export async function measureWholeLoads({ base, text, rounds = 3, withNft = true }) {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-load-'));
   const file = join(dir, 'ruleset.nft');
   writeFileSync(file, text);
@@ -121,7 +101,7 @@ export async function measureWholeLoads({ base, text, guests, sets, rounds = 3, 
         addNs(nsB);
         const x = await loadAndReplace(base, nsA);
         nl.push(x);
-        let line = `  round ${r + 1}: netlink first load ${x.firstMs.toFixed(0)} ms (plan+lower ${x.firstPlanMs.toFixed(0)}, kernel round trip ${x.firstKernelMs.toFixed(0)}, rest ${(x.firstMs - x.firstPlanMs - x.firstKernelMs).toFixed(0)}), replace ${x.replaceMs.toFixed(0)} ms`;
+        let line = `  round ${r + 1}: netlink first load ${x.firstMs.toFixed(0)} ms (plan+lower ${x.firstPlanMs.toFixed(0)}, kernel ${x.firstKernelMs.toFixed(0)}, encode+GETGEN ${(x.firstMs - x.firstPlanMs - x.firstKernelMs).toFixed(0)}; CPU ${x.firstCpuMs.toFixed(0)}), replace ${x.replaceMs.toFixed(0)} ms (CPU ${x.replaceCpuMs.toFixed(0)})`;
         if (withNft) {
           const f = nftFile(nsB, file);
           const g = nftFile(nsB, file);
@@ -150,37 +130,38 @@ export async function measureWholeLoads({ base, text, guests, sets, rounds = 3, 
       console.log(`first load, netlink:     ${firstBest.toFixed(0)} ms; replace ${replBest.toFixed(0)} ms`);
     }
 
-    // the agent's path and the kernel alone, each in a fresh namespace, best of 2
-    const agent = [];
-    const kernel = [];
-    const msgs = lowerFullReplace(base.ruleset.tables, base.ownTables);
-    const enc = encodeNftBatch(msgs);
-    if (!enc.ok) throw new Error(enc.error);
-    const batchFile = join(dir, 'batch.bin');
-    writeFileSync(batchFile, enc.value.bytes);
-    for (let r = 0; r < 2; r++) {
-      const ns = `plblc-${process.pid}-${r}`;
-      try {
-        addNs(ns);
-        agent.push(JSON.parse(sh(['ip', 'netns', 'exec', ns, process.execPath, SELF, '--inside', '--guests', String(guests), '--sets', String(sets)]).stdout.trim().split('\n').at(-1)));
-        delNs(ns);
-        addNs(ns);
-        kernel.push(JSON.parse(sh(['ip', 'netns', 'exec', ns, process.execPath, SELF, '--inside', '--batch', batchFile, '--messages', String(msgs.length)]).stdout.trim().split('\n').at(-1)).kernelMs);
-      } finally {
-        delNs(ns);
-      }
-    }
-    const a = agent.reduce((p, q) => (q.firstMs < p.firstMs ? q : p));
-    const k = best(kernel);
-    const ar = agent.reduce((p, q) => (q.replaceMs < p.replaceMs ? q : p));
-    console.log(`first load, agent's path (in the namespace, no relay): ${a.firstMs.toFixed(0)} ms (plan+lower ${a.firstPlanMs.toFixed(0)}, kernel ${a.firstKernelMs.toFixed(0)}, encode+GETGEN ${(a.firstMs - a.firstPlanMs - a.firstKernelMs).toFixed(0)}), CPU ${a.firstCpuMs.toFixed(0)} ms; replace ${ar.replaceMs.toFixed(0)} ms, CPU ${ar.replaceCpuMs.toFixed(0)} ms; best of 2`);
     if (withNft) {
       const nftCpu = (k) => best(nft.map((x) => x[k].userMs + x[k].sysMs));
-      console.log(`  CPU against CPU (less sensitive to the load than wall time): first load ${(nftCpu('first') / a.firstCpuMs).toFixed(1)}x, replace ${(nftCpu('replace') / ar.replaceCpuMs).toFixed(1)}x less than nft -f (user + sys)`);
+      const ours = (k) => best(nl.map((x) => x[k]));
+      console.log(`  CPU against CPU (less sensitive to the load than wall time; ours includes the kernel's work in sendmsg): first load ${ours('firstCpuMs').toFixed(0)} ms vs ${nftCpu('first').toFixed(0)} ms, ${(nftCpu('first') / ours('firstCpuMs')).toFixed(1)}x; replace ${ours('replaceCpuMs').toFixed(0)} ms vs ${nftCpu('replace').toFixed(0)} ms, ${(nftCpu('replace') / ours('replaceCpuMs')).toFixed(1)}x`);
     }
-    console.log(`kernel alone (the same batch sent from inside the namespace): ${k.toFixed(0)} ms, best of 2: the floor of a first load; the relay's hand-over is the relay's kernel round trip less this`);
+
+    // what the relay adds, and the kernel alone for the same batch
+    const ns = `plblc-${process.pid}`;
+    try {
+      addNs(ns);
+      const viaRelay = await loadAndReplace(base, ns, true);
+      delNs(ns);
+      addNs(ns);
+      const msgs = lowerFullReplace(base.ruleset.tables, base.ownTables);
+      const enc = encodeNftBatch(msgs);
+      if (!enc.ok) throw new Error(enc.error);
+      const link = openSocketLink({ netns: ns });
+      let kernelMs;
+      try {
+        const t0 = now();
+        await exchangeBatch(link, enc.value, { timeoutMs: 120_000 });
+        kernelMs = ms(t0);
+      } finally {
+        await link.close();
+      }
+      console.log(`first load through the relay process (tests without the addon): ${viaRelay.firstMs.toFixed(0)} ms (kernel round trip with the hand-over ${viaRelay.firstKernelMs.toFixed(0)} ms); replace ${viaRelay.replaceMs.toFixed(0)} ms`);
+      console.log(`kernel alone (the same batch, already encoded, sent and acknowledged): ${kernelMs.toFixed(0)} ms: the floor of a first load`);
+    } finally {
+      delNs(ns);
+    }
     console.log(`  load average ${load()}`);
-    return { firstMs: firstBest, replaceMs: replBest, agentFirstMs: a.firstMs, kernelMs: k };
+    return { firstMs: firstBest, replaceMs: replBest };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -189,13 +170,10 @@ export async function measureWholeLoads({ base, text, guests, sets, rounds = 3, 
 if (process.argv[1] === SELF) {
   const guests = arg('--guests', 1000);
   const sets = arg('--sets', 100);
-  if (process.argv.includes('--inside')) {
-    const i = process.argv.indexOf('--batch');
-    await inside(guests, sets, i >= 0 ? process.argv[i + 1] : undefined);
-  } else if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync('nft', ['--version']).status !== 0) {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync('nft', ['--version']).status !== 0) {
     console.log('bench-netlink-load: skipped (needs root and nft)');
   } else {
     const base = compileBench(guests, sets);
-    await measureWholeLoads({ base, text: renderNftText(base.ruleset, base.ownTables), guests, sets, rounds: arg('--rounds', 3), withNft: !process.argv.includes('--no-nft') });
+    await measureWholeLoads({ base, text: renderNftText(base.ruleset, base.ownTables), rounds: arg('--rounds', 3), withNft: !process.argv.includes('--no-nft') });
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Kernel test of the namespace relay's large-datagram path: a batch staged in an unlinked
- * file (read by the relay as /proc/PID/fd/N) is applied in the namespace like one sent over
- * the IPC channel, and nothing is left in /dev/shm. Runs in a network namespace it creates and
- * removes; skipped (reason printed) when not root or `nft` / `ip` are missing.
+ * Kernel tests of the two ways into another network namespace: the relay (a batch staged in
+ * an unlinked file, read by the relay as /proc/PID/fd/N, is applied like one sent over the
+ * IPC channel, and nothing is left in /dev/shm) and a socket this process opens inside the
+ * namespace (native addon). Runs in a network namespace it creates and removes; skipped
+ * (reason printed) when not root or `nft` / `ip` are missing.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { newChain, newTable, encodeNftBatch, type NftMessage } from '../codec/nf
 import { exchangeBatch } from './exchange.js';
 import { openNetnsLink } from './netns-link.js';
 import type { DatagramLink } from './link.js';
+import { netnsSocketSupported, openSocketLink } from './socket-link.js';
 
 const exec = promisify(execFile);
 async function prerequisites(): Promise<string | undefined> {
@@ -66,4 +68,27 @@ describe.skipIf(why !== undefined)('netns relay', () => {
     await expect(exchangeBatch(link, enc.value, { timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'KERNEL_ERROR', errnoName: 'ENOENT' });
     expect(staged()).toEqual([]);
   });
+
+  it.skipIf(!netnsSocketSupported())('opens a socket inside the namespace from this process: batches apply there, not here, with the forced send buffer', async () => {
+    await link?.close();
+    link = undefined;
+    const here = openSocketLink();
+    const there = openSocketLink({ netns: ns });
+    try {
+      // both sockets usually have the same port id (one per namespace): each got its own buffer
+      expect(there.maxSendBytes).toBeGreaterThan(16 << 20);
+      expect(here.maxSendBytes).toBeGreaterThan(16 << 20);
+      const table = `inside-${process.pid}`;
+      const enc = encodeNftBatch([newTable('inet', table), newChain('inet', table, 'c')]);
+      if (!enc.ok) throw new TypeError(enc.error);
+      await exchangeBatch(there, enc.value, { timeoutMs: 30_000 });
+      expect((await exec('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'])).stdout).toContain(`table inet ${table}`);
+      expect((await exec('nft', ['list', 'tables'])).stdout).not.toContain(table);
+    } finally {
+      await there.close();
+      await here.close();
+    }
+    expect(() => openSocketLink({ netns: 'no-such-namespace-here' })).toThrow(/no-such-namespace-here/);
+  });
 });
+

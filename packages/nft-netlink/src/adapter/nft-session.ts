@@ -15,12 +15,17 @@ import { NftNetlinkError } from '../errors.js';
 import { DEFAULT_EXCHANGE_TIMEOUT_MS, exchangeBatch } from './exchange.js';
 import type { DatagramLink } from './link.js';
 import { openNetnsLink } from './netns-link.js';
-import { openSocketLink } from './socket-link.js';
+import { netnsSocketSupported, openSocketLink } from './socket-link.js';
 
 /** Options of `openNftSession`. */
 export interface NftSessionOptions {
-  /** Network namespace by name; undefined (default): this process's namespace. */
+  /**
+   * Network namespace by name; undefined (default): this process's namespace. The socket is
+   * opened there in this process when the native addon is built, else through the relay.
+   */
   readonly netns?: string;
+  /** With `netns`: use the relay process even when the addon could open the socket there. Default false. */
+  readonly relay?: boolean;
   /** Waits at most this long for the kernel's answer to one call, ms. Default 5,000. */
   readonly timeoutMs?: number;
   /** `SO_SNDBUF`/`SO_RCVBUF` requested, bytes (capped by `net.core.wmem_max`/`rmem_max`, then doubled). Default 4 MiB. */
@@ -56,9 +61,11 @@ export interface NftSession {
 
 export async function openNftSession(options: NftSessionOptions = {}): Promise<NftSession> {
   const bufferBytes = options.socketBufferBytes ?? 4 << 20;
+  // another namespace: a socket opened there by this process when the addon can (no relay,
+  // no copy of each batch), else the relay process
   const link: DatagramLink =
-    options.netns === undefined
-      ? openSocketLink({ sendBufferBytes: bufferBytes, recvBufferBytes: bufferBytes })
+    options.netns === undefined || (options.relay !== true && netnsSocketSupported())
+      ? openSocketLink({ sendBufferBytes: bufferBytes, recvBufferBytes: bufferBytes, ...(options.netns === undefined ? {} : { netns: options.netns }) })
       : await openNetnsLink({ netns: options.netns, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS;
   let seq = 1;
@@ -104,7 +111,7 @@ export async function openNftSession(options: NftSessionOptions = {}): Promise<N
               return finish();
             }
             if (m.type === NlmsgType.DONE) return finish();
-            got.push({ ...m, payload: Uint8Array.from(m.payload) });
+            got.push({ ...m, payload: m.payload.slice() }); // detached from the datagram
             if (!dump) return finish();
           }
         },

@@ -20,12 +20,32 @@ export interface SocketLinkOptions {
   readonly recvBufferBytes?: number;
   /** `SO_SNDBUFFORCE` to set when the addon is built and allowed, bytes (doubled by the kernel); 0: never. Default 64 MiB. */
   readonly forceSendBufferBytes?: number;
+  /**
+   * Opens the socket in this named network namespace (`/run/netns/NAME`) instead of the
+   * process's own: the addon moves the calling thread there for the `socket(2)` call only
+   * (`netnsSocketSupported()`). Undefined (default): this process's namespace.
+   */
+  readonly netns?: string;
 }
 
 export const DEFAULT_SOCKET_LINK_OPTIONS = { sendBufferBytes: 4 << 20, recvBufferBytes: 4 << 20, forceSendBufferBytes: 64 << 20 } as const;
 
 interface SndbufAddon {
   forceSendBuffer(protocol: number, portId: number, bytes: number): number;
+  inNetns?<T>(this: void, path: string, fn: () => T): T;
+}
+
+function loadAddon(): SndbufAddon | undefined {
+  try {
+    return require('../../native/build/sndbuf.node') as SndbufAddon;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `openSocketLink({ netns })` can open a socket in another namespace (the native addon is built). */
+export function netnsSocketSupported(): boolean {
+  return typeof loadAddon()?.inNetns === 'function';
 }
 
 /**
@@ -35,12 +55,8 @@ interface SndbufAddon {
  * kernel refuses; the buffer then stays as SO_SNDBUF left it.
  */
 export function forceSendBuffer(portId: number, bytes: number): boolean {
-  let addon: SndbufAddon;
-  try {
-    addon = require('../../native/build/sndbuf.node') as SndbufAddon;
-  } catch {
-    return false;
-  }
+  const addon = loadAddon();
+  if (addon === undefined) return false;
   try {
     addon.forceSendBuffer(NETLINK_NETFILTER, portId, bytes);
     return true;
@@ -59,17 +75,32 @@ interface ErrnoLike {
 export function openSocketLink(options: SocketLinkOptions = {}): DatagramLink {
   const { RawNetlinkSocket } = require('netlink') as RawSocketModule;
   let socket: InstanceType<RawSocketModule['RawNetlinkSocket']>;
-  try {
-    socket = new RawNetlinkSocket(NETLINK_NETFILTER, {
+  const force = options.forceSendBufferBytes ?? DEFAULT_SOCKET_LINK_OPTIONS.forceSendBufferBytes;
+  const open = (): InstanceType<RawSocketModule['RawNetlinkSocket']> => {
+    const s = new RawNetlinkSocket(NETLINK_NETFILTER, {
       sendBufferSize: options.sendBufferBytes ?? DEFAULT_SOCKET_LINK_OPTIONS.sendBufferBytes,
       recvBufferSize: options.recvBufferBytes ?? DEFAULT_SOCKET_LINK_OPTIONS.recvBufferBytes,
     });
+    // port ids are per namespace: the addon finds the socket among those of the thread's namespace
+    if (force > 0) forceSendBuffer(s.address().port, force);
+    return s;
+  };
+  const where = options.netns === undefined ? '' : ` in network namespace "${options.netns}"`;
+  try {
+    if (options.netns === undefined) socket = open();
+    else {
+      if (!/^[A-Za-z0-9_.-]{1,255}$/.test(options.netns) || options.netns.startsWith('.')) {
+        throw new NftNetlinkError('INVALID_REQUEST', `invalid network namespace name "${options.netns}"`);
+      }
+      const inNetns = loadAddon()?.inNetns;
+      if (inNetns === undefined) throw new NftNetlinkError('INVALID_REQUEST', `cannot open a socket${where}: native/sndbuf.node is not built (use the relay, openNetnsLink)`);
+      socket = inNetns(`/run/netns/${options.netns}`, open);
+    }
   } catch (cause) {
+    if (cause instanceof NftNetlinkError) throw cause;
     const e = cause as ErrnoLike;
-    throw new NftNetlinkError('SOCKET_ERROR', `cannot open a NETLINK_NETFILTER socket: ${e.message ?? String(cause)}`, { errno: e.errno, errnoName: e.code, cause });
+    throw new NftNetlinkError('SOCKET_ERROR', `cannot open a NETLINK_NETFILTER socket${where}: ${e.message ?? String(cause)}`, { errno: e.errno, errnoName: e.code, cause });
   }
-  const force = options.forceSendBufferBytes ?? DEFAULT_SOCKET_LINK_OPTIONS.forceSendBufferBytes;
-  if (force > 0) forceSendBuffer(socket.address().port, force);
   const listeners = new Set<LinkListener>();
   let closed = false;
   socket.on('message', (msg) => {
