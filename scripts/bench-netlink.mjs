@@ -4,7 +4,7 @@
 // against `nft -f` of the same text, each in a fresh network namespace this script creates
 // and removes: first load and replace, one guest's rule change, one IP set entry, no change.
 // Checks that both paths leave the same `nft -j list ruleset`. Needs the packages built
-// (npm run build) and root. Usage: node scripts/bench-netlink.mjs [--guests N] [--sets N] [--reps N] [--no-nft]
+// (npm run build) and root. Usage: node scripts/bench-netlink.mjs [--guests N] [--sets N] [--reps N] [--rounds N] [--no-nft]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { createParseCache, loadTree } from '@palisade/fw-lang';
 import { compileNode, createIncrementalCompiler, renderNftText, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
 import { createRulesetApplier, encodeNftBatch, lowerFullReplace, planRuleset } from '@palisade/nft-netlink';
 import { benchTree } from './bench-ruleset.mjs';
+import { measureWholeLoads } from './bench-netlink-load.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -78,34 +79,13 @@ try {
   applier = await createRulesetApplier({ netns: nsA, timeoutMs: 120_000 });
   console.log(`  one datagram carries at most ${(applier.session.maxBatchBytes / 1e6).toFixed(1)} MB on this link`);
 
-  // first load through netlink
+  // first load and replace: best of rounds against nft -f, each in fresh namespaces, then the
+  // relay and the kernel alone (bench-netlink-load.mjs)
+  await measureWholeLoads({ base, text, rounds: arg('--rounds', 3), withNft });
+  // the incremental steps below start from the benchmark ruleset loaded into nsA
   t0 = now();
   const first = await applier.apply(base.ruleset, base.ownTables);
-  const tFirst = ms(t0);
-  console.log(`first load, netlink:     ${tFirst.toFixed(0)} ms wall (kernel round trips ${first.applyMs.toFixed(0)} ms, the rest plan/lower/encode/relay; ${first.messages} messages in ${first.batches} batch(es))`);
-  // replace: a full replace of the loaded tables in one transaction (the path of drift repair)
-  let tReplace;
-  t0 = now();
-  try {
-    const repl = await applier.apply(base.ruleset, base.ownTables, { replace: true });
-    tReplace = ms(t0);
-    console.log(`replace, netlink:        ${tReplace.toFixed(0)} ms wall (kernel ${repl.applyMs.toFixed(0)} ms, plan+lower ${repl.planMs.toFixed(0)} ms, the rest encode/relay; ${repl.messages} messages, ${(repl.bytes / 1e6).toFixed(1)} MB in ${repl.batches} batch)`);
-  } catch (err) {
-    console.log(`replace, netlink:        NOT POSSIBLE: ${err.message}`);
-  }
-
-  let tNftFirst;
-  let tNftReplace;
-  if (withNft) {
-    const file = join(dir, 'ruleset.nft');
-    writeFileSync(file, text);
-    tNftFirst = time(() => sh(['ip', 'netns', 'exec', nsB, 'nft', '-f', file]));
-    console.log(`first load, nft -f:      ${tNftFirst.toFixed(0)} ms   netlink is ${(tNftFirst / tFirst).toFixed(1)}x faster (goal >= 10x, < 1000 ms: ${tNftFirst / tFirst >= 10 && tFirst < 1000 ? 'ok' : 'MISSED'})`);
-    const same = listed(nsA) === listed(nsB);
-    console.log(`  nft -j list ruleset equal after both paths: ${same ? 'ok' : 'DIFFERENT'}`);
-    tNftReplace = time(() => sh(['ip', 'netns', 'exec', nsB, 'nft', '-f', file]));
-    console.log(`replace, nft -f:         ${tNftReplace.toFixed(0)} ms${tReplace ? `   netlink is ${(tNftReplace / tReplace).toFixed(1)}x faster (goal >= 10x: ${tNftReplace / tReplace >= 10 ? 'ok' : 'MISSED'})` : ''}`);
-  }
+  console.log(`loaded for the steps below: ${ms(t0).toFixed(0)} ms (${first.messages} messages in ${first.batches} batch)`);
 
   // Incremental steps (issue #9: a change costs what it changes). Every step is timed REPS
   // times (there and back), median and best, next to the floor measured in the same run: one
