@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/gen/**', 'scripts/**', '*.config.*', 'eslint.config.js', '**/bin/*.js', '.cache/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/gen/**', 'scripts/**', '*.config.*', 'eslint.config.js', '**/bin/*.js', 'packages/service-kit/launcher/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
