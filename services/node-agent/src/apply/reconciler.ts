@@ -14,6 +14,7 @@ import type { NodeDocuments } from '../follow/node-documents.js';
 import type { AgentStatus } from '../state/agent-status.js';
 import { NO_METRICS, type AgentMetrics } from '../state/agent-metrics.js';
 import type { LastKnownGood, StateFile } from '../state/state-file.js';
+import { savedRuleOrigins, type RulesetInForce } from '../logs/rule-map.js';
 import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
 import { REQUIRED_SYSCTLS, type CompileResult } from '@palisade/fw-compile';
@@ -39,9 +40,9 @@ export interface ReconcilerOptions {
   readonly metrics?: AgentMetrics;
   /**
    * A ruleset is in force: after each apply (with its compile result) and after the restore at
-   * start (text only). The log capture names entries to their rules from it.
+   * start (its text and the rule origins saved with it). The log capture names entries to their rules from it.
    */
-  readonly onApplied?: (ruleset: { readonly text: string; readonly compiled?: CompileResult }) => void;
+  readonly onApplied?: (ruleset: RulesetInForce) => void;
 }
 
 export interface Reconciler {
@@ -223,13 +224,15 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
    * does not wait for the disk; a write superseded by a newer one before it started is skipped.
    */
   let persisting: Promise<void> = Promise.resolve();
-  let newestState: LastKnownGood | undefined;
-  const keepLastKnownGood = (state: LastKnownGood): void => {
-    newestState = state;
+  let newestState: { readonly state: LastKnownGood; readonly compiled?: CompileResult } | undefined;
+  const keepLastKnownGood = (state: LastKnownGood, compiled?: CompileResult): void => {
+    newestState = compiled ? { state, compiled } : { state };
     persisting = persisting.then(async () => {
-      const next = newestState;
+      const newest = newestState;
       newestState = undefined;
-      if (!next || !o.stateFile) return;
+      if (!newest || !o.stateFile) return;
+      // The rule origins are collected here, behind the apply, and only for the state written.
+      const next = newest.compiled ? { ...newest.state, ruleOrigins: savedRuleOrigins(newest.compiled) } : newest.state;
       await o.stateFile.write(next).catch((err: unknown) => log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one'));
     });
   };
@@ -323,7 +326,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
             rulesetText: out.text,
             ownTables: out.compiled.ownTables,
             appliedAtMs: startedAt,
-          });
+          }, out.compiled);
         } catch (err) {
           log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one');
         }
@@ -368,7 +371,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       appliedOwnTables = saved.ownTables;
       st.appliedRevision = saved.revision;
       st.enabled = saved.rulesetText.includes('{');
-      o.onApplied?.({ text: saved.rulesetText });
+      o.onApplied?.({ text: saved.rulesetText, ...(saved.ruleOrigins ? { savedOrigins: saved.ruleOrigins } : {}) });
       log.info({ restored: st.restored, revision: saved.revision, rulesetDigest: saved.rulesetDigest }, 'last-known-good ruleset in force');
     },
     synced() {

@@ -7,13 +7,12 @@
 import type { NatsSecurity } from '@palisade/nats-kit';
 import { randomBytes } from 'node:crypto';
 import { decodeNflogDatagram, openNflogListener, type NflogListener, type NflogSetupOptions } from '@palisade/nft-netlink';
-import type { CompileResult } from '@palisade/fw-compile';
 import type { Clock, Logger } from '@palisade/service-kit';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { buildPacketEntry } from './entry-builder.js';
 import { InterfaceNames } from './interface-names.js';
 import { LogPublisher, type LogPublisherOptions } from './log-publisher.js';
-import { RuleMap } from './rule-map.js';
+import { RuleMap, type RulesetInForce } from './rule-map.js';
 import { SequenceGaps } from './sequence-gaps.js';
 
 export interface LogIngestOptions {
@@ -89,7 +88,7 @@ export class LogIngest {
   }
 
   /** A ruleset is in force: entries are named to its rules from now on (the previous map is kept for entries in flight). */
-  rulesetApplied(ruleset: { readonly text: string; readonly compiled?: CompileResult }): void {
+  rulesetApplied(ruleset: RulesetInForce): void {
     this.#rules.update(ruleset);
   }
 

@@ -1,14 +1,22 @@
 /**
- * Which rule a log entry's rule id names: built from the ruleset in force (its compile result,
- * or, after a restore at start, the nft text's `RULE=<id>` prefixes and `path:line` comments).
- * Rulesets compiled since issue #9 name their rules `path#<id>` in the kernel comment (so that
- * moving lines rewrites no chain) and carry no line in the text: after a restore of such a
- * ruleset, entries keep their rule id and get their document and line with the first compile.
- * The previous ruleset's map is kept as a fallback, so entries logged just before an apply
- * (still in flight in the kernel queue or the socket) keep their names.
+ * Which rule a log entry's rule id names: built from the ruleset in force — its compile result,
+ * or, after a restore at start, the rule origins saved with the last-known-good state. Kernel
+ * comments name a rule `path#<id>` (so that moving lines rewrites no chain) and carry no line,
+ * so the saved origins are what names entries before the first compile; a state file written
+ * before they were saved falls back to the nft text's `RULE=<id>` prefixes and `path:line`
+ * comments of older rulesets. The previous ruleset's map is kept as a fallback, so entries
+ * logged just before an apply (still in flight in the kernel queue or the socket) keep their names.
  */
 import type { CompileResult } from '@palisade/fw-compile';
 import type { LogRuleOrigin } from '@palisade/log-model';
+import type { SavedRuleOrigin } from '../state/state-file.js';
+
+/** A ruleset that came into force: compiled now, or restored from the state file. */
+export interface RulesetInForce {
+  readonly text: string;
+  readonly compiled?: CompileResult;
+  readonly savedOrigins?: readonly SavedRuleOrigin[];
+}
 
 export class RuleMap {
   #current = new Map<string, LogRuleOrigin>();
@@ -24,12 +32,17 @@ export class RuleMap {
     return this.#current.size;
   }
 
-  /** A new ruleset is in force (see the module comment for the two sources). */
-  update(ruleset: { readonly text: string; readonly compiled?: CompileResult }): void {
-    const next = ruleset.compiled ? fromCompiled(ruleset.compiled) : fromNftText(ruleset.text);
+  /** A new ruleset is in force (see the module comment for the sources). */
+  update(ruleset: RulesetInForce): void {
+    const next = ruleset.compiled ? fromCompiled(ruleset.compiled) : ruleset.savedOrigins ? fromSaved(ruleset.savedOrigins) : fromNftText(ruleset.text);
     this.#previous = this.#current;
     this.#current = next;
   }
+}
+
+/** The rules of a compile result by stable id, in the state file's form (first occurrence wins). */
+export function savedRuleOrigins(c: CompileResult): SavedRuleOrigin[] {
+  return [...fromCompiled(c)].map(([id, o]) => [id, o.path, o.line, o.text] as const);
 }
 
 function fromCompiled(c: CompileResult): Map<string, LogRuleOrigin> {
@@ -42,6 +55,12 @@ function fromCompiled(c: CompileResult): Map<string, LogRuleOrigin> {
       }
     }
   }
+  return out;
+}
+
+function fromSaved(saved: readonly SavedRuleOrigin[]): Map<string, LogRuleOrigin> {
+  const out = new Map<string, LogRuleOrigin>();
+  for (const [id, path, line, text] of saved) if (!out.has(id)) out.set(id, { path, line, text });
   return out;
 }
 

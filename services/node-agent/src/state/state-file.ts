@@ -23,7 +23,16 @@ export interface LastKnownGood {
   readonly ownTables: readonly { readonly family: string; readonly name: string }[];
   /** When it was applied, ms since the epoch. */
   readonly appliedAtMs: number;
+  /**
+   * The rules of the ruleset by stable id, as `[id, path, line, text]`: the kernel comments name
+   * a rule by `path#id` only, so after a restore this is where log entries get document:line.
+   * Absent in state files written before it existed.
+   */
+  readonly ruleOrigins?: readonly SavedRuleOrigin[];
 }
+
+/** One rule of the saved ruleset: `[stable id, document path, line, rule text]`. */
+export type SavedRuleOrigin = readonly [id: string, path: string, line: number, text: string];
 
 export interface StateFile {
   /** The stored state; undefined when there is none (first start). Throws `state-failed` on an unreadable file. */
