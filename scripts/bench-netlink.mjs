@@ -59,16 +59,6 @@ const sh = (args, input) => {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   return { ms: ms(t), stdout: r.stdout };
 };
-const time = (f) => f().ms;
-const listed = (ns) => {
-  const json = JSON.parse(sh(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']).stdout);
-  const strip = (v) => (Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, strip(x)])) : v);
-  const key = (o) => {
-    const [kind, v] = Object.entries(o)[0];
-    return `${kind} ${v.family} ${v.table ?? v.name} ${v.chain ?? v.name}`;
-  };
-  return JSON.stringify(json.nftables.filter((o) => !('metainfo' in o)).map(strip).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)));
-};
 
 let applier;
 try {
