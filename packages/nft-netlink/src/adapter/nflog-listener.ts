@@ -10,11 +10,11 @@
  * hands every datagram over undecoded and reports overruns (ENOBUFS) without closing. The
  * kernel releases the group when the socket closes, so a killed agent leaves nothing bound.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { errnoName } from '../codec/constants.js';
 import { NftNetlinkError } from '../errors.js';
 import { decodeNflogDatagram, nflogSetup, type NflogSetupOptions } from '../nflog/nflog-codec.js';
+import { READER_FRAME, startReaderChild } from './reader-child.js';
 
 /** Options of {@link openNflogListener}. */
 export interface NflogListenerOptions extends NflogSetupOptions {
@@ -50,45 +50,24 @@ export interface NflogListener {
   close(): Promise<void>;
 }
 
-const FRAME_DATAGRAM = 1;
-const FRAME_OVERRUN = 2;
-const FRAME_ERROR = 3;
-
 /** Starts the reader, binds `group` and resolves once the kernel accepted every setting. */
 export async function openNflogListener(o: NflogListenerOptions): Promise<NflogListener> {
   if (!Number.isInteger(o.group) || o.group < 0 || o.group > 0xffff) throw new NftNetlinkError('INVALID_REQUEST', `NFLOG group ${o.group} is not 0..65535`);
-  if (o.netns !== undefined && (!/^[A-Za-z0-9_.-]{1,255}$/.test(o.netns) || o.netns.startsWith('.'))) {
-    throw new NftNetlinkError('INVALID_REQUEST', `invalid network namespace name "${o.netns}"`);
-  }
   const d = DEFAULT_NFLOG_LISTENER_OPTIONS;
   const setup = nflogSetup(o.group, o);
-  const args = [NFLOG_READER_PATH, String(o.recvBufferBytes ?? d.recvBufferBytes), ...setup.map((m) => Buffer.from(m).toString('hex'))];
-  const perl = o.perlCommand ?? d.perlCommand;
-  const child = o.netns !== undefined ? spawn(o.ipCommand ?? d.ipCommand, ['netns', 'exec', o.netns, perl, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }) : spawn(perl, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
-    if (stderr.length < 4096) stderr += s;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const expected = new Set(setup.map((m) => new DataView(m.buffer, m.byteOffset).getUint32(8, true)));
   let ready = false;
-  let closed = false;
   let setupDone: { resolve: () => void; reject: (e: Error) => void } | undefined;
   const fail = (err: Error): void => {
-    if (closed) return;
+    if (reader.closed) return;
     if (!ready) setupDone?.reject(err);
     else o.onError(err);
   };
-
-  // Frames: type u8, length u32 LE, bytes. Chunks are gathered until a frame is complete.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
   const onFrame = (type: number, body: Buffer): void => {
-    if (type === FRAME_OVERRUN) {
+    if (type === READER_FRAME.OVERRUN) {
       if (ready) o.onOverrun();
-    } else if (type === FRAME_ERROR) fail(new NftNetlinkError('SOCKET_ERROR', `NFLOG reader: ${body.toString('utf8')}`));
-    else if (type === FRAME_DATAGRAM) {
+    } else if (type === READER_FRAME.ERROR) fail(new NftNetlinkError('SOCKET_ERROR', `NFLOG reader: ${body.toString('utf8')}`));
+    else if (type === READER_FRAME.DATAGRAM) {
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       if (ready) {
         o.onDatagram(bytes);
@@ -106,42 +85,23 @@ export async function openNflogListener(o: NflogListenerOptions): Promise<NflogL
       }
     }
   };
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes < 5) return;
-    let buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    let at = 0;
-    while (buf.length - at >= 5) {
-      const len = buf.readUInt32LE(at + 1);
-      if (buf.length - at - 5 < len) break;
-      onFrame(buf[at]!, buf.subarray(at + 5, at + 5 + len));
-      at += 5 + len;
-    }
-    buf = buf.subarray(at);
-    pending = buf.length ? [buf] : [];
-    pendingBytes = buf.length;
+  const reader = startReaderChild({
+    name: 'NFLOG reader',
+    script: NFLOG_READER_PATH,
+    args: [String(o.recvBufferBytes ?? d.recvBufferBytes), ...setup.map((m) => Buffer.from(m).toString('hex'))],
+    ...(o.netns !== undefined ? { netns: o.netns } : {}),
+    ipCommand: o.ipCommand ?? d.ipCommand,
+    perlCommand: o.perlCommand ?? d.perlCommand,
+    onFrame,
+    onFailure: fail,
   });
-  child.once('exit', (code, sig) => fail(new NftNetlinkError('RELAY_ERROR', `NFLOG reader${o.netns ? ` in "${o.netns}"` : ''} exited (${sig ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`)));
-  child.once('error', (e) => fail(new NftNetlinkError('RELAY_ERROR', `cannot start the NFLOG reader: ${e.message}`, { cause: e })));
-  child.stdin.on('error', () => undefined);
-
-  const close = async (): Promise<void> => {
-    if (closed) return exited;
-    closed = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.stdin.end(); // the reader exits at EOF
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const close = (): Promise<void> => reader.close();
   const timeoutMs = o.setupTimeoutMs ?? d.setupTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       setupDone = { resolve, reject };
-      timer = setTimeout(() => reject(new NftNetlinkError('TIMEOUT', `NFLOG setup of group ${o.group}: no answer within ${timeoutMs} ms${stderr ? ` (${stderr.trim()})` : ''}`)), timeoutMs);
+      timer = setTimeout(() => reject(new NftNetlinkError('TIMEOUT', `NFLOG setup of group ${o.group}: no answer within ${timeoutMs} ms${reader.stderr() ? ` (${reader.stderr().trim()})` : ''}`)), timeoutMs);
     });
   } catch (err) {
     await close();

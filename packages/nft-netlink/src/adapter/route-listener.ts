@@ -8,9 +8,9 @@
  * is reported so the caller can dump again. The reader exits with its stdin, so a killed parent
  * leaves nothing behind.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NftNetlinkError } from '../errors.js';
+import { READER_FRAME, startReaderChild } from './reader-child.js';
 
 /** Options of {@link openRouteListener}. */
 export interface RouteListenerOptions {
@@ -49,85 +49,44 @@ export interface RouteListener {
   close(): Promise<void>;
 }
 
-const FRAME_DATAGRAM = 1;
-const FRAME_OVERRUN = 2;
-const FRAME_ERROR = 3;
-const FRAME_READY = 4;
-
 /** Starts the reader and resolves once its socket is bound to `groups`. */
 export async function openRouteListener(o: RouteListenerOptions): Promise<RouteListener> {
   if (!Number.isInteger(o.groups) || o.groups < 0 || o.groups > 0xffffffff) throw new NftNetlinkError('INVALID_REQUEST', `rtnetlink groups ${o.groups} are not a 32-bit mask`);
-  if (o.netns !== undefined && (!/^[A-Za-z0-9_.-]{1,255}$/.test(o.netns) || o.netns.startsWith('.'))) {
-    throw new NftNetlinkError('INVALID_REQUEST', `invalid network namespace name "${o.netns}"`);
-  }
   const d = DEFAULT_ROUTE_LISTENER_OPTIONS;
-  const args = [ROUTE_READER_PATH, String(o.recvBufferBytes ?? d.recvBufferBytes), String(o.groups)];
-  const perl = o.perlCommand ?? d.perlCommand;
-  const child = o.netns !== undefined ? spawn(o.ipCommand ?? d.ipCommand, ['netns', 'exec', o.netns, perl, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }) : spawn(perl, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
-    if (stderr.length < 4096) stderr += s;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let ready = false;
-  let closed = false;
   let started: { resolve: () => void; reject: (e: Error) => void } | undefined;
   const fail = (err: Error): void => {
-    if (closed) return;
+    if (reader.closed) return;
     if (!ready) started?.reject(err);
     else o.onError(err);
   };
-  const where = o.netns ? ` in "${o.netns}"` : '';
-
-  // Frames: type u8, length u32 LE, bytes. Chunks are gathered until a frame is complete.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
   const onFrame = (type: number, body: Buffer): void => {
-    if (type === FRAME_READY) {
+    if (type === READER_FRAME.READY) {
       ready = true;
       started?.resolve();
-    } else if (type === FRAME_OVERRUN) {
-      if (ready && !closed) o.onOverrun();
-    } else if (type === FRAME_ERROR) fail(new NftNetlinkError('SOCKET_ERROR', `rtnetlink reader${where}: ${body.toString('utf8')}`));
-    else if (type === FRAME_DATAGRAM && ready && !closed) o.onDatagram(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    } else if (type === READER_FRAME.OVERRUN) {
+      if (ready && !reader.closed) o.onOverrun();
+    } else if (type === READER_FRAME.ERROR) fail(new NftNetlinkError('SOCKET_ERROR', `rtnetlink reader${reader.where}: ${body.toString('utf8')}`));
+    else if (type === READER_FRAME.DATAGRAM && ready && !reader.closed) o.onDatagram(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
   };
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes < 5) return;
-    let buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    let at = 0;
-    while (buf.length - at >= 5) {
-      const len = buf.readUInt32LE(at + 1);
-      if (buf.length - at - 5 < len) break;
-      onFrame(buf[at]!, buf.subarray(at + 5, at + 5 + len));
-      at += 5 + len;
-    }
-    buf = buf.subarray(at);
-    pending = buf.length ? [buf] : [];
-    pendingBytes = buf.length;
+  const reader = startReaderChild({
+    name: 'rtnetlink reader',
+    script: ROUTE_READER_PATH,
+    args: [String(o.recvBufferBytes ?? d.recvBufferBytes), String(o.groups)],
+    ...(o.netns !== undefined ? { netns: o.netns } : {}),
+    ipCommand: o.ipCommand ?? d.ipCommand,
+    perlCommand: o.perlCommand ?? d.perlCommand,
+    onFrame,
+    onFailure: fail,
   });
-  child.once('exit', (code, sig) => fail(new NftNetlinkError('RELAY_ERROR', `rtnetlink reader${where} exited (${sig ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`)));
-  child.once('error', (e) => fail(new NftNetlinkError('RELAY_ERROR', `cannot start the rtnetlink reader: ${e.message}`, { cause: e })));
-  child.stdin.on('error', () => undefined);
-
-  const close = async (): Promise<void> => {
-    if (closed) return exited;
-    closed = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.stdin.end(); // the reader exits at EOF
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const child = reader.process;
+  const close = (): Promise<void> => reader.close();
   const timeoutMs = o.startTimeoutMs ?? d.startTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       started = { resolve, reject };
-      timer = setTimeout(() => reject(new NftNetlinkError('TIMEOUT', `rtnetlink reader${where}: not subscribed within ${timeoutMs} ms${stderr ? ` (${stderr.trim()})` : ''}`)), timeoutMs);
+      timer = setTimeout(() => reject(new NftNetlinkError('TIMEOUT', `rtnetlink reader${reader.where}: not subscribed within ${timeoutMs} ms${reader.stderr() ? ` (${reader.stderr().trim()})` : ''}`)), timeoutMs);
     });
   } catch (err) {
     await close();
@@ -140,7 +99,7 @@ export async function openRouteListener(o: RouteListenerOptions): Promise<RouteL
       return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     send(request) {
-      if (closed) throw new NftNetlinkError('CLOSED', 'the rtnetlink listener is closed');
+      if (reader.closed) throw new NftNetlinkError('CLOSED', 'the rtnetlink listener is closed');
       const frame = Buffer.allocUnsafe(4 + request.length);
       frame.writeUInt32LE(request.length, 0);
       frame.set(request, 4);
