@@ -8,6 +8,7 @@
 import { readCString, view } from '../codec/bytes.js';
 import { NLA_HDRLEN, NLMSG_HDRLEN, NlmFlags, NlmsgType } from '../codec/constants.js';
 import { decodeAck, type NetlinkAck } from '../codec/decode.js';
+import { walkNetlinkMessages } from '../codec/netlink-walk.js';
 
 /** `nfnetlink.h` NFNL_SUBSYS_ULOG: the subsystem of NFLOG messages (high byte of `nlmsg_type`). */
 export const NFNL_SUBSYS_ULOG = 4;
@@ -211,40 +212,22 @@ export function decodeNflogDatagram(bytes: Uint8Array, limits: NflogDecodeLimits
   const maxBytes = limits.maxBytes ?? DEFAULT_NFLOG_DECODE_LIMITS.maxBytes;
   const maxPackets = limits.maxPackets ?? DEFAULT_NFLOG_DECODE_LIMITS.maxPackets;
   const out: NflogDatagram = { packets: [], acks: [], errors: [] };
-  if (bytes.length > maxBytes) {
-    out.errors.push(`datagram of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
-    return out;
-  }
-  const v = view(bytes);
-  let at = 0;
-  while (at < bytes.length) {
-    if (bytes.length - at < NLMSG_HDRLEN) {
-      out.errors.push(`truncated message header at ${at}`);
-      break;
-    }
-    const len = v.getUint32(at, true);
-    const type = v.getUint16(at + 4, true);
-    if (len < NLMSG_HDRLEN || len > bytes.length - at) {
-      out.errors.push(`nlmsg_len ${len} at ${at} does not fit the datagram (${bytes.length - at} bytes left)`);
-      break;
-    }
-    const body = bytes.subarray(at + NLMSG_HDRLEN, at + len);
-    if (type === NFULNL_PACKET_TYPE) {
+  walkNetlinkMessages(bytes, maxBytes, out.errors, (m) => {
+    if (m.type === NFULNL_PACKET_TYPE) {
       if (out.packets.length >= maxPackets) out.errors.push(`more than ${maxPackets} packets in one datagram`);
       else {
-        const p = decodeNflogPacket(body);
+        const p = decodeNflogPacket(m.body);
         if (typeof p === 'string') out.errors.push(p);
         else out.packets.push(p);
       }
-    } else if (type === NlmsgType.ERROR) {
-      const ack = decodeAck({ type, flags: v.getUint16(at + 6, true), seq: v.getUint32(at + 8, true), pid: v.getUint32(at + 12, true), payload: body });
+    } else if (m.type === NlmsgType.ERROR) {
+      const ack = decodeAck({ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid, payload: m.body });
       if (ack.ok) out.acks.push(ack.value);
       else out.errors.push(`NLMSG_ERROR: ${ack.error}`);
-    } else if (type !== NlmsgType.DONE && type !== NlmsgType.NOOP) {
-      out.errors.push(`unexpected message type 0x${type.toString(16)}`);
+    } else if (m.type !== NlmsgType.DONE && m.type !== NlmsgType.NOOP) {
+      out.errors.push(`unexpected message type 0x${m.type.toString(16)}`);
     }
-    at += Math.min((len + 3) & ~3, bytes.length - at);
-  }
+  });
   return out;
 }
 

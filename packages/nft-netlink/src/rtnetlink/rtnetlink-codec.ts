@@ -9,6 +9,7 @@
 import { readCString, view } from '../codec/bytes.js';
 import { NLMSG_HDRLEN, NlmFlags, NlmsgType } from '../codec/constants.js';
 import { decodeAck, decodeAttributes, type NetlinkAck } from '../codec/decode.js';
+import { walkNetlinkMessages } from '../codec/netlink-walk.js';
 import { formatIpv4, formatIpv6 } from '../nflog/inet-ntop.js';
 
 /** `NETLINK_ROUTE`: the protocol of an rtnetlink socket. */
@@ -170,26 +171,7 @@ export function decodeRouteDatagram(bytes: Uint8Array, limits: RouteDecodeLimits
   const maxBytes = limits.maxBytes ?? DEFAULT_ROUTE_DECODE_LIMITS.maxBytes;
   const maxEvents = limits.maxEvents ?? DEFAULT_ROUTE_DECODE_LIMITS.maxEvents;
   const out: RouteDatagram = { events: [], dumpsDone: [], acks: [], errors: [] };
-  if (bytes.length > maxBytes) {
-    out.errors.push(`datagram of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
-    return out;
-  }
-  const v = view(bytes);
-  let at = 0;
-  while (at < bytes.length) {
-    if (bytes.length - at < NLMSG_HDRLEN) {
-      out.errors.push(`truncated message header at ${at} (${bytes.length - at} of ${NLMSG_HDRLEN} bytes)`);
-      break;
-    }
-    const len = v.getUint32(at, true);
-    const type = v.getUint16(at + 4, true);
-    const flags = v.getUint16(at + 6, true);
-    const seq = v.getUint32(at + 8, true);
-    if (len < NLMSG_HDRLEN || len > bytes.length - at) {
-      out.errors.push(`nlmsg_len ${len} at ${at} does not fit the datagram (${bytes.length - at} bytes left)`);
-      break;
-    }
-    const body = bytes.subarray(at + NLMSG_HDRLEN, at + len);
+  walkNetlinkMessages(bytes, maxBytes, out.errors, ({ type, flags, seq, pid, at, body }) => {
     const dumpInterrupted = (flags & NLM_F_DUMP_INTR) !== 0;
     if (type === RtmType.NEWLINK || type === RtmType.DELLINK || type === RtmType.NEWADDR || type === RtmType.DELADDR) {
       if (out.events.length >= maxEvents) out.errors.push(`more than ${maxEvents} link and address messages in one datagram`);
@@ -208,14 +190,13 @@ export function decodeRouteDatagram(bytes: Uint8Array, limits: RouteDecodeLimits
     } else if (type === NlmsgType.DONE) {
       out.dumpsDone.push({ seq, interrupted: dumpInterrupted });
     } else if (type === NlmsgType.ERROR) {
-      const ack = decodeAck({ type, flags, seq, pid: v.getUint32(at + 12, true), payload: body });
+      const ack = decodeAck({ type, flags, seq, pid, payload: body });
       if (ack.ok) out.acks.push(ack.value);
       else out.errors.push(`NLMSG_ERROR at ${at}: ${ack.error}`);
     } else if (type !== NlmsgType.NOOP) {
       // Other rtnetlink messages (routes, neighbours) are not subscribed; named, not fatal.
       out.errors.push(`unexpected message type ${type} at ${at}`);
     }
-    at += Math.min((len + 3) & ~3, bytes.length - at);
-  }
+  });
   return out;
 }
