@@ -4,7 +4,7 @@
 // against `nft -f` of the same text, each in a fresh network namespace this script creates
 // and removes: first load and replace, one guest's rule change, one IP set entry, no change.
 // Checks that both paths leave the same `nft -j list ruleset`. Needs the packages built
-// (npm run build) and root. Usage: node scripts/bench-netlink.mjs [--guests N] [--sets N] [--reps N] [--rounds N] [--no-nft]
+// (npm run build) and root. Usage: node scripts/bench-netlink.mjs --help
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -14,14 +14,27 @@ import { compileNode, createIncrementalCompiler, renderNftText, REQUIRED_SYSCTLS
 import { createRulesetApplier, encodeNftBatch, lowerFullReplace, planRuleset } from '@palisade/nft-netlink';
 import { benchTree } from './bench-ruleset.mjs';
 import { measureWholeLoads } from './bench-netlink-load.mjs';
+import { parseBenchArgs } from './bench-util.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const GUESTS = arg('--guests', 1000);
-const SETS = arg('--sets', 100);
-const withNft = !process.argv.includes('--no-nft');
+const HELP = `Usage: node scripts/bench-netlink.mjs [options]   (after npm run build; as root)
+
+Options:
+  --guests N   guests of the benchmark ruleset (default 1000)
+  --sets N     IP sets of 1,000 entries (default 100)
+  --rounds N   rounds of first load and replace (default 3)
+  --reps N     runs of each incremental step (default 7)
+  --no-nft     skip the nft -f baseline
+  -h, --help   this text
+`;
+const args = parseBenchArgs(HELP, { defaults: { guests: '1000', sets: '100', rounds: '3', reps: '7' }, flags: ['no-nft'] });
+const arg = (name) => Number(args[name.replace(/^--/, '')]);
+const GUESTS = arg('--guests');
+const SETS = arg('--sets');
+const withNft = !args['no-nft'];
+// `… | head` closes stdout: keep running to the cleanup instead of dying on EPIPE with the namespaces left behind
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const now = () => process.hrtime.bigint();
 const facts = { node: 'bench', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 };
@@ -71,7 +84,7 @@ try {
 
   // first load and replace: best of rounds against nft -f, each in fresh namespaces, then the
   // relay and the kernel alone (bench-netlink-load.mjs)
-  await measureWholeLoads({ base, text, rounds: arg('--rounds', 3), withNft });
+  await measureWholeLoads({ base, text, rounds: arg('--rounds'), withNft });
   // the incremental steps below start from the benchmark ruleset loaded into nsA
   t0 = now();
   const first = await applier.apply(base.ruleset, base.ownTables);
@@ -80,7 +93,7 @@ try {
   // Incremental steps (issue #9: a change costs what it changes). Every step is timed REPS
   // times (there and back), median and best, next to the floor measured in the same run: one
   // GETGEN round trip, which every apply pays before it plans.
-  const REPS = arg('--reps', 7);
+  const REPS = arg('--reps');
   const stats = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return { p50: s[Math.floor(s.length / 2)], min: s[0] };
