@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStateFile } from '../state/state-file.js';
 import { RuleMap, savedRuleOrigins } from './rule-map.js';
 
-const CLUSTER = '[OPTIONS]\nenable: 1\n\n[RULES]\n# ssh from the office\nIN ACCEPT -p tcp -dport 22 -log info\nIN DROP -p tcp -dport 23 -log warning\n';
+const CLUSTER = '[OPTIONS]\nenable: 1\n\n[RULES]\n# ssh from the office\nIN ACCEPT -p tcp -dport 22 -log info\nIN DROP -p tcp -dport 23 -log warning\nIN ACCEPT -p tcp -dport 80\n';
 const compiled = compileNode(loadTree(new Map([['firewall/cluster.fw', CLUSTER]])), { node: 'pve1', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 });
 const TEXT = renderNftText(compiled.ruleset, compiled.ownTables);
 const dirs: string[] = [];
@@ -21,6 +21,8 @@ describe('rule names after a restore at start', () => {
     fromCompile.update({ text: TEXT, compiled });
     const ids = [...TEXT.matchAll(/RULE=([0-9a-f]{12})/g)].map((m) => m[1]!);
     expect(ids.length).toBeGreaterThanOrEqual(2);
+    // only the rules that log are kept (their ids are all a log entry can carry)
+    expect(savedRuleOrigins(compiled).map(([id]) => id).sort()).toEqual([...new Set(ids)].sort());
 
     const dir = mkdtempSync(join(tmpdir(), 'palisade-rule-map-'));
     dirs.push(dir);

@@ -40,9 +40,24 @@ export class RuleMap {
   }
 }
 
-/** The rules of a compile result by stable id, in the state file's form (first occurrence wins). */
+/**
+ * The rules of a compile result that log (only their ids reach log entries), by stable id, in
+ * the state file's form (first occurrence wins): small next to the ruleset text.
+ */
 export function savedRuleOrigins(c: CompileResult): SavedRuleOrigin[] {
-  return [...fromCompiled(c)].map(([id, o]) => [id, o.path, o.line, o.text] as const);
+  const out: SavedRuleOrigin[] = [];
+  const seen = new Set<string>();
+  for (const t of c.ruleset.tables) {
+    for (const ch of t.chains) {
+      for (const r of ch.rules) {
+        const o = r.origin;
+        if (o?.id === undefined || seen.has(o.id) || !r.stmts.some((st) => st.kind === 'log')) continue;
+        seen.add(o.id);
+        out.push([o.id, o.path, o.line, o.text ?? '']);
+      }
+    }
+  }
+  return out;
 }
 
 function fromCompiled(c: CompileResult): Map<string, LogRuleOrigin> {
