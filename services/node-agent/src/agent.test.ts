@@ -280,7 +280,7 @@ describe('node agent (nats-server + configd + namespaces)', () => {
     await waitFor('and back', applied(back), 5000);
   });
 
-  it("repairs drift: Palisade's table deleted by hand comes back without polling", async () => {
+  it("repairs drift: Palisade's table deleted by hand comes back at the next generation check", async () => {
     const before = nftList();
     const repairs = agent!.status().counters.driftRepairs;
     sh('ip', 'netns', 'exec', NS, 'nft', 'delete', 'table', 'inet', 'palisade');

@@ -94,7 +94,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   } catch (err) {
     logger.error({ err }, 'cannot read node facts; compiling with the addresses from corosync.conf');
   }
-  const rulesetMonitor = o.dryRun ? undefined : createRulesetMonitor({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: o.logger, onChange: () => rec.suspectDrift() });
+  const rulesetMonitor = o.dryRun ? undefined : createRulesetMonitor({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: o.logger, intervalMs: o.driftCheckMs, onChange: () => rec.suspectDrift() });
   rulesetMonitor?.start();
   const ownClient = o.client === undefined;
   const client: ConfigClient =

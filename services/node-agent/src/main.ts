@@ -62,7 +62,8 @@ Options:
 Coalescing: a change that finds the agent idle is applied at once; a burst ${AGENT_DEFAULTS.quietMs} ms after its last change,
 and at least every ${AGENT_DEFAULTS.maxDelayMs} ms during a continuous stream of changes; nothing is sent when the compiled ruleset is
 byte-identical to the one in force. A failed apply is retried after ${AGENT_DEFAULTS.retryInitialMs} ms, doubling up to
-${AGENT_DEFAULTS.retryMaxMs / 1000} s. Cluster "enable: 0" removes Palisade's tables (as Proxmox does); "enable: <unix
+${AGENT_DEFAULTS.retryMaxMs / 1000} s. Changes to Palisade's tables made outside the agent are found within ${AGENT_DEFAULTS.driftCheckMs / 1000} s (the
+ruleset generation is read that often) and repaired. Cluster "enable: 0" removes Palisade's tables (as Proxmox does); "enable: <unix
 time>" keeps the firewall enabled until 60 s after that time unless "enable: 1" is written.
 
 Signals: SIGTERM/SIGINT stop gracefully (the watch ends, a running apply finishes; the ruleset

@@ -24,6 +24,8 @@ export const AGENT_DEFAULTS = {
   reconnectInitialMs: 100,
   reconnectMaxMs: 5_000,
   shutdownGraceMs: 5_000,
+  /** Drift check: the kernel's ruleset generation is read this often, ms (a change by anyone else triggers a compare). */
+  driftCheckMs: 1_000,
   applierKind: 'netlink',
 } as const;
 
@@ -67,6 +69,8 @@ export interface AgentOptions {
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
   readonly shutdownGraceMs?: number;
+  /** Time between two reads of the kernel's ruleset generation (drift check), ms. Default 1,000. */
+  readonly driftCheckMs?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Replaces the `nft -f -` applier (a netlink planner; tests). Ignored with `dryRun`. */
@@ -96,6 +100,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   for (const url of r.nats ?? []) if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) bad('nats', `'${url}' is not a NATS URL (nats://HOST:PORT)`);
   if (!Number.isInteger(r.nflogGroup) || r.nflogGroup < 0 || r.nflogGroup > 65535) bad('nflog-group', `expected 0..65535, got ${r.nflogGroup}`);
   if (r.quietMs > r.maxDelayMs) bad('quietMs', `quietMs (${r.quietMs}) must not exceed maxDelayMs (${r.maxDelayMs})`);
+  if (!(r.driftCheckMs >= 10)) bad('driftCheckMs', `expected at least 10 ms, got ${r.driftCheckMs}`);
   if (r.retryInitialMs > r.retryMaxMs) bad('retryInitialMs', `retryInitialMs (${r.retryInitialMs}) must not exceed retryMaxMs (${r.retryMaxMs})`);
   if (o.tls && (Boolean(o.tls.cert) !== Boolean(o.tls.key))) bad('tls', 'a client certificate and its key go together');
   return r;

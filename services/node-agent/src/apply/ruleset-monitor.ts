@@ -1,21 +1,31 @@
 /**
- * Notices changes to the kernel's ruleset without polling: a long-running `nft monitor` child
- * in the target namespace prints a line per change; after a quiet `settleMs` the reconciler is
- * asked to compare Palisade's tables with what it applied (its own applies compare equal and
- * cost one read). The child is killed by its PID on close.
+ * Notices changes to the kernel's ruleset by reading its generation (`NFT_MSG_GETGEN`, one tiny
+ * round trip) every `intervalMs`: every committed nf_tables transaction in the namespace moves
+ * it on, so a change shows up at the next read and the reconciler is asked to compare
+ * Palisade's tables with what it applied (its own applies compare equal and cost one read).
+ *
+ * Not a listener on NFNLGRP_NFTABLES (`nft monitor`): while any socket on the machine is
+ * subscribed to that group, the kernel builds a notification for every rule and set element of
+ * every commit, in every namespace (`netlink_has_listeners` is per protocol, not per
+ * namespace). That doubled the kernel's time for a 45,000-rule load, and the child outlived a
+ * SIGKILLed agent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Clock, Logger } from '@palisade/service-kit';
-import { inNetns } from './run-command.js';
+import { openNftSession, type NftSession } from '@palisade/nft-netlink';
+
+/** How often the generation is read when no option says otherwise, ms. */
+export const DEFAULT_DRIFT_CHECK_MS = 1_000;
 
 export interface RulesetMonitorOptions {
   readonly netns?: string;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Called once per burst of kernel changes. */
+  /** Called once per generation change seen. */
   readonly onChange: () => void;
-  /** Quiet time after the last event, ms. Default 50. */
-  readonly settleMs?: number;
+  /** Time between two generation reads, ms. Default `DEFAULT_DRIFT_CHECK_MS`. */
+  readonly intervalMs?: number;
+  /** Opens the session the generation is read on (tests); default nft-netlink's `openNftSession`. */
+  readonly openSession?: (netns: string | undefined) => Promise<Pick<NftSession, 'generation' | 'close'>>;
 }
 
 export interface RulesetMonitor {
@@ -25,35 +35,51 @@ export interface RulesetMonitor {
 
 export function createRulesetMonitor(o: RulesetMonitorOptions): RulesetMonitor {
   const log = o.logger.child({ component: 'ruleset-monitor' });
-  let child: ChildProcess | undefined;
+  const intervalMs = o.intervalMs ?? DEFAULT_DRIFT_CHECK_MS;
+  const open = o.openSession ?? ((netns) => openNftSession({ ...(netns === undefined ? {} : { netns }), timeoutMs: 5_000 }));
+  let session: Promise<Pick<NftSession, 'generation' | 'close'>> | undefined;
+  let seen: number | undefined;
   let cancel: (() => void) | undefined;
   let closed = false;
+  let failing = false;
+  let running: Promise<void> = Promise.resolve();
+
+  const check = async (): Promise<void> => {
+    try {
+      session ??= open(o.netns);
+      const generation = await (await session).generation();
+      if (failing) log.info({ generation }, 'ruleset generation readable again');
+      failing = false;
+      if (seen !== undefined && generation !== seen && !closed) o.onChange();
+      seen = generation;
+    } catch (err) {
+      // a lost socket is opened again at the next check; until then changes are not noticed
+      const s = session;
+      session = undefined;
+      void s?.then((x) => x.close()).catch(() => undefined);
+      if (!failing) log.warn({ err }, 'cannot read the ruleset generation: changes made outside the agent are not noticed until it can');
+      failing = true;
+    }
+  };
+  const schedule = (): void => {
+    if (closed) return;
+    cancel = o.clock.setTimer(() => {
+      cancel = undefined;
+      running = check().then(schedule);
+    }, intervalMs);
+  };
+
   return {
     start() {
-      const argv = inNetns(o.netns, ['nft', 'monitor']);
-      child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
-      child.stdout!.on('data', () => {
-        cancel?.();
-        cancel = o.clock.setTimer(() => {
-          cancel = undefined;
-          if (!closed) o.onChange();
-        }, o.settleMs ?? 50);
-      });
-      child.on('error', (err) => log.warn({ err }, 'nft monitor failed: changes made outside the agent are not noticed'));
-      child.on('exit', (code, signal) => {
-        if (!closed) log.warn({ code, signal }, 'nft monitor ended: changes made outside the agent are not noticed');
-      });
+      running = check().then(schedule);
     },
-    close() {
+    async close() {
       closed = true;
       cancel?.();
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        process.kill(c.pid!, 'SIGTERM');
-      });
+      await running;
+      const s = session;
+      session = undefined;
+      await s?.then((x) => x.close()).catch(() => undefined);
     },
   };
 }
