@@ -8,7 +8,7 @@
 // printed with the load average). Then one load through the relay process (what it adds) and
 // the kernel alone (the encoded batch sent and acknowledged): what is left after JavaScript.
 // Namespaces are created and removed here; root and nft needed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,16 +17,13 @@ import { loadTree } from '@palisade/fw-lang';
 import { compileNode, renderNftText, REQUIRED_SYSCTLS } from '@palisade/fw-compile';
 import { createRulesetApplier, encodeNftBatch, exchangeBatch, lowerFullReplace, openSocketLink } from '@palisade/nft-netlink';
 import { benchTree } from './bench-ruleset.mjs';
+import { parseBenchArgs } from './bench-util.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const now = () => process.hrtime.bigint();
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const facts = { node: 'bench', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 };
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 /** The benchmark ruleset compiled. */
 export const compileBench = (guests, sets, variant = 'base') => compileNode(loadTree(benchTree(variant, { guests, sets }), { maxBytes: 64 << 20 }), facts);
 
@@ -57,6 +54,17 @@ export const listed = (ns) => {
   };
   return JSON.stringify(json.nftables.filter((o) => !('metainfo' in o)).map(strip).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)));
 };
+/** Sends the encoded `batch` into NS on a socket of this process; the kernel's round trip, ms. */
+async function kernelAlone(ns, batch) {
+  const link = openSocketLink({ netns: ns });
+  try {
+    const t0 = now();
+    await exchangeBatch(link, batch, { timeoutMs: 120_000 });
+    return ms(t0);
+  } finally {
+    await link.close();
+  }
+}
 const best = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -146,17 +154,25 @@ export async function measureWholeLoads({ base, text, rounds = 3, withNft = true
       const msgs = lowerFullReplace(base.ruleset.tables, base.ownTables);
       const enc = encodeNftBatch(msgs);
       if (!enc.ok) throw new Error(enc.error);
-      const link = openSocketLink({ netns: ns });
-      let kernelMs;
-      try {
-        const t0 = now();
-        await exchangeBatch(link, enc.value, { timeoutMs: 120_000 });
-        kernelMs = ms(t0);
-      } finally {
-        await link.close();
-      }
+      const kernelMs = await kernelAlone(ns, enc.value);
       console.log(`first load through the relay process (tests without the addon): ${viaRelay.firstMs.toFixed(0)} ms (kernel round trip with the hand-over ${viaRelay.firstKernelMs.toFixed(0)} ms); replace ${viaRelay.replaceMs.toFixed(0)} ms`);
       console.log(`kernel alone (the same batch, already encoded, sent and acknowledged): ${kernelMs.toFixed(0)} ms: the floor of a first load`);
+      // a listener on NFNLGRP_NFTABLES anywhere on the machine (here `nft monitor` in another
+      // namespace) makes the kernel build a notification for every object of every commit
+      delNs(ns);
+      addNs(ns);
+      const listenerNs = `plbld-${process.pid}`;
+      addNs(listenerNs);
+      const monitor = spawn('ip', ['netns', 'exec', listenerNs, 'nft', 'monitor'], { stdio: 'ignore' });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const withListenerMs = await kernelAlone(ns, enc.value);
+        console.log(`kernel alone with one nft monitor running in another namespace: ${withListenerMs.toFixed(0)} ms (${(withListenerMs / kernelMs).toFixed(1)}x; why the agent does not listen for drift)`);
+      } finally {
+        monitor.kill('SIGTERM');
+        await new Promise((resolve) => (monitor.exitCode !== null || monitor.signalCode !== null ? resolve() : monitor.once('exit', resolve)));
+        delNs(listenerNs);
+      }
     } finally {
       delNs(ns);
     }
@@ -167,13 +183,30 @@ export async function measureWholeLoads({ base, text, rounds = 3, withNft = true
   }
 }
 
+const HELP = `Usage: node scripts/bench-netlink-load.mjs [options]   (after npm run build; as root)
+
+First load and replace of the benchmark ruleset through netlink against nft -f of its text, in
+fresh namespaces, then the kernel alone for the same batch, without and with an NFNLGRP_NFTABLES
+listener on the machine.
+
+Options:
+  --guests N   guests of the benchmark ruleset (default 1000)
+  --sets N     IP sets of 1,000 entries (default 100)
+  --rounds N   rounds (default 3)
+  --no-nft     skip the nft -f baseline
+  -h, --help   this text
+`;
+
 if (process.argv[1] === SELF) {
-  const guests = arg('--guests', 1000);
-  const sets = arg('--sets', 100);
+  const args = parseBenchArgs(HELP, { defaults: { guests: '1000', sets: '100', rounds: '3' }, flags: ['no-nft'] });
+  const guests = Number(args.guests);
+  const sets = Number(args.sets);
+  const listeners = spawnSync('pgrep', ['-x', 'nft']).stdout?.toString().trim().split('\n').filter(Boolean).length ?? 0;
+  if (listeners > 0) console.log(`note: ${listeners} nft process(es) already run on this machine (nft monitor?): while any listens to nf_tables notifications every commit costs the kernel more`);
   if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync('nft', ['--version']).status !== 0) {
     console.log('bench-netlink-load: skipped (needs root and nft)');
   } else {
     const base = compileBench(guests, sets);
-    await measureWholeLoads({ base, text: renderNftText(base.ruleset, base.ownTables), rounds: arg('--rounds', 3), withNft: !process.argv.includes('--no-nft') });
+    await measureWholeLoads({ base, text: renderNftText(base.ruleset, base.ownTables), rounds: Number(args.rounds), withNft: !args['no-nft'] });
   }
 }
