@@ -398,9 +398,13 @@ export class DocumentStore {
     };
   }
 
-  /** Waits (bounded) until the mirror has applied every write this configd acknowledged. */
+  /**
+   * Waits (bounded) until the mirror has committed every write this configd acknowledged and
+   * every revision its watchers may already have been sent (`visibleRevision`, at most the
+   * commit in flight): a read never shows less than a watch of the same configd did.
+   */
   settle(signal?: AbortSignal): Promise<void> {
-    return this.#settleTo(this.#acked, signal);
+    return this.#settleTo(Math.max(this.#acked, this.#o.mirror.visibleRevision), signal);
   }
 
   /**
@@ -411,7 +415,10 @@ export class DocumentStore {
   #settleForWrite(path: string): Promise<void> {
     const mirror = this.#o.mirror.revision;
     for (const [p, rev] of this.#ackedByPath) if (rev <= mirror) this.#ackedByPath.delete(p);
-    return this.#settleTo(Math.max(this.#ackedByPath.get(path) ?? 0, this.#ackedContext));
+    // Also what a watcher may have been sent of them already (a CAS on a digest it saw).
+    const m = this.#o.mirror;
+    const pending = m.visibleRevision > mirror ? m.pendingRevisionOf((p) => p === path || isContextPath(p)) : 0;
+    return this.#settleTo(Math.max(this.#ackedByPath.get(path) ?? 0, this.#ackedContext, pending));
   }
 
   /**

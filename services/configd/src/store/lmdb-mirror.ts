@@ -20,6 +20,7 @@ import { BoundedQueue, type Logger, type QueueStats } from '@palisade/service-ki
 import { BATCH_CONTROL_KEY, type LogRecord, type LogSink } from '../log-record.js';
 import { BatchStaging, type BatchOutcome, type HeldKind } from './batch-staging.js';
 import { SKIP_REASONS, recordSkipReason, type SkipReason } from './record-validation.js';
+import { VisibleTail, type TailEntry } from './visible-tail.js';
 
 export type { LogRecord } from '../log-record.js';
 
@@ -85,6 +86,8 @@ export class LmdbMirror implements LogSink {
   readonly #staging = new BatchStaging();
   /** Highest revision received (applied or held). */
   #seen: number;
+  /** Planned revisions not committed yet, which watchers already get (see `visible-tail.ts`). */
+  readonly #tail: VisibleTail<LogRecord>;
 
   private constructor(opts: LmdbMirrorOptions) {
     this.#opts = opts;
@@ -99,6 +102,7 @@ export class LmdbMirror implements LogSink {
     this.#oldest = Number(this.#meta.get('oldest') ?? 0);
     this.#logCount = this.#revs.getCount();
     this.#seen = this.#revision;
+    this.#tail = new VisibleTail(this.#revision);
   }
 
   /** Opens (or creates) the mirror in `opts.path`. Close it with `close()`. */
@@ -109,6 +113,20 @@ export class LmdbMirror implements LogSink {
   /** The highest revision applied: every answer from the mirror reflects this revision. */
   get revision(): number {
     return this.#revision;
+  }
+
+  /**
+   * The highest revision watchers may see: planned and announced, committed to LMDB or about to
+   * be (≥ `revision`). A read that must not show less than a watcher waits for `revision` to
+   * reach it (`DocumentStore.settle`).
+   */
+  get visibleRevision(): number {
+    return this.#tail.revision;
+  }
+
+  /** The newest revision not committed yet of a document matching `matches` (0: none). */
+  pendingRevisionOf(matches: (path: string) => boolean): number {
+    return this.#tail.newestPending(matches);
   }
 
   /**
@@ -156,6 +174,7 @@ export class LmdbMirror implements LogSink {
       this.#logCount = 0;
       this.#seen = 0;
       this.#staging.reset();
+      this.#tail.reset(0);
     }
   }
 
@@ -209,6 +228,7 @@ export class LmdbMirror implements LogSink {
       this.#resync = true;
       this.#staging.reset();
       this.#seen = this.#revision;
+      this.#tail.reset(this.#revision);
       this.#opts.logger.error({ err }, 'cannot commit replicated records to the mirror');
     });
     return next;
@@ -227,7 +247,10 @@ export class LmdbMirror implements LogSink {
 
   /** Whether every revision in [from, to) was consumed without a record (a known hole of the log). */
   consumedWithoutRecord(from: number, to: number): boolean {
-    return to <= from || this.#consumed.getKeysCount({ start: from, end: to }) === to - from;
+    if (to <= from) return true;
+    const split = Math.min(to, this.#revision + 1);
+    const committed = split > from ? this.#consumed.getKeysCount({ start: from, end: split }) : 0;
+    return committed + this.#tail.consumedCount(Math.max(from, split), to) === to - from;
   }
 
   /** How an atomic batch (import) ended, once this mirror has seen it end (recent batches). */
@@ -249,43 +272,56 @@ export class LmdbMirror implements LogSink {
     }
     const ready = this.#staging.release();
     if (ready.length === 0) return;
+    // Planned before the commit (the chain runs one batch at a time, so the committed state is
+    // the state before this batch) and announced to watchers at once: the stream, not LMDB, is
+    // the source of truth; reads of this configd wait for the commit (see `visible-tail.ts`).
     let revision = this.#revision;
     let oldest = this.#oldest;
-    let added = 0;
-    /** Documents as this transaction leaves them (a restore needs the previous content). */
+    const planned: TailEntry<LogRecord>[] = [];
+    /** Documents as this batch leaves them (a restore needs the previous content). */
     const overlay = new Map<string, LogRecord | undefined>();
-    await this.#root.transaction(() => {
-      for (const { record: followed, kind, abortedBatch } of ready) {
-        if (followed.revision <= revision) continue;
-        if (kind !== 'document') {
-          void this.#consumed.put(followed.revision, null);
-          if (oldest !== 0 && followed.revision !== revision + 1) oldest = followed.revision;
-          revision = followed.revision;
-          continue;
+    for (const { record: followed, kind, abortedBatch } of ready) {
+      if (followed.revision <= revision) continue;
+      if (kind !== 'document') {
+        planned.push({ revision: followed.revision });
+        if (oldest !== 0 && followed.revision !== revision + 1) oldest = followed.revision;
+        revision = followed.revision;
+        continue;
+      }
+      const r = abortedBatch ? restoreOf(followed, abortedBatch, overlay.has(followed.path) ? overlay.get(followed.path) : this.getCurrent(followed.path)) : followed;
+      if (oldest === 0 || r.revision !== revision + 1) {
+        if (oldest !== 0) {
+          this.#opts.logger.warn(
+            { from: revision + 1, to: r.revision - 1 },
+            'revisions missing from the stream (trimmed before this node saw them); watch resume floor moved',
+          );
         }
-        const r = abortedBatch ? restoreOf(followed, abortedBatch, overlay.has(followed.path) ? overlay.get(followed.path) : this.getCurrent(followed.path)) : followed;
-        if (oldest === 0 || r.revision !== revision + 1) {
-          if (oldest !== 0) {
-            this.#opts.logger.warn(
-              { from: revision + 1, to: r.revision - 1 },
-              'revisions missing from the stream (trimmed before this node saw them); watch resume floor moved',
-            );
-          }
-          oldest = r.revision;
+        oldest = r.revision;
+      }
+      planned.push({ revision: r.revision, record: r });
+      overlay.set(r.path, r.op === 'put' ? r : undefined);
+      revision = r.revision;
+    }
+    this.#tail.announce(planned, revision);
+    let added = 0;
+    await this.#root.transaction(() => {
+      for (const { revision: rev, record: r } of planned) {
+        if (!r) {
+          void this.#consumed.put(rev, null);
+          continue;
         }
         void this.#revs.put(r.revision, r);
         added++;
         void this.#paths.put([r.path, r.revision], null);
         if (r.op === 'put') void this.#current.put(r.path, r.revision);
         else void this.#current.remove(r.path);
-        overlay.set(r.path, r.op === 'put' ? r : undefined);
-        revision = r.revision;
       }
       void this.#meta.put('applied', revision);
       void this.#meta.put('oldest', oldest);
     });
     this.#revision = revision;
     this.#oldest = oldest;
+    this.#tail.committed(revision);
     this.#logCount += added;
     if (this.#logCount > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
       await this.#compact();
@@ -460,6 +496,25 @@ export class LmdbMirror implements LogSink {
     return out;
   }
 
+  /**
+   * As `readLog`, continued past the committed revision with the announced ones, up to
+   * `visibleRevision`: what watchers read.
+   */
+  readVisibleLog(from: number, limit: number, maxBytes = Infinity): LogRecord[] {
+    const out = this.readLog(from, limit, maxBytes);
+    if (this.#tail.size === 0) return out;
+    let bytes = 0;
+    for (const r of out) bytes += r.size;
+    this.#tail.read(out, Math.max(from, this.#revision + 1), limit, maxBytes, bytes);
+    return out;
+  }
+
+  /** Resolves true once `revision` is visible to watchers, false on timeout, abort or close. */
+  waitForVisible(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return this.#tail.waitFor(revision, timeoutMs, signal);
+  }
+
   /** Resolves true once `revision` is applied, false on timeout, abort or close. */
   waitForRevision(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#revision >= revision) return Promise.resolve(true);
@@ -492,6 +547,7 @@ export class LmdbMirror implements LogSink {
     this.#closed = true;
     for (const w of this.#waiters) w.resolve(false);
     this.#waiters.clear();
+    this.#tail.close();
     this.#listeners.clear();
     await this.#root.close();
   }

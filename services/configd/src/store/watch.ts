@@ -74,7 +74,9 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
   }
   let lastReported = cursor - 1;
   while (!signal.aborted) {
-    if (cursor <= mirror.revision) {
+    // Fed up to the revision the mirror has planned, before its LMDB commit (`visibleRevision`).
+    const head = mirror.visibleRevision;
+    if (cursor <= head) {
       if (cursor < mirror.oldestRevision) {
         throw new ConfigdError(
           'compacted',
@@ -82,7 +84,7 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
           { oldestRevision: mirror.oldestRevision },
         );
       }
-      const batch = mirror.readLog(cursor, READ_BATCH, opts.maxBatchBytes ?? DEFAULT_WATCH_BATCH_BYTES).map((r) => shaped(r, opts.metadataOnly));
+      const batch = mirror.readVisibleLog(cursor, READ_BATCH, opts.maxBatchBytes ?? DEFAULT_WATCH_BATCH_BYTES).map((r) => shaped(r, opts.metadataOnly));
       if (batch.length > 0 && batch[0]!.revision !== cursor && cursor >= mirror.oldestRevision && cursor > 0) {
         // A hole inside the retained range is only ever revisions the mirror consumed without a
         // document (skipped records, batch control records); anything else: refuse, do not skip.
@@ -93,7 +95,7 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
         }
       }
       // Nothing left to read up to the head (revisions consumed without a record): skip to it.
-      if (batch.length === 0) cursor = mirror.revision + 1;
+      if (batch.length === 0) cursor = head + 1;
       // Taken out of the batch one by one: a record the client is slow to take is held only by its event.
       for (let record = batch.shift(); record !== undefined; record = batch.shift()) {
         cursor = record.revision + 1;
@@ -104,13 +106,13 @@ export async function* watchMirror(mirror: LmdbMirror, opts: WatchOptions, signa
       }
       continue;
     }
-    const advanced = await mirror.waitForRevision(cursor, opts.progressIntervalMs, signal);
+    const advanced = await mirror.waitForVisible(cursor, opts.progressIntervalMs, signal);
     if (signal.aborted) return;
     if (!advanced && cursor - 1 > lastReported) {
-      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.revision) };
+      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.visibleRevision) };
       lastReported = cursor - 1;
     } else if (!advanced) {
-      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.revision) };
+      yield { type: 'progress', revision: Math.min(cursor - 1, mirror.visibleRevision) };
     }
   }
 }
