@@ -100,4 +100,19 @@ describe('coalescer', () => {
     clock.advance(1000);
     expect(runsAt).toEqual([1200]);
   });
+  it('schedules a run that finds it idle with nextTurn (setImmediate in production), not a clock timer', async () => {
+    const clock = new ManualClock(1000);
+    const turns: (() => void)[] = [];
+    let runs = 0;
+    const c = createCoalescer({ clock, run: () => Promise.resolve(void runs++), nextTurn: (fn) => (turns.push(fn), () => undefined) });
+    c.poke();
+    c.poke();
+    clock.advance(0);
+    expect(runs).toBe(0);
+    expect(turns).toHaveLength(1);
+    turns[0]!();
+    await flush();
+    expect(runs).toBe(1);
+    await c.close();
+  });
 });

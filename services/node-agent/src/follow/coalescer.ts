@@ -7,7 +7,7 @@
  * changes still gets a run at least every `maxDelayMs`. Runs never overlap: changes during a
  * run schedule the next one.
  */
-import type { Clock } from '@palisade/service-kit';
+import { SYSTEM_CLOCK, type Clock } from '@palisade/service-kit';
 
 export const COALESCER_DEFAULTS = { quietMs: 5, maxDelayMs: 100 } as const;
 
@@ -19,6 +19,18 @@ export interface CoalescerOptions {
   readonly quietMs?: number;
   /** Longest wait after the first pending change, ms. Default 100. */
   readonly maxDelayMs?: number;
+  /**
+   * Schedules the run of a change that found the coalescer idle ("the next turn"); returns its
+   * canceller. Default: `setImmediate` with the system clock (a 0 ms timer waits ≥ 1 ms and
+   * for the timer phase), else the clock's 0 ms timer (tests with a manual clock).
+   */
+  readonly nextTurn?: (fn: () => void) => () => void;
+}
+
+/** The next turn of the event loop, after the I/O already read (the rest of a burst joins). */
+function immediate(fn: () => void): () => void {
+  const handle = setImmediate(fn);
+  return () => clearImmediate(handle);
 }
 
 export interface Coalescer {
@@ -39,6 +51,7 @@ export interface Coalescer {
 export function createCoalescer(o: CoalescerOptions): Coalescer {
   const quietMs = o.quietMs ?? COALESCER_DEFAULTS.quietMs;
   const maxDelayMs = o.maxDelayMs ?? COALESCER_DEFAULTS.maxDelayMs;
+  const nextTurn = o.nextTurn ?? (o.clock === SYSTEM_CLOCK ? immediate : (fn: () => void) => o.clock.setTimer(fn, 0));
   let firstAt: number | undefined;
   let lastAt = 0;
   /** When the last run ended (-Infinity before the first). */
@@ -62,8 +75,12 @@ export function createCoalescer(o: CoalescerOptions): Coalescer {
     if (closed || running || firstAt === undefined) return;
     if (eager && cancelTimer) return;
     cancelTimer?.();
+    if (eager) {
+      cancelTimer = nextTurn(fire);
+      return;
+    }
     const now = o.clock.now();
-    const at = eager ? now : Math.min(lastAt + quietMs, firstAt + maxDelayMs);
+    const at = Math.min(lastAt + quietMs, firstAt + maxDelayMs);
     cancelTimer = o.clock.setTimer(fire, Math.max(0, at - now));
   };
   function fire(): void {
