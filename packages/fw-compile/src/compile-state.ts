@@ -6,6 +6,7 @@ import type { FwDocument } from '@palisade/fw-lang';
 import { DEFAULT_COMPILE_OPTIONS, type CompileCode, type CompileDiagnostic, type CompileOptions, type CompileTree, type NodeFacts } from './compile-types.js';
 import type { SetEntryInterval } from './ip.js';
 import type { Chain, NamedSet, QueueStmt } from './ir.js';
+import type { KernelSetMemo } from './kernel-set-memo.js';
 
 /** A `log_ratelimit` as the limit statement before every log statement. */
 export interface LimitSpec {
@@ -48,6 +49,8 @@ export class CompileState {
   readonly extraSetEntries = new Map<string, SetEntryInterval[]>();
   /** Stable rule ids per source document, computed once. */
   readonly ruleIdsByDoc = new Map<FwDocument, ReadonlyMap<number, string>>();
+  /** Kernel sets of earlier compiles by source (the incremental compiler's); absent = every set built anew. */
+  setMemo: KernelSetMemo | undefined;
   /** The cluster's log rate limit, set before any rule is lowered. */
   limit: LimitSpec | undefined;
   readonly cluster: FwDocument | undefined;

@@ -7,7 +7,7 @@
 import { guestOptions, type FwDocument, type HostOptions } from '@palisade/fw-lang';
 import type { CompileState, RuleCtx } from './compile-state.js';
 import type { Topology } from './compile-types.js';
-import { resolveSetEntries, kernelSet } from './ip-set-resolution.js';
+import { kernelSet } from './ip-set-resolution.js';
 import type { QueueStmt, Rule, Stmt } from './ir.js';
 import { policyRules } from './log-statements.js';
 import { translate } from './rule-lowering.js';
@@ -101,7 +101,7 @@ export function guestChains(st: CompileState, topology: Topology, hopts: HostOpt
     const explicit = doc.ipsets.get(`ipfilter-${netKey}`);
     if (gopts.ipfilter || explicit) {
       for (const f of [4, 6] as const) {
-        const name = kernelSet(st, nic.vmid, `ipfilter-${netKey}`, f, () => (explicit ? resolveSetEntries(st, explicit, 'guest', doc) : []), `guest ${nic.vmid} ipfilter-${netKey}`);
+        const name = kernelSet(st, nic.vmid, `ipfilter-${netKey}`, f, { set: explicit, from: 'guest', guestDoc: doc }, `guest ${nic.vmid} ipfilter-${netKey}`);
         gout.push(rule([{ kind: 'addr', family: f, field: 'saddr', op: 'ne', value: { set: name } }], [DROP], { comment: 'ipfilter' }));
       }
     }

@@ -210,6 +210,31 @@ describe('incremental compile', () => {
     expectSame(again, compileNode(loadTree(new Map(files)), facts));
   });
 
+  it('keeps the IP sets whose source did not change as the same objects when cluster.fw changes', () => {
+    const files = initialFiles();
+    const withSets = (extra: string): string =>
+      `[OPTIONS]\nenable: 1\n\n[ALIASES]\nnet1 10.0.0.0/24\n\n[IPSET ipsa]\n10.2.0.0/16\n\n[IPSET ipsb]\n10.3.0.0/16\n${extra}\n[RULES]\nIN ACCEPT -source +ipsa\nIN ACCEPT -source +ipsb\n`;
+    files.set('firewall/cluster.fw', withSets(''));
+    const cache = createParseCache();
+    const compiler = createIncrementalCompiler();
+    const facts: NodeFacts = { node: 'pve1', hostAddresses: ['172.16.1.2/24'] };
+    const setsOf = (r: CompileResult) => new Map(r.ruleset.tables.flatMap((t) => t.sets).map((x) => [x.name, x]));
+    const before = setsOf(compiler.compile(loadTree(files, { cache }), facts));
+    files.set('firewall/cluster.fw', withSets('10.4.0.1\n'));
+    const out = compiler.compile(loadTree(files, { cache }), facts);
+    expect(compiler.lastStats?.sharedCompiled).toBe(true);
+    expectSame(out, compileNode(loadTree(new Map(files)), facts));
+    const after = setsOf(out);
+    const changed = [...after].filter(([name, x]) => before.get(name) !== x).map(([name]) => name);
+    // only ipsb's two kernel sets (one per family, from the same source) are new; ipsa, management and the guests' sets are the previous objects
+    expect(changed.sort()).toEqual(['PVEFW-0-ipsb-v4', 'PVEFW-0-ipsb-v6']);
+    expect(after.size).toBeGreaterThan(3);
+    // An alias change rebuilds the sets that could name it.
+    files.set('firewall/cluster.fw', withSets('10.4.0.1\n').replace('net1 10.0.0.0/24', 'net1 10.0.1.0/24'));
+    const aliased = setsOf(compiler.compile(loadTree(files, { cache }), facts));
+    expect([...aliased].filter(([name, x]) => after.get(name) === x && name.startsWith('PVEFW-0-ips')).map(([name]) => name)).toEqual([]);
+  });
+
   it('equals the full compile on every golden and verdict tree, also when compiled twice', () => {
     const dirs = [GOLDEN_DIR, VERDICTS_DIR, NFQUEUE_VERDICTS_DIR].filter((d) => existsSync(d));
     let n = 0;

@@ -37,6 +37,7 @@ import { rule } from './rule-builders.js';
 import { createSharedSetsCache, shareRepeatedSetsCached, type SharedSetsCache } from './shared-sets-cache.js';
 import { filterJumps, standardChains } from './standard-chains.js';
 import { createTopologyBuilder } from './incremental-topology.js';
+import { createKernelSetMemo, type KernelSetMemo } from './kernel-set-memo.js';
 
 /** A dispatch entry of PVEFW-FWBR-IN/-OUT: fwbr name → the NIC's chain. */
 type DispatchEntry = readonly [string, { readonly kind: 'jump' | 'goto'; readonly target: string }];
@@ -104,6 +105,7 @@ const diagKey = (d: CompileDiagnostic): string => `${d.code}\u0000${d.message}\u
 function forkState(base: CompileState, tree: CompileTree): CompileState {
   const st = new CompileState(tree, base.facts, base.opts);
   st.limit = base.limit;
+  st.setMemo = base.setMemo;
   for (const [k, v] of base.chains) st.chains.set(k, v);
   for (const [k, v] of base.sets) st.sets.set(k, v);
   for (const g of base.groupChains) st.groupChains.add(g);
@@ -119,8 +121,9 @@ function sharedKey(tree: CompileTree, facts: NodeFacts, options: CompileOptions,
 }
 
 /** Everything compileNode does before the guest NICs, as compileWith orders it. */
-function compileShared(tree: CompileTree, facts: NodeFacts, options: CompileOptions, key: string, topology: Topology, copts: ClusterOptions): SharedPart {
+function compileShared(tree: CompileTree, facts: NodeFacts, options: CompileOptions, key: string, topology: Topology, copts: ClusterOptions, setMemo: KernelSetMemo): SharedPart {
   const st = new CompileState(tree, facts, options);
+  st.setMemo = setMemo;
   st.limit = parseRateLimit(copts.logRateLimit);
   const hostDoc = tree.hosts.get(facts.node);
   const hopts = hostOptions(hostDoc);
@@ -222,6 +225,8 @@ export function createIncrementalCompiler(): IncrementalCompiler {
   let lastStats: IncrementalCompileStats | undefined;
   const topologies = createTopologyBuilder();
   let dispatch: DispatchChains | undefined;
+  // Unchanged IP sets stay the same objects when a cluster.fw change recompiles the shared part.
+  const setMemo = createKernelSetMemo();
 
   const compile = (tree: CompileTree, facts: NodeFacts, options: CompileOptions = {}): CompileResult => {
     const { topology, guests: guestNics } = topologies.build(tree, facts);
@@ -236,7 +241,9 @@ export function createIncrementalCompiler(): IncrementalCompiler {
     const hostDoc = tree.hosts.get(facts.node);
     let sharedCompiled = false;
     if (!shared || shared.key !== key || shared.cluster !== tree.cluster || shared.host !== hostDoc || shared.corosync !== tree.corosync) {
-      shared = compileShared(tree, facts, options, key, topology, copts);
+      // every set of the result is registered again below: older ones can be forgotten
+      setMemo.nextCompile();
+      shared = compileShared(tree, facts, options, key, topology, copts, setMemo);
       guests = new Map();
       setsCache = createSharedSetsCache();
       sharedCompiled = true;

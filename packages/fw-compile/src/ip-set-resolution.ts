@@ -5,8 +5,17 @@
  */
 import { ipsetKernelName, resolveAlias, resolveIpSet, type FwDocument, type IpSet } from '@palisade/fw-lang';
 import type { CompileState, RuleCtx } from './compile-state.js';
+import type { NamedSet } from './ir.js';
 import type { Topology } from './compile-types.js';
 import { flattenLongestPrefix, macLinkLocal, parseCidr, type Cidr, type IpFamily, type SetEntryInterval } from './ip.js';
+import { extraEntriesKey, ipSetSourceKey } from './kernel-set-memo.js';
+
+/** Where a kernel set's entries come from: the IP set (absent = none), its scope and the guest document it resolves aliases in. */
+export interface SetSource {
+  readonly set: IpSet | undefined;
+  readonly from: 'cluster' | 'guest';
+  readonly guestDoc: FwDocument | undefined;
+}
 
 /** The entries of an IP set as CIDRs, alias entries resolved in the set's scope; bad or unresolved entries are left out. */
 export function resolveSetEntries(st: CompileState, set: IpSet, from: 'cluster' | 'guest', guestDoc: FwDocument | undefined): SetEntryInterval[] {
@@ -24,13 +33,25 @@ export function resolveSetEntries(st: CompileState, set: IpSet, from: 'cluster' 
   return out;
 }
 
-/** Registers (once) the kernel set of one family and returns its name. */
-export function kernelSet(st: CompileState, vmid: number, name: string, family: IpFamily, entries: () => SetEntryInterval[], comment: string): string {
+/**
+ * Registers (once) the kernel set of one family and returns its name. With a set memo (the
+ * incremental compiler's), a set whose source is the one of a previous compile is that
+ * compile's object, neither resolved nor flattened again.
+ */
+export function kernelSet(st: CompileState, vmid: number, name: string, family: IpFamily, source: SetSource, comment: string): string {
   const kname = ipsetKernelName(vmid, name, family);
-  if (!st.sets.has(kname)) {
-    const all = [...entries(), ...(st.extraSetEntries.get(`${vmid}/${name}`) ?? [])];
-    st.sets.set(kname, { name: kname, family, kind: 'interval', elements: flattenLongestPrefix(all, family), comment });
+  if (st.sets.has(kname)) return kname;
+  const extra = st.extraSetEntries.get(`${vmid}/${name}`);
+  const key = st.setMemo ? [comment, extraEntriesKey(extra), ...ipSetSourceKey(source.set, source.from, st.cluster, source.guestDoc)] : [];
+  const kept = st.setMemo?.get(kname, key);
+  if (kept !== undefined) {
+    st.sets.set(kname, kept);
+    return kname;
   }
+  const entries = source.set ? resolveSetEntries(st, source.set, source.from, source.guestDoc) : [];
+  const set: NamedSet = { name: kname, family, kind: 'interval', elements: flattenLongestPrefix([...entries, ...(extra ?? [])], family), comment };
+  st.sets.set(kname, set);
+  st.setMemo?.put(kname, key, set);
   return kname;
 }
 
@@ -40,7 +61,7 @@ export function ipsetRef(st: CompileState, ref: string, family: IpFamily, ctx: R
   if (!r) return undefined;
   const vmid = r.owner === 'guest' ? ctx.guestVmid : 0;
   const from = r.owner === 'guest' ? 'guest' : 'cluster';
-  return kernelSet(st, vmid, r.set.name, family, () => resolveSetEntries(st, r.set, from, ctx.guestDoc), r.owner === 'guest' ? `guest ${vmid} ${r.set.name}` : `cluster ${r.set.name}`);
+  return kernelSet(st, vmid, r.set.name, family, { set: r.set, from, guestDoc: ctx.guestDoc }, r.owner === 'guest' ? `guest ${vmid} ${r.set.name}` : `cluster ${r.set.name}`);
 }
 
 /**
@@ -73,11 +94,11 @@ export function registerImplicitSetEntries(st: CompileState, topology: Topology)
 /** The kernel set of the cluster's `management` IP set (plus `local_network`) for one family. */
 export function managementSet(st: CompileState, family: IpFamily): string {
   const set = st.cluster?.ipsets.get('management');
-  return kernelSet(st, 0, 'management', family, () => (set ? resolveSetEntries(st, set, 'cluster', undefined) : []), 'cluster management');
+  return kernelSet(st, 0, 'management', family, { set, from: 'cluster', guestDoc: undefined }, 'cluster management');
 }
 
 /** The kernel set of the cluster's `blacklist` IP set for one family (the set must exist). */
 export function blacklistSet(st: CompileState, family: IpFamily): string {
   const blacklist = st.cluster?.ipsets.get('blacklist');
-  return kernelSet(st, 0, 'blacklist', family, () => resolveSetEntries(st, blacklist as IpSet, 'cluster', undefined), 'cluster blacklist');
+  return kernelSet(st, 0, 'blacklist', family, { set: blacklist, from: 'cluster', guestDoc: undefined }, 'cluster blacklist');
 }

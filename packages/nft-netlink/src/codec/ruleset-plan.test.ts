@@ -28,6 +28,12 @@ describe('planRuleset', () => {
     expect(p.summary).toMatchObject({ setsChanged: ['inet palisade s4'], chainsChanged: [], rules: 0 });
   });
 
+  it('the same chains and sets in another order (nothing at its old position): nothing to send', () => {
+    const next = withInet((t) => ({ ...t, chains: [...t.chains].reverse().map((c) => ({ ...c })), sets: [...t.sets].reverse() }));
+    expect(inet.chains.length).toBeGreaterThan(2);
+    expect(planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES)).toMatchObject({ kind: 'unchanged', messages: [] });
+  });
+
   it('one rule changed: that chain is flushed and refilled, nothing else', () => {
     const next = withInet((t) => ({ ...t, chains: t.chains.map((c): Chain => (c.name === 'INPUT' ? { ...c, rules: [...c.rules, { matches: [], stmts: [{ kind: 'accept' }] }] } : c)) }));
     const p = planRuleset(PROBE_RULESET, next, PROBE_OWN_TABLES);
