@@ -14,7 +14,8 @@ import type { NodeDocuments } from '../follow/node-documents.js';
 import type { AgentStatus } from '../state/agent-status.js';
 import { NO_METRICS, type AgentMetrics } from '../state/agent-metrics.js';
 import type { LastKnownGood, StateFile } from '../state/state-file.js';
-import { savedRuleOrigins, type RulesetInForce } from '../logs/rule-map.js';
+import type { RulesetInForce } from '../logs/rule-map.js';
+import { createSavedOriginsCollector } from '../state/saved-origins.js';
 import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
 import { REQUIRED_SYSCTLS, type CompileResult } from '@palisade/fw-compile';
@@ -142,7 +143,8 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     counters: { compiles: 0, applies: 0, applyFailures: 0, skippedIdentical: 0, driftRepairs: 0 },
   };
   const counters = st.counters as Mutable<AgentStatus['counters']>;
-  let appliedText = '';
+  /** The transaction in force (its text joined only when read: the state write, the API), undefined when none. */
+  let inForce: { readonly text: string } | undefined;
   let appliedOwnTables: readonly { readonly family: string; readonly name: string }[] = [];
   /** The kernel's digest of Palisade's tables right after the last apply ("" unknown). */
   let kernelDigest = '';
@@ -193,12 +195,13 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
 
   const repairDrift = async (): Promise<void> => {
     driftSuspected = false;
-    if (o.dryRun || !appliedText || !kernelDigest) return;
+    if (o.dryRun || inForce === undefined || !kernelDigest) return;
+    const text = inForce;
     try {
       const current = await o.applier.readCurrent(appliedOwnTables, abort.signal);
       if (current.digest === kernelDigest) return;
       log.warn({ rulesetDigest: st.rulesetDigest }, "Palisade's tables were changed outside the agent; applying the ruleset in force again");
-      await o.applier.apply({ text: appliedText, digest: st.rulesetDigest, ownTables: appliedOwnTables }, abort.signal);
+      await o.applier.apply({ get text() { return text.text; }, digest: st.rulesetDigest, ownTables: appliedOwnTables }, abort.signal);
       kernelDigest = (await o.applier.readCurrent(appliedOwnTables, abort.signal)).digest;
       counters.driftRepairs++;
       metrics.driftRepaired();
@@ -222,18 +225,21 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   /**
    * State-file writes (two fsyncs) run behind the applies, one at a time, so the next change
    * does not wait for the disk; a write superseded by a newer one before it started is skipped.
+   * The state is built only when its write starts, after the events already received (a change
+   * delivered meanwhile compiles first): the rule origins (cached per chain) and the text joined
+   * from its pieces are the write's work, not the apply's.
    */
   let persisting: Promise<void> = Promise.resolve();
-  let newestState: { readonly state: LastKnownGood; readonly compiled?: CompileResult } | undefined;
-  const keepLastKnownGood = (state: LastKnownGood, compiled?: CompileResult): void => {
-    newestState = compiled ? { state, compiled } : { state };
+  let newestState: (() => LastKnownGood) | undefined;
+  const originsOf = createSavedOriginsCollector();
+  const keepLastKnownGood = (state: () => LastKnownGood): void => {
+    newestState = state;
     persisting = persisting.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const newest = newestState;
       newestState = undefined;
       if (!newest || !o.stateFile) return;
-      // The rule origins are collected here, behind the apply, and only for the state written.
-      const next = newest.compiled ? { ...newest.state, ruleOrigins: savedRuleOrigins(newest.compiled) } : newest.state;
-      await o.stateFile.write(next).catch((err: unknown) => log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one'));
+      await o.stateFile.write(newest()).catch((err: unknown) => log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one'));
     });
   };
   let compileStartedMs = 0;
@@ -295,19 +301,20 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     if (out.compiled.enabled) await setSysctls(wantedSysctls(out.hostDocument));
     const startedAt = o.clock.now();
     try {
-      const r = await o.applier.apply({ text: out.text, digest: out.digest, compiled: out.compiled, ownTables: out.compiled.ownTables }, abort.signal);
+      // the text stays unjoined: the netlink applier plans from the IR (nft -f reads it)
+      const r = await o.applier.apply({ get text() { return out.text; }, digest: out.digest, compiled: out.compiled, ownTables: out.compiled.ownTables }, abort.signal);
       failures = 0;
       counters.applies++;
       delete st.applyError;
       st.rulesetDigest = out.digest;
-      appliedText = out.text;
+      inForce = out;
       appliedCompiled = out.compiled;
       appliedOwnTables = out.compiled.ownTables;
       kernelDigest = '';
       st.appliedRevision = lastRevision;
       st.enabled = out.compiled.enabled;
       st.lastApply = { atMs: startedAt, durationMs: r.durationMs, revision: lastRevision };
-      o.onApplied?.({ text: out.text, compiled: out.compiled });
+      o.onApplied?.({ get text() { return out.text; }, compiled: out.compiled });
       metrics.applied(r.durationMs, compiledWriteMs !== undefined ? o.clock.now() - compiledWriteMs : undefined);
       log.info({ status: snapshot(), stages: stagesOf(compiledWriteMs, compiledSinceMs, compileStartedMs, compileEndedMs, startedAt, o.clock.now()) }, 'ruleset applied');
       compiledSinceMs = undefined;
@@ -318,15 +325,17 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
           // Read back after the status says applied: the kernel's digest is only needed by the next start.
           const kernel = await o.applier.readCurrent(out.compiled.ownTables, abort.signal);
           kernelDigest = kernel.digest;
-          keepLastKnownGood({
+          const revision = lastRevision;
+          keepLastKnownGood(() => ({
             node: o.node,
-            revision: lastRevision,
+            revision,
             rulesetDigest: out.digest,
             kernelDigest: kernel.digest,
             rulesetText: out.text,
             ownTables: out.compiled.ownTables,
             appliedAtMs: startedAt,
-          }, out.compiled);
+            ruleOrigins: originsOf(out.compiled),
+          }));
         } catch (err) {
           log.error({ err }, 'cannot keep the last-known-good ruleset; a restart without configd would restore an older one');
         }
@@ -367,7 +376,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
         counters.applies++;
       }
       st.rulesetDigest = saved.rulesetDigest;
-      appliedText = saved.rulesetText;
+      inForce = { text: saved.rulesetText };
       appliedOwnTables = saved.ownTables;
       st.appliedRevision = saved.revision;
       st.enabled = saved.rulesetText.includes('{');
@@ -394,7 +403,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.storeRevision = Math.max(st.storeRevision, revision);
     },
     status: snapshot,
-    ruleset: () => ({ text: appliedText, digest: st.rulesetDigest, revision: st.appliedRevision }),
+    ruleset: () => ({ text: inForce?.text ?? '', digest: st.rulesetDigest, revision: st.appliedRevision }),
     compiledInForce: () => appliedCompiled,
     async flush(signal) {
       const tables = appliedOwnTables.length > 0 ? appliedOwnTables : PALISADE_TABLES;
@@ -405,7 +414,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       st.flushed = true;
       st.enabled = false;
       st.rulesetDigest = '';
-      appliedText = '';
+      inForce = undefined;
       appliedCompiled = undefined;
       kernelDigest = '';
       lastKey = undefined;

@@ -8,9 +8,12 @@ import type { CompileResult } from '@palisade/fw-compile';
 
 /** What one apply is asked to put in force. */
 export interface ApplyInput {
-  /** The whole transaction in nft syntax (it replaces only Palisade's own tables). */
+  /**
+   * The whole transaction in nft syntax (it replaces only Palisade's own tables). May be a getter
+   * that joins it when read: an applier that works from `compiled` should not read it.
+   */
   readonly text: string;
-  /** SHA-256 of `text`, lower-case hex. */
+  /** The digest of `text`, lower-case hex (a compile's is composed from its pieces: `compile/ruleset-text.ts`). */
   readonly digest: string;
   /** The compiled result `text` was rendered from; absent when restoring from `--data`. */
   readonly compiled?: CompileResult;

@@ -67,9 +67,14 @@ describe('node compiler (kept between compiles)', () => {
       ['firewall/1003.fw', '[OPTIONS]\nenable: 0\n'],
       ['nodes/pve1/qemu-server/1004.conf', 'net0: virtio=02:00:00:00:99:01,bridge=vmbr0,firewall=1\nnet1: virtio=02:00:00:00:99:02,bridge=vmbr0,firewall=1\n'],
     ];
+    let digest = '';
     for (const [path, content] of steps) {
       docs.set(path, text(content));
       const out = compiler.compile(input('pve1', docs));
+      // the composed digest moves with the content
+      expect(out.ok && out.digest).toMatch(/^[0-9a-f]{64}$/);
+      expect(out.ok && out.digest).not.toBe(digest);
+      digest = out.ok ? out.digest : '';
       expect(compiler.lastTimings?.documentsParsed).toBe(1);
       expect(compiler.lastTimings?.compile).toEqual({ sharedCompiled: false, guestsCompiled: 1, guestsReused: 59 });
       expectSameAsFresh(out, compileNodeDocuments(input('pve1', docs)));

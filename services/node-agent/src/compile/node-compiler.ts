@@ -9,7 +9,6 @@
  * changed are compiled; everything when a shared input changes) and the text of every chain
  * and set. On a 1,000-guest node one guest's change then costs that guest, not the node.
  */
-import { createHash } from 'node:crypto';
 import { compileForNode, createIncrementalCompiler, type CompileResult, type IncrementalCompileStats, type NodeCompileRefusal } from '@palisade/fw-compile';
 import { createParseCache, loadTree, type FwDocument } from '@palisade/fw-lang';
 import type { AddressFacts } from '../facts/address-facts.js';
@@ -40,8 +39,9 @@ export type NodeCompileOutput =
   | {
       readonly ok: true;
       readonly compiled: CompileResult;
+      /** The transaction text, joined when first read (the netlink path never needs it whole). */
       readonly text: string;
-      /** SHA-256 of `text`. */
+      /** The text's composed digest (`ruleset-text.ts`: SHA-256 over its pieces' SHA-256). */
       readonly digest: string;
       /** Skipped rules and other reports (never fatal). */
       readonly problems: readonly DocumentProblem[];
@@ -90,9 +90,9 @@ export interface NodeCompileTimings {
   readonly parseMs: number;
   /** The incremental compile. */
   readonly compileMs: number;
-  /** The transaction text (only changed chains and sets rendered). */
+  /** The transaction's pieces (only changed chains and sets rendered and hashed; the text is joined later, when read). */
   readonly renderMs: number;
-  /** SHA-256 of the text. */
+  /** The composed digest over the pieces' digests. */
   readonly digestMs: number;
   /** Documents parsed (not taken from the parse cache). */
   readonly documentsParsed: number;
@@ -172,9 +172,9 @@ function compileUnguarded(input: NodeCompileInput, caches: Caches): NodeCompileO
     problems.push({ ...(d.path !== undefined ? { path: d.path } : {}), ...(d.line !== undefined ? { line: d.line } : {}), code: d.code, severity: 'warning', message: d.message });
   }
   // Counters on the rules with an origin: `palisade agent counters` reads them from the kernel.
-  const text = caches.text.render(compiled);
+  const rendered = caches.text.render(compiled);
   const t3 = performance.now();
-  const digest = createHash('sha256').update(text).digest('hex');
+  const digest = rendered.digest;
   const t4 = performance.now();
   const stats = caches.compiler.lastStats;
   caches.timings = { parseMs: t1 - t0, compileMs: t2 - t1, renderMs: t3 - t2, digestMs: t4 - t3, documentsParsed, ...(stats ? { compile: stats } : {}) };
@@ -183,7 +183,9 @@ function compileUnguarded(input: NodeCompileInput, caches: Caches): NodeCompileO
   return {
     ok: true,
     compiled,
-    text,
+    get text() {
+      return rendered.text;
+    },
     digest,
     problems,
     hostDocument: tree.hosts.get(input.node),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,27 @@ describe('state file', () => {
     await f.write({ ...STATE, revision: 8 });
     expect(await f.read()).toEqual({ ...STATE, revision: 8 });
     expect(readdirSync(join(d, 'sub'))).toEqual([STATE_FILE_NAME]);
+  });
+
+  it('writes the text after a header line, unescaped; still reads the older one-object form', async () => {
+    const d = dir();
+    const f = createStateFile(d);
+    const state = { ...STATE, rulesetText: 'table inet palisade {\n\tchain "x\\" {\n\t}\n}\n', ruleOrigins: [['r1', 'firewall/100.fw', 3, 'IN ACCEPT -log info'] as const] };
+    await f.write(state);
+    const raw = readFileSync(join(d, STATE_FILE_NAME), 'utf8');
+    expect(raw.endsWith(`\n${state.rulesetText}`)).toBe(true);
+    expect(await f.read()).toEqual(state);
+    writeFileSync(join(d, STATE_FILE_NAME), JSON.stringify(STATE));
+    expect(await f.read()).toEqual(STATE);
+  });
+
+  it('refuses a file whose text is not as long as its header says (cut short)', async () => {
+    const d = dir();
+    const f = createStateFile(d);
+    await f.write(STATE);
+    const raw = readFileSync(join(d, STATE_FILE_NAME), 'utf8');
+    writeFileSync(join(d, STATE_FILE_NAME), raw.slice(0, raw.length - 3));
+    await expect(f.read()).rejects.toBeInstanceOf(AgentError);
   });
 
   it('refuses a file that is not a state file', async () => {
