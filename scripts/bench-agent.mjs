@@ -262,6 +262,15 @@ async function threeNodes(nats, changes) {
     if (t > 200) throw new Error('configd not quorate');
     await sleep(100);
   }
+  // The same writes before any agent runs: configd's own write → ack (from its revision time)
+  // with nothing propagating on the cores, the baseline of the 'write -> configd ack' stage.
+  const cluster = (port) => `[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`;
+  const ackAlone = [];
+  for (let i = 0; i < Math.min(changes, 50); i++) {
+    const put = await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(9000 + i)) });
+    ackAlone.push(Date.now() - put.meta.timeMs);
+    await sleep(SETTLE_MS);
+  }
   // `observers`: what the samples are taken from; `monitors[0]`: pve1's `nft monitor`, always
   // there (the observation's comparison below, and the large-node case after this one).
   const observers = [];
@@ -279,7 +288,6 @@ async function threeNodes(nats, changes) {
     dirs.push(data);
     agents.push(startAgent(`pve${i + 1}`, ns, configds[i].address, data));
   }
-  const cluster = (port) => `[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport ${port}\n`;
   await client.call('put', { path: 'firewall/cluster.fw', content: text(cluster(9999)) });
   await Promise.all([...observers, monitors[0]].map((m) => m.waitForPort(9999, 60_000)));
   const samples = [];
@@ -308,7 +316,7 @@ async function threeNodes(nats, changes) {
   await sleep(200); // the last log lines
   // A large load would overrun these sockets (a notification per rule): the large-node case uses `nft monitor`.
   for (const o of observers) o.close?.();
-  return { samples, nftLag, floorBetween, client, monitors, agents, breakdown: breakdown(changesSeen, agents) };
+  return { samples, nftLag, floorBetween, ackAlone, client, monitors, agents, breakdown: breakdown(changesSeen, agents) };
 }
 
 /** Per stage, p50/p99 over every agent's apply of a measured change; the observation is the bench's own. */
@@ -449,7 +457,7 @@ try {
   const nats = await startNats({ size: 3 });
   cleanups.push(() => nats.close());
   const floor = await floorSamples(nats.urls, changes);
-  const { samples, nftLag, floorBetween, client, monitors, agents, breakdown: bd } = await threeNodes(nats, changes);
+  const { samples, nftLag, floorBetween, ackAlone, client, monitors, agents, breakdown: bd } = await threeNodes(nats, changes);
   const floor2 = await floorSamples(nats.urls, Math.min(changes, 100));
   const all = [...floor, ...floor2];
   console.log(`3 configd + 3 agents (applier: ${args.applier ?? "the agent's default"}, observer: ${args.observer}), 3-server NATS R3, loopback:`);
@@ -460,6 +468,7 @@ try {
   console.log(`  the same floor taken before and after the agent case: ${fmt(all)}; ratio ${ratio(all)}`);
   console.log(`  where the time went (wall clock of the writing configd, the agents and the bench; each agent's apply of each change${bd.unmatched ? `, ${bd.unmatched} applies coalesced or unmatched` : ''}):`);
   for (const [name, xs] of bd.stage) console.log(`    ${name}: ${fmt(xs)}`);
+  console.log(`    baseline of the ack stage: write -> configd ack to the bench before the agents started (nothing propagating): ${fmt(ackAlone)}`);
   if (nftLag.length > 0) console.log(`    pve1, NEWRULE notification here -> the same rule's nft monitor line (what the nft observer adds): ${fmt(nftLag)}`);
   console.log('  the slowest applies (node, revision, stages in ms):');
   for (const x of bd.slowest) console.log(`    ${x.node} r${x.revision}: delivery ${x.deliveryMs}, queued ${x.queuedMs}, compile ${x.compileMs}, pre-apply ${x.preApplyMs}, apply ${x.applyMs}, total ${x.totalMs}`);
