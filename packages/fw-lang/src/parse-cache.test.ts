@@ -34,6 +34,22 @@ describe('loadTree with a parse cache', () => {
     expect(changed).toStrictEqual(loadTree(new Map(input)));
   });
 
+  it('a document deleted and another added (the same count): the tree of a fresh load, the deleted one forgotten', () => {
+    const cache = createParseCache();
+    const input = files();
+    loadTree(input, { cache });
+    input.delete('firewall/102.fw');
+    input.set('firewall/103.fw', bytes('[RULES]\nIN DROP -source net1\n'));
+    const next = loadTree(input, { cache });
+    expect(cache.parsedLastLoad).toBe(1);
+    expect(cache.parses.has('firewall/102.fw')).toBe(false);
+    expect([...next.documents.keys()]).toEqual([...loadTree(new Map(input)).documents.keys()]);
+    expect(next.diagnostics).toStrictEqual(loadTree(new Map(input)).diagnostics);
+    // the same paths again: the sorted list of the last load is reused
+    const again = loadTree(new Map(input), { cache });
+    expect([...again.documents.keys()]).toEqual([...next.documents.keys()]);
+  });
+
   it('parses every document that reads names from cluster.fw again when cluster.fw changes', () => {
     const cache = createParseCache();
     const input = files();

@@ -35,6 +35,8 @@ export interface ParseCache {
   readonly kinds: Map<string, PathInfo | undefined>;
   /** Documents parsed (not taken from the cache) by the last `loadTree` call with this cache. */
   parsedLastLoad: number;
+  /** The paths of the last load, sorted, and as a set (`sortedPaths`). */
+  lastPaths?: { readonly sorted: readonly string[]; readonly set: ReadonlySet<string> };
 }
 
 /** An empty parse cache. */
@@ -91,9 +93,34 @@ export function cachedReferences(cache: ParseCache | undefined, doc: FwDocument,
   return diagnostics;
 }
 
-/** Drops the parses of paths not in `paths` (documents deleted since the last load). */
-export function pruneParseCache(cache: ParseCache | undefined, paths: ReadonlySet<string>): void {
+/**
+ * The paths of `files`, sorted, and whether they are those of the last load with this cache:
+ * then the last load's sorted list is given back (sorting 2,000 paths per load cost more than
+ * checking that none came or went) and nothing needs pruning.
+ */
+export function sortedPaths(cache: ParseCache | undefined, files: ReadonlyMap<string, unknown>): { readonly sorted: readonly string[]; readonly unchanged: boolean } {
+  const last = cache?.lastPaths;
+  if (last !== undefined && last.set.size === files.size) {
+    let same = true;
+    for (const p of files.keys()) {
+      if (!last.set.has(p)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return { sorted: last.sorted, unchanged: true };
+  }
+  return { sorted: [...files.keys()].sort(), unchanged: false };
+}
+
+/**
+ * Drops the parses of paths not in `sorted` (documents deleted since the last load) and keeps
+ * `sorted` as the last load's paths: only a load that got this far skips the pruning next time.
+ */
+export function pruneParseCache(cache: ParseCache | undefined, sorted: readonly string[]): void {
   if (!cache) return;
+  const paths = new Set(sorted);
   for (const path of cache.parses.keys()) if (!paths.has(path)) cache.parses.delete(path);
   for (const path of cache.kinds.keys()) if (!paths.has(path)) cache.kinds.delete(path);
+  cache.lastPaths = { sorted, set: paths };
 }

@@ -7,7 +7,7 @@ import { makeDiagnostic } from './diagnostics.js';
 import { parseGuestConfig } from './guest-config.js';
 import type { CorosyncConfig, Diagnostic, FwDocument, GuestConfig, GuestType, ParsedDocument, Rule } from './model.js';
 import { ALIAS_REFERENCE, IPSET_REFERENCE, resolveAlias, resolveIpSet, type ReferenceOrigin } from './names.js';
-import { cachedClassify, cachedParse, cachedReferences, pruneParseCache, type ParseCache } from './parse-cache.js';
+import { cachedClassify, cachedParse, cachedReferences, pruneParseCache, sortedPaths, type ParseCache } from './parse-cache.js';
 import { parseFwDocument, MAX_GROUP_NAME_LENGTH } from './parse-fw.js';
 import { classifyPath } from './paths.js';
 
@@ -90,7 +90,7 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
   if (cache) cache.parsedLastLoad = 0;
   const maxBytes = options.maxBytes;
 
-  const paths = [...files.keys()].sort();
+  const { sorted: paths, unchanged: samePaths } = sortedPaths(cache, files);
   const clusterInput = files.get('firewall/cluster.fw');
   const cluster =
     clusterInput !== undefined
@@ -178,7 +178,7 @@ export function loadTree(files: ReadonlyMap<string, string | Uint8Array>, option
   for (const doc of hosts.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'cluster', cluster, undefined)));
   for (const doc of vnets.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'cluster', cluster, undefined)));
   for (const doc of guests.values()) diagnostics.push(...cachedReferences(cache, doc, cluster, () => checkReferences(doc, 'guest', cluster, doc)));
-  pruneParseCache(cache, new Set(paths));
+  if (!samePaths) pruneParseCache(cache, paths);
 
   return {
     ...(cluster ? { cluster } : {}),

@@ -30,19 +30,20 @@ export interface RulesetTextRenderer {
   render(compiled: CompileResult): RenderedRuleset;
 }
 
-/** A piece of the text with its SHA-256 (raw bytes). */
+/** A piece of the text with its SHA-256 (the 32 bytes as a binary, i.e. latin1, string). */
 interface Piece {
   readonly text: string;
-  readonly sha: Buffer;
+  readonly sha: string;
 }
 
-const piece = (text: string): Piece => ({ text, sha: createHash('sha256').update(text).digest() });
+const piece = (text: string): Piece => ({ text, sha: createHash('sha256').update(text).digest('binary') });
 
 /** The digest of a text given as pieces (what {@link RulesetTextRenderer.render} reports). */
 function composedDigest(pieces: readonly Piece[]): string {
-  const h = createHash('sha256');
-  for (const p of pieces) h.update(p.sha);
-  return h.digest('hex');
+  // one update of all digests side by side: ~2,000 calls into the hash (or copies of Buffers) cost more than the hashing
+  let all = '';
+  for (const p of pieces) all += p.sha;
+  return createHash('sha256').update(all, 'binary').digest('hex');
 }
 
 /** A text joined when first read, its digest composed when first read. */
@@ -76,10 +77,13 @@ export function createRulesetTextRenderer(): RulesetTextRenderer {
   const chainsByTable = new Map<string, WeakMap<Chain, Piece>>();
   const sets = new WeakMap<NamedSet, Piece>();
 
-  const chainPiece = (t: Table, c: Chain): Piece => {
+  const chainsOf = (t: Table): WeakMap<Chain, Piece> => {
     const key = `${t.family} ${t.name}`;
     let chains = chainsByTable.get(key);
     if (!chains) chainsByTable.set(key, (chains = new WeakMap()));
+    return chains;
+  };
+  const chainPiece = (t: Table, chains: WeakMap<Chain, Piece>, c: Chain): Piece => {
     let p = chains.get(c);
     if (p !== undefined) return p;
     const alone: CompileResult = { ruleset: { tables: [{ ...t, sets: [], ctHelpers: [], chains: [c] }] }, ownTables: [], topology: { node: '', hostAddresses: [], bridges: [], nics: [] }, diagnostics: [], enabled: true };
@@ -104,7 +108,8 @@ export function createRulesetTextRenderer(): RulesetTextRenderer {
         out.push(piece(`\ntable ${t.family} ${t.name} {\n`));
         for (const s of t.sets) out.push(setPiece(t, s));
         if ((t.valueSets?.length ?? 0) > 0 || t.ctHelpers.length > 0) out.push(piece(bodyOf(t, { ...(t.valueSets ? { valueSets: t.valueSets } : {}), ctHelpers: t.ctHelpers })));
-        for (const c of t.chains) out.push(chainPiece(t, c));
+        const chains = chainsOf(t);
+        for (const c of t.chains) out.push(chainPiece(t, chains, c));
         out.push(piece('}\n'));
       }
       // renderNftText's text of nothing at all is one newline.
