@@ -45,6 +45,8 @@ Options:
   --settle-ms N   3-node case: pause after a change is live, then one floor sample, then the
                   same pause before the next change (default 50; 0: changes back to back, the
                   floor sample then competes with the agents' work after their apply)
+  --configd FILE  main.js of the configd to run (default: this checkout's
+                  services/configd/dist/main.js), e.g. an older build to compare
   --no-prober     skip the prober at the issue's scale (100 agent restarts, 10 configd outages)
   -h, --help      this text
 `;
@@ -52,7 +54,7 @@ Options:
 const args = parseBenchArgs(HELP, {
   flags: ['no-prober'],
   defaults: { changes: '200', guests: '1000', rules: '20', 'big-changes': '10', observer: 'netlink', 'settle-ms': '50' },
-  optional: ['applier'],
+  optional: ['applier', 'configd'],
 });
 if (!['netlink', 'nft'].includes(args.observer) || !(Number(args['settle-ms']) >= 0)) {
   console.error(`bench-agent: --observer is netlink or nft (got '${args.observer}'), --settle-ms a number >= 0 (got '${args['settle-ms']}')`);
@@ -65,7 +67,7 @@ if (process.getuid?.() !== 0) {
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CONFIGD_MAIN = join(root, 'services/configd/dist/main.js');
+const CONFIGD_MAIN = args.configd ?? join(root, 'services/configd/dist/main.js');
 const AGENT_MAIN = join(root, 'services/node-agent/dist/main.js');
 const { startNats, startConfigdProcess } = await import('../packages/testkit/dist/index.js');
 const { createConfigClient } = await import('../packages/api/dist/index.js');
@@ -460,7 +462,7 @@ try {
   const { samples, nftLag, floorBetween, ackAlone, client, monitors, agents, breakdown: bd } = await threeNodes(nats, changes);
   const floor2 = await floorSamples(nats.urls, Math.min(changes, 100));
   const all = [...floor, ...floor2];
-  console.log(`3 configd + 3 agents (applier: ${args.applier ?? "the agent's default"}, observer: ${args.observer}), 3-server NATS R3, loopback:`);
+  console.log(`3 configd${args.configd ? ` (${args.configd})` : ''} + 3 agents (applier: ${args.applier ?? "the agent's default"}, observer: ${args.observer}), 3-server NATS R3, loopback:`);
   console.log(`  write ack -> rule live in all 3 kernels: ${fmt(samples)}`);
   const ratio = (floorXs) => `p50 ${(pct(samples, 50) / pct(floorXs, 50)).toFixed(1)}x, p99 ${(pct(samples, 99) / pct(floorXs, 99)).toFixed(1)}x`;
   console.log(`  floor (KV put sent -> watch delivery on another server), one between each two changes (${SETTLE_MS} ms after the change, ${SETTLE_MS} ms before the next): ${fmt(floorBetween)}`);
