@@ -22,7 +22,7 @@
 //     agent test with PALISADE_PROBER_RESTARTS/OUTAGES (--no-prober skips it).
 // Starts and stops only its own processes (by PID) and removes its namespaces and directories.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,8 @@ Options:
                   floor sample then competes with the agents' work after their apply)
   --configd FILE  main.js of the configd to run (default: this checkout's
                   services/configd/dist/main.js), e.g. an older build to compare
+  --dump FILE     3-node case: one JSON line per change (revision, write time, ack, each
+                  node's stages and the time its kernel announced the rule), to trace the tail
   --no-prober     skip the prober at the issue's scale (100 agent restarts, 10 configd outages)
   -h, --help      this text
 `;
@@ -54,7 +56,7 @@ Options:
 const args = parseBenchArgs(HELP, {
   flags: ['no-prober'],
   defaults: { changes: '200', guests: '1000', rules: '20', 'big-changes': '10', observer: 'netlink', 'settle-ms': '50' },
-  optional: ['applier', 'configd'],
+  optional: ['applier', 'configd', 'dump'],
 });
 if (!['netlink', 'nft'].includes(args.observer) || !(Number(args['settle-ms']) >= 0)) {
   console.error(`bench-agent: --observer is netlink or nft (got '${args.observer}'), --settle-ms a number >= 0 (got '${args['settle-ms']}')`);
@@ -316,6 +318,10 @@ async function threeNodes(nats, changes) {
     changesSeen.push({ revision: put.meta?.revision, writtenMs: put.meta?.timeMs, ackWallMs, ackAt: ack, seenAt: times.map((t) => t.at), seenWallMs: times.map((t) => t.wallMs) });
   }
   await sleep(200); // the last log lines
+  if (args.dump) {
+    const lines = changesSeen.map((c) => JSON.stringify({ ...c, stages: agents.map((a) => a.applied.find((x) => x.revision === c.revision)?.stages) }));
+    writeFileSync(args.dump, `${lines.join('\n')}\n`);
+  }
   // A large load would overrun these sockets (a notification per rule): the large-node case uses `nft monitor`.
   for (const o of observers) o.close?.();
   return { samples, nftLag, floorBetween, ackAlone, client, monitors, agents, breakdown: breakdown(changesSeen, agents) };
