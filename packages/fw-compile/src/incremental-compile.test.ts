@@ -219,7 +219,8 @@ describe('incremental compile', () => {
     const compiler = createIncrementalCompiler();
     const facts: NodeFacts = { node: 'pve1', hostAddresses: ['172.16.1.2/24'] };
     const setsOf = (r: CompileResult) => new Map(r.ruleset.tables.flatMap((t) => t.sets).map((x) => [x.name, x]));
-    const before = setsOf(compiler.compile(loadTree(files, { cache }), facts));
+    const first = compiler.compile(loadTree(files, { cache }), facts);
+    const before = setsOf(first);
     files.set('firewall/cluster.fw', withSets('10.4.0.1\n'));
     const out = compiler.compile(loadTree(files, { cache }), facts);
     expect(compiler.lastStats?.sharedCompiled).toBe(true);
@@ -229,6 +230,13 @@ describe('incremental compile', () => {
     // only ipsb's two kernel sets (one per family, from the same source) are new; ipsa, management and the guests' sets are the previous objects
     expect(changed.sort()).toEqual(['PVEFW-0-ipsb-v4', 'PVEFW-0-ipsb-v6']);
     expect(after.size).toBeGreaterThan(3);
+    // the chains that came out as before are the previous objects (the base chains are built anew);
+    // the host's input chain is new: the cluster rules in it moved one line down (origins count)
+    const chainsOf = (r: CompileResult) => new Map(r.ruleset.tables.flatMap((t) => t.chains.filter((c) => c.base === undefined)).map((c) => [c.name, c]));
+    const chainsBefore = chainsOf(first);
+    const newChains = [...chainsOf(out)].filter(([name, c]) => chainsBefore.get(name) !== c).map(([name]) => name);
+    expect(chainsBefore.size).toBeGreaterThan(10);
+    expect(newChains).toEqual(['PVEFW-HOST-IN']);
     // An alias change rebuilds the sets that could name it.
     files.set('firewall/cluster.fw', withSets('10.4.0.1\n').replace('net1 10.0.0.0/24', 'net1 10.0.1.0/24'));
     const aliased = setsOf(compiler.compile(loadTree(files, { cache }), facts));

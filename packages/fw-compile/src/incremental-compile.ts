@@ -38,6 +38,7 @@ import { createSharedSetsCache, shareRepeatedSetsCached, type SharedSetsCache } 
 import { filterJumps, standardChains } from './standard-chains.js';
 import { createTopologyBuilder } from './incremental-topology.js';
 import { createKernelSetMemo, type KernelSetMemo } from './kernel-set-memo.js';
+import { keptChain } from './chain-identity.js';
 
 /** A dispatch entry of PVEFW-FWBR-IN/-OUT: fwbr name → the NIC's chain. */
 type DispatchEntry = readonly [string, { readonly kind: 'jump' | 'goto'; readonly target: string }];
@@ -194,7 +195,7 @@ function vmapEntries(chain: Chain | undefined): readonly DispatchEntry[] {
 }
 
 /** One guest's NICs compiled on a copy of the shared state, with `existing` group chains marked as built. */
-function compileGuest(shared: SharedPart, tree: CompileTree, nics: readonly TopologyNic[], existing: readonly string[]): GuestPart {
+function compileGuest(shared: SharedPart, tree: CompileTree, nics: readonly TopologyNic[], existing: readonly string[], previousChains: ReadonlyMap<string, Chain> | undefined): GuestPart {
   const st = forkState(shared.st, tree);
   const base = shared.st;
   for (const g of existing) st.groupChains.add(g);
@@ -202,7 +203,7 @@ function compileGuest(shared: SharedPart, tree: CompileTree, nics: readonly Topo
   registerImplicitSetEntries(st, topology);
   guestChains(st, topology, shared.hopts);
   const chains: Chain[] = [];
-  for (const [name, c] of st.chains) if (!base.chains.has(name) && !DISPATCH_CHAINS.has(name)) chains.push(c);
+  for (const [name, c] of st.chains) if (!base.chains.has(name) && !DISPATCH_CHAINS.has(name)) chains.push(keptChain(previousChains, c));
   const sets: NamedSet[] = [];
   for (const [name, s] of st.sets) if (!base.sets.has(name)) sets.push(s);
   const groups = [...st.groupChains].filter((g) => !base.groupChains.has(g) && !existing.includes(g));
@@ -221,7 +222,9 @@ function compileGuest(shared: SharedPart, tree: CompileTree, nics: readonly Topo
 export function createIncrementalCompiler(): IncrementalCompiler {
   let shared: SharedPart | undefined;
   let guests = new Map<number, GuestEntry>();
-  let setsCache: SharedSetsCache = createSharedSetsCache();
+  const setsCache: SharedSetsCache = createSharedSetsCache();
+  /** The chains of the last compile by name (before the table-wide set sharing), to keep equal ones. */
+  let lastChains: ReadonlyMap<string, Chain> | undefined;
   let lastStats: IncrementalCompileStats | undefined;
   const topologies = createTopologyBuilder();
   let dispatch: DispatchChains | undefined;
@@ -244,8 +247,10 @@ export function createIncrementalCompiler(): IncrementalCompiler {
       // every set of the result is registered again below: older ones can be forgotten
       setMemo.nextCompile();
       shared = compileShared(tree, facts, options, key, topology, copts, setMemo);
+      // chains that came out as before are the previous objects (the planner skips them by identity)
+      for (const [name, c] of shared.st.chains) shared.st.chains.set(name, keptChain(lastChains, c));
       guests = new Map();
-      setsCache = createSharedSetsCache();
+      // not reset: it is keyed by chain object, and the kept chains find their rewritten chains in it
       sharedCompiled = true;
     }
     const base = shared.st;
@@ -275,7 +280,7 @@ export function createIncrementalCompiler(): IncrementalCompiler {
         const variant = existing.join(' ');
         part = entry.parts.get(variant);
         if (!part) {
-          part = compileGuest(shared, tree, nics, existing);
+          part = compileGuest(shared, tree, nics, existing, lastChains);
           entry.parts.set(variant, part);
           compiledNow = true;
         }
@@ -300,7 +305,8 @@ export function createIncrementalCompiler(): IncrementalCompiler {
     }
     guests = nextGuests;
     // The tail of guestChains, over every guest's entries.
-    dispatch = dispatchChains(dispatch, shared.fwbrIn, inMap, outMap, ipsRules);
+    const nextDispatch = dispatchChains(dispatch, shared.fwbrIn, inMap, outMap, ipsRules);
+    dispatch = nextDispatch === dispatch ? dispatch : { ...nextDispatch, chains: nextDispatch.chains.map((c) => keptChain(lastChains, c)) };
     for (const c of dispatch.chains) merged.chains.set(c.name, c);
     const { inet, bridge } = buildTables(merged, shared.copts, shared.hopts, ipsRules.length > 0);
     const t = merged.opts.tableName;
@@ -315,6 +321,7 @@ export function createIncrementalCompiler(): IncrementalCompiler {
       enabled: true,
     };
     for (const table of result.ruleset.tables) for (const c of table.chains) chainFingerprint(c);
+    lastChains = merged.chains;
     lastStats = { sharedCompiled, guestsCompiled, guestsReused };
     return result;
   };
