@@ -133,6 +133,19 @@ function waiterSet(what) {
 }
 
 const require = createRequire(import.meta.url);
+/** nft-netlink's native addon (its `inNetns`), built on install; without it the nft observer is used. */
+function loadNetnsAddon() {
+  try {
+    const addon = require('../packages/nft-netlink/native/build/sndbuf.node');
+    return typeof addon.inNetns === 'function' ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+}
+if (args.observer === 'netlink' && process.getuid?.() === 0 && !loadNetnsAddon()) {
+  console.log('bench-agent: packages/nft-netlink/native/build/sndbuf.node is not built: observing through nft monitor (--observer nft)');
+  args.observer = 'nft';
+}
 const NETLINK_NETFILTER = 12;
 const NFNLGRP_NFTABLES = 7;
 const NFT_MSG_NEWRULE = (10 << 8) | 6; // NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE (linux/netfilter/nf_tables.h)
@@ -146,7 +159,7 @@ const NFT_MSG_NEWRULE = (10 << 8) | 6; // NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NE
  */
 function kernelMonitor(ns) {
   const { RawNetlinkSocket } = require('netlink');
-  const addon = require('../packages/nft-netlink/native/build/sndbuf.node');
+  const addon = loadNetnsAddon();
   const socket = addon.inNetns(`/run/netns/${ns}`, () => new RawNetlinkSocket(NETLINK_NETFILTER, { recvBufferSize: 8 << 20 }));
   socket.addMembership(NFNLGRP_NFTABLES);
   const waiters = waiterSet(ns);
