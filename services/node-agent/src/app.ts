@@ -58,7 +58,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   // Log capture (`--nats`): NFLOG of the log rules' group in the target namespace → JetStream.
   const logs =
     o.nats !== undefined && o.nats.length > 0 && !o.dryRun
-      ? new LogIngest({ node: o.node, group: o.nflogGroup, ...(o.netns ? { netns: o.netns } : {}), servers: o.nats, ...(o.natsSecurity ? { security: o.natsSecurity } : {}), clock: o.clock, logger: o.logger, ...(registry ? { registry } : {}) })
+      ? new LogIngest({ node: o.node, group: o.nflogGroup, ...(o.netns ? { netns: o.netns } : {}), servers: o.nats, ...(o.natsSecurity ? { security: o.natsSecurity } : {}), clock: o.clock, logger: o.logger, ...(registry ? { registry } : {}), publisher: { maxEntriesPerMessage: o.logBatchEntries } })
       : undefined;
   const rec: Reconciler = createReconciler({
     ...(logs ? { onApplied: (r) => logs.rulesetApplied(r) } : {}),

@@ -55,6 +55,9 @@ Options:
   --nats-password-file F password in file F; or --nats-creds FILE (a .creds file) or
                          --nats-token-file FILE
   --nats-ca F            CA of the NATS servers' certificates (tls:// URLs)
+  --log-batch-entries N  log entries per JetStream message, 1-4096 (default ${AGENT_DEFAULTS.logBatchEntries}, and at most
+                         64 KiB); 1 publishes one entry per message, the form loggers older than
+                         batch messages read (update the loggers before the agents)
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help
   -V, --version          show the version
@@ -72,7 +75,7 @@ stays in force); a second signal forces the exit.
 
 const OPTIONS = {
   ...stringArgs('node', 'configd', 'token', 'token-file', 'tls-ca', 'tls-cert', 'tls-key', 'data', 'netns', 'listen'),
-  ...stringArgs('api-tokens', 'metrics', 'nats', 'nflog-group', 'applier'),
+  ...stringArgs('api-tokens', 'metrics', 'nats', 'nflog-group', 'applier', 'log-batch-entries'),
   ...NATS_CREDENTIAL_ARGS,
   'dry-run': { type: 'boolean' },
 } as const;
@@ -97,6 +100,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (values['tls-cert'] && !values['tls-ca']) usage('--tls-cert needs --tls-ca');
   const nflog = values['nflog-group'];
   if (nflog !== undefined && !/^\d+$/.test(nflog)) usage(`--nflog-group expects a number, got '${nflog}'`);
+  const batchEntries = values['log-batch-entries'];
+  if (batchEntries !== undefined && !/^\d+$/.test(batchEntries)) usage(`--log-batch-entries expects a number, got '${batchEntries}'`);
   const token = values['token-file'] ? cli.readFirstLine(values['token-file'], '--token-file') : values.token;
   const apiTokensFile = values['api-tokens'];
   const apiTokens = apiTokensFile !== undefined ? cli.parseFile(apiTokensFile, '--api-tokens', parseAgentApiTokens, '--api-tokens: ') : undefined;
@@ -121,6 +126,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         ...(values.metrics ? { metrics: values.metrics } : {}),
         ...(values.listen ? { listen: values.listen === 'none' ? (false as const) : values.listen } : {}),
         ...(nflog !== undefined ? { nflogGroup: Number(nflog) } : {}),
+        ...(batchEntries !== undefined ? { logBatchEntries: Number(batchEntries) } : {}),
         ...(apiTokens ? { apiTokens } : {}),
         ...(values.nats ? { nats: splitList(values.nats) } : {}),
         ...(natsSecurity.auth || natsSecurity.tlsCa ? { natsSecurity } : {}),

@@ -2,9 +2,11 @@
 import type { NatsSecurity } from '@palisade/nats-kit';
 import type { ConfigClient } from '@palisade/api';
 import { DEFAULT_LOG_GROUP } from '@palisade/fw-compile';
+import { LOG_BATCH_MAX_ENTRIES } from '@palisade/log-model';
 import { SYSTEM_CLOCK, parseHostPort, type Clock, type Logger } from '@palisade/service-kit';
 import type { RulesetApplier } from './apply/ruleset-applier.js';
 import { AgentError } from './errors.js';
+import { LOG_PUBLISHER_DEFAULTS } from './logs/log-publisher.js';
 import type { TokenEntry } from '@palisade/grpc-kit';
 import type { AgentApiRole } from './rpc/agent-service.js';
 
@@ -13,6 +15,8 @@ export const AGENT_DEFAULTS = {
   listen: '127.0.0.1:7401',
   /** NFLOG group of the log rules: the compiler's default (not pvefw-logger's 0). */
   nflogGroup: DEFAULT_LOG_GROUP,
+  /** Log entries one JetStream message holds at most (1: one entry per message, the form loggers before batches read). */
+  logBatchEntries: LOG_PUBLISHER_DEFAULTS.maxEntriesPerMessage,
   /** Coalescing: apply this long after the last change, ms. */
   quietMs: 5,
   /** Coalescing: apply at least this often during a stream of changes, ms. */
@@ -55,6 +59,8 @@ export interface AgentOptions {
   readonly natsSecurity?: NatsSecurity;
   /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
+  /** Log entries per JetStream message (`--log-batch-entries`), 1–{@link LOG_BATCH_MAX_ENTRIES}. Default 64. */
+  readonly logBatchEntries?: number;
   /** Compile and report, never touch the kernel (nor write state). */
   readonly dryRun?: boolean;
   /**
@@ -99,6 +105,7 @@ export function resolveAgentOptions(o: AgentOptions): ResolvedAgentOptions {
   if (r.metrics !== undefined) parseHostPort(r.metrics, 'metrics');
   for (const url of r.nats ?? []) if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) bad('nats', `'${url}' is not a NATS URL (nats://HOST:PORT)`);
   if (!Number.isInteger(r.nflogGroup) || r.nflogGroup < 0 || r.nflogGroup > 65535) bad('nflog-group', `expected 0..65535, got ${r.nflogGroup}`);
+  if (!Number.isSafeInteger(r.logBatchEntries) || r.logBatchEntries < 1 || r.logBatchEntries > LOG_BATCH_MAX_ENTRIES) bad('log-batch-entries', `expected 1..${LOG_BATCH_MAX_ENTRIES}, got ${r.logBatchEntries}`);
   if (r.quietMs > r.maxDelayMs) bad('quietMs', `quietMs (${r.quietMs}) must not exceed maxDelayMs (${r.maxDelayMs})`);
   if (!(r.driftCheckMs >= 10)) bad('driftCheckMs', `expected at least 10 ms, got ${r.driftCheckMs}`);
   if (r.retryInitialMs > r.retryMaxMs) bad('retryInitialMs', `retryInitialMs (${r.retryInitialMs}) must not exceed retryMaxMs (${r.retryMaxMs})`);
