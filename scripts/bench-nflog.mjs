@@ -10,13 +10,22 @@
 // nothing is lost and its end-to-end rate (sent → all stored) is at least 0.95 of the offered
 // rate, so a spool filling behind the capture does not count as keeping up.
 // Needs root, nft, ip, perl, nats-server and the packages built (npm run build).
-// Usage: node scripts/bench-nflog.mjs [--seconds S] [--rates 25000,50000,100000]
+// Packet → queryable latency: the same capture publishing to JetStream while a palisade-logger
+// process (its own consumer and store) ingests, and a poller asks its gRPC Query every 10 ms
+// for the node's new entries; latency = first seen by Query − the entry's time (the kernel's
+// timestamp when NFLOG has one, else the agent's receive time), next to the bare NATS
+// subscriber's publish → receive latency measured at the same time. Goal: p99 < 1 s.
+// Usage: node scripts/bench-nflog.mjs [--seconds S] [--rates 25000,50000,100000] [--latency-rates 2000,25000]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { decodeNflogDatagram, openNflogListener } from '@palisade/nft-netlink';
-import { batchMessageId, encodeLogBatch, encodeLogEntry, logEntryJson } from '@palisade/log-model';
+import { batchMessageId, decodeLogMessage, encodeLogBatch, encodeLogEntry, logEntryJson } from '@palisade/log-model';
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
-import { startNats } from '@palisade/testkit';
+import { freePort, startNats } from '@palisade/testkit';
+import { createLogClient } from '@palisade/api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 
@@ -26,6 +35,7 @@ const arg = (name, dflt) => {
 };
 const SECONDS = Number(arg('--seconds', '2'));
 const RATES = arg('--rates', '25000,50000,75000,100000').split(',').map(Number);
+const LATENCY_RATES = arg('--latency-rates', '2000,25000').split(',').filter(Boolean).map(Number);
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const GROUP = 7401;
 if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync('nft', ['--version']).status !== 0 || spawnSync('perl', ['-v']).status !== 0) {
@@ -139,6 +149,104 @@ async function runCapture(rate) {
   return { ...s, received: st.received, lost: st.lostKernel + Math.max(0, s.sent - st.received - st.lostKernel) + st.lostSpool };
 }
 
+const pctl = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+/** A palisade-logger process of this build on `servers`; resolves with its gRPC address and a stop function. */
+async function startLogger(servers) {
+  const dir = mkdtempSync(join(tmpdir(), 'plbench-nflog-logger-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [new URL('../services/logger/dist/main.js', import.meta.url).pathname, '--nats', servers.join(','), '--listen', `127.0.0.1:${port}`, '--data', dir, '--consumer', 'bench-latency', '--retention', '0', '--replicas', '1', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const client = createLogClient({ address: `127.0.0.1:${port}` });
+  for (let i = 0; ; i++) {
+    try {
+      await client.query({ filter: { node: 'nobody' }, limit: 1 });
+      break;
+    } catch (err) {
+      if (i > 200) throw err;
+      await sleep(50);
+    }
+  }
+  const stop = async () => {
+    client.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { client, stop };
+}
+
+/**
+ * Packet → queryable: the agent's capture publishes while a poller pages through the logger's
+ * Query (oldest first, from the newest time seen) every 10 ms; each entry's latency is the
+ * wall time it was first returned minus its time. A bare NATS subscriber's publish → receive
+ * latency is sampled in the same seconds (the floor of any path through NATS).
+ */
+async function runLatency(rate, servers, logger) {
+  const node = `lat${rate}`;
+  const ingest = new LogIngest({ node, group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER });
+  ingest.rulesetApplied({ text: '' });
+  await ingest.start();
+  while (!ingest.stats.natsConnected) await sleep(20);
+  const seen = new Set();
+  const latencies = [];
+  let sinceUs = 1;
+  let polling = true;
+  let stopAt = Infinity;
+  const poller = (async () => {
+    while (polling || seen.size < ingest.stats.published) {
+      let cursor = '';
+      do {
+        const page = await logger.client.query({ filter: { node, sinceUs }, limit: 10_000, cursor });
+        const nowUs = Date.now() * 1000;
+        for (const e of page.entries) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+          if (e.kind === 'packet') latencies.push((nowUs - e.timeUs) / 1000);
+          if (e.timeUs > sinceUs) sinceUs = e.timeUs;
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
+      if (!polling && seen.size >= ingest.stats.published) break;
+      await sleep(10);
+      if (!polling && Date.now() > stopAt) break;
+    }
+  })();
+  const nc = await connect({ servers: [...servers] });
+  const sub = nc.subscribe(`bench.latency.${rate}`);
+  const bare = [];
+  const bareDone = (async () => {
+    for await (const m of sub) bare.push(performance.now() - Number(new TextDecoder().decode(m.data)));
+  })();
+  // The stage in between: each batch message as a core subscriber of the node's subject sees it
+  // (agent capture + publish), its entries' latency from their time.
+  const onSubject = [];
+  const subjectSub = nc.subscribe(`palisade.log.${node}`);
+  const subjectDone = (async () => {
+    for await (const m of subjectSub) {
+      const nowUs = Date.now() * 1000;
+      for (const e of decodeLogMessage(m.data).entries) onSubject.push((nowUs - e.timeUs) / 1000);
+    }
+  })();
+  const ticker = setInterval(() => nc.publish(`bench.latency.${rate}`, new TextEncoder().encode(String(performance.now()))), 10);
+  const s = await send(rate);
+  await settle(() => ingest.stats.published + ingest.stats.received);
+  clearInterval(ticker);
+  stopAt = Date.now() + 10_000;
+  polling = false;
+  await poller;
+  sub.unsubscribe();
+  subjectSub.unsubscribe();
+  await bareDone;
+  await subjectDone;
+  await nc.close();
+  const st = ingest.stats;
+  await ingest.close();
+  return { ...s, received: st.received, published: st.published, seen: seen.size, latencies, onSubject, bare };
+}
+
 const nats = await startNats({ syncAlways: false });
 console.log(`bench-nflog: ${SECONDS} s per rate, NFLOG group ${GROUP} in a namespace, agent settings (8 MiB buffer, qthreshold 64, 10 ms timeout, 128 KiB batches); load average ${load()} on ${(await import('node:os')).cpus().length} CPUs`);
 console.log('offered/s   kernel→listener: delivered/s lost   |   agent capture (no NATS): lost   |   agent ingest → JetStream: published  lost  ENOBUFS  messages  end-to-end/s (x offered)  load');
@@ -157,6 +265,23 @@ try {
     console.log(
       `${String(Math.round(raw.sent / raw.seconds)).padStart(9)}   ${String(Math.round(raw.rate)).padStart(10)} ${String(raw.lost).padStart(6)}   |   ${String(cap.lost).padStart(6)} of ${String(cap.sent).padStart(6)} at ${String(Math.round(cap.sent / cap.seconds)).padStart(6)}/s   |   ${String(ing.published).padStart(9)}/${ing.sent} at ${String(Math.round(offered)).padStart(6)}/s ${String(ing.lost).padStart(5)} ${String(ing.enobufs).padStart(6)} ${String(ing.messages).padStart(8)}  ${String(Math.round(ing.delivered)).padStart(6)} (${(ing.delivered / offered).toFixed(2)})  ${load()}`,
     );
+  }
+  if (LATENCY_RATES.length > 0) {
+    // A server of its own: a new consumer would first read the backlog the rates above left.
+    const latNats = await startNats({ syncAlways: false });
+    const logger = await startLogger(latNats.urls);
+    try {
+      for (const rate of LATENCY_RATES) {
+        const r = await runLatency(rate, latNats.urls, logger);
+        const f = (x) => x.toFixed(1);
+        console.log(
+          `packet → queryable at ${Math.round(r.sent / r.seconds)}/s offered (${r.seen}/${r.published} published entries returned by Query, ${r.received}/${r.sent} received): p50 ${f(pctl(r.latencies, 50))} ms, p99 ${f(pctl(r.latencies, 99))} ms, max ${f(Math.max(...r.latencies))} ms (goal p99 < 1,000 ms; Query polled every 10 ms); on the node's subject (agent capture + publish) p50 ${f(pctl(r.onSubject, 50))} ms, p99 ${f(pctl(r.onSubject, 99))} ms; bare NATS publish → subscriber at the same time p50 ${f(pctl(r.bare, 50))} ms, p99 ${f(pctl(r.bare, 99))} ms; load ${load()}`,
+        );
+      }
+    } finally {
+      await logger.stop();
+      await latNats.close();
+    }
   }
   // The JetStream floor of the same run: pre-encoded entries published as the publisher does
   // (message ids, 16 messages in flight), one entry per message and in batches of 64.
