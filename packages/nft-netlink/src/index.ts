@@ -9,6 +9,7 @@
 export {
   NETLINK_NETFILTER,
   NFNL_SUBSYS_NFTABLES,
+  NFNLGRP_NFTABLES,
   NFT_NAME_MAXLEN,
   NLA_MAX_LEN,
   NLMSG_HDRLEN,
@@ -146,6 +147,8 @@ export {
 } from './nflog/nflog-codec.js';
 export { describePayload, formatPacketText, macText, type PacketFields, type PacketMeta } from './nflog/packet-text.js';
 export { formatIpv4, formatIpv6 } from './nflog/inet-ntop.js';
+export { NETLINK_READER_PATH, openNetlinkListener, type ListenerCallerOptions, type NetlinkListener, type NetlinkListenerOptions } from './adapter/netlink-listener.js';
+export { DEFAULT_NFTABLES_MONITOR_OPTIONS, openNftablesMonitor, type NftablesMonitorOptions } from './adapter/nftables-monitor.js';
 export { DEFAULT_NFLOG_LISTENER_OPTIONS, NFLOG_READER_PATH, openNflogListener, type NflogListener, type NflogListenerOptions } from './adapter/nflog-listener.js';
 export {
   AddressFamily,

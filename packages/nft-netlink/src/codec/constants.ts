@@ -50,6 +50,8 @@ export const NLA_MAX_LEN = 0xffff;
 
 /** `nfnetlink.h`: the nftables subsystem and the batch delimiters (`NLMSG_MIN_TYPE`, +1). */
 export const NFNL_SUBSYS_NFTABLES = 10;
+/** `nfnetlink.h` `enum nfnetlink_groups`: the multicast group of nf_tables change notifications. */
+export const NFNLGRP_NFTABLES = 7;
 export const NfnlMsg = {
   BATCH_BEGIN: 0x10,
   BATCH_END: 0x11,
