@@ -5,7 +5,8 @@ import { compileNode, renderNftText } from '@palisade/fw-compile';
 import { loadTree } from '@palisade/fw-lang';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStateFile } from '../state/state-file.js';
-import { RuleMap, savedRuleOrigins } from './rule-map.js';
+import { RuleMap } from './rule-map.js';
+import { savedRuleOrigins } from '../state/saved-origins.js';
 
 const CLUSTER = '[OPTIONS]\nenable: 1\n\n[RULES]\n# ssh from the office\nIN ACCEPT -p tcp -dport 22 -log info\nIN DROP -p tcp -dport 23 -log warning\nIN ACCEPT -p tcp -dport 80\n';
 const compiled = compileNode(loadTree(new Map([['firewall/cluster.fw', CLUSTER]])), { node: 'pve1', hostAddresses: ['192.0.2.11/24'], nowSeconds: 0 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNodeCompiler, type NodeCompileInput } from '../compile/node-compiler.js';
-import { savedRuleOrigins } from '../logs/rule-map.js';
-import { createSavedOriginsCollector } from './saved-origins.js';
+import { createSavedOriginsCollector, savedRuleOrigins } from './saved-origins.js';
 
 const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 

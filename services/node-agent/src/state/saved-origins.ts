@@ -6,8 +6,27 @@
  * same order (first occurrence of an id wins).
  */
 import type { Chain, CompileResult } from '@palisade/fw-compile';
-import { savedRuleOrigins } from '../logs/rule-map.js';
 import type { SavedRuleOrigin } from './state-file.js';
+
+/**
+ * The rules of a compile result that log (only their ids reach log entries), by stable id, in
+ * the state file's form (first occurrence wins): small next to the ruleset text.
+ */
+export function savedRuleOrigins(c: CompileResult): SavedRuleOrigin[] {
+  const out: SavedRuleOrigin[] = [];
+  const seen = new Set<string>();
+  for (const t of c.ruleset.tables) {
+    for (const ch of t.chains) {
+      for (const r of ch.rules) {
+        const o = r.origin;
+        if (o?.id === undefined || seen.has(o.id) || !r.stmts.some((st) => st.kind === 'log')) continue;
+        seen.add(o.id);
+        out.push([o.id, o.path, o.line, o.text ?? '']);
+      }
+    }
+  }
+  return out;
+}
 
 /** `savedRuleOrigins(compiled)`, reusing the share of chain objects seen before. */
 export type SavedOriginsCollector = (compiled: CompileResult) => SavedRuleOrigin[];
