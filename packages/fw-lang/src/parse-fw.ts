@@ -21,7 +21,7 @@ import type {
   SecurityGroup,
 } from './model.js';
 import { parseOptionLine } from './options.js';
-import { parseRuleLine, type NameTables } from './rule.js';
+import { parseRuleLine, splitComment, type NameTables } from './rule.js';
 import { checkIpSetEntryToken, parseAliasValue } from './names.js';
 
 /** Options of `parseFwDocument`. */
@@ -297,13 +297,7 @@ export function parseAliasLine(text: string, line: number): AliasLineResult {
 }
 
 function parseIpSetEntryLine(text: string, line: number, set: MutableSet, tables: NameTables): IpSetEntry {
-  let body = text;
-  let comment: string | undefined;
-  const hash = body.indexOf('#');
-  if (hash !== -1) {
-    comment = body.slice(hash + 1).replace(/^\s+|\s+$/g, '');
-    body = body.slice(0, hash);
-  }
+  const { body, comment } = splitComment(text);
   const withComment = comment ? { comment } : {};
   const parts = /^(!)?\s*(\S+)\s*$/.exec(body);
   if (!parts) {

@@ -31,16 +31,22 @@ export type ParseRuleResult =
   | { readonly ok: true; readonly rule: Rule }
   | { readonly ok: false; readonly code: DiagnosticCode; readonly message: string; readonly column?: number };
 
+/**
+ * Splits a rule or IP set entry line at its first `#`: the text before it, and the comment after
+ * it with surrounding white space removed (undefined when the line has no `#`).
+ */
+export function splitComment(text: string): { readonly body: string; readonly comment: string | undefined } {
+  const hash = text.indexOf('#');
+  if (hash === -1) return { body: text, comment: undefined };
+  return { body: text.slice(0, hash), comment: text.slice(hash + 1).replace(/^\s+|\s+$/g, '') };
+}
+
 /** Tokenises and validates a trimmed rule line. */
 export function parseRuleLine(text: string, ctx: ParseRuleContext): ParseRuleResult {
-  let line = text;
-  let comment: string | undefined;
   // 1. The first '#' starts the comment, even inside a value (the reference does the same).
-  const hash = line.indexOf('#');
-  if (hash !== -1) {
-    comment = line.slice(hash + 1).replace(/^\s+|\s+$/g, '');
-    line = line.slice(0, hash);
-  }
+  const split = splitComment(text);
+  let line = split.body;
+  const comment = split.comment;
   // 2. Disable flag.
   let enabled = true;
   if (line.startsWith('|')) {
