@@ -18,7 +18,8 @@ import {
   type RuleSpec,
 } from '@palisade/fw-lang';
 import { ConfigdError } from '../errors.js';
-import type { Caller, DocumentStore } from '../store/document-store.js';
+import type { Caller, DocumentStore, ParsedForWrite } from '../store/document-store.js';
+import { toDiagnosticInfo } from '../store/document-validator.js';
 import { requireDocumentPath } from '../store/document-path.js';
 import type { LogRecord } from '../store/lmdb-mirror.js';
 import { editError } from './edit-errors.js';
@@ -132,7 +133,9 @@ export class FirewallApi {
     }
     if (text === undefined) throw new ConfigdError('invalid-argument', 'nothing to change');
     const content = Buffer.from(text, 'utf8');
-    const { record } = await this.#store.put({ path: loaded.path, content, expectedRevision: loaded.record?.revision ?? 0, message }, caller).catch((err: unknown) => {
+    // the editor parsed the new text against the context read: the store's validation reuses it
+    const parsed: ParsedForWrite = { diagnostics: doc.diagnostics.map(toDiagnosticInfo), ...loaded.contextKey };
+    const { record } = await this.#store.put({ path: loaded.path, content, expectedRevision: loaded.record?.revision ?? 0, message, parsed }, caller).catch((err: unknown) => {
       // Absent when read, there now: for a read-modify-write that is a changed list (as
       // Proxmox words it), not a refused create.
       if (err instanceof ConfigdError && err.code === 'already-exists' && !loaded.record) {

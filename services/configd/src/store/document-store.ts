@@ -8,7 +8,7 @@ import { ConfigdError, type DiagnosticInfo } from '../errors.js';
 import { sha256Hex, type AppendOptions, type LogRecord, type LogWrite } from '../log-record.js';
 import type { LmdbMirror } from './lmdb-mirror.js';
 import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './document-path.js';
-import type { DocumentValidator } from './document-validator.js';
+import { FwLangValidator, type DocumentValidator } from './document-validator.js';
 import { isTextContent } from './record-validation.js';
 import { writeAtomically } from './atomic-import.js';
 import { unifiedDiffAsync, type DiffLimits, type DiffResult } from './unified-diff.js';
@@ -78,10 +78,24 @@ export interface DocumentMetaView {
 export interface PutInput {
   readonly path: string;
   readonly content: Uint8Array;
+  /**
+   * The caller's own parse of `content` with fw-lang (the firewall editor's): its diagnostics
+   * stand for the validation when the store validates with fw-lang too and the context it was
+   * parsed against is still current; otherwise the content is parsed again.
+   */
+  readonly parsed?: ParsedForWrite;
   readonly expectedRevision?: number;
   readonly expectedDigest?: string;
   readonly createOnly?: boolean;
   readonly message?: string;
+}
+
+/** A document already parsed by the writer, and against which context. */
+export interface ParsedForWrite {
+  readonly diagnostics: readonly DiagnosticInfo[];
+  /** Revision of `firewall/cluster.fw` it was parsed against (0: none). */
+  readonly clusterRevision: number;
+  readonly guestType?: 'qemu' | 'lxc' | undefined;
 }
 
 export interface DeleteInput {
@@ -292,8 +306,10 @@ export class DocumentStore {
   }
 
   /** Validates; returns the non-error diagnostics, throws `invalid-document` on errors. */
-  async #validate(path: string, info: DocumentPathInfo, content: Uint8Array): Promise<DiagnosticInfo[]> {
-    const diagnostics = [...(await this.#o.validator.validate({ path, content, ...this.contextFor(path, info) }))];
+  async #validate(path: string, info: DocumentPathInfo, content: Uint8Array, parsed?: ParsedForWrite): Promise<DiagnosticInfo[]> {
+    const context = this.contextFor(path, info);
+    const reuse = parsed !== undefined && this.#o.validator instanceof FwLangValidator && this.#parsedStillValid(path, context, parsed);
+    const diagnostics = reuse ? [...parsed.diagnostics] : [...(await this.#o.validator.validate({ path, content, ...context }))];
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
       throw new ConfigdError(
@@ -303,6 +319,12 @@ export class DocumentStore {
       );
     }
     return diagnostics;
+  }
+
+  /** A writer's parse stands for validation while the cluster document and the guest type are the ones it was parsed against. */
+  #parsedStillValid(path: string, context: { guestType?: 'qemu' | 'lxc' }, parsed: ParsedForWrite): boolean {
+    if (path === CLUSTER_PATH) return true;
+    return (this.#o.mirror.currentRevisionOf(CLUSTER_PATH) ?? 0) === parsed.clusterRevision && context.guestType === parsed.guestType;
   }
 
   /** Resolves the CAS expectation (JetStream last-subject-sequence) of a write. */
@@ -444,7 +466,7 @@ export class DocumentStore {
     const { path, info } = requireDocumentPath(input.path);
     this.#checkSize(path, input.content);
     await this.#settleForWrite(path);
-    const diagnostics = await this.#validate(path, info, input.content);
+    const diagnostics = await this.#validate(path, info, input.content, input.parsed);
     const expected = this.#expectation(path, input);
     const record = await this.#append(
       {
