@@ -1,8 +1,8 @@
 /**
  * Real nats-server processes for tests: a single JetStream server or an N-node JetStream
  * cluster, on free loopback ports, in temporary directories. Each process is stopped by its own
- * PID (never by name) and its directory removed on `close()`; a process-exit hook kills any
- * server a crashed test left behind. Faults for tests: `kill()` (SIGKILL), `pause()`/`resume()`
+ * PID (never by name) and its directory removed on `close()`/`stop()` (no global exit hook:
+ * the test that starts a cluster stops it, in `afterAll`). Faults for tests: `kill()` (SIGKILL), `pause()`/`resume()`
  * (SIGSTOP/SIGCONT), `start()` again to restart; `streamLeader()` finds the server to hit
  * through the monitoring endpoints.
  */
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestkitError } from './errors.js';
+import type { StartedHandle } from './service-handles.js';
 import { makeRouteTls, natsAuthorizationBlock, randomNatsCredentials, type NatsRole, type NatsUserCredentials, type RouteTlsFiles } from './nats-auth.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -310,7 +311,8 @@ export interface StreamLeaderOptions {
   readonly exclude?: readonly string[];
 }
 
-export interface NatsClusterHandle {
+/** A started nats-server cluster (one server or N); `stop()` and `close()` are the same. */
+export interface NatsClusterHandle extends StartedHandle {
   readonly servers: readonly NatsServerHandle[];
   /** Client URLs of all servers. */
   readonly urls: readonly string[];
@@ -329,6 +331,8 @@ export interface NatsClusterHandle {
   streamLeader(stream: string, opts?: StreamLeaderOptions): Promise<NatsServerHandle>;
   /** Stops every server (SIGTERM, then SIGKILL) and removes the directories. Idempotent. */
   close(): Promise<void>;
+  /** The same as `close()`, as every started handle has it. */
+  stop(): Promise<void>;
 }
 
 export interface StartNatsOptions {
@@ -404,6 +408,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsCluste
       await Promise.all(servers.map((s) => s.stop(3000)));
       rmSync(root, { recursive: true, force: true });
     },
+    stop: () => handle.close(),
   };
   try {
     await Promise.all(servers.map((s) => s.start()));
