@@ -16,7 +16,9 @@ import { READER_FRAME, startReaderChild } from './reader-child.js';
 export interface ListenerCallerOptions {
   /** Network namespace to listen in (as `ip netns list` shows it); omitted: this process's. */
   readonly netns?: string;
-  /** Every datagram after the setup. */
+  /** Receive buffer, bytes (`SO_RCVBUFFORCE` as root, else `SO_RCVBUF` capped by `net.core.rmem_max`; the kernel doubles it). Default: the listener's. */
+  readonly recvBufferBytes?: number;
+  /** Every datagram after the setup (NFLOG: packet messages; rtnetlink: notifications and dump answers). */
   readonly onDatagram: (bytes: Uint8Array) => void;
   /** The kernel dropped messages because the receive buffer was full (ENOBUFS). */
   readonly onOverrun: () => void;
@@ -44,7 +46,6 @@ export interface NetlinkListenerOptions extends ListenerCallerOptions {
    * set up as soon as the reader has bound the socket and sent the setup.
    */
   readonly awaitSetup?: (bytes: Uint8Array) => boolean | NftNetlinkError;
-  /** Receive buffer, bytes (`SO_RCVBUFFORCE` as root, else `SO_RCVBUF` capped by `net.core.rmem_max`; the kernel doubles it). */
   readonly recvBufferBytes: number;
   /** Gives up when the setup is not complete within this long, ms. */
   readonly setupTimeoutMs: number;
@@ -54,8 +55,13 @@ export interface NetlinkListenerOptions extends ListenerCallerOptions {
   readonly readerScript?: string;
 }
 
-/** Path of the generic reader entry script (in the package's `relay/` folder). */
-export const NETLINK_READER_PATH = fileURLToPath(new URL('../../relay/netlink-reader.pl', import.meta.url));
+/** Path of a reader entry script in the package's `relay/` folder. */
+export function relayScriptPath(name: string): string {
+  return fileURLToPath(new URL(`../../relay/${name}`, import.meta.url));
+}
+
+/** Path of the generic reader entry script. */
+export const NETLINK_READER_PATH = relayScriptPath('netlink-reader.pl');
 
 /** A bound netlink socket. */
 export interface NetlinkListener {

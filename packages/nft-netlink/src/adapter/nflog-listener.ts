@@ -7,28 +7,23 @@
  * overruns (ENOBUFS) without closing. The
  * kernel releases the group when the socket closes, so a killed agent leaves nothing bound.
  */
-import { fileURLToPath } from 'node:url';
 import { errnoName, NETLINK_NETFILTER } from '../codec/constants.js';
 import { NftNetlinkError } from '../errors.js';
 import { decodeNflogDatagram, nflogSetup, type NflogSetupOptions } from '../nflog/nflog-codec.js';
-import { openNetlinkListener, type ListenerCallerOptions } from './netlink-listener.js';
+import { openNetlinkListener, relayScriptPath, type ListenerCallerOptions } from './netlink-listener.js';
 
 /** Options of {@link openNflogListener}. */
 export interface NflogListenerOptions extends NflogSetupOptions, ListenerCallerOptions {
   /** The NFLOG group (0–65535) the log rules send to. */
   readonly group: number;
-  /** Receive buffer, bytes (`SO_RCVBUFFORCE` as root, else `SO_RCVBUF` capped by `net.core.rmem_max`; the kernel doubles it). Default 8 MiB. */
-  readonly recvBufferBytes?: number;
   /** Gives up when the kernel has not acknowledged the setup within this long, ms. Default 5,000. */
   readonly setupTimeoutMs?: number;
-  /** Every datagram after the setup (one or more NFULNL_MSG_PACKET messages, maybe NLMSG_DONE). */
-  readonly onDatagram: (bytes: Uint8Array) => void;
 }
 
 export const DEFAULT_NFLOG_LISTENER_OPTIONS = { recvBufferBytes: 8 << 20, setupTimeoutMs: 5_000, ipCommand: 'ip', perlCommand: 'perl' } as const;
 
 /** Path of the reader script (in the package's `relay/` folder). */
-export const NFLOG_READER_PATH = fileURLToPath(new URL('../../relay/nflog-reader.pl', import.meta.url));
+export const NFLOG_READER_PATH = relayScriptPath('nflog-reader.pl');
 
 /** A bound NFLOG group. */
 export interface NflogListener {

@@ -7,10 +7,8 @@
 import { NETLINK_NETFILTER, NFNLGRP_NFTABLES } from '../codec/constants.js';
 import { openNetlinkListener, type ListenerCallerOptions, type NetlinkListener } from './netlink-listener.js';
 
-/** Options of {@link openNftablesMonitor}. */
+/** Options of {@link openNftablesMonitor} (the receive buffer defaults to 1 MiB). */
 export interface NftablesMonitorOptions extends ListenerCallerOptions {
-  /** Receive buffer, bytes. Default 1 MiB. */
-  readonly recvBufferBytes?: number;
   /** Gives up when the reader has not bound the socket within this long, ms. Default 5,000. */
   readonly setupTimeoutMs?: number;
 }

@@ -6,26 +6,21 @@
  * comes back undecoded, and an overrun (ENOBUFS: notifications were lost) is reported so the
  * caller can dump again.
  */
-import { fileURLToPath } from 'node:url';
 import { NETLINK_ROUTE } from '../rtnetlink/rtnetlink-codec.js';
-import { openNetlinkListener, type ListenerCallerOptions, type NetlinkListener } from './netlink-listener.js';
+import { openNetlinkListener, relayScriptPath, type ListenerCallerOptions, type NetlinkListener } from './netlink-listener.js';
 
 /** Options of {@link openRouteListener}. */
 export interface RouteListenerOptions extends ListenerCallerOptions {
   /** `RTMGRP_*` bits to subscribe (`LINK_ADDRESS_GROUPS` for links and addresses). */
   readonly groups: number;
-  /** Receive buffer, bytes (`SO_RCVBUFFORCE` as root; the kernel doubles it). Default 1 MiB. */
-  readonly recvBufferBytes?: number;
   /** Gives up when the reader is not subscribed within this long, ms. Default 5,000. */
   readonly startTimeoutMs?: number;
-  /** Every datagram from the kernel (notifications and dump answers). */
-  readonly onDatagram: (bytes: Uint8Array) => void;
 }
 
 export const DEFAULT_ROUTE_LISTENER_OPTIONS = { recvBufferBytes: 1 << 20, startTimeoutMs: 5_000, ipCommand: 'ip', perlCommand: 'perl' } as const;
 
 /** Path of the reader script (in the package's `relay/` folder). */
-export const ROUTE_READER_PATH = fileURLToPath(new URL('../../relay/rtnetlink-reader.pl', import.meta.url));
+export const ROUTE_READER_PATH = relayScriptPath('rtnetlink-reader.pl');
 
 /** A subscribed rtnetlink socket. */
 export type RouteListener = NetlinkListener;
