@@ -6,6 +6,15 @@ import { apiOptionValue, type FwDocument, type FwDocumentKind } from '@palisade/
 import { ConfigdError } from '../errors.js';
 import { listDigest } from './list-digest.js';
 
+/**
+ * Named things with a comment as listed (security groups, IP sets): sorted by the name in `key`,
+ * and the digest over each one's name and comment (the comment left out when empty).
+ */
+function sortedCommentedList<K extends string, V extends Record<K, string> & { readonly comment: string }>(views: V[], key: K): { list: V[]; digest: string } {
+  const list = views.sort((a, b) => (a[key] < b[key] ? -1 : 1));
+  return { list, digest: listDigest(list.map((v) => ({ [key]: v[key], comment: v.comment || undefined }))) };
+}
+
 /** A security group as listed. */
 export interface GroupView {
   readonly group: string;
@@ -15,10 +24,8 @@ export interface GroupView {
 
 /** The cluster document's security groups, name-sorted, and their digest. */
 export function groupsView(doc: FwDocument): { groups: GroupView[]; digest: string } {
-  const groups = [...doc.groups.values()]
-    .map((g) => ({ group: g.name, comment: g.comment ?? '', rules: g.rules.length }))
-    .sort((a, b) => (a.group < b.group ? -1 : 1));
-  return { groups, digest: listDigest(groups.map((g) => ({ group: g.group, comment: g.comment || undefined }))) };
+  const { list, digest } = sortedCommentedList([...doc.groups.values()].map((g) => ({ group: g.name, comment: g.comment ?? '', rules: g.rules.length })), 'group');
+  return { groups: list, digest };
 }
 
 /** An IP set as listed. */
@@ -30,10 +37,8 @@ export interface IpSetView {
 
 /** A document's IP sets, name-sorted, and their digest. */
 export function ipSetsView(doc: FwDocument): { ipsets: IpSetView[]; digest: string } {
-  const ipsets = [...doc.ipsets.values()]
-    .map((s) => ({ name: s.name, comment: s.comment ?? '', entries: s.entries.length }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  return { ipsets, digest: listDigest(ipsets.map((s) => ({ name: s.name, comment: s.comment || undefined }))) };
+  const { list, digest } = sortedCommentedList([...doc.ipsets.values()].map((s) => ({ name: s.name, comment: s.comment ?? '', entries: s.entries.length })), 'name');
+  return { ipsets: list, digest };
 }
 
 /** An IP set entry as listed (`error`: why it is not used, else ''). */
