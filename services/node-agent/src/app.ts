@@ -31,6 +31,7 @@ async function pendingConfirmations(client: ConfigClient, documents: NodeDocumen
     .map((p) => ({ path: p.path, changeRevision: p.changeRevision, deadlineMs: p.deadlineMs, state: p.state, author: p.author }));
 }
 
+/** A running agent: follows configd, keeps the node's ruleset in the kernel; `close()` leaves that ruleset in force. */
 export interface NodeAgent extends Closable {
   /** Bound address of the agent API (`host:port`), undefined without one. */
   readonly apiAddress: string | undefined;
@@ -58,7 +59,7 @@ export async function createNodeAgent(options: AgentOptions): Promise<NodeAgent>
   // Log capture (`--nats`): NFLOG of the log rules' group in the target namespace → JetStream.
   const logs =
     o.nats !== undefined && o.nats.length > 0 && !o.dryRun
-      ? new LogIngest({ node: o.node, group: o.nflogGroup, ...(o.netns ? { netns: o.netns } : {}), servers: o.nats, ...(o.natsSecurity ? { security: o.natsSecurity } : {}), clock: o.clock, logger: o.logger, ...(registry ? { registry } : {}), publisher: { maxEntriesPerMessage: o.logBatchEntries } })
+      ? new LogIngest({ node: o.node, group: o.nflogGroup, ...(o.netns ? { netns: o.netns } : {}), servers: o.nats, ...(o.natsSecurity ? { security: o.natsSecurity } : {}), clock: o.clock, logger: o.logger, interfaceName: (index) => facts.linkName(index), ...(registry ? { registry } : {}), publisher: { maxEntriesPerMessage: o.logBatchEntries } })
       : undefined;
   const rec: Reconciler = createReconciler({
     ...(logs ? { onApplied: (r) => logs.rulesetApplied(r) } : {}),

@@ -4,6 +4,7 @@
  */
 import { COMMON_ERROR_CODES, PalisadeError } from '@palisade/service-kit';
 
+/** Every code an `AgentError` can carry: the common ones and the agent's own. */
 export const AGENT_ERROR_CODES = [
   ...COMMON_ERROR_CODES,
   /** An option is missing, malformed or contradicts another. */
@@ -13,8 +14,10 @@ export const AGENT_ERROR_CODES = [
   /** The state directory cannot be read or written. */
   'state-failed',
 ] as const;
+/** One of {@link AGENT_ERROR_CODES}. */
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
+/** The typed context of an `AgentError`. */
 export interface AgentErrorContext {
   /** The option at fault (`invalid-argument`). */
   readonly field?: string;
@@ -24,4 +27,5 @@ export interface AgentErrorContext {
   readonly path?: string;
 }
 
+/** The error the agent's modules throw (a closed code, typed context and `cause`). */
 export class AgentError extends PalisadeError<AgentErrorCode, AgentErrorContext> {}

@@ -87,6 +87,7 @@ function isUsageError(err: unknown): boolean {
   return named && (err as { code?: string }).code === 'invalid-argument';
 }
 
+/** The `palisade-agent` command: parses `argv` (after `node main.js`), runs the agent until a signal, exits 0, 1 or 2 (file header). */
 export async function main(argv: readonly string[]): Promise<void> {
   const cli = parseServiceCommandLine(
     { program: 'palisade-agent', version: AGENT_VERSION, help: HELP, options: OPTIONS, required: ['node', 'data'] },

@@ -10,6 +10,7 @@ import { LOG_PUBLISHER_DEFAULTS } from './logs/log-publisher.js';
 import type { TokenEntry } from '@palisade/grpc-kit';
 import type { AgentApiRole } from './rpc/agent-service.js';
 
+/** The agent's defaults: what `resolveAgentOptions` fills in for an option not given. */
 export const AGENT_DEFAULTS = {
   configd: '127.0.0.1:7400',
   listen: '127.0.0.1:7401',
@@ -33,6 +34,7 @@ export const AGENT_DEFAULTS = {
   applierKind: 'netlink',
 } as const;
 
+/** The agent's input: its options as `main` reads them from argv and the environment (only `node` is required). */
 export interface AgentOptions {
   /** This node's name (`nodes/<name>/`). */
   readonly node: string;
@@ -85,6 +87,7 @@ export interface AgentOptions {
   readonly client?: ConfigClient;
 }
 
+/** The options with every default filled in (`resolveAgentOptions`); what has no default stays optional. */
 export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'listen' | 'metrics' | 'nats' | 'natsSecurity' | 'apiTokens'>> & { readonly listen: string | false } &
   Pick<AgentOptions, 'token' | 'tls' | 'netns' | 'applier' | 'client' | 'metrics' | 'nats' | 'natsSecurity' | 'apiTokens'>;
 

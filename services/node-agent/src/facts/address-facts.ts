@@ -28,6 +28,7 @@ export interface AddressFacts {
   readonly interfaces: readonly string[];
 }
 
+/** Options of {@link createAddressFacts}. */
 export interface AddressFactsOptions {
   readonly netns?: string;
   readonly clock: Clock;
@@ -42,9 +43,12 @@ export interface AddressFactsOptions {
   readonly recvBufferBytes?: number;
 }
 
+/** The node's addresses and interface names as the kernel reports them, kept current from rtnetlink notifications. */
 export interface AddressFactsSource {
   /** The facts as last read. */
   readonly current: AddressFacts;
+  /** The name of the interface with this index as last read (log entries' IN=/OUT=), undefined when unknown. */
+  linkName(index: number): string | undefined;
   /** Subscribes, dumps once and resolves with the facts read. Rejects when that fails. */
   start(signal?: AbortSignal): Promise<void>;
   /** Resyncs so far after overruns or interrupted dumps (tests, status). */
@@ -67,6 +71,7 @@ export function factsFromTable(table: LinkAddressTable): AddressFacts {
 
 const sameFacts = (a: AddressFacts, b: AddressFacts): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** An address-facts source over an rtnetlink listener (in `netns` when given); `start()` subscribes and dumps. */
 export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
   const log = o.logger.child({ component: 'facts' });
   const table = new LinkAddressTable();
@@ -82,7 +87,10 @@ export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
   let firstDump: { resolve: () => void; reject: (e: Error) => void } | undefined;
   let cancelRetry: (() => void) | undefined;
 
+  /** ifindex → name: kept apart from the facts, which a new index under an old name leaves unchanged. */
+  let names = new Map<number, string>();
   const publish = (): void => {
+    names = new Map(table.links().map((l) => [l.index, l.name]));
     const facts = factsFromTable(table);
     if (sameFacts(facts, current)) return;
     current = facts;
@@ -149,6 +157,7 @@ export function createAddressFacts(o: AddressFactsOptions): AddressFactsSource {
     get current() {
       return current;
     },
+    linkName: (index) => names.get(index) || undefined,
     get resyncs() {
       return resyncs;
     },

@@ -23,6 +23,7 @@ import type { AgentStatus } from '../state/agent-status.js';
 
 /** Roles of the agent API's tokens: configd's, so one tokens file can serve both. */
 export const AGENT_API_ROLES = ['admin', 'reader', 'agent'] as const;
+/** One of {@link AGENT_API_ROLES}. */
 export type AgentApiRole = (typeof AGENT_API_ROLES)[number];
 type Permission = 'read' | 'flush';
 const ROLE_PERMISSIONS: Record<AgentApiRole, readonly Permission[]> = { admin: ['read', 'flush'], reader: ['read'], agent: ['read'] };
@@ -98,6 +99,7 @@ const STATUS_OF: Record<AgentErrorCode | keyof typeof KIT_STATUS, GrpcStatus> = 
   'state-failed': GrpcStatus.INTERNAL,
 };
 
+/** Options of {@link startAgentApi}. */
 export interface AgentApiOptions {
   readonly listen: string;
   readonly reconciler: Reconciler;
