@@ -17,6 +17,7 @@ import { LOG_STREAM, decodeLogEntry, decodeLogMessage, formatPvefwLine, type Log
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAddressFacts, type AddressFactsSource } from '../facts/address-facts.js';
 import { LogIngest } from './log-ingest.js';
 
 const exec = promisify(execFile);
@@ -82,6 +83,7 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
   /** Bodies of the messages seen (to tell batches from single-entry messages). */
   const bodies: string[] = [];
   const logger = SILENT_LOGGER;
+  let facts: AddressFactsSource;
 
   beforeAll(async () => {
     nats = await startNats();
@@ -99,6 +101,9 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
       const child = execFile('ip', ['netns', 'exec', NODE_NS, 'nft', '-f', '-'], (err: Error | null) => (err ? reject(err) : resolve()));
       child.stdin?.end(renderNftText(compiled.ruleset, compiled.ownTables));
     });
+    // interface names as the agent has them: its rtnetlink facts of the namespace
+    facts = createAddressFacts({ netns: NODE_NS, clock: SYSTEM_CLOCK, logger, onChange: () => undefined });
+    await facts.start();
     nc = await connect({ servers: [...nats.urls] });
     // Everything published to the node's subject, as it arrives (core subscription beside the stream).
     const sub = nc.subscribe('palisade.log.node1');
@@ -114,6 +119,7 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
   }, 60_000);
 
   afterAll(async () => {
+    await facts?.close().catch(() => undefined);
     await nc?.close().catch(() => undefined);
     await nats?.close().catch(() => undefined);
     await exec('ip', ['netns', 'del', NODE_NS]).catch(() => undefined);
@@ -122,7 +128,7 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
 
   const packets = () => seen.filter((e): e is PacketLogEntry => e.kind === 'packet');
   const ingestOf = (extra: Partial<ConstructorParameters<typeof LogIngest>[0]> = {}) => {
-    const ingest = new LogIngest({ node: 'node1', group: GROUP, netns: NODE_NS, servers: nats.urls, clock: SYSTEM_CLOCK, logger, ...extra });
+    const ingest = new LogIngest({ node: 'node1', group: GROUP, netns: NODE_NS, servers: nats.urls, clock: SYSTEM_CLOCK, logger, interfaceName: (i) => facts.linkName(i), ...extra });
     ingest.rulesetApplied({ text: renderNftText(compiled.ruleset, compiled.ownTables), compiled });
     return ingest;
   };

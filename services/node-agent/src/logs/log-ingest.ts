@@ -10,7 +10,6 @@ import { decodeNflogDatagram, openNflogListener, type NflogListener, type NflogS
 import type { Clock, Logger } from '@palisade/service-kit';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { buildPacketEntry } from './entry-builder.js';
-import { InterfaceNames } from './interface-names.js';
 import { LogPublisher, type LogPublisherOptions } from './log-publisher.js';
 import { RuleMap, type RulesetInForce } from './rule-map.js';
 import { SequenceGaps } from './sequence-gaps.js';
@@ -25,6 +24,12 @@ export interface LogIngestOptions {
   readonly security?: NatsSecurity;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The name of an interface by index in the namespace (the agent's rtnetlink facts, kept
+   * current from notifications); undefined: the entry shows the index, as pvefw-logger does
+   * when its cache misses.
+   */
+  readonly interfaceName: (index: number) => string | undefined;
   /** Prometheus registry of the agent (`--metrics`); omitted: none. */
   readonly registry?: Registry;
   /** Receive buffer of the NFLOG socket, bytes. Default 8 MiB. */
@@ -58,7 +63,6 @@ export class LogIngest {
   readonly #o: LogIngestOptions;
   readonly #log: Logger;
   readonly #rules = new RuleMap();
-  readonly #names: InterfaceNames;
   readonly #gaps = new SequenceGaps();
   readonly #publisher: LogPublisher;
   readonly #bootId = randomBytes(6).toString('hex');
@@ -78,7 +82,6 @@ export class LogIngest {
   constructor(o: LogIngestOptions) {
     this.#o = o;
     this.#log = o.logger.child({ component: 'log-ingest' });
-    this.#names = new InterfaceNames({ ...(o.netns ? { netns: o.netns } : {}), clock: o.clock, logger: this.#log });
     this.#publisher = new LogPublisher({ node: o.node, servers: o.servers, ...(o.security ? { security: o.security } : {}), clock: o.clock, logger: this.#log, ...o.publisher }, () => this.#nextId());
     if (o.registry) this.#registerMetrics(o.registry);
   }
@@ -116,7 +119,6 @@ export class LogIngest {
    * whenever the reader fails later; until then `stats.listening` is false.
    */
   async start(): Promise<void> {
-    await this.#names.refresh();
     this.#publisher.start();
     try {
       await this.#bind();
@@ -192,7 +194,7 @@ export class LogIngest {
       this.#received++;
       this.#metrics?.received.inc();
       this.#publisher.enqueue(
-        buildPacketEntry(p, { node: this.#o.node, id: this.#nextId(), nowUs, ifname: (i) => this.#names.lookup(i), rule: (id) => this.#rules.lookup(id) }),
+        buildPacketEntry(p, { node: this.#o.node, id: this.#nextId(), nowUs, ifname: this.#o.interfaceName, rule: (id) => this.#rules.lookup(id) }),
       );
     }
   }
