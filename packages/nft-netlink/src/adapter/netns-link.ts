@@ -36,6 +36,7 @@ export interface NetnsLinkOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The defaults of the namespace link's options (ms, bytes). */
 export const DEFAULT_NETNS_LINK_OPTIONS = { startTimeoutMs: 5_000, closeGraceMs: 2_000, ipCommand: 'ip', fileTransferMinBytes: 256 << 10 } as const;
 
 /** Where large datagrams are staged: memory-backed `/dev/shm` when there is one. */

@@ -20,6 +20,7 @@ export interface NflogListenerOptions extends NflogSetupOptions, ListenerCallerO
   readonly setupTimeoutMs?: number;
 }
 
+/** The defaults of {@link NflogListenerOptions}. */
 export const DEFAULT_NFLOG_LISTENER_OPTIONS = { recvBufferBytes: 8 << 20, setupTimeoutMs: 5_000, ipCommand: 'ip', perlCommand: 'perl' } as const;
 
 /** Path of the reader script (in the package's `relay/` folder). */

@@ -13,6 +13,7 @@ export interface NftablesMonitorOptions extends ListenerCallerOptions {
   readonly setupTimeoutMs?: number;
 }
 
+/** The defaults of {@link NftablesMonitorOptions}. */
 export const DEFAULT_NFTABLES_MONITOR_OPTIONS = { recvBufferBytes: 1 << 20, setupTimeoutMs: 5_000 } as const;
 
 /** Starts the reader and resolves once its socket is in the nf_tables notification group. */

@@ -17,6 +17,7 @@ export interface RouteListenerOptions extends ListenerCallerOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** The defaults of {@link RouteListenerOptions}. */
 export const DEFAULT_ROUTE_LISTENER_OPTIONS = { recvBufferBytes: 1 << 20, startTimeoutMs: 5_000, ipCommand: 'ip', perlCommand: 'perl' } as const;
 
 /** Path of the reader script (in the package's `relay/` folder). */

@@ -28,6 +28,7 @@ export interface SocketLinkOptions {
   readonly netns?: string;
 }
 
+/** The defaults of the socket link's options. */
 export const DEFAULT_SOCKET_LINK_OPTIONS = { sendBufferBytes: 4 << 20, recvBufferBytes: 4 << 20, forceSendBufferBytes: 64 << 20 } as const;
 
 interface SndbufAddon {

@@ -85,6 +85,7 @@ export const attrsFit = (attrs: readonly Attr[]): boolean => attrsBytesChecked(a
 export const aBytes = (type: number, value: Uint8Array): Attr => ({ type, value });
 // Names repeat in every message of a table (table, chain, expression names): encode each once.
 const strCache = new Map<string, Uint8Array>();
+/** A NUL-terminated string attribute. */
 export function aStr(type: number, s: string): Attr {
   let value = strCache.get(s);
   if (value === undefined) {
@@ -94,18 +95,23 @@ export function aStr(type: number, s: string): Attr {
   }
   return { type, value };
 }
+/** A u32 attribute (network byte order, as nf_tables wants). */
 export const aU32 = (type: number, n: number): Attr => ({ type, u32: n >>> 0 });
+/** A u16 attribute (network byte order). */
 export function aU16(type: number, n: number): Attr {
   const value = new Uint8Array(2);
   view(value).setUint16(0, n & 0xffff, false);
   return { type, value };
 }
+/** A u8 attribute. */
 export const aU8 = (type: number, n: number): Attr => ({ type, value: Uint8Array.of(n & 0xff) });
+/** A u64 attribute (network byte order). */
 export function aU64(type: number, n: bigint): Attr {
   const value = new Uint8Array(8);
   view(value).setBigUint64(0, BigInt.asUintN(64, n), false);
   return { type, value };
 }
+/** A nested attribute holding `nested`. */
 export const aNest = (type: number, nested: readonly Attr[]): Attr => ({ type, nested });
 
 /** Limits of `decodeAttrTree`. */
@@ -116,6 +122,7 @@ export interface AttrTreeLimits {
   readonly maxAttrs?: number;
 }
 
+/** The outcome of {@link decodeAttrTree}: the attributes, or why and where the bytes are malformed. */
 export type AttrTreeResult = { readonly ok: true; readonly value: Attr[] } | { readonly ok: false; readonly error: string; readonly offset: number };
 
 /**

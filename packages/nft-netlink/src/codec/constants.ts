@@ -33,6 +33,7 @@ export const NlmsgType = {
   DONE: 0x3,
   OVERRUN: 0x4,
 } as const;
+/** One of the control message types. */
 export type NlmsgType = (typeof NlmsgType)[keyof typeof NlmsgType];
 
 /** `netlink.h` `enum nlmsgerr_attrs`: extended ack TLVs after an NLMSG_ERROR. */
@@ -52,12 +53,14 @@ export const NLA_MAX_LEN = 0xffff;
 export const NFNL_SUBSYS_NFTABLES = 10;
 /** `nfnetlink.h` `enum nfnetlink_groups`: the multicast group of nf_tables change notifications. */
 export const NFNLGRP_NFTABLES = 7;
+/** The batch delimiter message types. */
 export const NfnlMsg = {
   BATCH_BEGIN: 0x10,
   BATCH_END: 0x11,
 } as const;
 /** `nfnetlink.h`: `struct nfgenmsg` (family u8, version u8, res_id be16) is 4 bytes. */
 export const NFGENMSG_LEN = 4;
+/** The only `nfgenmsg.version`. */
 export const NFNETLINK_V0 = 0;
 
 /** `nf_tables.h` `enum nf_tables_msg_types` (the low byte of `nlmsg_type`). */
@@ -66,6 +69,7 @@ export const NftMsg = {
   GETSETELEM: 13,
   DELSETELEM: 14,
 } as const;
+/** One of the element message types. */
 export type NftMsg = (typeof NftMsg)[keyof typeof NftMsg];
 
 /** `nf_tables.h` `enum nft_set_elem_list_attributes`. */
@@ -120,6 +124,7 @@ export const NfProto = {
   bridge: 7,
   ip6: 10,
 } as const;
+/** An nf_tables table family by name (`inet`, `ip`, …). */
 export type NftFamily = Exclude<keyof typeof NfProto, 'unspec'>;
 
 /**

@@ -137,6 +137,7 @@ export interface NflogSetupOptions {
   readonly globalSeq?: boolean;
 }
 
+/** The defaults of {@link NflogSetupOptions}: 256-byte copies, flush at 64 packets or after 10 ms, 128 KiB kernel batches. */
 export const DEFAULT_NFLOG_SETUP = { copyRange: 256, qthreshold: 64, timeoutCentiseconds: 1, nlbufsizBytes: 131072, globalSeq: false } as const;
 
 /**
@@ -205,6 +206,7 @@ export interface NflogDecodeLimits {
   readonly maxPackets?: number;
 }
 
+/** The defaults of {@link NflogDecodeLimits}. */
 export const DEFAULT_NFLOG_DECODE_LIMITS = { maxBytes: 1 << 20, maxPackets: 10_000 } as const;
 
 /** Decodes a datagram (one or more netlink messages). Never throws. */

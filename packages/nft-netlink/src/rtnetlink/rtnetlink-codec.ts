@@ -101,6 +101,7 @@ export interface RouteDecodeLimits {
   readonly maxEvents?: number;
 }
 
+/** The defaults of {@link RouteDecodeLimits}. */
 export const DEFAULT_ROUTE_DECODE_LIMITS = { maxBytes: 1 << 20, maxEvents: 10_000 } as const;
 
 /**
