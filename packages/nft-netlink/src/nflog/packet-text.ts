@@ -89,16 +89,30 @@ const HEX2_UPPERCASE = HEX2.map((h) => h.toUpperCase());
 const hex2 = (n: number): string => HEX2[n & 0xff]!;
 const HEX2_UPPER = (n: number): string => HEX2_UPPERCASE[n & 0xff]!;
 
-function printTcp(o: Printer, at: number, len: number): void {
-  o.p('PROTO=TCP ');
-  o.fields.proto = 'tcp';
-  if (len < 20) {
+/**
+ * The start every transport header's text has: `PROTO=NAME `, the protocol in the fields, and a
+ * header shorter than `minLen` reported (false: nothing more is printed).
+ */
+function startProto(o: Printer, name: string, len: number, minLen: number): boolean {
+  o.p(`PROTO=${name} `);
+  o.fields.proto = name.toLowerCase();
+  if (len < minLen) {
     o.invalidLen(len);
-    return;
+    return false;
   }
+  return true;
+}
+
+/** The source and destination ports at `at`, into the fields and as `SPT=… DPT=… `. */
+function printPorts(o: Printer, at: number): void {
   o.fields.sport = o.u16(at);
   o.fields.dport = o.u16(at + 2);
   o.p(`SPT=${o.fields.sport} DPT=${o.fields.dport} `);
+}
+
+function printTcp(o: Printer, at: number, len: number): void {
+  if (!startProto(o, 'TCP', len, 20)) return;
+  printPorts(o, at);
   o.p(`SEQ=${o.u32(at + 4)} ACK=${o.u32(at + 8)} `);
   o.p(`WINDOW=${o.u16(at + 14)} `);
   const f = o.u8(at + 13);
@@ -114,24 +128,13 @@ function printTcp(o: Printer, at: number, len: number): void {
 }
 
 function printUdp(o: Printer, at: number, len: number): void {
-  o.p('PROTO=UDP ');
-  o.fields.proto = 'udp';
-  if (len < 8) {
-    o.invalidLen(len);
-    return;
-  }
-  o.fields.sport = o.u16(at);
-  o.fields.dport = o.u16(at + 2);
-  o.p(`SPT=${o.fields.sport} DPT=${o.fields.dport} LEN=${o.u16(at + 4)}`);
+  if (!startProto(o, 'UDP', len, 8)) return;
+  printPorts(o, at);
+  o.p(`LEN=${o.u16(at + 4)}`);
 }
 
 function printIcmp(o: Printer, at: number, len: number): void {
-  o.p('PROTO=ICMP ');
-  o.fields.proto = 'icmp';
-  if (len < 8) {
-    o.invalidLen(len);
-    return;
-  }
+  if (!startProto(o, 'ICMP', len, 8)) return;
   const type = o.u8(at);
   const code = o.u8(at + 1);
   o.fields.icmpType = type;
@@ -144,15 +147,8 @@ function printIcmp(o: Printer, at: number, len: number): void {
 }
 
 function printSctp(o: Printer, at: number, len: number): void {
-  o.p('PROTO=SCTP ');
-  o.fields.proto = 'sctp';
-  if (len < 12) {
-    o.invalidLen(len);
-    return;
-  }
-  o.fields.sport = o.u16(at);
-  o.fields.dport = o.u16(at + 2);
-  o.p(`SPT=${o.fields.sport} DPT=${o.fields.dport} `);
+  if (!startProto(o, 'SCTP', len, 12)) return;
+  printPorts(o, at);
 }
 
 /** `print_ipproto`: false for a protocol it does not know. */
