@@ -103,6 +103,13 @@ function startProto(o: Printer, name: string, len: number, minLen: number): bool
   return true;
 }
 
+/** The source and destination addresses, into the fields and as `SRC=… DST=… `. */
+function printAddresses(o: Printer, src: string, dst: string): void {
+  o.fields.src = src;
+  o.fields.dst = dst;
+  o.p(`SRC=${src} DST=${dst} `);
+}
+
 /** The source and destination ports at `at`, into the fields and as `SPT=… DPT=… `. */
 function printPorts(o: Printer, at: number): void {
   o.fields.sport = o.u16(at);
@@ -184,10 +191,7 @@ function printIpv4(o: Printer, len: number): void {
     o.fields.invalid = 'IHL';
     return;
   }
-  o.fields.src = formatIpv4(o.bytes(12, 4));
-  o.fields.dst = formatIpv4(o.bytes(16, 4));
-  o.p(`SRC=${o.fields.src} `);
-  o.p(`DST=${o.fields.dst} `);
+  printAddresses(o, formatIpv4(o.bytes(12, 4)), formatIpv4(o.bytes(16, 4)));
   const tos = o.u8(1);
   o.fields.len = o.u16(2);
   o.p(`LEN=${o.fields.len} TOS=0x${HEX2_UPPER(tos & 0x1e)} PREC=0x${HEX2_UPPER(tos & 0xe0)} TTL=${o.u8(8)} ID=${o.u16(4)} `);
@@ -331,10 +335,7 @@ function printIpv6(o: Printer, len: number): void {
     o.invalidLen(len);
     return;
   }
-  o.fields.src = formatIpv6(o.bytes(8, 16));
-  o.fields.dst = formatIpv6(o.bytes(24, 16));
-  o.p(`SRC=${o.fields.src} `);
-  o.p(`DST=${o.fields.dst} `);
+  printAddresses(o, formatIpv6(o.bytes(8, 16)), formatIpv6(o.bytes(24, 16)));
   o.fields.len = o.u16(4);
   o.p(`LEN=${o.fields.len} `);
   const flow = o.u32(0);
@@ -350,10 +351,7 @@ function printArp(o: Printer, len: number): void {
     o.invalidLen(len);
     return;
   }
-  o.fields.src = formatIpv4(o.bytes(14, 4));
-  o.fields.dst = formatIpv4(o.bytes(24, 4));
-  o.p(`SRC=${o.fields.src} `);
-  o.p(`DST=${o.fields.dst} `);
+  printAddresses(o, formatIpv4(o.bytes(14, 4)), formatIpv4(o.bytes(24, 4)));
   o.p('PROTO=ARP ');
   const op = o.u16(6);
   if (op === 1) o.p('REQUEST ');
