@@ -3,8 +3,10 @@
 # Everything is NetlinkReader.pm's (see there); this file gives the process its name in `ps`.
 use strict;
 use warnings;
-use FindBin;
-use lib $FindBin::RealBin;
+# perl-base only (FindBin is in perl-modules, absent from minimal images): the module beside this file
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+use lib dirname(abs_path(__FILE__));
 use NetlinkReader;
 
 NetlinkReader::main(@ARGV);
