@@ -40,6 +40,8 @@ describe('the error codes of palisade.common.v1.ErrorCode', () => {
       'cancelled',
       'deadline-exceeded',
       'internal',
+      'apply-failed',
+      'state-failed',
     ]);
     expect(errorCodeValue('not-quorate')).toBe(ErrorCode.ERROR_CODE_NOT_QUORATE);
     expect(apiErrorCodeOf(ErrorCode.ERROR_CODE_UNSPECIFIED)).toBeUndefined();

@@ -1,4 +1,4 @@
-import { API_ERROR_CODES } from '@palisade/api';
+import { API_ERROR_CODES, type ApiErrorCode } from '@palisade/api';
 import { PalisadeError } from '@palisade/service-kit';
 
 /**
@@ -10,8 +10,11 @@ import { PalisadeError } from '@palisade/service-kit';
  * Closed set of configd error codes: exactly the codes clients know (`ErrorDetail.code`), so
  * the server cannot send one that `@palisade/api` would read as `internal`.
  */
-export const CONFIGD_ERROR_CODES = API_ERROR_CODES;
-export type ConfigdErrorCode = (typeof CONFIGD_ERROR_CODES)[number];
+export type ConfigdErrorCode = Exclude<ApiErrorCode, AgentOnlyCode>;
+/** The node agent's own codes (`ErrorCode` 18 and up): configd never sends them. */
+type AgentOnlyCode = 'apply-failed' | 'state-failed';
+const AGENT_ONLY: readonly string[] = ['apply-failed', 'state-failed'] satisfies AgentOnlyCode[];
+export const CONFIGD_ERROR_CODES: readonly ConfigdErrorCode[] = API_ERROR_CODES.filter((c): c is ConfigdErrorCode => !AGENT_ONLY.includes(c));
 
 /** A diagnostic as configd passes it on (shape of `palisade.config.v1.Diagnostic`). */
 export interface DiagnosticInfo {

@@ -11,6 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
+import { AgentServiceClient, AgentSimulateRequest, ErrorCode, toConfigClientError } from '@palisade/api';
 import { main } from '@palisade/cli';
 import { SILENT_LOGGER } from '@palisade/service-kit';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
@@ -139,6 +141,22 @@ describe('agent API, flush, commit-confirmed, dead-man switch, SIGKILL (nats-ser
     expect(rule.reduce((n, x) => n + x.packets, 0)).toBeGreaterThanOrEqual(3);
     const textOut = await cli(['agent', 'counters', ...api(), '--token', READER]);
     expect(textOut.out).toMatch(/pkts .* nodes\/pve1\/host\.fw:2 /);
+  });
+
+  it("a refused call carries the typed error code in the ErrorDetail trailer, as configd's do", async () => {
+    const client = new AgentServiceClient(agent!.apiAddress!, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${READER}`);
+    try {
+      const err = await new Promise<ServiceError>((resolve, reject) =>
+        client.simulate(AgentSimulateRequest.fromPartial({ cases: [] }), md, (e) => (e ? resolve(e) : reject(new Error('simulate with no cases was accepted')))),
+      );
+      const typed = toConfigClientError(err);
+      expect(typed.code).toBe('invalid-argument');
+      expect(typed.detail?.errorCode).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    } finally {
+      client.close();
+    }
   });
 
   it('flush needs an admin token, removes the tables on purpose, and holds until a document changes', async () => {

@@ -8,6 +8,9 @@ import type { LogPipelineStats } from '../logs/log-ingest.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   AgentServiceService,
+  ERROR_DETAIL_METADATA_KEY,
+  ErrorDetail,
+  errorDetailOf,
   type AgentPendingConfirmation,
   type AgentSimulateCase,
   type GetAgentStatusResponse,
@@ -99,6 +102,12 @@ const STATUS_OF: Record<AgentErrorCode | keyof typeof KIT_STATUS, GrpcStatus> = 
   'state-failed': GrpcStatus.INTERNAL,
 };
 
+/** Agent errors as gRPC statuses with the typed `ErrorDetail` trailer `@palisade/api` clients decode (code only). */
+const TO_SERVICE_ERROR = createStatusMapper<AgentErrorCode>({
+  statusOf: STATUS_OF,
+  trailer: (e) => ({ [ERROR_DETAIL_METADATA_KEY]: Buffer.from(ErrorDetail.encode(errorDetailOf(e.code)).finish()) }),
+});
+
 /** Options of {@link startAgentApi}. */
 export interface AgentApiOptions {
   readonly listen: string;
@@ -122,7 +131,7 @@ export async function startAgentApi(o: AgentApiOptions): Promise<{ server: GrpcS
   const logger = o.logger.child({ component: 'agent-api' });
   const server = createGrpcServer({ listen: o.listen, authenticated: o.tokens !== undefined, logger });
   const auth = new TokenAuthenticator<AgentApiRole, Permission>(o.tokens, ROLE_PERMISSIONS);
-  const h = createRpcHandlers({ auth, logger, toServiceError: createStatusMapper<AgentErrorCode>({ statusOf: STATUS_OF }), draining: server.draining, forced: server.forced });
+  const h = createRpcHandlers({ auth, logger, toServiceError: TO_SERVICE_ERROR, draining: server.draining, forced: server.forced });
   const rec = o.reconciler;
   server.addService(AgentServiceService, {
     getStatus: h.unary('read', async () => {

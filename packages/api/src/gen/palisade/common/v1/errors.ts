@@ -50,6 +50,13 @@ export enum ErrorCode {
   ERROR_CODE_DEADLINE_EXCEEDED = 16,
   /** ERROR_CODE_INTERNAL - A bug or an unexpected failure (logged by the service). */
   ERROR_CODE_INTERNAL = 17,
+  /**
+   * ERROR_CODE_APPLY_FAILED - node-agent: the kernel refused a transaction or a command failed (nft, ip, sysctl); the
+   * ruleset in force is the previous one.
+   */
+  ERROR_CODE_APPLY_FAILED = 18,
+  /** ERROR_CODE_STATE_FAILED - node-agent: its state directory (--data) cannot be read or written. */
+  ERROR_CODE_STATE_FAILED = 19,
   UNRECOGNIZED = -1,
 }
 
@@ -109,6 +116,12 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 17:
     case "ERROR_CODE_INTERNAL":
       return ErrorCode.ERROR_CODE_INTERNAL;
+    case 18:
+    case "ERROR_CODE_APPLY_FAILED":
+      return ErrorCode.ERROR_CODE_APPLY_FAILED;
+    case 19:
+    case "ERROR_CODE_STATE_FAILED":
+      return ErrorCode.ERROR_CODE_STATE_FAILED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -154,6 +167,10 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_DEADLINE_EXCEEDED";
     case ErrorCode.ERROR_CODE_INTERNAL:
       return "ERROR_CODE_INTERNAL";
+    case ErrorCode.ERROR_CODE_APPLY_FAILED:
+      return "ERROR_CODE_APPLY_FAILED";
+    case ErrorCode.ERROR_CODE_STATE_FAILED:
+      return "ERROR_CODE_STATE_FAILED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
