@@ -15,6 +15,7 @@
  * it resumes at its committed applied revision + 1. Reads, listings and watch replays keep
  * working while NATS is unreachable.
  */
+import { RevisionWaiters } from './revision-waiters.js';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BoundedQueue, type Logger, type QueueStats } from '@palisade/service-kit';
 import { BATCH_CONTROL_KEY, type LogRecord, type LogSink } from '../log-record.js';
@@ -47,11 +48,6 @@ export const DEFAULT_MAX_LOG_REVISIONS = 100_000;
 
 type AppliedListener = (revision: number) => void;
 
-interface Waiter {
-  readonly revision: number;
-  readonly resolve: (ok: boolean) => void;
-}
-
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 
 export class LmdbMirror implements LogSink {
@@ -64,7 +60,7 @@ export class LmdbMirror implements LogSink {
   readonly #consumed: Database<null, number>;
   readonly #opts: LmdbMirrorOptions;
   readonly #listeners = new Set<AppliedListener>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new RevisionWaiters();
   #revision: number;
   #oldest: number;
   /**
@@ -326,12 +322,7 @@ export class LmdbMirror implements LogSink {
     if (this.#logCount > this.#opts.maxLogRevisions + Math.max(100, this.#opts.maxLogRevisions / 10)) {
       await this.#compact();
     }
-    for (const w of this.#waiters) {
-      if (w.revision <= revision) {
-        this.#waiters.delete(w);
-        w.resolve(true);
-      }
-    }
+    this.#waiters.reached(revision);
     for (const l of this.#listeners) l(revision);
   }
 
@@ -518,20 +509,8 @@ export class LmdbMirror implements LogSink {
   /** Resolves true once `revision` is applied, false on timeout, abort or close. */
   waitForRevision(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#revision >= revision) return Promise.resolve(true);
-    if (this.#closed || signal?.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-        resolve(ok);
-      };
-      const waiter: Waiter = { revision, resolve: done };
-      const onAbort = (): void => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    if (this.#closed) return Promise.resolve(false);
+    return this.#waiters.wait(revision, timeoutMs, signal);
   }
 
   /** Calls `listener` after every applied batch with the new revision; returns the unsubscriber. */
@@ -545,8 +524,7 @@ export class LmdbMirror implements LogSink {
     if (this.#closed) return;
     await this.#chain;
     this.#closed = true;
-    for (const w of this.#waiters) w.resolve(false);
-    this.#waiters.clear();
+    this.#waiters.close();
     this.#tail.close();
     this.#listeners.clear();
     await this.#root.close();

@@ -8,6 +8,7 @@
  * Readers of the same configd never see less than a watcher: `DocumentStore` makes every read
  * wait until the committed revision reaches `revision` here (one commit at most).
  */
+import { RevisionWaiters } from './revision-waiters.js';
 
 /** One planned revision: a document record, or a revision consumed without one (skip, batch control). */
 export interface TailEntry<R> {
@@ -15,16 +16,11 @@ export interface TailEntry<R> {
   readonly record?: R;
 }
 
-interface Waiter {
-  readonly revision: number;
-  readonly resolve: (ok: boolean) => void;
-}
-
 /** Records announced ahead of the commit, ascending; bounded by what one mirror batch holds. */
 export class VisibleTail<R extends { readonly revision: number; readonly path: string; readonly size: number }> {
   #entries: TailEntry<R>[] = [];
   #revision: number;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new RevisionWaiters();
 
   /** `committed`: the revision LMDB holds at open. */
   constructor(committed: number) {
@@ -46,12 +42,7 @@ export class VisibleTail<R extends { readonly revision: number; readonly path: s
     if (upTo <= this.#revision) return;
     for (const e of entries) if (e.revision > this.#revision) this.#entries.push(e);
     this.#revision = upTo;
-    for (const w of this.#waiters) {
-      if (w.revision <= upTo) {
-        this.#waiters.delete(w);
-        w.resolve(true);
-      }
-    }
+    this.#waiters.reached(upTo);
   }
 
   /** LMDB now holds everything up to `revision`: those entries leave the tail. */
@@ -96,25 +87,11 @@ export class VisibleTail<R extends { readonly revision: number; readonly path: s
   /** Resolves true once `revision` is announced, false on timeout, abort or `close`. */
   waitFor(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#revision >= revision) return Promise.resolve(true);
-    if (signal?.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-        resolve(ok);
-      };
-      const waiter: Waiter = { revision, resolve: done };
-      const onAbort = (): void => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(revision, timeoutMs, signal);
   }
 
   /** Resolves every waiter false. */
   close(): void {
-    for (const w of this.#waiters) w.resolve(false);
-    this.#waiters.clear();
+    this.#waiters.close();
   }
 }
