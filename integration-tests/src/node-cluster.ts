@@ -79,7 +79,14 @@ export class NodeCluster {
       ),
     );
     NODES.forEach((node, i) => this.containers.set(node, started[i]!));
-    await Promise.all(NODES.map((node) => this.waitFor(`${node} quorate`, async () => (await this.palisade(node, 'status', '--timeout', '2000')).output.includes('quorate: yes'), 90_000)));
+    try {
+      await Promise.all(NODES.map((node) => this.waitFor(`${node} quorate`, async () => (await this.palisade(node, 'status', '--timeout', '2000')).output.includes('quorate: yes'), 90_000)));
+    } catch (err) {
+      // a start that never became quorate says why (the services' logs and each node's status)
+      const status = await Promise.all(NODES.map(async (n) => `${n}: ${(await this.palisade(n, 'status', '--timeout', '2000').catch((e: unknown) => ({ output: String(e) }))).output.trim()}`));
+      console.log(`the cluster did not become quorate:\n${status.join('\n')}\n${await this.diagnostics(40)}`);
+      throw err;
+    }
   }
 
   /**
