@@ -10,6 +10,7 @@ import { loadTree } from '@palisade/fw-lang';
 import { compileNode, diffSetElements, formatInterval, parseCidr, renderNftText, REQUIRED_SYSCTLS, type AddrInterval } from '@palisade/fw-compile';
 import { NftNetlinkError } from '../errors.js';
 import { applySetElementChanges, createSetElementApplier, type SetElementApplier } from './applier.js';
+import { kernelTestSkipReason } from './test-kernel.js';
 
 const exec = promisify(execFile);
 async function run(cmd: string, args: string[], input?: string): Promise<string> {
@@ -20,19 +21,8 @@ async function run(cmd: string, args: string[], input?: string): Promise<string>
   });
 }
 
-async function prerequisites(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const [cmd, args] of [['nft', ['--version']], ['ip', ['-V']]] as const) {
-    try {
-      await exec(cmd, [...args]);
-    } catch {
-      return `\`${cmd}\` is not installed`;
-    }
-  }
-  return undefined;
-}
 
-const why = await prerequisites();
+const why = await kernelTestSkipReason();
 if (why) console.warn(`nft-netlink kernel tests skipped: ${why}`);
 const ns = `plnl-${process.pid}`;
 const nft = (args: string[], input?: string): Promise<string> => run('ip', ['netns', 'exec', ns, 'nft', ...args], input);

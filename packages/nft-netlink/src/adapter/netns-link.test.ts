@@ -14,20 +14,10 @@ import { exchangeBatch } from './exchange.js';
 import { openNetnsLink } from './netns-link.js';
 import type { DatagramLink } from './link.js';
 import { netnsSocketSupported, openSocketLink } from './socket-link.js';
+import { kernelTestSkipReason } from './test-kernel.js';
 
 const exec = promisify(execFile);
-async function prerequisites(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const [cmd, args] of [['nft', ['--version']], ['ip', ['-V']]] as const) {
-    try {
-      await exec(cmd, [...args]);
-    } catch {
-      return `\`${cmd}\` is not installed`;
-    }
-  }
-  return undefined;
-}
-const why = await prerequisites();
+const why = await kernelTestSkipReason();
 if (why) console.warn(`netns link tests skipped: ${why}`);
 const ns = `plnk-${process.pid}`;
 const staged = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith(`palisade-nft-${process.pid}-`));

@@ -10,20 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNflogDatagram, type NflogPacket } from '../nflog/nflog-codec.js';
 import { formatPacketText } from '../nflog/packet-text.js';
 import { openNflogListener } from './nflog-listener.js';
+import { kernelTestSkipReason } from './test-kernel.js';
 
 const exec = promisify(execFile);
-async function prerequisites(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const [cmd, args] of [['nft', ['--version']], ['ip', ['-V']]] as const) {
-    try {
-      await exec(cmd, [...args]);
-    } catch {
-      return `\`${cmd}\` is not installed`;
-    }
-  }
-  return undefined;
-}
-const why = await prerequisites();
+const why = await kernelTestSkipReason();
 if (why) console.warn(`NFLOG kernel tests skipped: ${why}`);
 const ns = `plnflog-${process.pid}`;
 const GROUP = 7401;

@@ -10,20 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NFNL_SUBSYS_NFTABLES } from '../codec/constants.js';
 import { walkNetlinkMessages } from '../codec/netlink-walk.js';
 import { openNftablesMonitor } from './nftables-monitor.js';
+import { kernelTestSkipReason } from './test-kernel.js';
 
 const exec = promisify(execFile);
-async function prerequisites(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  for (const [cmd, args] of [['nft', ['--version']], ['ip', ['-V']]] as const) {
-    try {
-      await exec(cmd, [...args]);
-    } catch {
-      return `\`${cmd}\` is not installed`;
-    }
-  }
-  return undefined;
-}
-const why = await prerequisites();
+const why = await kernelTestSkipReason();
 if (why) console.warn(`nf_tables monitor kernel tests skipped: ${why}`);
 const ns = `plnftmon-${process.pid}`;
 /** `nf_tables.h` `enum nf_tables_msg_types`. */
