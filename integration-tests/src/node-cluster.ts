@@ -82,10 +82,10 @@ export class NodeCluster {
     try {
       await Promise.all(NODES.map((node) => this.waitFor(`${node} quorate`, async () => (await this.palisade(node, 'status', '--timeout', '2000')).output.includes('quorate: yes'), 90_000)));
     } catch (err) {
-      // a start that never became quorate says why (the services' logs and each node's status)
-      const status = await Promise.all(NODES.map(async (n) => `${n}: ${(await this.palisade(n, 'status', '--timeout', '2000').catch((e: unknown) => ({ output: String(e) }))).output.trim()}`));
-      console.log(`the cluster did not become quorate:\n${status.join('\n')}\n${await this.diagnostics(40)}`);
-      throw err;
+      // A start that never became quorate says why: the full logs on stdout, and a summary in
+      // the error itself (the end of a long test run's output is often all there is to read).
+      console.log(`the cluster did not become quorate:\n${await this.diagnostics(40)}`);
+      throw new IntegrationError('timeout', `${err instanceof Error ? err.message : String(err)}\n${await this.startupReport()}`);
     }
   }
 
@@ -196,6 +196,23 @@ export class NodeCluster {
   /** Joins it again with its address. */
   async reconnect(node: NodeName): Promise<void> {
     await this.client!.network.getById(this.networkName).connect({ Container: this.container(node).getId(), EndpointConfig: { IPAMConfig: { IPv4Address: nodeIp(node) } } });
+  }
+
+  /**
+   * Per node: `palisade status`, the NATS server's last warnings and errors, and configd's last
+   * warnings and errors (messages only): what a cluster that did not form has to say, short.
+   */
+  async startupReport(): Promise<string> {
+    const script = [
+      'palisade status --timeout 2000 2>&1 | head -n 8',
+      'echo "nats:"; grep -E "\\[(WRN|ERR|FTL)\\]" /var/log/palisade/nats.log | tail -n 8 | cut -c1-240',
+      'echo "configd:"; grep -E \'"level":(40|50|60)\' /var/log/palisade/configd.log | tail -n 6 | sed -E \'s/.*"msg":"([^"]*)".*/\\1/\' | cut -c1-240',
+      `echo "jetstream:"; node -e "fetch('http://127.0.0.1:8222/jsz').then(r=>r.json()).then(j=>console.log(JSON.stringify({streams:j.streams,meta:j.meta_cluster})))" 2>&1 | cut -c1-400`,
+    ].join('; ');
+    const parts = await Promise.all(
+      NODES.filter((n) => this.containers.has(n)).map(async (n) => `=== ${n}\n${(await this.exec(n, ['sh', '-c', script]).catch((e: unknown) => ({ output: String(e) }))).output.trim()}`),
+    );
+    return parts.join('\n');
   }
 
   /** The last lines of each node's service logs, for a failed test's report. */
