@@ -91,57 +91,51 @@ content_list() {
   done
   return 0
 }
-build_quiet() { # TAG CONTEXT: the classic builder (no BuildKit front-end image to pull)
-  DOCKER_BUILDKIT=0 docker build -q -t "$1" "$2" 2>&1 >/dev/null | grep -v -e DEPRECATED -e BuildKit -e environment-variable -e '^$' >&2 || true
-  has_image "$1" || die "docker build of $1 failed"
+# build_layer TAG WHAT FILL: unless TAG exists, FILL CONTEXT_DIR writes a build context (its
+# Dockerfile included) and TAG is built from it with the classic builder (no BuildKit front-end
+# image to pull). The context is removed also when FILL or the build fails.
+build_layer() {
+  local tag="$1" what="$2" fill="$3"
+  if has_image "$tag"; then
+    log "$what image $tag is there"
+    return 0
+  fi
+  CTX="$(mktemp -d "/tmp/palisade-$what-image.XXXXXX")"
+  trap 'rm -rf "$CTX"' EXIT
+  "$fill" "$CTX"
+  log "building $tag ($(du -sh "$CTX" | cut -f1))"
+  DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$CTX" 2>&1 >/dev/null | grep -v -e DEPRECATED -e BuildKit -e environment-variable -e '^$' >&2 || true
+  rm -rf "$CTX"
+  trap - EXIT
+  has_image "$tag" || die "docker build of $tag failed"
 }
 
 # 2a. The runtime layer: binaries and node_modules, rebuilt only when the lock or a binary changes.
+fill_runtime() {
+  local ctx="$1" e excludes=()
+  mkdir -p "$ctx/root/opt/palisade" "$ctx/root/usr/local/bin"
+  for e in "${NODE_MODULES_EXCLUDES[@]}"; do excludes+=(--exclude="./node_modules/$e"); done
+  tar -c "${excludes[@]}" ./node_modules | tar -x -C "$ctx/root/opt/palisade"
+  cp "$NATS_BIN" "$ctx/root/usr/local/bin/nats-server"
+  cp "$NODE_BIN" "$ctx/root/usr/local/bin/node"
+  printf 'FROM %s\nCOPY root/ /\nLABEL %s=runtime\n' "$BASE" "$LABEL" >"$ctx/Dockerfile"
+}
 RUNTIME_HASH="$( {
   printf '%s\n' "$BASE" "${NODE_MODULES_EXCLUDES[*]}" v1
   sha256sum "$NATS_BIN" "$NODE_BIN" package-lock.json | cut -d' ' -f1
 } | sha256sum | cut -c1-12)"
 RUNTIME="palisade-runtime:$RUNTIME_HASH"
-if has_image "$RUNTIME"; then
-  log "runtime image $RUNTIME is there"
-else
-  CTX="$(mktemp -d /tmp/palisade-runtime-image.XXXXXX)"
-  trap 'rm -rf "$CTX"' EXIT
-  mkdir -p "$CTX/root/opt/palisade" "$CTX/root/usr/local/bin"
-  excludes=()
-  for e in "${NODE_MODULES_EXCLUDES[@]}"; do excludes+=(--exclude="./node_modules/$e"); done
-  tar -c "${excludes[@]}" ./node_modules | tar -x -C "$CTX/root/opt/palisade"
-  cp "$NATS_BIN" "$CTX/root/usr/local/bin/nats-server"
-  cp "$NODE_BIN" "$CTX/root/usr/local/bin/node"
-  printf 'FROM %s\nCOPY root/ /\nLABEL %s=runtime\n' "$BASE" "$LABEL" >"$CTX/Dockerfile"
-  log "building $RUNTIME ($(du -sh "$CTX" | cut -f1): node, nats-server, node_modules)"
-  build_quiet "$RUNTIME" "$CTX"
-  rm -rf "$CTX"
-  trap - EXIT
-fi
+build_layer "$RUNTIME" runtime fill_runtime
 
 # 2b. The node image: the repository's own files on top (small, seconds).
-NODE_HASH="$( {
-  printf '%s\n' "$RUNTIME"
-  sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
-  # (another build may be replacing dist/ files right now: a vanished file only changes the hash)
-  content_list | sort -u | xargs -d '\n' sha256sum 2>/dev/null || true
-} | sha256sum | cut -c1-12)"
-NODE_IMAGE="palisade-node:$NODE_HASH"
-if has_image "$NODE_IMAGE"; then
-  log "node image $NODE_IMAGE is there"
-else
-  CTX="$(mktemp -d /tmp/palisade-node-image.XXXXXX)"
-  trap 'rm -rf "$CTX"' EXIT
-  mkdir -p "$CTX/app/opt/palisade" "$CTX/app/usr/local/bin"
-  content_list | sort -u | tar -c --ignore-failed-read -T - 2>/dev/null | tar -x -C "$CTX/app/opt/palisade"
-  ln -s /opt/palisade/packages/cli/bin/palisade.js "$CTX/app/usr/local/bin/palisade"
-  ln -s /opt/palisade/services/configd/bin/palisade-configd.js "$CTX/app/usr/local/bin/palisade-configd"
-  ln -s /opt/palisade/services/node-agent/bin/palisade-agent.js "$CTX/app/usr/local/bin/palisade-agent"
-  if [[ -f services/logger/bin/palisade-logger.js ]]; then
-    ln -s /opt/palisade/services/logger/bin/palisade-logger.js "$CTX/app/usr/local/bin/palisade-logger"
-  fi
-  cat >"$CTX/Dockerfile" <<EOF
+fill_node() {
+  local ctx="$1" bin
+  mkdir -p "$ctx/app/opt/palisade" "$ctx/app/usr/local/bin"
+  content_list | sort -u | tar -c --ignore-failed-read -T - 2>/dev/null | tar -x -C "$ctx/app/opt/palisade"
+  for bin in packages/cli/bin/palisade.js services/configd/bin/palisade-configd.js services/node-agent/bin/palisade-agent.js services/logger/bin/palisade-logger.js; do
+    ln -s "/opt/palisade/$bin" "$ctx/app/usr/local/bin/$(basename "$bin" .js)"
+  done
+  cat >"$ctx/Dockerfile" <<EOF
 FROM $RUNTIME
 COPY app/ /
 LABEL $LABEL=node
@@ -149,17 +143,20 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /opt/palisade
 ENTRYPOINT ["/opt/palisade/deploy/docker/node-entrypoint.sh"]
 EOF
-  log "building $NODE_IMAGE ($(du -sh "$CTX" | cut -f1) of the repository's files)"
-  build_quiet "$NODE_IMAGE" "$CTX"
-  rm -rf "$CTX"
-  trap - EXIT
-fi
+}
+NODE_HASH="$( {
+  printf '%s\n' "$RUNTIME"
+  sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
+  # (another build may be replacing dist/ files right now: a vanished file only changes the hash)
+  content_list | sort -u | xargs -d '\n' sha256sum 2>/dev/null || true
+} | sha256sum | cut -c1-12)"
+NODE_IMAGE="palisade-node:$NODE_HASH"
+build_layer "$NODE_IMAGE" node fill_node
 docker tag "$NODE_IMAGE" palisade-node:latest
 # Keep only the current images (the cache is one build, not a history).
-docker image ls --filter "label=$LABEL=node" --format '{{.Repository}}:{{.Tag}}' |
-  grep -v -e "^$NODE_IMAGE\$" -e '^palisade-node:latest$' -e '<none>' | xargs -r docker image rm >/dev/null 2>&1 || true
-docker image ls --filter "label=$LABEL=runtime" --format '{{.Repository}}:{{.Tag}}' |
-  grep -v -e "^$RUNTIME\$" -e '<none>' | xargs -r docker image rm >/dev/null 2>&1 || true
-docker image ls --filter "label=$LABEL=base" --format '{{.Repository}}:{{.Tag}}' |
-  grep -v -e "^$BASE\$" -e '<none>' | xargs -r docker image rm >/dev/null 2>&1 || true
+for kept in "node $NODE_IMAGE" "runtime $RUNTIME" "base $BASE"; do
+  read -r kind image <<<"$kept"
+  docker image ls --filter "label=$LABEL=$kind" --format '{{.Repository}}:{{.Tag}}' |
+    grep -v -e "^$image\$" -e '^palisade-node:latest$' -e '<none>' | xargs -r docker image rm >/dev/null 2>&1 || true
+done
 echo "$NODE_IMAGE"
