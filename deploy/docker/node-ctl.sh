@@ -60,11 +60,39 @@ pid_of() {
   echo "$pid"
 }
 
+# Whether HOST is up: a TCP connect to its route port is answered (accepted or refused) within
+# a second, rather than timing out while the container's address is not there yet.
+peer_answers() {
+  local err
+  err="$(timeout 1 bash -c "exec 3<>/dev/tcp/$1/6222" 2>&1)" && return 0
+  [[ "$err" == *refused* ]]
+}
+
+# The first start of a cluster: wait (30 s at most) until every peer's address answers, so that
+# the three nats-servers bootstrap JetStream together. One that came up a second or two after
+# the other two was seen left out of the JetStream meta group for good (its peers then refuse
+# replicated streams: "no suitable peers for placement") until its nats-server restarted.
+await_peers_on_first_start() {
+  [[ -d "$DATA/nats/jetstream" ]] && return 0
+  local p i waiting
+  IFS=, read -ra peers <<<"${PEERS:-}"
+  for ((i = 0; i < 60; i++)); do
+    waiting=()
+    for p in "${peers[@]}"; do [[ -n "$p" ]] && ! peer_answers "$p" && waiting+=("$p"); done
+    ((${#waiting[@]} == 0)) && return 0
+    sleep 0.5
+  done
+  echo "node-ctl: peers ${waiting[*]} do not answer after 30 s; starting nats-server anyway" >&2
+}
+
 start_one() {
   local svc="$1"
   pid_of "$svc" >/dev/null && return 0
   mkdir -p "$RUN" "$LOGS" "$DATA"
-  [[ "$svc" == nats ]] && nats_conf >"$RUN/nats.conf"
+  if [[ "$svc" == nats ]]; then
+    nats_conf >"$RUN/nats.conf"
+    await_peers_on_first_start
+  fi
   # shellcheck disable=SC2046 # word splitting of the command line is wanted
   setsid $(command_of "$svc") >>"$LOGS/$svc.log" 2>&1 </dev/null &
   echo $! >"$RUN/$svc.pid"
