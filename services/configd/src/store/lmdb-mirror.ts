@@ -327,30 +327,6 @@ export class LmdbMirror implements LogSink {
   }
 
   /**
-   * The live documents under `prefixes` and the revision they reflect, read in one LMDB read
-   * transaction (consistent even while a batch commits).
-   */
-  snapshot(prefixes: readonly string[]): { revision: number; records: LogRecord[] } {
-    const txn = this.#root.useReadTransaction();
-    try {
-      const revision = Number(this.#meta.get('applied', { transaction: txn }) ?? 0);
-      const all = prefixes.length === 0 || prefixes.includes('');
-      const byPath = new Map<string, LogRecord>();
-      for (const prefix of all ? [''] : prefixes) {
-        const range = prefix === '' ? { transaction: txn } : { start: prefix, transaction: txn };
-        for (const { key, value } of this.#current.getRange(range)) {
-          if (!key.startsWith(prefix)) break;
-          const r = this.#revs.get(value, { transaction: txn });
-          if (r) byPath.set(r.path, r);
-        }
-      }
-      return { revision, records: [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
-    } finally {
-      txn.done();
-    }
-  }
-
-  /**
    * The paths and revisions of the live documents under `prefixes` and the revision they
    * reflect, in one LMDB read transaction, without reading any record: a watch snapshot reads
    * the records one at a time as its client takes them.
