@@ -5,8 +5,8 @@
  */
 import { parseIpOrCidr } from '@palisade/fw-lang';
 import type { FwScope } from '../firewall/firewall-api.js';
-import { ALIAS_NAME, COMMENT, DIGEST, optional, type ParamSpec, type Params } from './params.js';
-import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import { ALIAS_NAME, COMMENT, DIGEST, digestPrecondition, optional, type ParamSpec } from './params.js';
+import { assertUnmodified, paramError } from './rest-error.js';
 import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
@@ -21,7 +21,6 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const scope = (ctx: RouteContext): Promise<FwScope> => base.resolve(ctx.params, deps, ctx.caller.signal);
   const list = `${base.prefix}/aliases`;
   const named = { ...base.schema, name: ALIAS_NAME };
-  const digestOf = (p: Params) => (typeof p.digest === 'string' && p.digest !== '' ? { digest: p.digest } : undefined);
   const out = (a: { name: string; cidr: string; comment: string; ipversion: number }, digest: string) => ({
     name: a.name,
     cidr: a.cidr,
@@ -73,8 +72,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
         const s = await scope(ctx);
         const name = String(ctx.params.name);
         const { r, alias } = await find(s, name, ctx.caller.signal);
-        const d = digestOf(ctx.params);
-        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        const d = digestPrecondition(ctx.params);
+        assertUnmodified(d, r.digest);
         if (!alias) throw paramError({ name: 'no such alias' });
         const rename = ctx.params.rename ? String(ctx.params.rename) : '';
         if (rename && rename.toLowerCase() !== name.toLowerCase() && (await find(s, rename, ctx.caller.signal)).alias) {
@@ -92,8 +91,8 @@ export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
       handler: async (ctx) => {
         const s = await scope(ctx);
         const { r, alias } = await find(s, String(ctx.params.name), ctx.caller.signal);
-        const d = digestOf(ctx.params);
-        if (d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+        const d = digestPrecondition(ctx.params);
+        assertUnmodified(d, r.digest);
         if (!alias) return null; // an absent alias: success, nothing written
         await api.deleteAlias(s, alias.name, d, ctx.caller);
         return null;

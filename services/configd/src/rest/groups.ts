@@ -3,8 +3,8 @@
  * `rename` (references in every host and guest document follow), comment edit with `rename`
  * equal to `group`, delete of an empty group. Group rules are in rules.ts.
  */
-import { COMMENT, DIGEST, GROUP_NAME, optional } from './params.js';
-import { failed, paramError } from './rest-error.js';
+import { COMMENT, DIGEST, GROUP_NAME, digestPrecondition, optional } from './params.js';
+import { assertUnmodified, failed, paramError } from './rest-error.js';
 import type { Route } from './router.js';
 import type { RestDeps } from './scopes.js';
 
@@ -30,10 +30,10 @@ export function groupRoutes(deps: RestDeps): Route[] {
         const comment = ctx.params.comment === undefined ? undefined : String(ctx.params.comment);
         const list = await api.listGroups(ctx.caller.signal);
         const existing = new Set(list.groups.map((g) => g.group));
-        const digest = typeof ctx.params.digest === 'string' && ctx.params.digest ? { digest: ctx.params.digest } : undefined;
+        const digest = digestPrecondition(ctx.params);
         if (rename) {
           // Proxmox checks the digest first, then the names (all inside the lock).
-          if (digest && digest.digest !== list.digest) throw failed('detected modified configuration - file changed by other user? Try again.');
+          assertUnmodified(digest, list.digest);
           if (!existing.has(rename)) throw paramError({ group: `Security group '${rename}' does not exist` });
           if (existing.has(group) && group !== rename) throw paramError({ group: `Security group '${group}' does already exist` });
         } else if (existing.has(group)) {

@@ -7,8 +7,8 @@
  */
 import { cleanIpSetCidr, parseIpOrCidr } from '@palisade/fw-lang';
 import type { FwScope } from '../firewall/firewall-api.js';
-import { COMMENT, DIGEST, IPSET_NAME, optional, type ParamSpec, type Params } from './params.js';
-import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import { COMMENT, DIGEST, IPSET_NAME, digestPrecondition, optional, type ParamSpec } from './params.js';
+import { assertUnmodified, failed, paramError } from './rest-error.js';
 import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
@@ -19,10 +19,6 @@ const CIDR: ParamSpec = {
   type: 'string',
   check: (v) => (ALIAS_REF.test(v) || parseIpOrCidr(v).ok ? undefined : `value does not look like a valid IP address or CIDR network`),
 };
-
-function pre(params: Params): { digest: string } | undefined {
-  return typeof params.digest === 'string' && params.digest !== '' ? { digest: params.digest } : undefined;
-}
 
 export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
@@ -43,8 +39,8 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
     const s = await scope(ctx);
     const name = String(ctx.params.name);
     const r = await entries(s, name, ctx.caller.signal);
-    const d = pre(ctx.params);
-    if (checkDigest && d && d.digest !== r.digest) throw failed(MODIFIED_MESSAGE);
+    const d = digestPrecondition(ctx.params);
+    if (checkDigest) assertUnmodified(d, r.digest);
     return { s, name, r, d, cidr: String(ctx.params.cidr) };
   };
   const entryOut = (e: { cidr: string; nomatch: boolean; comment: string; error: string }, digest: string) => ({
@@ -76,14 +72,13 @@ export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
         const list = await api.listIpSets(s, ctx.caller.signal);
         const existing = new Set(list.ipsets.map((x) => x.name));
         if (rename) {
-          const d = pre(ctx.params);
-          if (d && d.digest !== list.digest) throw failed(MODIFIED_MESSAGE);
+          assertUnmodified(digestPrecondition(ctx.params), list.digest);
           if (!existing.has(rename.toLowerCase())) throw paramError({ name: `IPSet '${rename}' does not exist` });
           if (existing.has(name.toLowerCase()) && name.toLowerCase() !== rename.toLowerCase()) throw paramError({ name: `IPSet '${name}' does already exist` });
         } else if (existing.has(name.toLowerCase())) {
           throw paramError({ name: `IPSet '${name}' already exists` });
         }
-        await api.createIpSet(s, name, comment, pre(ctx.params), ctx.caller, rename);
+        await api.createIpSet(s, name, comment, digestPrecondition(ctx.params), ctx.caller, rename);
         return null;
       },
     },

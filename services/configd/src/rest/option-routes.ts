@@ -3,8 +3,8 @@
  * (booleans and integers as numbers), `delete` lists, the digest, and the cluster `enable`
  * anti-lockout switch (a value above 1 is stored as the current time; FirewallApi).
  */
-import { LOG_LEVEL_VALUES, DIGEST, splitList, type ParamSpec, type Schema } from './params.js';
-import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import { LOG_LEVEL_VALUES, DIGEST, digestPrecondition, splitList, type ParamSpec, type Schema } from './params.js';
+import { assertUnmodified, paramError } from './rest-error.js';
 import type { Route } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
@@ -94,11 +94,11 @@ export function optionRoutes(base: ScopeBase, deps: RestDeps): Route[] {
           const v = ctx.params[name];
           if (v !== undefined && v !== '') set[name] = String(v);
         }
-        const digest = typeof ctx.params.digest === 'string' && ctx.params.digest ? { digest: ctx.params.digest } : undefined;
+        const digest = digestPrecondition(ctx.params);
         if (Object.keys(set).length === 0 && remove.length === 0) {
           // Proxmox saves the unchanged file; only the digest is checked.
           const current = (await api.getTypedOptions(scope, ctx.nowMs, ctx.caller.signal)).digest;
-          if (digest && digest.digest !== current) throw failed(MODIFIED_MESSAGE);
+          assertUnmodified(digest, current);
           return null;
         }
         await api.setOptions(scope, set, remove, digest, ctx.caller, ctx.nowMs);

@@ -123,6 +123,14 @@ export const COMMENT: ParamSpec = { type: 'string', optional: true };
 /** The log levels of `pve-fw-loglevel` (fw-lang's). */
 export const LOG_LEVEL_VALUES = LOG_LEVELS;
 
+/**
+ * The `digest` parameter as the precondition of a write (`{ digest }`, compared with the
+ * document's digest before it is changed); absent or empty: none.
+ */
+export function digestPrecondition(params: Params): { digest: string } | undefined {
+  return typeof params.digest === 'string' && params.digest !== '' ? { digest: params.digest } : undefined;
+}
+
 /** Optional copy of a spec. */
 export function optional(spec: ParamSpec): ParamSpec {
   return { ...spec, optional: true };

@@ -49,6 +49,14 @@ export function failed(message: string): RestError {
 export const MODIFIED_MESSAGE = 'detected modified configuration - file changed by other user? Try again.';
 
 /**
+ * Refuses a write whose precondition (`digestPrecondition`) names another digest than the
+ * document's `current` one, as `PVE::Tools::assert_if_modified` does; no precondition passes.
+ */
+export function assertUnmodified(given: { readonly digest: string } | undefined, current: string): void {
+  if (given && given.digest !== current) throw failed(MODIFIED_MESSAGE);
+}
+
+/**
  * Maps anything a handler throws to a RestError: configd's codes to Proxmox's classes (a
  * refused rule edit names its fields as a 400; a conflict is the digest message; the rest 500
  * with configd's message).

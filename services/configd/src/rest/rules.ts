@@ -6,8 +6,8 @@
  */
 import { RULE_FIELDS, ruleFieldByName, type RuleFieldDef, type RuleSpec } from '@palisade/fw-lang';
 import type { FwScope, RuleView } from '../firewall/firewall-api.js';
-import { DIGEST, GROUP_NAME, splitList, type Params, type ParamSpec, type Schema } from './params.js';
-import { MODIFIED_MESSAGE, failed, paramError } from './rest-error.js';
+import { DIGEST, GROUP_NAME, digestPrecondition, splitList, type Params, type ParamSpec, type Schema } from './params.js';
+import { assertUnmodified, failed, paramError } from './rest-error.js';
 import type { Route, RouteContext } from './router.js';
 import type { RestDeps, ScopeBase } from './scopes.js';
 
@@ -61,10 +61,6 @@ interface RuleList {
   readonly schema: Schema;
   scope(params: Params, deps: RestDeps, signal?: AbortSignal): Promise<FwScope>;
   group(params: Params): string | undefined;
-}
-
-function precondition(params: Params): { digest: string } | undefined {
-  return typeof params.digest === 'string' && params.digest !== '' ? { digest: params.digest } : undefined;
 }
 
 function listRoutes(list: RuleList, deps: RestDeps): Route[] {
@@ -123,7 +119,7 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
       handler: async (ctx) => {
         const { scope, group, signal } = await at(ctx);
         const p = Number(ctx.params.pos);
-        const pre = precondition(ctx.params);
+        const pre = digestPrecondition(ctx.params);
         const moveto = ctx.params.moveto;
         if (moveto !== undefined && Number(moveto) !== p) {
           // Only the move happens. Proxmox inserts before the rule originally at `moveto`:
@@ -136,7 +132,7 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
         }
         // Proxmox's order: the digest, then the position, then the `delete` names.
         const current = await api.listRules(scope, group, signal);
-        if (pre && pre.digest !== current.digest) throw failed(MODIFIED_MESSAGE);
+        assertUnmodified(pre, current.digest);
         if (p >= current.rules.length) throw failed(`no rule at position ${p}`);
         const { set, remove } = ruleChanges(ctx.params);
         for (const name of splitList(ctx.params.delete)) {
@@ -158,7 +154,7 @@ function listRoutes(list: RuleList, deps: RestDeps): Route[] {
       schema: { ...list.schema, pos, digest: DIGEST },
       handler: async (ctx) => {
         const { scope, group } = await at(ctx);
-        await api.deleteRule(scope, group, { pos: Number(ctx.params.pos) }, precondition(ctx.params), ctx.caller);
+        await api.deleteRule(scope, group, { pos: Number(ctx.params.pos) }, digestPrecondition(ctx.params), ctx.caller);
         return null;
       },
     },
