@@ -84,6 +84,68 @@ class Budget {
 const OUT_OF_WORK = Symbol('out-of-work');
 
 /**
+ * One direction of the middle-snake search. `v[offset + k]` is the furthest x reached on
+ * diagonal k, counted from the range's start going forward or from its end going backward (line
+ * x of the direction is `a[aStart + step * x]`, line y `b[bStart + step * y]`); the diagonals
+ * that ran off the range at either end (`kStart`, `kEnd`) are not extended any more.
+ */
+class Frontier {
+  readonly v: Int32Array;
+  kStart = 0;
+  kEnd = 0;
+  constructor(
+    length: number,
+    offset: number,
+    readonly aStart: number,
+    readonly bStart: number,
+    readonly step: 1 | -1,
+  ) {
+    this.v = new Int32Array(length).fill(-1);
+    this.v[offset + 1] = 0;
+  }
+}
+
+/** What both directions of one `middleSnake` call share. */
+interface SnakeSearch {
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  /** Lines of the range in `a` and in `b`. */
+  readonly n: number;
+  readonly m: number;
+  readonly offset: number;
+  readonly budget: Budget;
+}
+
+/**
+ * Extends diagonal `k` of `f` at edit distance `d`: one edit from the neighbouring diagonal that
+ * got further, then along the equal lines after it. Returns the x reached, or -1 when the
+ * diagonal ran off the range (it is then dropped from `f`).
+ */
+function extend(s: SnakeSearch, f: Frontier, k: number, d: number): number {
+  const { a, b, n, m } = s;
+  const { v, aStart, bStart, step } = f;
+  const i = s.offset + k;
+  const x0 = k === -d || (k !== d && v[i - 1]! < v[i + 1]!) ? v[i + 1]! : v[i - 1]! + 1;
+  let x = x0;
+  let y = x0 - k;
+  while (x < n && y < m && a[aStart + step * x] === b[bStart + step * y]) {
+    x++;
+    y++;
+  }
+  s.budget.steps += 1 + x - x0;
+  v[i] = x;
+  if (x > n) {
+    f.kEnd += 2;
+    return -1;
+  }
+  if (y > m) {
+    f.kStart += 2;
+    return -1;
+  }
+  return x;
+}
+
+/**
  * The point where a shortest path from (aLo, bLo) to (aHi, bHi) crosses its middle, or
  * undefined when it needs more than `maxD` forward and backward steps each.
  */
@@ -94,55 +156,26 @@ function* middleSnake(a: Int32Array, b: Int32Array, r: Range, maxD: number, budg
   const dLimit = Math.min(Math.ceil((n + m) / 2), maxD);
   const offset = dLimit + 1;
   const length = 2 * dLimit + 3;
-  const v1 = new Int32Array(length).fill(-1);
-  const v2 = new Int32Array(length).fill(-1);
-  v1[offset + 1] = 0;
-  v2[offset + 1] = 0;
+  const s: SnakeSearch = { a, b, n, m, offset, budget };
+  const forward = new Frontier(length, offset, aLo, bLo, 1);
+  const backward = new Frontier(length, offset, aHi - 1, bHi - 1, -1);
   const delta = n - m;
+  // With an odd delta the paths can first meet on a forward step, with an even one on a backward step.
   const front = (delta & 1) !== 0;
-  let k1start = 0;
-  let k1end = 0;
-  let k2start = 0;
-  let k2end = 0;
   for (let d = 0; d <= dLimit; d++) {
-    for (let k1 = -d + k1start; k1 <= d - k1end; k1 += 2) {
-      const i = offset + k1;
-      let x1 = k1 === -d || (k1 !== d && v1[i - 1]! < v1[i + 1]!) ? v1[i + 1]! : v1[i - 1]! + 1;
-      let y1 = x1 - k1;
-      const x0 = x1;
-      while (x1 < n && y1 < m && a[aLo + x1] === b[bLo + y1]) {
-        x1++;
-        y1++;
-      }
-      budget.steps += 1 + x1 - x0;
-      v1[i] = x1;
-      if (x1 > n) k1end += 2;
-      else if (y1 > m) k1start += 2;
-      else if (front) {
-        const j = offset + delta - k1;
-        if (j >= 0 && j < length && v2[j] !== -1 && x1 >= n - v2[j]!) return { x: x1, y: y1 };
-      }
+    for (let k1 = -d + forward.kStart; k1 <= d - forward.kEnd; k1 += 2) {
+      const x1 = extend(s, forward, k1, d);
+      if (x1 < 0 || !front) continue;
+      const j = offset + delta - k1;
+      if (j >= 0 && j < length && backward.v[j] !== -1 && x1 >= n - backward.v[j]!) return { x: x1, y: x1 - k1 };
     }
-    for (let k2 = -d + k2start; k2 <= d - k2end; k2 += 2) {
-      const i = offset + k2;
-      let x2 = k2 === -d || (k2 !== d && v2[i - 1]! < v2[i + 1]!) ? v2[i + 1]! : v2[i - 1]! + 1;
-      let y2 = x2 - k2;
-      const x0 = x2;
-      while (x2 < n && y2 < m && a[aHi - x2 - 1] === b[bHi - y2 - 1]) {
-        x2++;
-        y2++;
-      }
-      budget.steps += 1 + x2 - x0;
-      v2[i] = x2;
-      if (x2 > n) k2end += 2;
-      else if (y2 > m) k2start += 2;
-      else if (!front) {
-        const j = offset + delta - k2;
-        if (j >= 0 && j < length && v1[j] !== -1) {
-          const x1 = v1[j]!;
-          const y1 = x1 - (j - offset);
-          if (x1 >= n - x2) return { x: x1, y: y1 };
-        }
+    for (let k2 = -d + backward.kStart; k2 <= d - backward.kEnd; k2 += 2) {
+      const x2 = extend(s, backward, k2, d);
+      if (x2 < 0 || front) continue;
+      const j = offset + delta - k2;
+      if (j >= 0 && j < length && forward.v[j] !== -1) {
+        const x1 = forward.v[j]!;
+        if (x1 >= n - x2) return { x: x1, y: x1 - (j - offset) };
       }
     }
     if (budget.steps > budget.max) return OUT_OF_WORK;
