@@ -11,6 +11,7 @@ import { requireDocumentPath, requirePrefix, type DocumentPathInfo } from './doc
 import { FwLangValidator, type DocumentValidator } from './document-validator.js';
 import { isTextContent } from './record-validation.js';
 import { writeAtomically } from './atomic-import.js';
+import { casExpectation, conflictError } from './cas-expectation.js';
 import { unifiedDiffAsync, type DiffLimits, type DiffResult } from './unified-diff.js';
 import { watchMirror, type WatchEvent, type WatchOptions } from './watch.js';
 
@@ -327,55 +328,6 @@ export class DocumentStore {
     return (this.#o.mirror.currentRevisionOf(CLUSTER_PATH) ?? 0) === parsed.clusterRevision && context.guestType === parsed.guestType;
   }
 
-  /** Resolves the CAS expectation (JetStream last-subject-sequence) of a write. */
-  #expectation(
-    path: string,
-    opts: { expectedRevision?: number; expectedDigest?: string; createOnly?: boolean },
-  ): number | undefined {
-    const m = this.#o.mirror;
-    const current = m.getCurrent(path);
-    let expected: number | undefined;
-    if (opts.createOnly || opts.expectedRevision === 0) {
-      if (current) {
-        throw new ConfigdError('already-exists', `'${path}' already exists (revision ${current.revision})`, {
-          path,
-          currentRevision: current.revision,
-          currentDigest: current.digest,
-        });
-      }
-      expected = m.lastRecordOf(path)?.revision ?? 0;
-    }
-    if (opts.expectedRevision) {
-      if (current && current.revision !== opts.expectedRevision && m.revision >= opts.expectedRevision) {
-        throw this.#conflict(path, current, `expected revision ${opts.expectedRevision}`);
-      }
-      if (!current && m.revision >= opts.expectedRevision) {
-        throw this.#conflict(path, undefined, `expected revision ${opts.expectedRevision}`);
-      }
-      expected = opts.expectedRevision;
-    }
-    if (opts.expectedDigest) {
-      if (!current || current.digest !== opts.expectedDigest.toLowerCase()) {
-        throw this.#conflict(path, current, `expected digest ${opts.expectedDigest}`);
-      }
-      if (expected !== undefined && expected !== current.revision) {
-        throw this.#conflict(path, current, `expected revision ${expected}`);
-      }
-      expected = current.revision;
-    }
-    return expected;
-  }
-
-  #conflict(path: string, current: LogRecord | undefined, what: string): ConfigdError {
-    return new ConfigdError(
-      'conflict',
-      current
-        ? `conflict: '${path}' is at revision ${current.revision} (digest ${current.digest.slice(0, 12)}), ${what}`
-        : `conflict: '${path}' does not exist, ${what}`,
-      { path, currentRevision: current?.revision ?? 0, currentDigest: current?.digest ?? '' },
-    );
-  }
-
   async #append(write: LogWrite, createOnly: boolean, caller: Caller): Promise<LogRecord> {
     checkMessage(write.message);
     let ack: { revision: number; timeMs: number };
@@ -467,7 +419,7 @@ export class DocumentStore {
     this.#checkSize(path, input.content);
     await this.#settleForWrite(path);
     const diagnostics = await this.#validate(path, info, input.content, input.parsed);
-    const expected = this.#expectation(path, input);
+    const expected = casExpectation(this.#o.mirror, path, input);
     const record = await this.#append(
       {
         path,
@@ -491,7 +443,7 @@ export class DocumentStore {
     if (!current && !input.expectedRevision) throw new ConfigdError('not-found', `'${path}' does not exist`, { path });
     // A delete always expects the revision it saw alive: of two concurrent deletes only one
     // succeeds, the other is refused (it would only stack a second tombstone).
-    const expected = this.#expectation(path, input) ?? current?.revision;
+    const expected = casExpectation(this.#o.mirror, path, input) ?? current?.revision;
     return this.#append(
       {
         path,
@@ -519,7 +471,7 @@ export class DocumentStore {
     const last = m.lastRecordOf(path);
     const expected = input.expectedRevision ?? last?.revision ?? 0;
     if (last && last.revision !== expected && m.revision >= expected) {
-      throw this.#conflict(path, m.getCurrent(path), `expected revision ${expected}`);
+      throw conflictError(path, m.getCurrent(path), `expected revision ${expected}`);
     }
     const message = input.message || `rollback to revision ${input.revision}`;
     if (target.op === 'delete') {
