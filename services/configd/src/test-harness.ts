@@ -17,7 +17,7 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from '@palisade/api';
-import { startInProcess } from '@palisade/testkit';
+import { startInProcess, TestkitError } from '@palisade/testkit';
 import { pino } from 'pino';
 import { createConfigd, type Configd } from './app.js';
 import type { ConfigdOptions } from './options.js';
@@ -107,7 +107,7 @@ export function collectWatch(
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       stream.cancel();
-      reject(new Error(`watch: condition not met after ${timeoutMs} ms; got ${events.length} events`));
+      reject(new TestkitError('deadline-exceeded', `watch: condition not met after ${timeoutMs} ms; got ${events.length} events`));
     }, timeoutMs);
     stream.on('data', (ev: WatchResponse) => {
       events.push(ev);
@@ -136,5 +136,5 @@ export async function rejects(p: Promise<unknown>): Promise<ConfigClientError> {
     if (err instanceof ConfigClientError) return err;
     throw err;
   }
-  throw new Error('expected the call to fail');
+  throw new TestkitError('internal', 'expected the call to fail');
 }

@@ -3,6 +3,7 @@
  * listener that accepts its self-signed certificate, plus the tokens the tests use.
  */
 import { request } from 'node:https';
+import { TestkitError } from '@palisade/testkit';
 import type { TokenEntry } from '../rpc/auth.js';
 
 /** Tokens of the REST tests: an admin, a reader. */
@@ -69,7 +70,7 @@ export function restCall(
       },
     );
     req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('REST test call timed out')));
+    req.on('timeout', () => req.destroy(new TestkitError('deadline-exceeded', 'REST test call timed out')));
     if (payload) req.write(payload);
     req.end();
   });
