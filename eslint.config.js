@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // The language and compiler packages are pure: no I/O, no platform modules.
-    files: ['packages/fw-lang/src/**/*.ts', 'packages/fw-compile/src/**/*.ts', 'packages/nft-netlink/src/codec/**/*.ts'],
+    files: ['packages/fw-lang/src/**/*.ts', 'packages/nft-ir/src/**/*.ts', 'packages/fw-compile/src/**/*.ts', 'packages/nft-netlink/src/codec/**/*.ts'],
     ignores: ['**/*.test.ts', '**/test-*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -5,8 +5,8 @@
  * the direction of a guest frame from its ingress port.
  */
 import { findConntrackHelper, type ClusterOptions, type HostOptions } from '@palisade/fw-lang';
+import type { Chain, CtHelper, Match, Rule, Table } from '@palisade/nft-ir';
 import type { CompileState } from './compile-state.js';
-import type { Chain, CtHelper, Match, Rule, Table } from './ir.js';
 import { ACCEPT, DROP, jump, nfproto, port, rule, single } from './rule-builders.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Chain } from '@palisade/nft-ir';
 import { keptChain, sameIrValue } from './chain-identity.js';
-import type { Chain } from './ir.js';
 
 describe('chain identity across compiles', () => {
   it('sameIrValue is exact: values, bigints, array lengths, key sets and key order', () => {

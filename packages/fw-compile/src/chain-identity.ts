@@ -6,7 +6,7 @@
  * and exact (every field, origins included, keys in the same order), so the result stays
  * byte for byte the fresh compile's. Pure.
  */
-import type { Chain } from './ir.js';
+import type { Chain } from '@palisade/nft-ir';
 
 /** Whether `a` and `b` are the same IR value: primitives by `===`, arrays and plain objects field by field. */
 export function sameIrValue(a: unknown, b: unknown): boolean {

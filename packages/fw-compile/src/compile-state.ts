@@ -3,9 +3,9 @@
  * and the context a user rule is lowered in. Every chain builder takes it as its first argument.
  */
 import type { FwDocument } from '@palisade/fw-lang';
+import type { Chain, NamedSet, QueueStmt } from '@palisade/nft-ir';
 import { DEFAULT_COMPILE_OPTIONS, type CompileCode, type CompileDiagnostic, type CompileOptions, type CompileTree, type NodeFacts } from './compile-types.js';
 import type { SetEntryInterval } from './ip.js';
-import type { Chain, NamedSet, QueueStmt } from './ir.js';
 import type { KernelSetMemo } from './kernel-set-memo.js';
 
 /** A `log_ratelimit` as the limit statement before every log statement. */

@@ -3,7 +3,7 @@
  * caller of {@link compileNode} passes in and gets back.
  */
 import type { CorosyncConfig, FwDocument, GuestConfig } from '@palisade/fw-lang';
-import type { Ruleset } from './ir.js';
+import type { Ruleset } from '@palisade/nft-ir';
 import { DEFAULT_LOG_GROUP } from './log-prefix.js';
 
 /** The documents of an /etc/pve-like tree the compiler reads (a `PveTree` fits). */

@@ -16,10 +16,10 @@
  *   NIC's chain.
  */
 import { clusterOptions, hostOptions } from '@palisade/fw-lang';
+import { chainFingerprint } from '@palisade/nft-ir';
 import { buildTables } from './base-chains.js';
 import { CompileState } from './compile-state.js';
 import type { CompileOptions, CompileResult, CompileTree, NodeFacts } from './compile-types.js';
-import { chainFingerprint } from './fingerprint.js';
 import { guestChains } from './guest-chains.js';
 import { hostChains } from './host-chains.js';
 import { registerImplicitSetEntries } from './ip-set-resolution.js';
@@ -30,7 +30,6 @@ import { buildTopology } from './topology.js';
 
 // The public types live in compile-types.ts; this module stays the place index.ts names them from.
 export * from './compile-types.js';
-export type { AddrInterval } from './ip.js';
 
 /**
  * The whole compile of one node, in pve-firewall's order: topology, implicit set entries,

@@ -5,10 +5,10 @@
  * with `ips: 1`.
  */
 import { guestOptions, type FwDocument, type HostOptions } from '@palisade/fw-lang';
+import type { QueueStmt, Rule, Stmt } from '@palisade/nft-ir';
 import type { CompileState, RuleCtx } from './compile-state.js';
 import type { Topology } from './compile-types.js';
 import { kernelSet } from './ip-set-resolution.js';
-import type { QueueStmt, Rule, Stmt } from './ir.js';
 import { policyRules } from './log-statements.js';
 import { translate } from './rule-lowering.js';
 import { ACCEPT, DROP, icmp, nfproto, port, rule, single } from './rule-builders.js';

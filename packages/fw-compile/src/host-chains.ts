@@ -4,11 +4,11 @@
  * and local_network openings, corosync between the cluster's nodes, and the policy.
  */
 import type { ClusterOptions, FwDocument, HostOptions } from '@palisade/fw-lang';
+import type { Match, Rule } from '@palisade/nft-ir';
 import type { CompileState, RuleCtx } from './compile-state.js';
 import type { Topology } from './compile-types.js';
 import { cidrInterval, parseCidr, type Cidr } from './ip.js';
 import { managementSet } from './ip-set-resolution.js';
-import type { Match, Rule } from './ir.js';
 import { policyRules } from './log-statements.js';
 import { translate } from './rule-lowering.js';
 import { ACCEPT, DROP, icmp, l4, port, rule } from './rule-builders.js';

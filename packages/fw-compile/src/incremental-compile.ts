@@ -23,15 +23,14 @@
  * document is a new object (as fw-lang's tree cache gives). Pure.
  */
 import { clusterOptions, hostOptions, type ClusterOptions, type FwDocument, type HostOptions } from '@palisade/fw-lang';
+import { chainFingerprint, type Chain, type NamedSet, type Rule } from '@palisade/nft-ir';
 import { buildTables } from './base-chains.js';
 import { compileNode } from './compile.js';
 import { CompileState } from './compile-state.js';
 import type { CompileDiagnostic, CompileOptions, CompileResult, CompileTree, NodeFacts, Topology, TopologyNic } from './compile-types.js';
-import { chainFingerprint } from './fingerprint.js';
 import { guestChains } from './guest-chains.js';
 import { hostChains } from './host-chains.js';
 import { registerImplicitSetEntries } from './ip-set-resolution.js';
-import type { Chain, NamedSet, Rule } from './ir.js';
 import { parseRateLimit } from './log-statements.js';
 import { rule } from './rule-builders.js';
 import { createSharedSetsCache, shareRepeatedSetsCached, type SharedSetsCache } from './shared-sets-cache.js';

@@ -26,39 +26,44 @@ export {
   type NodeCompileRefusal,
   type NodeCompileRefusalCode,
 } from './compile-for-node.js';
-export type {
-  AddrMatch,
-  AddrType,
-  AddrValue,
-  BaseChainSpec,
-  Chain,
-  CtHelper,
-  CtState,
-  Hook,
-  Match,
-  NamedSet,
-  QueueStmt,
-  Rule,
-  RuleOrigin,
-  Ruleset,
-  Stmt,
-  Table,
-  TableFamily,
-  ValueSet,
-} from './ir.js';
+// The IR, its fingerprints and the ICMP run rule live in @palisade/nft-ir (the netlink codec
+// needs them without the compiler); named here too, so this package's API stays as it was.
+export {
+  chainFingerprint,
+  icmpRun,
+  ruleFingerprint,
+  type AddrInterval,
+  type AddrMatch,
+  type AddrType,
+  type AddrValue,
+  type BaseChainSpec,
+  type Chain,
+  type CtHelper,
+  type CtState,
+  type Hook,
+  type IpFamily,
+  type Match,
+  type NamedSet,
+  type QueueStmt,
+  type Rule,
+  type RuleOrigin,
+  type Ruleset,
+  type SetElementChange,
+  type Stmt,
+  type Table,
+  type TableFamily,
+  type ValueSet,
+} from '@palisade/nft-ir';
 export { shareRepeatedSets } from './shared-sets.js';
 export { createIncrementalCompiler, type IncrementalCompiler, type IncrementalCompileStats } from './incremental-compile.js';
-export { chainFingerprint, ruleFingerprint } from './fingerprint.js';
-export { icmpRun, renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
+export { renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
 export {
   flattenLongestPrefix,
   formatAddress,
   formatInterval,
   parseCidr,
   parseAddress,
-  type AddrInterval,
   type Cidr,
-  type IpFamily,
 } from './ip.js';
 export {
   simulate,
@@ -83,6 +88,6 @@ export {
   type Zone,
 } from './simulate.js';
 export { renderNftJson, type JsonValue } from './nft-json.js';
-export { diffSetElements, renderSetUpdate, sameChain, type SetElementChange } from './set-update.js';
+export { diffSetElements, renderSetUpdate, sameChain } from './set-update.js';
 export { RULE_ID_LENGTH, RULE_ID_PATTERN, canonicalRuleText, documentRuleIds, ruleId } from './rule-id.js';
 export { DEFAULT_LOG_GROUP, LOG_CHAIN_MAX, NFT_LOG_PREFIX_MAX, formatLogPrefix, parseLogPrefix, type ParsedLogPrefix } from './log-prefix.js';

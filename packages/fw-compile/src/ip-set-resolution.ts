@@ -4,10 +4,10 @@
  * set gets its link-local and container addresses), and one named interval set per family.
  */
 import { ipsetKernelName, resolveAlias, resolveIpSet, type FwDocument, type IpSet } from '@palisade/fw-lang';
+import type { IpFamily, NamedSet } from '@palisade/nft-ir';
 import type { CompileState, RuleCtx } from './compile-state.js';
-import type { NamedSet } from './ir.js';
 import type { Topology } from './compile-types.js';
-import { flattenLongestPrefix, macLinkLocal, parseCidr, type Cidr, type IpFamily, type SetEntryInterval } from './ip.js';
+import { flattenLongestPrefix, macLinkLocal, parseCidr, type Cidr, type SetEntryInterval } from './ip.js';
 import { extraEntriesKey, ipSetSourceKey } from './kernel-set-memo.js';
 
 /** Where a kernel set's entries come from: the IP set (absent = none), its scope and the guest document it resolves aliases in. */

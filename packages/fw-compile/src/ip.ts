@@ -1,19 +1,11 @@
 /**
  * IP address arithmetic for the compiler and the simulator: addresses as bigints, closed
  * intervals, longest-prefix flattening of IP sets (pve-firewall `hash:net` semantics) and
- * rendering of intervals as the shortest nft element text. Parsing is fw-lang's.
+ * rendering of intervals as the shortest nft element text. Parsing is fw-lang's; the
+ * `AddrInterval` and `IpFamily` types are `@palisade/nft-ir`'s.
  */
 import { formatIp, parseIpCidr } from '@palisade/fw-lang';
-
-/** An IP family: 4 or 6. */
-export type IpFamily = 4 | 6;
-
-/** A closed interval of addresses of one family. */
-export interface AddrInterval {
-  readonly family: IpFamily;
-  readonly from: bigint;
-  readonly to: bigint;
-}
+import type { AddrInterval, IpFamily } from '@palisade/nft-ir';
 
 /** An address with a prefix length, host bits possibly set (as written by users). */
 export interface Cidr {

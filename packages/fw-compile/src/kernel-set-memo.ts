@@ -8,8 +8,8 @@
  * forgotten after the next. Pure.
  */
 import type { Alias, FwDocument, IpSet } from '@palisade/fw-lang';
+import type { NamedSet } from '@palisade/nft-ir';
 import type { SetEntryInterval } from './ip.js';
-import type { NamedSet } from './ir.js';
 
 /**
  * What a kernel set is built from, in parts compared one by one: each part is a string cached

@@ -4,8 +4,8 @@
  * tail of a host or guest chain.
  */
 import type { LogLevel } from '@palisade/fw-lang';
+import type { Rule, Stmt } from '@palisade/nft-ir';
 import type { CompileState, LimitSpec } from './compile-state.js';
-import type { Rule, Stmt } from './ir.js';
 import { formatLogPrefix } from './log-prefix.js';
 import { ACCEPT, DROP, jump, REJECT_CHAIN, rule } from './rule-builders.js';
 

@@ -4,9 +4,9 @@
  * Set elements are intervals already flattened by the compiler; no `auto-merge` is needed
  * (nft 1.0.6 ignores that key in JSON anyway).
  */
-import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpFamily } from './ip.js';
-import type { Match, NamedSet, Rule, Ruleset, Stmt, Table, ValueSet } from './ir.js';
-import { icmpRun, icmpTypeText, l4protoText } from './nft-text.js';
+import { icmpRun, type AddrInterval, type IpFamily, type Match, type NamedSet, type Rule, type Ruleset, type Stmt, type Table, type ValueSet } from '@palisade/nft-ir';
+import { FAMILY_BITS, formatAddress, formatInterval } from './ip.js';
+import { icmpTypeText, l4protoText } from './nft-text.js';
 
 /** A JSON value as libnftables takes it (`nft -j -f`). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };

@@ -6,8 +6,8 @@
  * content. Nothing outside those tables is named, so nothing else in the kernel is touched.
  * The output is deterministic: the same IR gives the same bytes.
  */
-import { FAMILY_BITS, formatAddress, formatInterval, type AddrInterval, type IpFamily } from './ip.js';
-import type { Chain, CtHelper, Match, NamedSet, Rule, Ruleset, Stmt, Table, TcpFlag, ValueSet } from './ir.js';
+import { icmpRun, type AddrInterval, type Chain, type CtHelper, type IpFamily, type Match, type NamedSet, type Rule, type Ruleset, type Stmt, type Table, type TcpFlag, type ValueSet } from '@palisade/nft-ir';
+import { FAMILY_BITS, formatAddress, formatInterval } from './ip.js';
 
 const L4_NAMES: Readonly<Record<number, string>> = {
   1: 'icmp',
@@ -99,13 +99,6 @@ export function intervalsText(ivs: readonly AddrInterval[]): string {
 
 function portsText(ranges: readonly (readonly [number, number])[]): string {
   return setOrScalar(ranges.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)));
-}
-
-/** The [first, last] of a sorted run of two or more consecutive ICMP types, else undefined. */
-export function icmpRun(types: readonly number[]): readonly [number, number] | undefined {
-  if (types.length < 2) return undefined;
-  for (let i = 1; i < types.length; i++) if (types[i] !== (types[i - 1] as number) + 1) return undefined;
-  return [types[0] as number, types[types.length - 1] as number];
 }
 
 /** The nft text of one match. */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { QueueStmt } from './ir.js';
+import type { QueueStmt } from '@palisade/nft-ir';
 import { renderNftJson } from './nft-json.js';
 import { renderStmt } from './nft-text.js';
 import { formatSimResult, simulate } from './simulate.js';

@@ -2,8 +2,7 @@
  * Small constructors of IR matches, statements and rules, so that the chain builders read
  * like the rules they write.
  */
-import type { IpFamily } from './ip.js';
-import type { IcmpMatch, Match, PortProto, Rule, RuleOrigin, Stmt } from './ir.js';
+import type { IcmpMatch, IpFamily, Match, PortProto, Rule, RuleOrigin, Stmt } from '@palisade/nft-ir';
 
 /** The `accept` verdict. */
 export const ACCEPT: Stmt = { kind: 'accept' };

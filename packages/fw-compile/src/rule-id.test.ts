@@ -1,7 +1,7 @@
 import { loadTree } from '@palisade/fw-lang';
 import { describe, expect, it } from 'vitest';
+import type { Rule, Ruleset } from '@palisade/nft-ir';
 import { compileNode } from './compile.js';
-import type { Rule, Ruleset } from './ir.js';
 import { DEFAULT_LOG_GROUP, NFT_LOG_PREFIX_MAX, formatLogPrefix, parseLogPrefix } from './log-prefix.js';
 import { RULE_ID_PATTERN } from './rule-id.js';
 

@@ -5,9 +5,8 @@
  * built at their first reference (with a queue variant for IPS guests).
  */
 import { findMacro, macroTemplatesFor, type FwDocument, type Rule as FwRule } from '@palisade/fw-lang';
+import type { IpFamily, Match, QueueStmt, Rule, RuleOrigin } from '@palisade/nft-ir';
 import type { CompileState, RuleCtx } from './compile-state.js';
-import type { IpFamily } from './ip.js';
-import type { Match, QueueStmt, Rule, RuleOrigin } from './ir.js';
 import { actionStmts, logStmts } from './log-statements.js';
 import { documentRuleIds } from './rule-id.js';
 import { jump, nfproto, rule } from './rule-builders.js';

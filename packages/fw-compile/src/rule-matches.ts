@@ -5,10 +5,10 @@
  * yields an error the caller reports.
  */
 import { icmpProtocolVersion, icmpTypesFor, lookupProtocol, resolveAlias } from '@palisade/fw-lang';
+import type { IpFamily, Match, PortProto } from '@palisade/nft-ir';
 import type { CompileState, RuleCtx } from './compile-state.js';
-import { cidrInterval, parseCidr, type IpFamily } from './ip.js';
+import { cidrInterval, parseCidr } from './ip.js';
 import { ipsetRef } from './ip-set-resolution.js';
-import type { Match, PortProto } from './ir.js';
 import { icmp, l4, port } from './rule-builders.js';
 import { parseAddressList, parsePorts } from './values.js';
 

@@ -2,8 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTree } from '@palisade/fw-lang';
 import { describe, expect, it } from 'vitest';
+import type { Chain, Rule, Ruleset, Table } from '@palisade/nft-ir';
 import { compileNode } from './compile.js';
-import type { Chain, Rule, Ruleset, Table } from './ir.js';
 import { GOLDEN_DIR, loadScenario } from './test-trees.js';
 import { diffSetElements, renderSetUpdate } from './set-update.js';
 

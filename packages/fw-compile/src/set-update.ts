@@ -4,8 +4,8 @@
  * instead of replacing the tables. Set elements are disjoint intervals exactly as the
  * compiler emitted them (no auto-merge), so deleting an old interval by its exact bounds works.
  */
-import { formatInterval, type AddrInterval } from './ip.js';
 import type {
+  AddrInterval,
   AddrMatch,
   Chain,
   CtStateMatch,
@@ -21,19 +21,12 @@ import type {
   PortMatch,
   Rule,
   Ruleset,
+  SetElementChange,
   Stmt,
   Table,
   TcpFlagsMatch,
-} from './ir.js';
-
-/** The elements removed from and added to one named set between two compiles. */
-export interface SetElementChange {
-  readonly family: string;
-  readonly table: string;
-  readonly set: string;
-  readonly removed: readonly AddrInterval[];
-  readonly added: readonly AddrInterval[];
-}
+} from '@palisade/nft-ir';
+import { formatInterval } from './ip.js';
 
 const ivKey = (iv: AddrInterval): string => `${iv.family}:${iv.from.toString(16)}-${iv.to.toString(16)}`;
 

@@ -7,9 +7,8 @@
  * use counts are summed over every chain on every call; that walk covers only the candidate
  * matches. Pure.
  */
-import type { Chain, IcmpMatch, Match, PortMatch, Rule, Table, ValueSet } from './ir.js';
+import { icmpRun, type Chain, type IcmpMatch, type Match, type PortMatch, type Rule, type Table, type ValueSet } from '@palisade/nft-ir';
 import { cyrb53Hex } from './hash.js';
-import { icmpRun } from './nft-text.js';
 
 /** Longest content-derived name; longer lists are named by a hash of their content (as shareRepeatedSets). */
 const MAX_NAME = 60;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainFingerprint } from './fingerprint.js';
-import type { Chain, Match, Rule, Table } from './ir.js';
+import { chainFingerprint, type Chain, type Match, type Rule, type Table } from '@palisade/nft-ir';
 import { renderNftText } from './nft-text.js';
 import { shareRepeatedSets } from './shared-sets.js';
 

@@ -6,9 +6,8 @@
  * neighbour-discovery lists become a handful of sets. Matching is unchanged: the set holds
  * exactly the values of the match, which keeps them for the simulator. Pure.
  */
-import type { IcmpMatch, Match, PortMatch, Rule, Table, ValueSet } from './ir.js';
+import { icmpRun, type IcmpMatch, type Match, type PortMatch, type Rule, type Table, type ValueSet } from '@palisade/nft-ir';
 import { cyrb53Hex } from './hash.js';
-import { icmpRun } from './nft-text.js';
 
 /** Longest content-derived name; longer lists are named by a hash of their content. */
 const MAX_NAME = 60;

@@ -4,9 +4,9 @@
  * The kernel lab prepares its cases here too, so both see the same packet.
  */
 import { icmpTypesFor, lookupProtocol, parsePortList } from '@palisade/fw-lang';
+import type { AddrType, IpFamily } from '@palisade/nft-ir';
 import type { Topology, TopologyNic } from './compile-types.js';
-import { cidrInterval, formatAddress, parseAddress, parseCidr, type IpFamily } from './ip.js';
-import type { AddrType } from './ir.js';
+import { cidrInterval, formatAddress, parseAddress, parseCidr } from './ip.js';
 
 /** One simulated case; field names as in the reference test files (spec §7.1). */
 export interface SimCase {

@@ -3,8 +3,8 @@
  * mode, with the short-cuts of pve-firewall's simulator, see simulate.ts): matches,
  * statements, jumps and verdict maps, with the deciding rule and the rules that led to it.
  */
-import { intervalContains, type IpFamily } from './ip.js';
-import { PORT_PROTO_NUMBERS, type AddrType, type Chain, type Hook, type Match, type NamedSet, type Rule, type Stmt, type Table, type TcpFlag } from './ir.js';
+import { PORT_PROTO_NUMBERS, type AddrType, type Chain, type Hook, type IpFamily, type Match, type NamedSet, type Rule, type Stmt, type Table, type TcpFlag } from '@palisade/nft-ir';
+import { intervalContains } from './ip.js';
 import { renderRule } from './nft-text.js';
 import type { SimDecision } from './sim-result.js';
 

@@ -2,7 +2,7 @@
  * What a simulation returns: the verdict, the deciding rule, the hooks on the packet's path,
  * and their text for people.
  */
-import type { Hook } from './ir.js';
+import type { Hook } from '@palisade/nft-ir';
 import type { SimCase } from './sim-case.js';
 
 /** A verdict of the simulator. */

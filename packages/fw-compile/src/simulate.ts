@@ -26,9 +26,9 @@
  *   saying so. With `bypass` and no program on the queue the kernel accepts it too.
  * The reference evaluates IPv4 only; IPv6 cases get the kernel's verdict.
  */
+import type { Hook, Table, TcpFlag } from '@palisade/nft-ir';
 import type { CompileResult, TopologyNic } from './compile-types.js';
 import { formatAddress, parseAddress } from './ip.js';
-import type { Hook, Table, TcpFlag } from './ir.js';
 import { prepareCase, type PreparedCase, type SimCase } from './sim-case.js';
 import { Evaluator, type Packet } from './sim-evaluator.js';
 import type { SimDecision, SimHop, SimOutcome, SimResult, SimVerdict } from './sim-result.js';

@@ -5,10 +5,10 @@
  * IN chain and PVEFW-FWBR-IN begin with.
  */
 import type { HostOptions, LogLevel } from '@palisade/fw-lang';
+import type { Rule, Stmt } from '@palisade/nft-ir';
 import type { CompileState } from './compile-state.js';
 import { parseCidr, cidrInterval, type Cidr } from './ip.js';
 import { blacklistSet } from './ip-set-resolution.js';
-import type { Rule, Stmt } from './ir.js';
 import { logStmts } from './log-statements.js';
 import { ACCEPT, DROP, goto, icmp, jump, l4, nfproto, port, REJECT_CHAIN, RETURN, rule, single } from './rule-builders.js';
 

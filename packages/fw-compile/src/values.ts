@@ -4,7 +4,8 @@
  * functions still fail soft (return undefined) so a bad value skips a rule instead of throwing.
  */
 import { parsePortList } from '@palisade/fw-lang';
-import { cidrInterval, mergeIntervals, parseCidr, type AddrInterval, type IpFamily } from './ip.js';
+import type { AddrInterval, IpFamily } from '@palisade/nft-ir';
+import { cidrInterval, mergeIntervals, parseCidr } from './ip.js';
 
 /**
  * A port list (`22`, `80,443`, `1000:2000`, `ssh`) as merged closed ranges, through the

@@ -7,7 +7,7 @@
  * tables whole; when the kernel refuses the batch because the generation moved on between
  * reading it and sending (ERESTART), it reads it again and re-plans, a few times.
  */
-import type { Ruleset } from '@palisade/fw-compile';
+import type { Ruleset } from '@palisade/nft-ir';
 import { aStr, decodeAttrTree, findAttr } from '../codec/attrs.js';
 import { readCString } from '../codec/bytes.js';
 import { NfProto, NftaSetElemList, type NftFamily } from '../codec/constants.js';

@@ -7,7 +7,7 @@
  * no end element; nft marks its start with `NFTNL_SET_ELEM_F_INTERVAL_OPEN` user data.
  * (`NFTA_SET_ELEM_KEY_END` is only used by nft for concatenated keys, pipapo sets.)
  */
-import type { AddrInterval, SetElementChange } from '@palisade/fw-compile';
+import type { AddrInterval, SetElementChange } from '@palisade/nft-ir';
 import {
   NftnlUdata,
   NftSetElemFlag,
@@ -49,7 +49,7 @@ export function intervalElements(iv: AddrInterval): RawSetElement[] {
   return [{ key: addressKey(iv.family, iv.from) }, { key: addressKey(iv.family, iv.to + 1n), flags: NftSetElemFlag.INTERVAL_END }];
 }
 
-/** A change of one interval set: `diffSetElements` of `@palisade/fw-compile` returns them (one type, not a copy). */
+/** A change of one interval set: `SetElementChange` of `@palisade/nft-ir`, which the compiler's `diffSetElements` returns (one type, not a copy). */
 export type IntervalSetChange = SetElementChange;
 
 /** Options of `planSetElementMessages`. */

@@ -7,7 +7,7 @@
  * the ones the attribute tree would encode to (same order, padding, NLA_F_NESTED flags); the
  * tree is still available, decoded on demand, for tests and read-back. Pure.
  */
-import type { AddrInterval, NamedSet } from '@palisade/fw-compile';
+import type { AddrInterval, NamedSet } from '@palisade/nft-ir';
 import { attrsBytesChecked, decodeAttrTree, writeAttrs, type Attr } from './attrs.js';
 import { align4 } from './bytes.js';
 import { NFTA_LIST_ELEM, NftaData, NftaSetElem, NftaSetElemList, NftSetElemFlag, NLA_F_NESTED, NLA_HDRLEN, NLA_MAX_LEN, NlmFlags, type NftFamily } from './constants.js';

@@ -6,7 +6,7 @@
  * (never from the compiler) are diffed by key instead, so the result is right for any input.
  * Pure.
  */
-import type { AddrInterval } from '@palisade/fw-compile';
+import type { AddrInterval } from '@palisade/nft-ir';
 
 /** What changes between two element lists: intervals to delete, then intervals to add. */
 export interface IntervalDiff {

@@ -1,6 +1,6 @@
 /**
- * From the compiler's intermediate ruleset (`@palisade/fw-compile` `ir.ts`) to nf_tables
- * messages: the linearisation nft 1.0.6 performs for the rendered text (`nft-text.ts`), so
+ * From the compiler's intermediate ruleset (`@palisade/nft-ir`) to nf_tables messages: the
+ * linearisation nft 1.0.6 performs for the rendered text (fw-compile's `nft-text.ts`), so
  * that applying these messages leaves the kernel with exactly what `nft -f` of the text
  * leaves (checked on every compiler golden, `ruleset-kernel.test.ts`). That includes nft's
  * implicit dependencies (`tcp dport` first matches `meta l4proto tcp`; `ip saddr` in an inet
@@ -8,7 +8,7 @@
  * both), its shortening of byte-aligned prefixes, its anonymous sets for `{ ... }` values and
  * the set user data nft reads back to list them.
  */
-import { ruleFingerprint, type Chain, type CtHelper, type Rule, type Table } from '@palisade/fw-compile';
+import { ruleFingerprint, type Chain, type CtHelper, type Rule, type Table } from '@palisade/nft-ir';
 import { aBytes, aNest, aStr, aU32 } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NlmFlags, type NftFamily } from './constants.js';

@@ -3,7 +3,7 @@
  * sets of port and ICMP type lists (`ValueSet`), their elements (split so no element list
  * exceeds one attribute), and the small byte helpers lowering shares. Pure.
  */
-import type { AddrInterval, NamedSet, Table, ValueSet } from '@palisade/fw-compile';
+import type { AddrInterval, NamedSet, Table, ValueSet } from '@palisade/nft-ir';
 import { aBytes, aNest, aStr, aU32, aU64, attrBytes, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NFTA_LIST_ELEM, NftaData, NftaSetElem, NftaSetElemList, NftSetElemFlag, NLA_MAX_LEN, NlmFlags, NLA_HDRLEN, type NftFamily } from './constants.js';

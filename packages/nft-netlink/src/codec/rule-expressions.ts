@@ -3,7 +3,7 @@
  * (implicit protocol dependencies, byte-aligned prefixes, anonymous sets for `{ ... }` values);
  * `nft-lower.ts` puts the rules, chains, sets and tables of a ruleset around it.
  */
-import { icmpRun, type AddrInterval, type Match, type Stmt } from '@palisade/fw-compile';
+import { icmpRun, type AddrInterval, type Match, type Stmt } from '@palisade/nft-ir';
 import { aBytes, aNest, aStr, aU32, type Attr } from './attrs.js';
 import { concat, encodeText } from './bytes.js';
 import { NftaData, NftaSetElem, NftSetElemFlag, NlmFlags, type NftFamily } from './constants.js';
@@ -115,7 +115,6 @@ export class RuleLowering {
 
   /** An anonymous constant set (`{ a, b }`), declared and filled before the rule; returns its ID. */
   private anonSet(key: AnonKey, elements: readonly Uint8Array[][], interval: boolean): number {
-    const id = this.ctx.ids.next();
     const flags = NftSetFlag.ANONYMOUS | NftSetFlag.CONSTANT | (interval ? NftSetFlag.INTERVAL : 0);
     const kernelElems: { key: Uint8Array; flags?: number; userdata?: Uint8Array }[] = [];
     if (interval) {
@@ -131,7 +130,16 @@ export class RuleLowering {
       ...(interval ? [tlv(NftnlUdataSet.MERGE_ELEMENTS, le32(1))] : []),
       ...(key.typeof ? [key.typeof] : []),
     ]);
-    const name = '__set%d';
+    return this.declareAnonymous('set', [aU32(NftaSet.FLAGS, flags), aU32(NftaSet.KEY_TYPE, key.type), aU32(NftaSet.KEY_LEN, key.len)], kernelElems.map((e) => elementAttrs(e)), udata);
+  }
+
+  /**
+   * Declares an anonymous set (`__set%d`) or verdict map (`__map%d`) ahead of the rule: NEWSET
+   * with nft's attribute order (the key and data attributes given), then its elements.
+   */
+  private declareAnonymous(kind: 'set' | 'verdict map', keyAttrs: readonly Attr[], elements: readonly (readonly Attr[])[], udata: Uint8Array): number {
+    const id = this.ctx.ids.next();
+    const name = kind === 'set' ? '__set%d' : '__map%d';
     this.pre.push({
       msg: NftObjMsg.NEWSET,
       family: this.family,
@@ -139,16 +147,14 @@ export class RuleLowering {
       attrs: [
         aStr(NftaSet.TABLE, this.table),
         aStr(NftaSet.NAME, name),
-        aU32(NftaSet.FLAGS, flags),
-        aU32(NftaSet.KEY_TYPE, key.type),
-        aU32(NftaSet.KEY_LEN, key.len),
+        ...keyAttrs,
         aU32(NftaSet.ID, id),
-        aNest(NftaSet.DESC, [aU32(NftaSetDesc.SIZE, kernelElems.length)]),
+        aNest(NftaSet.DESC, [aU32(NftaSetDesc.SIZE, elements.length)]),
         aBytes(NftaSet.USERDATA, udata),
       ],
-      what: `add anonymous set to ${this.family} ${this.table}`,
+      what: `add anonymous ${kind} to ${this.family} ${this.table}`,
     });
-    this.pre.push(...elementMessages(this.family, this.table, name, id, kernelElems.map((e) => elementAttrs(e))));
+    this.pre.push(...elementMessages(this.family, this.table, name, id, elements));
     return id;
   }
 
@@ -388,34 +394,25 @@ export class RuleLowering {
       case 'vmap': {
         const key = s.key === 'iifname' ? NftMetaKey.IIFNAME : NftMetaKey.OIFNAME;
         this.exprs.push(E.metaLoad(key));
-        const id = this.ctx.ids.next();
-        const name = '__map%d';
         // nft's map user data: key byte order host, data byte order, data typeof verdict, no data interval
         const udata = Uint8Array.from([0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 4, 8, 0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0]);
-        this.pre.push({
-          msg: NftObjMsg.NEWSET,
-          family: this.family,
-          flags: NlmFlags.CREATE,
-          attrs: [
-            aStr(NftaSet.TABLE, this.table),
-            aStr(NftaSet.NAME, name),
+        const elems = s.entries.map(([k, v]) => [
+          aNest(NftaSetElem.KEY, [aBytes(NftaData.VALUE, ifnameBytes(k))]),
+          aNest(NftaSetElem.DATA, [E.verdictData(v.kind === 'jump' ? NftVerdictCode.JUMP : NftVerdictCode.GOTO, v.target)]),
+        ]);
+        const id = this.declareAnonymous(
+          'verdict map',
+          [
             aU32(NftaSet.FLAGS, NftSetFlag.ANONYMOUS | NftSetFlag.CONSTANT | NftSetFlag.MAP),
             aU32(NftaSet.KEY_TYPE, NftDatatype.ifname),
             aU32(NftaSet.KEY_LEN, 16),
             aU32(NftaSet.DATA_TYPE, 0xffffff00),
             aU32(NftaSet.DATA_LEN, 0),
-            aU32(NftaSet.ID, id),
-            aNest(NftaSet.DESC, [aU32(NftaSetDesc.SIZE, s.entries.length)]),
-            aBytes(NftaSet.USERDATA, udata),
           ],
-          what: `add anonymous verdict map to ${this.family} ${this.table}`,
-        });
-        const elems = s.entries.map(([k, v]) => [
-          aNest(NftaSetElem.KEY, [aBytes(NftaData.VALUE, ifnameBytes(k))]),
-          aNest(NftaSetElem.DATA, [E.verdictData(v.kind === 'jump' ? NftVerdictCode.JUMP : NftVerdictCode.GOTO, v.target)]),
-        ]);
-        this.pre.push(...elementMessages(this.family, this.table, name, id, elems));
-        this.exprs.push(E.lookup(name, id, { verdictMap: true }));
+          elems,
+          udata,
+        );
+        this.exprs.push(E.lookup('__map%d', id, { verdictMap: true }));
         return;
       }
       case 'limit':

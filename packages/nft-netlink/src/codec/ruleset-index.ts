@@ -5,7 +5,7 @@
  * kept beside the object it was built from, so the next plan, whose `previous` is the ruleset this plan's `next` was,
  * finds it ready. Compiled rulesets are immutable values, which is what makes that sound. Pure.
  */
-import type { Chain, CtHelper, NamedSet, Ruleset, Table, ValueSet } from '@palisade/fw-compile';
+import type { Chain, CtHelper, NamedSet, Ruleset, Table, ValueSet } from '@palisade/nft-ir';
 
 /** One table's objects by name. */
 export interface TableIndex {

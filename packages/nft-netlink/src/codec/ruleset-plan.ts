@@ -6,8 +6,7 @@
  * changed in place (a base chain's hook or priority, a set's type) makes the plan a full
  * replace, as does the absence of a previous ruleset. Pure: the caller sends the batch.
  */
-import type { Chain, NamedSet, Ruleset, Table, ValueSet } from '@palisade/fw-compile';
-import { chainFingerprint } from '@palisade/fw-compile';
+import { chainFingerprint, type Chain, type NamedSet, type Ruleset, type Table, type ValueSet } from '@palisade/nft-ir';
 import { aStr, type Attr } from './attrs.js';
 import type { NftFamily } from './constants.js';
 import { NftaObj, NftaSet, NftObjectType, NftObjMsg } from './nft-constants.js';

@@ -10,7 +10,7 @@
  * dropped and anonymous set names (`__set%d` / `__set12`) made one. The contents of anonymous
  * sets are not compared. Pure decoders over dumped messages, with the limits of `decodeAttrTree`.
  */
-import type { Ruleset } from '@palisade/fw-compile';
+import type { Ruleset } from '@palisade/nft-ir';
 import { decodeAttrTree, findAttr, type Attr } from './attrs.js';
 import { readCString, toHex, view } from './bytes.js';
 import { NFGENMSG_LEN, NfProto, NftaSetElemList, type NftFamily } from './constants.js';

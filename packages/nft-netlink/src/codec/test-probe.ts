@@ -4,7 +4,7 @@
  * with the batch nft 1.0.6 sent for its rendered text (`test-probe-batch.ts`, captured by
  * `ruleset-kernel.test.ts` with CAPTURE_NFT=1, through strace in a throw-away namespace).
  */
-import type { AddrInterval, Match, Rule, Ruleset, Stmt, Table } from '@palisade/fw-compile';
+import type { AddrInterval, Match, Rule, Ruleset, Stmt, Table } from '@palisade/nft-ir';
 
 const v4 = (a: string): bigint => a.split('.').reduce((n, p) => (n << 8n) | BigInt(Number(p)), 0n);
 const iv4 = (from: string, to = from): AddrInterval => ({ family: 4, from: v4(from), to: v4(to) });

@@ -1,9 +1,20 @@
 /**
  * The intermediate ruleset: an nftables-shaped model that is rendered to nft text and to
  * libnftables JSON, and that the simulator evaluates. Every construct here has exactly one
- * rendering and one evaluation, so the simulator and the kernel read the same thing.
+ * rendering and one evaluation, so the simulator and the kernel read the same thing. The
+ * compiler (`@palisade/fw-compile`) produces it, the netlink codec (`@palisade/nft-netlink`)
+ * lowers it to nf_tables messages. Types only, besides `PORT_PROTO_NUMBERS` and `isVerdict`.
  */
-import type { AddrInterval, IpFamily } from './ip.js';
+
+/** An IP family: 4 or 6. */
+export type IpFamily = 4 | 6;
+
+/** A closed interval of addresses of one family (addresses as unsigned bigints, `from` <= `to`). */
+export interface AddrInterval {
+  readonly family: IpFamily;
+  readonly from: bigint;
+  readonly to: bigint;
+}
 
 /** The nftables families Palisade writes tables in. */
 export type TableFamily = 'inet' | 'bridge';
