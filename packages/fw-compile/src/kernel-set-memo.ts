@@ -29,6 +29,10 @@ export interface KernelSetMemo {
 
 const sameKey = (a: SetSourceKey, b: SetSourceKey): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/**
+ * An empty memo; the incremental compiler keeps one for its lifetime and calls `nextCompile()`
+ * before each compile of the shared part, so a set unused for two such compiles is let go.
+ */
 export function createKernelSetMemo(): KernelSetMemo {
   let previous = new Map<string, { readonly key: SetSourceKey; readonly set: NamedSet }>();
   let current = new Map<string, { readonly key: SetSourceKey; readonly set: NamedSet }>();

@@ -19,6 +19,10 @@ export interface RuleTarget {
   readonly group?: string;
 }
 
+/**
+ * One edit of a `.fw` document, as configd's REST handlers translate Proxmox's API calls; rule
+ * positions are 0-based, as Proxmox's `pos`.
+ */
 export type FwEdit =
   | ({ readonly op: 'rule.add'; readonly rule: RuleSpec; /** 0-based; default 0 (the top, as Proxmox). */ readonly pos?: number } & RuleTarget)
   | ({
@@ -61,8 +65,16 @@ export type FwEdit =
   /** Rewrites `GROUP old` rules (in any document) to `GROUP new`, e.g. after `group.rename`. */
   | { readonly op: 'group.rename-references'; readonly name: string; readonly newName: string };
 
+/**
+ * Why an edit was refused, so that configd maps each to its own error code (`edit-errors.ts`)
+ * without reading the message.
+ */
 export type EditErrorCode = 'not-found' | 'exists' | 'not-empty' | 'invalid' | 'not-allowed';
 
+/**
+ * The outcome of `editFwDocument`: the new text with its parse, or a refusal that leaves the
+ * document unchanged.
+ */
 export type EditResult =
   | { readonly ok: true; readonly text: string; readonly document: FwDocument }
   | {
@@ -74,6 +86,10 @@ export type EditResult =
       readonly document?: FwDocument;
     };
 
+/**
+ * What the edited text is re-parsed against (an edit that adds errors is refused): without
+ * `cluster`, cluster aliases and IP sets are unknown names; `guestType` picks VM or CT rules.
+ */
 export interface EditContext {
   /** Cluster document for name resolution in host, guest and vnet documents. */
   readonly cluster?: FwDocument;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 /** The roles of Palisade's NATS users. */
 export const NATS_ROLES = ['configd', 'agent', 'logger'] as const;
+/** A NATS user's role; one user per role, with `NATS_ROLE_PERMISSIONS`. */
 export type NatsRole = (typeof NATS_ROLES)[number];
 
 /** A user's name and password. */

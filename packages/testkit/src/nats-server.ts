@@ -74,6 +74,11 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+/**
+ * One server of a started cluster, for failure tests: restart, crash (`kill`) or hang (`pause`)
+ * it by its own PID. Its directory outlives `stop()` (a restart keeps its data) and goes with the
+ * cluster's `close()`.
+ */
 export interface NatsServerHandle {
   readonly name: string;
   /** `nats://127.0.0.1:<port>` */
@@ -304,6 +309,10 @@ interface JszResponse {
   }[];
 }
 
+/**
+ * Options of `NatsClusterHandle.streamLeader`; it rejects with `deadline-exceeded` after
+ * `timeoutMs`.
+ */
 export interface StreamLeaderOptions {
   /** How long to wait for a leader that agrees with itself. Default 30 000 ms. */
   readonly timeoutMs?: number;
@@ -335,6 +344,7 @@ export interface NatsClusterHandle extends StartedHandle {
   stop(): Promise<void>;
 }
 
+/** Options of `startNats`; the defaults favour durability checks over speed. */
 export interface StartNatsOptions {
   /** Number of servers: 1 = standalone JetStream server, ≥ 2 = a cluster. Default 1. */
   readonly size?: number;

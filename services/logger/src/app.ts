@@ -34,6 +34,11 @@ export interface LogService extends Closer {
   readonly metricsAddress: string | undefined;
 }
 
+/**
+ * Starts a logger: resolves once gRPC listens, with ingest and the retention sweep running in the
+ * background. Throws `LoggerError` (`invalid-argument` for bad options, `unavailable` when an
+ * address cannot be bound) after closing what it had opened.
+ */
 export async function createLogService(input: LoggerOptions): Promise<LogService> {
   const o = resolveLoggerOptions(input);
   const logger = o.logger;

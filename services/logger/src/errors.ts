@@ -7,4 +7,8 @@ import { PalisadeError } from '@palisade/service-kit';
  */
 export type LoggerErrorCode = Extract<ApiErrorCode, 'not-found' | 'invalid-argument' | 'resource-exhausted' | 'unavailable' | 'cancelled' | 'deadline-exceeded' | 'internal'>;
 
+/**
+ * Thrown by every part of the logger; `context.field` names the option or request field at fault,
+ * so a usage error or an `invalid-argument` status can point at it.
+ */
 export class LoggerError extends PalisadeError<LoggerErrorCode, { readonly field?: string }> {}

@@ -66,6 +66,10 @@ const OPTIONS = {
   ...NATS_CREDENTIAL_ARGS,
 } as const;
 
+/**
+ * Runs palisade-logger with `argv` (without node and the script); returns after `--help` or
+ * `--version`, exits 2 on a usage error and 1 when the logger cannot start.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
   const cli = parseServiceCommandLine(
     { program: 'palisade-logger', version: LOGGER_VERSION, help: HELP, options: OPTIONS, required: ['nats', 'listen', 'data'] },

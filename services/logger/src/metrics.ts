@@ -6,6 +6,10 @@ import { Counter, Gauge, type Registry } from '@palisade/service-kit';
 import type { IngestStats } from './ingest/jetstream-ingest.js';
 import type { StoreStats } from './store/log-store.js';
 
+/**
+ * Where the figures come from: read at each scrape, so the gauges show the current counters without
+ * the ingest or the store pushing updates.
+ */
 export interface LoggerMetricSources {
   readonly ingest: () => IngestStats;
   readonly store: () => StoreStats;

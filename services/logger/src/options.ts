@@ -9,6 +9,10 @@ import { INGEST_DEFAULTS } from './ingest/jetstream-ingest.js';
 import type { NatsSecurity } from '@palisade/nats-kit';
 import type { TokenEntry } from './rpc/auth.js';
 
+/**
+ * The gRPC server's TLS material: PEM contents, not paths (main.ts reads the files named by
+ * `--tls-cert`, `--tls-key` and `--tls-ca`).
+ */
 export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
@@ -16,6 +20,10 @@ export interface TlsFiles {
   readonly ca?: Buffer;
 }
 
+/**
+ * Everything `createLogService` needs, built by main.ts from the command line or directly by
+ * tests; optional fields default to `LOGGER_DEFAULTS`.
+ */
 export interface LoggerOptions {
   /** NATS URLs, local server first. */
   readonly natsServers: readonly string[];
@@ -56,6 +64,10 @@ export interface LoggerOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * `LoggerOptions` after `resolveLoggerOptions`: every defaulted field present and checked; tokens,
+ * TLS, metrics, time zone and NATS security stay optional because their absence means something.
+ */
 export type ResolvedLoggerOptions = Required<Omit<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone' | 'nats'>> &
   Pick<LoggerOptions, 'tokens' | 'tls' | 'metricsListen' | 'timeZone' | 'nats'>;
 
@@ -91,6 +103,10 @@ function checkAddress(value: string, what: string): { host: string; port: number
   }
 }
 
+/**
+ * Fills the defaults and checks the options before anything is opened. Throws `LoggerError`
+ * `invalid-argument` with `field` set for the first problem (open access off loopback included).
+ */
 export function resolveLoggerOptions(o: LoggerOptions): ResolvedLoggerOptions {
   if (o.natsServers.length === 0) bad('nats: at least one NATS URL is required', 'nats');
   const { host } = checkAddress(o.listen, 'listen');

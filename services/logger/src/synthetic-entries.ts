@@ -5,6 +5,10 @@
  */
 import type { LogAction, PacketLogEntry } from '@palisade/log-model';
 
+/**
+ * Where the synthetic sequence sits in time and over how many nodes it spreads (default 3);
+ * `bootId` (default `b0`) keeps the ids of separate runs apart.
+ */
 export interface SyntheticOptions {
   /** Time of entry 0, µs. */
   readonly startUs: number;

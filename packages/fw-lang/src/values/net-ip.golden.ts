@@ -16,4 +16,5 @@ export interface NetIpGolden {
   readonly items?: readonly { readonly begin: string; readonly end: string; readonly prefixlen: number | null }[];
 }
 
+/** The golden cases, typed; the address-list tests run the port against every one. */
 export const NET_IP_GOLDEN: readonly NetIpGolden[] = goldenJson as readonly NetIpGolden[];

@@ -26,6 +26,10 @@ import { connectNats, type NatsAuth, type NatsClient } from '@palisade/nats-kit'
 import { sleep, type Logger } from '@palisade/service-kit';
 import type { LogStore } from '../store/log-store.js';
 
+/**
+ * Options of `JetStreamIngest`, filled by `createLogService` from the resolved logger options (the
+ * defaults are `INGEST_DEFAULTS`, via `LOGGER_DEFAULTS`).
+ */
 export interface IngestOptions {
   readonly servers: readonly string[];
   readonly auth?: NatsAuth;
@@ -67,6 +71,11 @@ export const INGEST_DEFAULTS = {
 /** Messages one pull asks for at most (512 batch messages of 64 entries are ~25 MB). */
 export const PULL_MAX_MESSAGES = 512;
 
+/**
+ * The ingest loop (see the file comment). A lost connection or a failed commit is logged and
+ * retried (reconnecting with a backoff of up to 5 s), never thrown to the caller; `close()`
+ * commits what was read first.
+ */
 export class JetStreamIngest {
   readonly #o: IngestOptions;
   readonly #log: Logger;

@@ -5,8 +5,11 @@
  */
 import { TokenAuthenticator, parseTokensFile as parseKitTokensFile, type RoleTable, type TokenEntry as KitTokenEntry } from '@palisade/grpc-kit';
 
+/** Roles a tokens-file line may name: configd's set, so a file shared with configd parses here too. */
 export const ROLES = ['admin', 'reader', 'agent'] as const;
+/** A token's role; what it may do in the logger is `ROLE_PERMISSIONS`. */
 export type Role = (typeof ROLES)[number];
+/** The logger's only permission: every LogService call needs it, so a token reads all or nothing. */
 export type Permission = 'read';
 
 /** The logger's role → permission table. */
@@ -16,6 +19,7 @@ export const ROLE_PERMISSIONS: RoleTable<Role, Permission> = {
   agent: [],
 };
 
+/** One line of the tokens file, its role checked against `ROLES`. */
 export type TokenEntry = KitTokenEntry<Role>;
 
 /** Parses a tokens file; throws `invalid-argument` naming the line of the first problem. */
@@ -23,6 +27,10 @@ export function parseTokensFile(text: string, source = 'tokens file'): TokenEntr
   return parseKitTokensFile(text, ROLES, source);
 }
 
+/**
+ * The gRPC server's authenticator. Without `entries` access is open (`open` is true), which
+ * `resolveLoggerOptions` allows on a loopback address only.
+ */
 export function createAuthenticator(entries: readonly TokenEntry[] | undefined): TokenAuthenticator<Role, Permission> {
   return new TokenAuthenticator(entries, ROLE_PERMISSIONS);
 }

@@ -15,8 +15,11 @@ import type { Permission, Role } from './auth.js';
 
 /** Page size of Query without a limit, and its largest. */
 export const QUERY_DEFAULT_LIMIT = 100;
+/** The largest Query page; a larger `limit` is refused as `invalid-argument`, not capped. */
 export const QUERY_MAX_LIMIT = 10_000;
+/** Groups Top returns when the request gives no limit (0). */
 export const TOP_DEFAULT_LIMIT = 10;
+/** The largest Top `limit`; more is refused as `invalid-argument`, not capped. */
 export const TOP_MAX_LIMIT = 1000;
 
 /** The cursor: where the page ended and in which order (base64url of `v1:order:time:seq`). */
@@ -24,6 +27,10 @@ export function encodeCursor(r: EntryRef, newestFirst: boolean): string {
   return Buffer.from(`v1:${newestFirst ? 'n' : 'o'}:${r.timeUs}:${r.seq}`).toString('base64url');
 }
 
+/**
+ * Reads a cursor of `encodeCursor`. Throws `invalid-argument` (field `cursor`) for anything else,
+ * and for a cursor of the other order, which would resume the query at the wrong end.
+ */
 export function decodeCursor(cursor: string, newestFirst: boolean): EntryRef {
   const m = /^v1:([no]):(\d{1,16}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new LoggerError('invalid-argument', 'cursor: not a cursor of this logger', { field: 'cursor' });
@@ -53,6 +60,10 @@ const filterOf = (f: LogFilter | undefined) =>
       : {},
   );
 
+/**
+ * The LogService handlers over `store`, registered by `app.ts`; `o.defaultTimeZone` formats
+ * ProxmoxLog lines when the request names no zone (else the local zone).
+ */
 export function createLogService(rpc: RpcHandlers<Role, Permission>, store: LogStore, o: { readonly defaultTimeZone?: string } = {}): LogServiceServer {
   return {
     query: rpc.unary('read', (req) => {

@@ -9,6 +9,7 @@ import { KIT_STATUS, createStatusMapper, type KitErrorCode, type ToServiceError 
 import { LogModelError } from '@palisade/log-model';
 import { LoggerError, type LoggerErrorCode } from '../errors.js';
 
+/** The gRPC status of each error code: grpc-kit's table plus the codes only the logger raises. */
 export const LOGGER_STATUS: Readonly<Record<LoggerErrorCode | KitErrorCode, Status>> = {
   ...KIT_STATUS,
   'not-found': Status.NOT_FOUND,
@@ -22,5 +23,9 @@ const mapper = createStatusMapper<LoggerErrorCode>({
   }),
 });
 
+/**
+ * Turns whatever a handler throws into the status sent to the client; a foreign error is
+ * classified (abort, timeout, refused connection, else `internal`, logged with its stack).
+ */
 export const toServiceError: ToServiceError = (err, logger) =>
   mapper(err instanceof LogModelError ? new LoggerError('invalid-argument', err.message, {}, { cause: err }) : err, logger);

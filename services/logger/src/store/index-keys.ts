@@ -33,6 +33,7 @@ export const TAG = {
   /** Loss entries only (value-less), so that "every loss" is one range. */
   loss: 12,
 } as const;
+/** The first byte of a posting key, choosing the index (one of `TAG`'s values). */
 export type IndexTag = (typeof TAG)[keyof typeof TAG];
 /** Tags an equality filter can use. */
 export type FieldTag = Exclude<IndexTag, typeof TAG.time>;

@@ -26,6 +26,7 @@ export interface StoredEntry {
   readonly entry: LogEntry;
 }
 
+/** How `LogStore.open` opens the LMDB environment; the logger passes `<dataDir>/log`. */
 export interface LogStoreOptions {
   /** Directory of the LMDB environment (created if missing). */
   readonly path: string;
@@ -51,6 +52,10 @@ export interface StoreStats {
 /** Default LMDB map size: 1 TiB (address space only; the file grows with the data). */
 export const DEFAULT_MAP_SIZE_BYTES = 2 ** 40;
 
+/**
+ * The store (see the file comment). `open` upgrades a format-1 store in place and throws
+ * `unavailable` for another format or a directory it cannot open; `close()` waits for writes.
+ */
 export class LogStore implements PostingSource {
   readonly #root: RootDatabase;
   readonly #entries: Database<LogEntry, number>;

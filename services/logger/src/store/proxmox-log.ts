@@ -14,6 +14,10 @@ import type { LogStore } from './log-store.js';
 /** Proxmox' default page size. */
 export const PROXMOX_DEFAULT_LIMIT = 50;
 
+/**
+ * The parameters of Proxmox's log call as ProxmoxLog passes them: `start` counts matching lines
+ * to skip; `timeZone` formats the line times (default the local zone).
+ */
 export interface ProxmoxLogQuery {
   readonly node: string;
   /** The guest's log: only lines of this vmid. */
@@ -27,6 +31,7 @@ export interface ProxmoxLogQuery {
   readonly timeZone?: string;
 }
 
+/** One line of the answer in Proxmox's shape: `n` its number among the matches (from 1), `t` its text. */
 export interface ProxmoxLogLine {
   readonly n: number;
   readonly t: string;
@@ -37,6 +42,10 @@ export function lineOf(e: LogEntry, timeZone?: string): string {
   return e.kind === 'packet' ? formatPvefwLine(e, timeZone) : formatLossLine(e, timeZone);
 }
 
+/**
+ * One page of the Proxmox log (see the file comment). Throws `invalid-argument` without a node or
+ * for an unknown time zone; it visits every match to count `total`, whatever the page size.
+ */
 export function proxmoxLog(store: LogStore, q: ProxmoxLogQuery): { total: number; lines: ProxmoxLogLine[] } {
   if (!q.node) throw new LoggerError('invalid-argument', 'node is required', { field: 'node' });
   const start = q.start ?? 0;

@@ -8,6 +8,10 @@
 import type { Clock, Logger } from '@palisade/service-kit';
 import type { LogStore } from './log-store.js';
 
+/**
+ * Options of `RetentionSweeper`; `intervalMs` is the sweep period, which bounds how long an entry
+ * outlives `retentionMs`.
+ */
 export interface RetentionOptions {
   readonly store: LogStore;
   /** Keep entries this long (by their time), ms; 0 = no age limit. */
@@ -24,6 +28,10 @@ export interface RetentionOptions {
 /** Entries deleted per transaction. */
 const CHUNK = 10_000;
 
+/**
+ * The background sweep (see the file comment). `start()` does nothing when both limits are 0; a
+ * failed sweep is logged and the next interval tries again; `close()` waits for a running sweep.
+ */
 export class RetentionSweeper {
   readonly #o: RetentionOptions;
   #timer: NodeJS.Timeout | undefined;

@@ -14,12 +14,20 @@ import type { LogStore } from './log-store.js';
 /** Entries read from the store per step. */
 const PAGE = 1000;
 
+/**
+ * How a Tail starts and stops: first the `last` newest matching entries, then live ones until
+ * `signal` aborts.
+ */
 export interface TailOptions {
   /** Start with the last N matching entries. */
   readonly last?: number;
   readonly signal: AbortSignal;
 }
 
+/**
+ * The entries of a Tail stream (see the file comment). It never ends by itself: the caller's
+ * `o.signal` (the gRPC call's) ends it.
+ */
 export async function* tailEntries(store: LogStore, f: LogQueryFilter, o: TailOptions): AsyncGenerator<LogEntry> {
   const snapshot = store.lastSeq;
   if (o.last && o.last > 0) {

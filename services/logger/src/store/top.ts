@@ -7,13 +7,19 @@ import type { LogStore } from './log-store.js';
 
 /** What `Top` groups by. */
 export const TOP_FIELDS = ['source', 'dport', 'rule', 'vm'] as const;
+/** A field Top groups by, as the request's `by` names it (checked by `parseTopField`). */
 export type TopField = (typeof TOP_FIELDS)[number];
 
+/**
+ * One group of a Top answer: the field's value as text (address, port, rule id or vmid) and how
+ * many entries have it.
+ */
 export interface TopGroup {
   readonly key: string;
   readonly count: number;
 }
 
+/** A Top answer: the largest groups, most frequent first. */
 export interface TopResult {
   readonly groups: TopGroup[];
   /** Entries counted (those with the field). */

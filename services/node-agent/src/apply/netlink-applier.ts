@@ -17,6 +17,10 @@ import { AgentError } from '../errors.js';
 import { createNftCliApplier } from './nft-cli-applier.js';
 import type { ApplyInput, ApplyResult, KernelRuleset, RulesetApplier } from './ruleset-applier.js';
 
+/**
+ * Options of `createNetlinkApplier`; `netns` and `nftBinary` also go to the `nft -f` fallback, so
+ * both paths apply in the same namespace.
+ */
 export interface NetlinkApplierOptions {
   /** Network namespace to apply in; omitted = the agent's own. */
   readonly netns?: string;

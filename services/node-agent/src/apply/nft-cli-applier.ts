@@ -9,6 +9,7 @@ import { AgentError } from '../errors.js';
 import { inNetns, runCommand } from './run-command.js';
 import type { ApplyInput, ApplyResult, KernelRuleset, RulesetApplier } from './ruleset-applier.js';
 
+/** Options of `createNftCliApplier` (also the netlink applier's fallback for text without IR). */
 export interface NftCliApplierOptions {
   /** Network namespace to apply in; omitted = the agent's own. */
   readonly netns?: string;

@@ -20,6 +20,10 @@ import { applySysctls, wantedSysctls } from './sysctls.js';
 import type { RulesetApplier } from './ruleset-applier.js';
 import { REQUIRED_SYSCTLS, type CompileResult } from '@palisade/fw-compile';
 
+/**
+ * What the reconciler works from, filled by the agent's app from its options; `quietMs` and
+ * `maxDelayMs` are the coalescer's bounds, ms (see `CoalescerOptions`).
+ */
 export interface ReconcilerOptions {
   readonly node: string;
   readonly documents: NodeDocuments;
@@ -46,6 +50,10 @@ export interface ReconcilerOptions {
   readonly onApplied?: (ruleset: RulesetInForce) => void;
 }
 
+/**
+ * The agent's single writer of the kernel ruleset: the follower, the address facts, the drift
+ * monitor and the agent API report to it, and only it applies (see the file comment).
+ */
 export interface Reconciler {
   /** Restores the last-known-good ruleset from `--data` unless the kernel already holds it. */
   restore(signal?: AbortSignal): Promise<void>;
@@ -121,6 +129,11 @@ function flushText(tables: readonly { readonly family: string; readonly name: st
   return tables.map((t) => `table ${t.family} ${t.name}\ndelete table ${t.family} ${t.name}\n`).join('');
 }
 
+/**
+ * Creates an idle reconciler: nothing is compiled before `synced()` (earlier changes wait).
+ * Refusals and failed applies are logged and kept in `status()`, not thrown; only `restore()`
+ * rejects, when the state file or the kernel's ruleset cannot be read or the apply fails.
+ */
 export function createReconciler(o: ReconcilerOptions): Reconciler {
   const log = o.logger.child({ component: 'reconciler' });
   // Keeps the previous compile's parses, guest parts and chain texts: a guest's change costs that guest.

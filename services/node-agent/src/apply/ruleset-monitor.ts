@@ -16,6 +16,7 @@ import { openNftSession, type NftSession } from '@palisade/nft-netlink';
 /** How often the generation is read when no option says otherwise, ms. */
 export const DEFAULT_DRIFT_CHECK_MS = 1_000;
 
+/** Options of `createRulesetMonitor`; `onChange` is the reconciler's `suspectDrift` in the agent. */
 export interface RulesetMonitorOptions {
   readonly netns?: string;
   readonly clock: Clock;
@@ -28,11 +29,19 @@ export interface RulesetMonitorOptions {
   readonly openSession?: (netns: string | undefined) => Promise<Pick<NftSession, 'generation' | 'close'>>;
 }
 
+/**
+ * The drift check's handle: `start()` reads the generation at once and then every interval;
+ * `close()` waits for a read in progress and closes the netlink session.
+ */
 export interface RulesetMonitor {
   start(): void;
   close(): Promise<void>;
 }
 
+/**
+ * Creates a stopped monitor. An unreadable generation is logged once and retried at every
+ * interval (changes go unnoticed meanwhile); it never throws at the caller.
+ */
 export function createRulesetMonitor(o: RulesetMonitorOptions): RulesetMonitor {
   const log = o.logger.child({ component: 'ruleset-monitor' });
   const intervalMs = o.intervalMs ?? DEFAULT_DRIFT_CHECK_MS;

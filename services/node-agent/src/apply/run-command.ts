@@ -8,6 +8,10 @@ import { AgentError } from '../errors.js';
 /** Output kept per stream; more is cut (the kernel's error messages are short). */
 export const MAX_COMMAND_OUTPUT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How a command ended: `exitCode` null when a signal killed it; the outputs are UTF-8 and cut
+ * after `MAX_COMMAND_OUTPUT_BYTES` each.
+ */
 export interface CommandResult {
   readonly exitCode: number | null;
   readonly stdout: string;

@@ -23,6 +23,10 @@ export interface DocumentProblem {
   readonly message: string;
 }
 
+/**
+ * One compile's inputs, assembled by the reconciler from the followed documents and the facts of
+ * the moment; the compile reads nothing else.
+ */
 export interface NodeCompileInput {
   readonly node: string;
   /** The node's input documents by path. */

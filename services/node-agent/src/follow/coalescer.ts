@@ -9,8 +9,13 @@
  */
 import { SYSTEM_CLOCK, type Clock } from '@palisade/service-kit';
 
+/**
+ * The coalescer's bounds when the options give none, ms: a burst ends after 5 ms of quiet, and
+ * a continuous stream still gets a run every 100 ms.
+ */
 export const COALESCER_DEFAULTS = { quietMs: 5, maxDelayMs: 100 } as const;
 
+/** Options of `createCoalescer`; the timing rules are in the file comment. */
 export interface CoalescerOptions {
   /** The task; a rejection is the task's own business (it is caught and dropped). */
   readonly run: () => Promise<void>;
@@ -33,6 +38,7 @@ function immediate(fn: () => void): () => void {
   return () => clearImmediate(handle);
 }
 
+/** A coalescer's handle; the reconciler pokes it on every change and retries through `pokeAfter`. */
 export interface Coalescer {
   /** Records a change; a run follows within the bounds above. */
   poke(): void;
@@ -48,6 +54,7 @@ export interface Coalescer {
   close(): Promise<void>;
 }
 
+/** Creates an idle coalescer: nothing runs until the first poke. */
 export function createCoalescer(o: CoalescerOptions): Coalescer {
   const quietMs = o.quietMs ?? COALESCER_DEFAULTS.quietMs;
   const maxDelayMs = o.maxDelayMs ?? COALESCER_DEFAULTS.maxDelayMs;

@@ -8,6 +8,7 @@ import type { Logger } from '@palisade/service-kit';
 import type { Reconciler } from '../apply/reconciler.js';
 import { nodeWatchPrefixes, type NodeDocuments } from './node-documents.js';
 
+/** Options of `createStoreFollower`; the backoff bounds (ms) default to `watchDocuments`' own. */
 export interface StoreFollowerOptions {
   readonly client: ConfigClient;
   readonly node: string;
@@ -18,6 +19,7 @@ export interface StoreFollowerOptions {
   readonly backoffMaxMs?: number;
 }
 
+/** Handle of the configd watch loop; `start()` is idempotent. */
 export interface StoreFollower {
   /** Starts following (returns at once). */
   start(): void;
@@ -25,6 +27,10 @@ export interface StoreFollower {
   close(): Promise<void>;
 }
 
+/**
+ * Creates a stopped follower. It never throws at the caller: interruptions are retried by the
+ * watch; a permanent failure (a refused token) is logged and the agent keeps the ruleset in force.
+ */
 export function createStoreFollower(o: StoreFollowerOptions): StoreFollower {
   const log = o.logger.child({ component: 'follower' });
   const abort = new AbortController();

@@ -14,6 +14,10 @@ import { LogPublisher, type LogPublisherOptions } from './log-publisher.js';
 import { RuleMap, type RulesetInForce } from './rule-map.js';
 import { SequenceGaps } from './sequence-gaps.js';
 
+/**
+ * Options of `LogIngest`, from the agent's `--nats`, `--netns` and log group; `publisher` tunes
+ * the spool and batching (defaults in `LOG_PUBLISHER_DEFAULTS`).
+ */
 export interface LogIngestOptions {
   readonly node: string;
   readonly group: number;
@@ -59,6 +63,10 @@ export interface LogPipelineStats {
   readonly decodeErrors: number;
 }
 
+/**
+ * The log capture (see the file comment): `rulesetApplied` keeps its rule names current; a
+ * failing capture is bound again in the background rather than thrown at the agent.
+ */
 export class LogIngest {
   readonly #o: LogIngestOptions;
   readonly #log: Logger;

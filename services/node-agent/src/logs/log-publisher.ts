@@ -37,6 +37,10 @@ import {
 import { BoundedQueue, sleep, type Clock, type Logger } from '@palisade/service-kit';
 import { AgentError } from '../errors.js';
 
+/**
+ * Defaults of `LogPublisherOptions`: the spool bounds (what an outage of NATS may cost in
+ * memory) and the batching that keeps JetStream's per-message cost low.
+ */
 export const LOG_PUBLISHER_DEFAULTS = {
   /** Entries the spool holds while NATS is away. */
   spoolMaxEntries: 200_000,
@@ -52,6 +56,10 @@ export const LOG_PUBLISHER_DEFAULTS = {
   flushOnCloseMs: 2_000,
 } as const;
 
+/**
+ * Options of `LogPublisher`; the optional bounds default to `LOG_PUBLISHER_DEFAULTS` and are
+ * checked by `resolveLogPublisherOptions`.
+ */
 export interface LogPublisherOptions {
   readonly node: string;
   /** NATS servers (`--nats`). */
@@ -109,6 +117,10 @@ interface PendingLoss {
   untilUs: number;
 }
 
+/**
+ * The publisher (see the file comment), owned by `LogIngest`. The constructor throws on a bad
+ * bound; publishing never throws at the capture path, losses are counted and sent as entries.
+ */
 export class LogPublisher {
   readonly #o: ResolvedLogPublisherOptions;
   readonly #subject: string;

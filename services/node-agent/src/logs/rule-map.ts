@@ -20,6 +20,10 @@ export interface RulesetInForce {
   readonly savedOrigins?: readonly SavedRuleOrigin[];
 }
 
+/**
+ * Rule id → rule origin for the log capture (see the file comment); `LogIngest` updates it at
+ * every apply and looks each entry's rule up in it.
+ */
 export class RuleMap {
   #current = new Map<string, LogRuleOrigin>();
   #previous = new Map<string, LogRuleOrigin>();

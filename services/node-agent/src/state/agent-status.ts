@@ -3,6 +3,10 @@ import type { LogPipelineStats } from '../logs/log-ingest.js';
 import type { DocumentProblem } from '../compile/node-compiler.js';
 import type { SysctlFailure } from '../apply/sysctls.js';
 
+/**
+ * The agent's state as the reconciler keeps it, a snapshot per `status()` call; times are ms since
+ * the epoch.
+ */
 export interface AgentStatus {
   readonly node: string;
   readonly dryRun: boolean;

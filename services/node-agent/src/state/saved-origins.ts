@@ -31,6 +31,10 @@ export function savedRuleOrigins(c: CompileResult): SavedRuleOrigin[] {
 /** `savedRuleOrigins(compiled)`, reusing the share of chain objects seen before. */
 export type SavedOriginsCollector = (compiled: CompileResult) => SavedRuleOrigin[];
 
+/**
+ * A collector with an empty cache, kept across compiles by each user (reconciler, rule map):
+ * it pays off when the next compile reuses chain objects, and holds them only weakly.
+ */
 export function createSavedOriginsCollector(): SavedOriginsCollector {
   const byChain = new WeakMap<Chain, readonly SavedRuleOrigin[]>();
   return (compiled) => {

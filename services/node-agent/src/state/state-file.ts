@@ -20,6 +20,10 @@ export const STATE_FILE_NAME = 'last-known-good.json';
 const FORMAT = 'palisade-last-known-good/2';
 const HEADER_START = `{"format":"${FORMAT}"`;
 
+/**
+ * The state saved after each successful apply and restored at start, so a restarted agent
+ * enforces its last ruleset before configd answers.
+ */
 export interface LastKnownGood {
   readonly node: string;
   /** Store revision the ruleset was compiled from. */
@@ -43,6 +47,7 @@ export interface LastKnownGood {
 /** One rule of the saved ruleset: `[stable id, document path, line, rule text]`. */
 export type SavedRuleOrigin = readonly [id: string, path: string, line: number, text: string];
 
+/** The state file of one `--data` directory; failures are `AgentError` `state-failed`. */
 export interface StateFile {
   /** The stored state; undefined when there is none (first start). Throws `state-failed` on an unreadable file. */
   read(): Promise<LastKnownGood | undefined>;
@@ -51,6 +56,7 @@ export interface StateFile {
   readonly path: string;
 }
 
+/** The state file in `dataDir` (created at the first write); opens nothing until `read` or `write`. */
 export function createStateFile(dataDir: string): StateFile {
   const path = join(dataDir, STATE_FILE_NAME);
   return {
