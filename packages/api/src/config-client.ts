@@ -41,6 +41,10 @@ import {
 /** Binary trailer carrying an encoded `ErrorDetail` on every failed Palisade call. */
 export const ERROR_DETAIL_METADATA_KEY = 'palisade-error-bin';
 
+/**
+ * Options of `createConfigClient`. Nothing connects until the first call, so an unreachable configd
+ * shows up as an `unavailable` failure of that call, not here.
+ */
 export interface ConfigClientOptions {
   /** `host:port` of configd. */
   readonly address: string;
@@ -112,8 +116,17 @@ interface Methods {
   confirm: [ConfirmRequest, ConfirmResponse];
   listConfirmations: [ListConfirmationsRequest, ListConfirmationsResponse];
 }
+/**
+ * The unary DocumentService methods `call()` accepts, by their lower-camel name; `watch` is not one
+ * of them because it streams (`ConfigClient.watch`).
+ */
 export type ConfigMethod = keyof Methods;
+/**
+ * The request message of a DocumentService method; `call()` takes it in part and leaves the missing
+ * fields at their protobuf defaults.
+ */
 export type ConfigRequest<M extends ConfigMethod> = Methods[M][0];
+/** The response message a DocumentService method resolves with. */
 export type ConfigResponse<M extends ConfigMethod> = Methods[M][1];
 
 const REQUEST_TYPES: { [M in ConfigMethod]: { fromPartial(o: Partial<Methods[M][0]>): Methods[M][0] } } = {
@@ -133,7 +146,15 @@ const REQUEST_TYPES: { [M in ConfigMethod]: { fromPartial(o: Partial<Methods[M][
 type FwService = typeof FirewallServiceService;
 /** FirewallService methods, by their lower-camel name (`listRules`, `createRule`…). */
 export type FirewallMethod = keyof FwService;
+/**
+ * The request message of a FirewallService method, read off the generated service definition so
+ * that a new RPC needs no entry here.
+ */
 export type FirewallRequest<M extends FirewallMethod> = ReturnType<FwService[M]['requestDeserialize']>;
+/**
+ * The response message a FirewallService method resolves with (from the generated definition, like
+ * `FirewallRequest`).
+ */
 export type FirewallResponse<M extends FirewallMethod> = ReturnType<FwService[M]['responseDeserialize']>;
 
 /** The promise-based client of DocumentService and FirewallService. */

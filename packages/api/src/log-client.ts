@@ -21,6 +21,10 @@ import {
 } from './gen/palisade/log/v1/log_service.js';
 import { logEntryFromProto } from './log-entry.js';
 
+/**
+ * Options of `createLogClient`, shaped like `ConfigClientOptions` but for palisade-logger.
+ * `timeoutMs` bounds the unary calls only: `tail()` runs until its signal aborts.
+ */
 export interface LogClientOptions {
   /** `host:port` of palisade-logger. */
   readonly address: string;

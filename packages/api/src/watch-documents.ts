@@ -30,6 +30,7 @@ export type DocumentWatchEvent =
   | { readonly kind: 'progress'; readonly revision: number }
   | { readonly kind: 'interrupted'; readonly error: ConfigClientError; readonly retryInMs: number; readonly resumeFrom: number };
 
+/** Options of `watchDocuments`; the timing fields left out take `WATCH_DOCUMENTS_DEFAULTS`. */
 export interface WatchDocumentsOptions {
   /** Path prefixes (none: everything). */
   readonly prefixes?: readonly string[];
@@ -47,6 +48,10 @@ export interface WatchDocumentsOptions {
   readonly backoffMaxMs?: number;
 }
 
+/**
+ * The timing defaults of `watchDocuments`, ms: a PROGRESS every second, and reconnects from 100 ms
+ * doubling up to 5 s, so that a restarted configd is followed again within seconds.
+ */
 export const WATCH_DOCUMENTS_DEFAULTS = { progressIntervalMs: 1000, backoffInitialMs: 100, backoffMaxMs: 5000 } as const;
 
 /** Errors after which reconnecting cannot help: they end the iteration by being thrown. */

@@ -64,6 +64,11 @@ class ConnectionCalls {
   }
 }
 
+/**
+ * Options of `admissionInterceptor`; `createGrpcServer` builds them from its own
+ * (`maxReceiveBytesByMethod`, `maxConcurrentStreams`, `admit`). Without `admit` every call that
+ * fits the limits is admitted.
+ */
 export interface AdmissionOptions {
   /** Receive limit of a method, by path. */
   readonly limitOf: (methodPath: string) => number;

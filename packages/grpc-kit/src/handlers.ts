@@ -10,6 +10,10 @@ import type { Principal, TokenAuthenticator } from './tokens.js';
 
 /** A request message that could not be decoded, or is larger than its method accepts. */
 export class RequestError extends PalisadeError<RequestErrorCode, { readonly maxBytes?: number }> {}
+/**
+ * Why a request was refused before its handler ran: `invalid-argument` for a message that does not
+ * decode, `too-large` (RESOURCE_EXHAUSTED) for one above its method's limit.
+ */
 export type RequestErrorCode = 'invalid-argument' | 'too-large';
 
 /** What a handler gets besides the request. */
@@ -22,6 +26,11 @@ export interface CallContext<Role extends string> {
   readonly metadata: Metadata;
 }
 
+/**
+ * What `createRpcHandlers` needs: the authenticator, the service's error mapper and the server's
+ * two shutdown signals (`GrpcServer.draining` and `GrpcServer.forced`), which end streams first and
+ * unary calls after the grace period. `clock` (default the system clock) times the call deadlines.
+ */
 export interface RpcHandlersOptions<Role extends string, Permission extends string> {
   readonly auth: TokenAuthenticator<Role, Permission>;
   readonly logger: Logger;
@@ -155,6 +164,11 @@ export interface RpcHandlers<Role extends string, Permission extends string> {
   readonly openStreams: number;
 }
 
+/**
+ * The handler factories of one service: every method is built with `unary` or `serverStream`, so
+ * that authorization, the malformed-request check and error mapping happen in this one place.
+ * `openStreams` is for the service's metrics.
+ */
 export function createRpcHandlers<Role extends string, Permission extends string>(o: RpcHandlersOptions<Role, Permission>): RpcHandlers<Role, Permission> {
   const clock = o.clock ?? SYSTEM_CLOCK;
   let openStreams = 0;

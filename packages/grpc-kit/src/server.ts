@@ -9,6 +9,7 @@ import { PalisadeError, createCloser, formatHostPort, isLoopbackHost, parseHostP
 import { admissionInterceptor, type Admit } from './admission.js';
 import { tolerantService } from './handlers.js';
 
+/** The server's certificate chain and private key (PEM); with `ca`, mutual TLS. */
 export interface GrpcTlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
@@ -16,6 +17,10 @@ export interface GrpcTlsFiles {
   readonly ca?: Buffer;
 }
 
+/**
+ * Options of `createGrpcServer`; the limits and timings left out take `GRPC_SERVER_DEFAULTS`. A
+ * server without `authenticated` is refused (`invalid-argument`) unless it listens on loopback.
+ */
 export interface GrpcServerOptions {
   /** `host:port` (port 0 = any free port). */
   readonly listen: string;
@@ -43,6 +48,10 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
 }
 
+/**
+ * The defaults of `GrpcServerOptions`: 4 MiB requests, 256 MiB responses, 100 calls in flight per
+ * connection, a keepalive ping every 30 s answered within 10 s, and 5 s of grace on close.
+ */
 export const GRPC_SERVER_DEFAULTS = {
   maxReceiveBytes: 4 * 1024 * 1024,
   maxConcurrentStreams: 100,
@@ -52,6 +61,11 @@ export const GRPC_SERVER_DEFAULTS = {
   shutdownGraceMs: 5000,
 } as const;
 
+/**
+ * A server that may not be created (`invalid-argument`: open access off loopback) or cannot bind
+ * (`unavailable`, from `listen()`), with the address in `listen`; services rethrow it as their own
+ * error with the same code.
+ */
 export class GrpcServerError extends PalisadeError<'invalid-argument' | 'unavailable', { readonly listen?: string }> {}
 
 /** A server before and after `listen()`. */

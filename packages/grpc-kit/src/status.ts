@@ -36,6 +36,10 @@ export function truncateText(text: string, max: number): string {
   return `${text.slice(0, cut)}… (${text.length - cut} more characters)`;
 }
 
+/**
+ * A service's table for `createStatusMapper`. `statusOf` must cover the kit's codes as well as the
+ * service's, so that a code without a status is a type error instead of an INTERNAL at run time.
+ */
 export interface StatusMapping<Code extends string> {
   /** gRPC status of each code. */
   readonly statusOf: Readonly<Record<Code | KitErrorCode, Status>>;
@@ -46,6 +50,10 @@ export interface StatusMapping<Code extends string> {
   readonly trailer?: (err: PalisadeError<Code | KitErrorCode, object>) => Readonly<Record<string, Buffer | string>>;
 }
 
+/**
+ * Turns whatever a handler threw into the status grpc-js sends (code, truncated message, trailer);
+ * built once per service with `createStatusMapper`, whose mapper logs what becomes `internal`.
+ */
 export type ToServiceError = (err: unknown, logger: Logger) => Partial<ServiceError>;
 
 /**

@@ -15,10 +15,19 @@ import type { ToServiceError } from './status.js';
 /** Secrets shorter than this are refused when the file is loaded. */
 export const MIN_SECRET_LENGTH = 16;
 
+/**
+ * Why a tokens file or a call was refused: `invalid-argument` for a bad line of the tokens file,
+ * `unauthenticated` for a missing, malformed or unknown token, `permission-denied` for a role
+ * without the method's permission.
+ */
 export type AuthErrorCode = 'invalid-argument' | 'unauthenticated' | 'permission-denied';
 /** A tokens file that cannot be loaded, or a call without the right token. */
 export class AuthError extends PalisadeError<AuthErrorCode, { readonly line?: number; readonly source?: string }> {}
 
+/**
+ * One line of a tokens file, as `parseTokensFile` returns it; `TokenAuthenticator` keeps only the
+ * SHA-256 of `secret`.
+ */
 export interface TokenEntry<Role extends string = string> {
   readonly name: string;
   readonly role: Role;

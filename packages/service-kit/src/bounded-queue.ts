@@ -12,8 +12,17 @@ import { PalisadeError } from './errors.js';
  *   wait for room instead: back-pressure).
  */
 export const OVERFLOW_POLICIES = ['drop-oldest', 'drop-newest', 'reject'] as const;
+/**
+ * One of `OVERFLOW_POLICIES`; every queue names its own, so what a full buffer does is decided
+ * where the buffer is made.
+ */
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
+/**
+ * Options of `BoundedQueue`; the constructor throws `invalid-argument` for a `maxItems` below 1 or
+ * a `maxBytes` that is not positive. An item larger than `maxBytes` is still accepted into an empty
+ * queue, so that it cannot stall the queue for good.
+ */
 export interface BoundedQueueOptions<T> {
   /** Most items pending at once (≥ 1). */
   readonly maxItems: number;

@@ -7,6 +7,10 @@
 
 /** Codes every package may use for failures that are not its own domain's. */
 export const COMMON_ERROR_CODES = ['cancelled', 'deadline-exceeded', 'unavailable', 'internal'] as const;
+/**
+ * One of `COMMON_ERROR_CODES`; every package's code union includes them, so that `errorFrom` can
+ * map a foreign error into any package's error class.
+ */
 export type CommonErrorCode = (typeof COMMON_ERROR_CODES)[number];
 
 /**

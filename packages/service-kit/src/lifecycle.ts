@@ -14,6 +14,11 @@ export interface Closable {
   closed(): Promise<void>;
 }
 
+/**
+ * How `createCloser` and `withCloser` stop a component: on `close()`, `graceful` runs at once and
+ * `force` when `graceMs` has passed or `force()` is called. The grace timer runs on `clock`
+ * (default the system clock); forcing is logged as a warning on `logger`.
+ */
 export interface CloserOptions {
   /** Stops the component in order (stop accepting, finish work, release resources). */
   readonly graceful: (signal: AbortSignal) => Promise<void>;

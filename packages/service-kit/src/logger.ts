@@ -22,12 +22,18 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
+/** pino's levels from most to least severe, plus `silent`; `--log-level` accepts exactly these. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A level as `createRootLogger` and `--log-level` take it. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Field paths whose values never reach the log. */
 export const REDACTED_PATHS = ['authorization', '*.authorization', 'secret', '*.secret', 'token', '*.token', 'tokens'] as const;
 
+/**
+ * Options of `createRootLogger`. `service`, `node` and `version` are bound to every line, so that
+ * the logs of several services and nodes can be merged and still told apart.
+ */
 export interface RootLoggerOptions {
   /** Service name bound to every line (`configd`, `node-agent`, `logger`). */
   readonly service: string;

@@ -20,6 +20,10 @@ export function createMetricsRegistry(labels: { readonly service: string; readon
   return registry;
 }
 
+/**
+ * `startMetricsServer`'s failure to bind (`unavailable`), with the address in `listen`; services
+ * turn it into their own error with `startOptionalMetricsServer`'s `wrap`.
+ */
 export class MetricsServerError extends PalisadeError<'unavailable' | 'invalid-argument', { readonly listen: string }> {}
 
 /** A listening metrics endpoint. `close()` stops it (idempotent). */

@@ -48,6 +48,11 @@ export interface Configd extends Closer {
   readonly restFingerprint: string | undefined;
 }
 
+/**
+ * Starts configd in the order of the file header and resolves once gRPC (and, when set, the metrics
+ * and REST listeners) listen. Bad options reject with `ConfigdError` `invalid-argument`, an address
+ * that cannot be bound with `unavailable`, each after closing what had been opened.
+ */
 export async function createConfigd(input: ConfigdOptions): Promise<Configd> {
   const o = resolveConfigdOptions(input);
   const logger: Logger = o.logger;

@@ -14,6 +14,7 @@ export type ConfigdErrorCode = Exclude<ApiErrorCode, AgentOnlyCode>;
 /** The node agent's own codes (`ErrorCode` 18 and up): configd never sends them. */
 type AgentOnlyCode = 'apply-failed' | 'state-failed';
 const AGENT_ONLY: readonly string[] = ['apply-failed', 'state-failed'] satisfies AgentOnlyCode[];
+/** `ConfigdErrorCode` as a run-time list, for checks that must cover every code configd sends. */
 export const CONFIGD_ERROR_CODES: readonly ConfigdErrorCode[] = API_ERROR_CODES.filter((c): c is ConfigdErrorCode => !AGENT_ONLY.includes(c));
 
 /** A diagnostic as configd passes it on (shape of `palisade.config.v1.Diagnostic`). */

@@ -90,6 +90,11 @@ const OPTIONS = {
   ...NATS_CREDENTIAL_ARGS,
 } as const;
 
+/**
+ * The `palisade-configd` command (the bin launcher calls it with `argv` after `node main.js`): runs
+ * configd until a stop signal; returns after `--help` or `--version`, exits 2 on a usage error and
+ * 1 when configd cannot start.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
   const cli = parseServiceCommandLine(
     { program: 'palisade-configd', version: CONFIGD_VERSION, help: HELP, options: OPTIONS, required: ['node', 'nats', 'listen', 'data'] },

@@ -15,6 +15,10 @@ import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_DEADLINE_MS, D
 /** NATS credentials and the servers' CA (nats-kit's, from the --nats-* flags). */
 export type { NatsSecurity } from '@palisade/nats-kit';
 
+/**
+ * The gRPC listener's certificate chain and private key (PEM), from `--tls-cert` and `--tls-key`;
+ * with `ca` (`--tls-ca`), mutual TLS.
+ */
 export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
@@ -22,6 +26,10 @@ export interface TlsFiles {
   readonly ca?: Buffer;
 }
 
+/**
+ * Everything `createConfigd` takes: the command-line flags and a few settings for tests. Fields
+ * left out take `CONFIGD_DEFAULTS`; `resolveConfigdOptions` refuses bad values and contradictions.
+ */
 export interface ConfigdOptions {
   /** Node name (like the pmxcfs node), recorded as the writer of each revision. */
   readonly node: string;
@@ -111,6 +119,10 @@ export interface ConfigdOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * `ConfigdOptions` with every default filled in (the fields that are optional by nature stay
+ * optional) and the gRPC address split into `host` and `port`: what the rest of configd reads.
+ */
 export type ResolvedConfigdOptions = Required<Omit<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls' | 'restLogger'>> &
   Pick<ConfigdOptions, 'tokens' | 'tls' | 'validator' | 'metricsListen' | 'restListen' | 'restTls' | 'restLogger'> & { readonly host: string; readonly port: number };
 
@@ -146,6 +158,11 @@ export const CONFIGD_DEFAULTS = {
   natsSecurity: {},
 } as const;
 
+/**
+ * Fills in the defaults and checks the options before anything is opened; throws `ConfigdError`
+ * `invalid-argument` naming the field (both fields of a contradiction), which main.ts reports as a
+ * usage error.
+ */
 export function resolveConfigdOptions(o: ConfigdOptions): ResolvedConfigdOptions {
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(o.node)) {
     throw new ConfigdError('invalid-argument', `node: '${o.node}' is not a valid node name`);

@@ -18,6 +18,11 @@ export interface PendingEntry {
 /** An event of `watch`: a record's current state, or its removal. */
 export type PendingEvent = { readonly kind: 'put'; readonly key: string; readonly entry: PendingEntry } | { readonly kind: 'gone'; readonly key: string };
 
+/**
+ * The pending confirmations in their KV bucket, keyed by document path. A write that lost its
+ * compare-and-set returns undefined or false instead of throwing, so that the caller learns it lost
+ * the race; NATS failures are `unavailable`.
+ */
 export class ConfirmBucket {
   readonly #kv: KV;
 

@@ -18,6 +18,11 @@ import type { DocumentStore } from '../store/document-store.js';
 import { ConfirmBucket, type PendingEntry } from './confirm-bucket.js';
 import { MAX_INLINE_RESTORE_BYTES, ROLLBACK_AUTHOR, requireConfirmWindow, rollbackMessage, type PendingConfirmation } from './pending-record.js';
 
+/**
+ * Options of `Confirmations`: the store that rollbacks are written through and the replication
+ * whose NATS connection carries the records; `node` is recorded as the writer or the claimer of a
+ * record.
+ */
 export interface ConfirmationsOptions {
   readonly node: string;
   readonly store: DocumentStore;
@@ -43,6 +48,11 @@ export interface GuardedWrite {
 
 const sleep = (clock: Clock, ms: number): Promise<void> => new Promise((resolve) => clock.setTimer(resolve, ms));
 
+/**
+ * Commit-confirmed writes of one configd (file header): `guarded` wraps a write, `confirm` keeps
+ * it, and the timers of every configd roll back what is not confirmed in time. Call `start()` once;
+ * `close()` it before the replication and the mirror close, as app.ts does.
+ */
 export class Confirmations {
   readonly #o: ConfirmationsOptions;
   readonly #clock: Clock;

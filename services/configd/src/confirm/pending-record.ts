@@ -10,6 +10,10 @@ export const ROLLBACK_AUTHOR = 'automatic rollback';
 
 /** Shortest and longest confirm window accepted, ms. */
 export const MIN_CONFIRM_WINDOW_MS = 1000;
+/**
+ * The longest window, 24 h; `requireConfirmWindow` refuses a window outside these two bounds with
+ * `invalid-argument`.
+ */
 export const MAX_CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
 
 /**
@@ -18,6 +22,10 @@ export const MAX_CONFIRM_WINDOW_MS = 24 * 3600 * 1000;
  */
 export const MAX_INLINE_RESTORE_BYTES = 256 * 1024;
 
+/**
+ * One pending confirmation as every configd of the cluster reads it from the bucket: the change,
+ * what a rollback restores, the deadline, and which node claimed the rollback.
+ */
 export interface PendingConfirmation {
   readonly path: string;
   /** Revision of the change (0 while the write is in flight or when the writer died before recording it). */
@@ -41,6 +49,7 @@ export interface PendingConfirmation {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The bucket value of a record, UTF-8 JSON; `decodePending` reads it back. */
 export function encodePending(p: PendingConfirmation): Uint8Array {
   return encoder.encode(JSON.stringify(p));
 }

@@ -5,6 +5,10 @@
 import type { NatsAuth } from '@palisade/nats-kit';
 import type { Clock, Logger } from '@palisade/service-kit';
 
+/**
+ * Options of `JetStreamLog`; configd fills them from its own (its `historyDepth` is `history`
+ * here), and the constants below are the defaults and fixed bounds of the log.
+ */
 export interface JetStreamLogOptions {
   /** NATS server URLs, tried in the order given (the local server first). */
   readonly servers: readonly string[];

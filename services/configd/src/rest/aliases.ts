@@ -16,6 +16,10 @@ const CIDR: ParamSpec = {
   check: (v) => (parseIpOrCidr(v).ok ? undefined : 'value does not look like a valid IP address or CIDR network'),
 };
 
+/**
+ * The alias endpoints of one scope (`{prefix}/aliases`, `{prefix}/aliases/{name}`); routes.ts adds
+ * them to the cluster and guest scopes only, the documents that have aliases.
+ */
 export function aliasRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
   const scope = (ctx: RouteContext): Promise<FwScope> => base.resolve(ctx.params, deps, ctx.caller.signal);

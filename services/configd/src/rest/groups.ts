@@ -8,6 +8,10 @@ import { assertUnmodified, failed, paramError } from './rest-error.js';
 import type { Route } from './router.js';
 import type { RestDeps } from './scopes.js';
 
+/**
+ * The security group endpoints (`cluster/firewall/groups`, `cluster/firewall/groups/{group}`),
+ * which are cluster-wide; the rules of a group are `groupRuleRoutes`.
+ */
 export function groupRoutes(deps: RestDeps): Route[] {
   const { api } = deps;
   return [

@@ -20,6 +20,10 @@ const CIDR: ParamSpec = {
   check: (v) => (ALIAS_REF.test(v) || parseIpOrCidr(v).ok ? undefined : `value does not look like a valid IP address or CIDR network`),
 };
 
+/**
+ * The IP set endpoints of one scope (`{prefix}/ipset`, `…/{name}`, `…/{name}/{cidr}`); routes.ts
+ * adds them to the cluster and guest scopes only, the documents that have IP sets.
+ */
 export function ipsetRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
   const scope = (ctx: RouteContext): Promise<FwScope> => base.resolve(ctx.params, deps, ctx.caller.signal);

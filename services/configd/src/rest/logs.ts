@@ -10,6 +10,10 @@ import { WithTotal } from './envelope.js';
 
 const UINT = { type: 'integer', minimum: 0, optional: true } as const;
 
+/**
+ * The log endpoint of a node or guest scope (`{prefix}/log`), none for the other scopes. Without a
+ * logger (`--rest-logger`) it answers 500 saying so.
+ */
 export function logRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   if (base.env !== 'host' && base.env !== 'vm' && base.env !== 'ct') return [];
   return [

@@ -17,6 +17,11 @@ const INDEX: Readonly<Record<ScopeBase['env'], readonly string[]>> = {
   vnet: ['rules', 'options'],
 };
 
+/**
+ * The index of one scope (`GET {prefix}`) and, where Proxmox has them, `refs` (cluster and guests)
+ * and `macros` (cluster only); a guest scope answers only for a guest whose configuration is in the
+ * store.
+ */
 export function indexRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const routes: Route[] = [
     {

@@ -68,6 +68,10 @@ function guestOptions(): Schema {
   };
 }
 
+/**
+ * The options endpoints of one scope (`GET` and `PUT {prefix}/options`), checked against its
+ * `OPTION_PROPERTIES`; a PUT that changes nothing still checks the digest, as Proxmox does.
+ */
 export function optionRoutes(base: ScopeBase, deps: RestDeps): Route[] {
   const { api } = deps;
   const props = OPTION_PROPERTIES[base.env];

@@ -22,6 +22,10 @@ export type ParamSpec =
   | { readonly type: 'integer'; readonly optional?: boolean; readonly minimum?: number; readonly maximum?: number }
   | { readonly type: 'boolean'; readonly optional?: boolean };
 
+/**
+ * The parameters one route declares, by name, path parameters included; `checkParams` refuses a
+ * parameter that is not declared, as Proxmox's `additionalProperties => 0` does.
+ */
 export type Schema = Readonly<Record<string, ParamSpec>>;
 
 /** Checked values: strings, integers, booleans as 1/0. */

@@ -18,8 +18,16 @@ export const REST_STATUS = {
   'too-large': 413,
   unavailable: 503,
 } as const;
+/**
+ * The kind of a REST failure; `RestError.status` takes its HTTP status from `REST_STATUS`, so that
+ * handlers never choose a status number themselves.
+ */
 export type RestErrorCode = keyof typeof REST_STATUS;
 
+/**
+ * What travels with a `RestError` into the answer's body: for `bad-parameters`, the
+ * `{field: message}` map that Proxmox clients show next to each field.
+ */
 export interface RestErrorContext {
   /** Per-parameter messages (`bad-parameters`). */
   readonly errors?: Readonly<Record<string, string>>;

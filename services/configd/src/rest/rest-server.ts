@@ -23,6 +23,10 @@ import { METHODS, type Method, type Router } from './router.js';
 /** Where the API lives on the server (Proxmox's JSON format). */
 export const API_PREFIX = '/api2/json';
 
+/**
+ * Options of `startRestServer`. app.ts passes configd's own FirewallApi, store and authenticator,
+ * so that REST and gRPC share validation, tokens and read-your-writes.
+ */
 export interface RestServerOptions {
   /** `host:port` (port 0 = any free port). */
   readonly listen: string;
@@ -50,6 +54,10 @@ export interface RestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Binds the HTTPS listener and resolves once it listens; rejects with the listen error when the
+ * address cannot be bound (app.ts reports it as `unavailable`).
+ */
 export async function startRestServer(o: RestServerOptions): Promise<RestServer> {
   const { host, port } = parseHostPort(o.listen, 'rest-listen');
   const router = buildRouter({ api: o.api, store: o.store, ...(o.logs ? { logs: o.logs } : {}) }, o.version);

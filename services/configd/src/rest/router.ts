@@ -7,7 +7,12 @@ import type { Caller } from '../store/document-store.js';
 import type { RestPrincipal } from './rest-auth.js';
 import type { Params, Schema } from './params.js';
 
+/**
+ * The HTTP methods of Proxmox's API; any other method is answered 501, like a path the API does not
+ * have.
+ */
 export const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+/** One of `METHODS`; a GET needs the `read` permission, the others `write` (rest-server.ts). */
 export type Method = (typeof METHODS)[number];
 
 /** What a handler gets: checked parameters, who calls, the write's bounds and the time. */
@@ -35,6 +40,10 @@ interface Compiled {
   readonly segments: readonly Segment[];
 }
 
+/**
+ * What `Router.match` found: the route with its decoded path parameters, a path without a route for
+ * this method, or no such path; rest-server.ts answers both misses 501, as Proxmox does.
+ */
 export type RouteMatch =
   | { readonly kind: 'found'; readonly route: Route; readonly pathParams: Record<string, string> }
   | { readonly kind: 'no-method' }

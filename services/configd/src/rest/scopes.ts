@@ -50,6 +50,10 @@ function guest(kind: 'qemu' | 'lxc'): ScopeBase {
   };
 }
 
+/**
+ * The cluster scope (`cluster/firewall`); misc.ts compares a base with it by identity for the
+ * cluster-only `macros` endpoint.
+ */
 export const CLUSTER_BASE: ScopeBase = {
   env: 'cluster',
   prefix: 'cluster/firewall',
@@ -57,6 +61,10 @@ export const CLUSTER_BASE: ScopeBase = {
   resolve: () => Promise.resolve({ kind: 'cluster' }),
 };
 
+/**
+ * The node scope (`nodes/{node}/firewall`); unlike a guest, any valid node name resolves, without a
+ * lookup in the store.
+ */
 export const HOST_BASE: ScopeBase = {
   env: 'host',
   prefix: 'nodes/{node}/firewall',
@@ -64,9 +72,21 @@ export const HOST_BASE: ScopeBase = {
   resolve: (params) => Promise.resolve({ kind: 'host', node: String(params.node) }),
 };
 
+/**
+ * The VM scope (`nodes/{node}/qemu/{vmid}/firewall`); resolves only while the node's
+ * `qemu-server/<vmid>.conf` is in the store.
+ */
 export const QEMU_BASE = guest('qemu');
+/**
+ * The container scope (`nodes/{node}/lxc/{vmid}/firewall`); resolves only while the node's
+ * `lxc/<vmid>.conf` is in the store.
+ */
 export const LXC_BASE = guest('lxc');
 
+/**
+ * The SDN vnet scope (`cluster/sdn/vnets/{vnet}/firewall`); like a node, any valid vnet name
+ * resolves, without a lookup in the store.
+ */
 export const VNET_BASE: ScopeBase = {
   env: 'vnet',
   prefix: 'cluster/sdn/vnets/{vnet}/firewall',

@@ -18,10 +18,15 @@ export { MIN_SECRET_LENGTH } from '@palisade/grpc-kit';
 
 /** The roles a token can have. */
 export const ROLES = ['admin', 'reader', 'agent'] as const;
+/** One of `ROLES`, as the second field of a tokens file line names it. */
 export type Role = (typeof ROLES)[number];
 
 /** What an RPC method needs: `read` (Get, List, History, Diff, Status), `write`, `watch`. */
 export const PERMISSIONS = ['read', 'write', 'watch'] as const;
+/**
+ * One of `PERMISSIONS`; each RPC handler names the one it needs, and `ROLE_PERMISSIONS` says which
+ * roles have it.
+ */
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** configd's role → permission table. */

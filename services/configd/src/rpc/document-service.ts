@@ -24,10 +24,18 @@ export function asBuffer(bytes: Uint8Array | undefined): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * A record's metadata as the wire `DocumentMeta`; the FirewallService uses it too, so that both
+ * services describe a written revision alike.
+ */
 export function encodeMeta(r: LogRecord): DocumentMeta {
   return metaOf(r);
 }
 
+/**
+ * A record as the wire `Document`; without `withContent` the content is left empty, so that a List
+ * or History without `include_content` does not send every document's bytes.
+ */
 export function encodeDocument(r: LogRecord, withContent: boolean): Document {
   return { meta: encodeMeta(r), content: withContent ? asBuffer(r.content) : Buffer.alloc(0) };
 }

@@ -35,6 +35,11 @@ export interface ReleasedRecord {
   readonly abortedBatch?: string;
 }
 
+/**
+ * How an atomic batch ended, decided alike on every mirror from the stream alone; an import waits
+ * for it after its commit is stored (`outcomeOf`), because the commit's acknowledgement does not
+ * say whether it made the deadline.
+ */
 export type BatchOutcome = 'committed' | 'aborted';
 
 interface OpenBatch {

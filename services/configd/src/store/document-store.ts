@@ -29,6 +29,10 @@ export interface DocumentLog {
   readonly maxPayload: number;
 }
 
+/**
+ * Options of `DocumentStore`; app.ts fills them from `ResolvedConfigdOptions`, with the mirror and
+ * the replication the rest of configd shares.
+ */
 export interface DocumentStoreOptions {
   readonly node: string;
   readonly mirror: LmdbMirror;
@@ -64,6 +68,10 @@ export interface Caller {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A revision's metadata as clients see it, without content (`metaOf`); it has the shape of the wire
+ * `DocumentMeta`, so the RPC layer passes it on as it is.
+ */
 export interface DocumentMetaView {
   readonly path: string;
   readonly revision: number;
@@ -76,6 +84,11 @@ export interface DocumentMetaView {
   readonly writerNode: string;
 }
 
+/**
+ * A write of one document: a compare-and-set on `expectedRevision` (0: it must not exist),
+ * `expectedDigest` or `createOnly`, else unconditional. A refused expectation throws `conflict` or
+ * `already-exists`.
+ */
 export interface PutInput {
   readonly path: string;
   readonly content: Uint8Array;
@@ -99,6 +112,11 @@ export interface ParsedForWrite {
   readonly guestType?: 'qemu' | 'lxc' | undefined;
 }
 
+/**
+ * A delete of one document (a tombstone revision). Without an expectation it still expects the
+ * revision the mirror shows alive, so that of two concurrent deletes one is refused; an absent
+ * document is `not-found`.
+ */
 export interface DeleteInput {
   readonly path: string;
   readonly expectedRevision?: number;
@@ -106,6 +124,11 @@ export interface DeleteInput {
   readonly message?: string;
 }
 
+/**
+ * What `DocumentStore.status()` reports: the local mirror's view (revision, oldest resumable
+ * revision, documents) and the replication's health (`quorate`, `natsConnected`), read without
+ * waiting for either.
+ */
 export interface StoreStatus {
   readonly node: string;
   readonly revision: number;
@@ -142,6 +165,12 @@ function isContextPath(path: string): boolean {
 }
 const decoder = new TextDecoder();
 
+/**
+ * The document domain behind the RPC and REST handlers. Writes are compare-and-set appends to the
+ * replicated log that resolve once JetStream acknowledged them; reads come from the local mirror
+ * once it applied the writes this configd acknowledged (waiting up to `applyWaitMs`), so a client
+ * reads its own writes.
+ */
 export class DocumentStore {
   readonly #o: DocumentStoreOptions;
   readonly #log: Logger;

@@ -5,6 +5,10 @@
 import { parseDocument, parseFwDocument, type Diagnostic, type FwDocument } from '@palisade/fw-lang';
 import type { DiagnosticInfo } from '../errors.js';
 
+/**
+ * What a `DocumentValidator` checks: the new content of `path` and the context it is parsed against
+ * (the cluster document, the guest's type), which the store supplies.
+ */
 export interface ValidationInput {
   readonly path: string;
   readonly content: Uint8Array;

@@ -14,6 +14,10 @@ export interface EditRun {
 /** Why no edit script was produced. */
 export type EditLimitHit = { readonly limit: 'edit-distance'; readonly atLeast: number } | { readonly limit: 'work'; readonly steps: number };
 
+/**
+ * Bounds of one edit script search; past either, `editScript` answers an `EditLimitHit` instead of
+ * a script, so that a diff of huge or very different documents takes bounded time.
+ */
 export interface EditLimits {
   /** Most inserted + deleted lines an answer may have. */
   readonly maxEditDistance: number;

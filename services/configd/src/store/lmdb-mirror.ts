@@ -26,6 +26,10 @@ import { VisibleTail, type TailEntry } from './visible-tail.js';
 export type { LogRecord } from '../log-record.js';
 
 
+/**
+ * Options of `LmdbMirror.open`; `historyDepth` and `maxLogRevisions` together decide what is
+ * trimmed (file header), and configd requires `maxLogRevisions` ≥ `historyDepth`.
+ */
 export interface LmdbMirrorOptions {
   /** Directory of the LMDB environment (created when missing). */
   readonly path: string;
@@ -50,6 +54,11 @@ type AppliedListener = (revision: number) => void;
 
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 
+/**
+ * The local mirror of the replicated log (file header): `JetStreamLog` feeds it with `apply()`, the
+ * store and the watches read it. Open it with `LmdbMirror.open`; close it after the replication has
+ * stopped feeding it.
+ */
 export class LmdbMirror implements LogSink {
   readonly #root: RootDatabase;
   readonly #revs: Database<LogRecord, number>;

@@ -10,6 +10,7 @@ import { classifyDocumentPath, normalizeDocumentPath } from './document-path.js'
 
 /** Why a followed record was skipped (the `reason` label of the metric). */
 export const SKIP_REASONS = ['invalid-path', 'binary-content', 'digest-mismatch'] as const;
+/** One of `SKIP_REASONS`; the mirror counts the records it skips by it (`skippedRecords`). */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Whether content is text as configd stores it (no NUL byte). */

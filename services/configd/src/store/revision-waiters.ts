@@ -8,6 +8,11 @@ interface Waiter {
   readonly resolve: (ok: boolean) => void;
 }
 
+/**
+ * The waiters of the mirror's `waitForRevision` and of its visible tail; the owner calls
+ * `reached()` as revisions arrive, so that a read-your-writes wait costs no polling, and `close()`
+ * when it closes.
+ */
 export class RevisionWaiters {
   readonly #waiters = new Set<Waiter>();
 

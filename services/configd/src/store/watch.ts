@@ -10,6 +10,10 @@
 import { ConfigdError } from '../errors.js';
 import type { LmdbMirror, LogRecord } from './lmdb-mirror.js';
 
+/**
+ * Options of `watchMirror`, from a Watch request; `prefixes` must be normalized already
+ * (`DocumentStore.watch` does it), because they are compared with stored paths as they are.
+ */
 export interface WatchOptions {
   /** Normalized path prefixes ("" or none = everything). */
   readonly prefixes: readonly string[];
@@ -23,6 +27,11 @@ export interface WatchOptions {
   readonly maxBatchBytes?: number;
 }
 
+/**
+ * What `watchMirror` yields, in revision order: `snapshot` records then `snapshot-end` at the
+ * snapshot's revision, changes as `put` and `delete`, and `progress` to advance a quiet client's
+ * resume point.
+ */
 export type WatchEvent =
   | { readonly type: 'put' | 'delete' | 'snapshot'; readonly record: LogRecord }
   | { readonly type: 'snapshot-end' | 'progress'; readonly revision: number };
