@@ -44,6 +44,8 @@ if (typeof process.getuid !== 'function' || process.getuid() !== 0 || spawnSync(
 }
 // The agent's pieces (a service: imported from its build for the benchmark only).
 const { LogIngest } = await import('../services/node-agent/dist/logs/log-ingest.js');
+// The agent names interfaces from its rtnetlink facts; the bench's traffic only crosses lo.
+const LOOPBACK_NAME = (index) => (index === 1 ? 'lo' : undefined);
 const { buildPacketEntry } = await import('../services/node-agent/dist/logs/entry-builder.js');
 const { LogPublisher } = await import('../services/node-agent/dist/logs/log-publisher.js');
 
@@ -111,7 +113,7 @@ async function runRaw(rate) {
 }
 
 async function runIngest(rate, servers) {
-  const ingest = new LogIngest({ node: 'bench', group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER });
+  const ingest = new LogIngest({ node: 'bench', group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, interfaceName: LOOPBACK_NAME });
   ingest.rulesetApplied({ text: '' });
   await ingest.start();
   while (!ingest.stats.natsConnected) await sleep(20);
@@ -139,7 +141,7 @@ async function runIngest(rate, servers) {
 /** The agent's capture alone: NATS unreachable, so entries are decoded, built and spooled (a spool large enough for the run), never encoded or published. */
 async function runCapture(rate) {
   const publisher = { flushOnCloseMs: 0, spoolMaxEntries: Math.ceil(rate * SECONDS * 1.5), spoolMaxBytes: 2 ** 31 };
-  const ingest = new LogIngest({ node: 'bench', group: GROUP, netns: ns, servers: ['nats://127.0.0.1:9'], clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, publisher });
+  const ingest = new LogIngest({ node: 'bench', group: GROUP, netns: ns, servers: ['nats://127.0.0.1:9'], clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, interfaceName: LOOPBACK_NAME, publisher });
   ingest.rulesetApplied({ text: '' });
   await ingest.start();
   const s = await send(rate);
@@ -186,7 +188,7 @@ async function startLogger(servers) {
  */
 async function runLatency(rate, servers, logger) {
   const node = `lat${rate}`;
-  const ingest = new LogIngest({ node, group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER });
+  const ingest = new LogIngest({ node, group: GROUP, netns: ns, servers, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, interfaceName: LOOPBACK_NAME });
   ingest.rulesetApplied({ text: '' });
   await ingest.start();
   while (!ingest.stats.natsConnected) await sleep(20);
