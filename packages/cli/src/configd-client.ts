@@ -14,6 +14,10 @@ import { CliExit, EXIT } from './exit.js';
 /** configd address used when neither --server nor PALISADE_SERVER is given. */
 export const DEFAULT_SERVER = '127.0.0.1:7400';
 
+/**
+ * The connection options as commander parses them (all strings; `timeout` in milliseconds). What
+ * is not given falls back in `connect` to `PALISADE_SERVER`, `PALISADE_TOKEN` and the defaults.
+ */
 export interface ServerOptions {
   readonly server?: string;
   readonly token?: string;

@@ -8,6 +8,10 @@ import { DOCUMENT_PATH_FORMS, FW_DOCUMENT_KINDS, loadTree, type FwDocumentKind, 
 import { CliExit, EXIT } from './exit.js';
 import { locateFile, readTree } from './read-tree.js';
 
+/**
+ * One PATH argument loaded: the whole tree the file belongs to (so references to other documents
+ * resolve), the documents to report on, and how to name them in output.
+ */
 export interface LoadedInput {
   readonly tree: PveTree;
   /** Tree paths this argument asked about (all of them for a directory). */
@@ -16,6 +20,10 @@ export interface LoadedInput {
   readonly display: (treePath: string) => string;
 }
 
+/**
+ * Validates `--kind` (undefined when not given). An unknown kind ends the command with exit code
+ * 2 rather than being guessed from the path.
+ */
 export function parseKind(value: string | undefined): FwDocumentKind | undefined {
   if (value === undefined) return undefined;
   if (!(FW_DOCUMENT_KINDS as readonly string[]).includes(value)) {

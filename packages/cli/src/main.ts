@@ -8,6 +8,11 @@ import { EXIT, CliExit } from './exit.js';
 import { COMMANDS } from './commands/index.js';
 import { acceptServerOptionsAnywhere } from './configd-client.js';
 
+/**
+ * Runs `palisade` with `argv` (the arguments after the script) and resolves with the exit code
+ * instead of exiting, so `bin/palisade.js` and the tests share it. A failure is printed to stderr
+ * and becomes the exit code (2 for an unexpected error).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('palisade')
     .description('Palisade: the Proxmox VE firewall as a cluster system')

@@ -9,6 +9,7 @@ import { compileForNode, type CompileResult } from '@palisade/fw-compile';
 import { CliExit, EXIT } from './exit.js';
 import { readTree } from './read-tree.js';
 
+/** The flags `addNodeOptions` adds, as commander parses them; `hostIp` is an array even when the flag is not repeatable. */
 export interface NodeCompileFlags {
   readonly config: string;
   readonly node: string;
@@ -31,6 +32,7 @@ export function addNodeOptions(cmd: Command, hostIpRepeatable = true): Command {
     .option('--local-network <cidr>', 'local network (default: cluster alias local_network, else the network of the host address, /24 or /64 when no prefix is given)');
 }
 
+/** What `compileFromFlags` returns: the node's compile result together with the parsed tree it came from. */
 export interface NodeCompiled {
   readonly tree: PveTree;
   readonly compiled: CompileResult;

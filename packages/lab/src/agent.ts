@@ -128,6 +128,10 @@ export interface AgentReply {
   readonly ready?: boolean;
 }
 
+/**
+ * Options of the `NamespaceAgent` constructor. The agent runs `ping` inside the namespace, so a
+ * caller whose tools are not on the default `PATH` passes `env`.
+ */
 export interface NamespaceAgentOptions {
   /** Environment of the agent (its `PATH` finds `ping`); default: this process's. */
   readonly env?: NodeJS.ProcessEnv;

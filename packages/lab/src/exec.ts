@@ -4,7 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 
+/** Every code a `LabError` can carry, as a list so the set is closed and a code can be checked at runtime. */
 export const LAB_ERROR_CODES = ['not-root', 'missing-tool', 'command-failed', 'agent-failed', 'timeout', 'aborted', 'apply-failed', 'conntrack-not-empty'] as const;
+/** One of `LAB_ERROR_CODES`, the type of `LabError.code`, so a caller's switch over it can be exhaustive. */
 export type LabErrorCode = (typeof LAB_ERROR_CODES)[number];
 
 /** The lab's error: a closed code, the command involved and its stderr. */
@@ -33,6 +35,10 @@ export const LAB_TOOLS = {
   ping: { package: 'iputils-ping', versionArgs: ['-V'] },
   conntrack: { package: 'conntrack', versionArgs: ['--version'] },
 } as const;
+/**
+ * Name of a program in `LAB_TOOLS`; a `missing-tool` error carries it in `context.tool` so the
+ * caller can name the package to install.
+ */
 export type LabTool = keyof typeof LAB_TOOLS;
 
 function isLabTool(name: string): name is LabTool {
@@ -45,12 +51,14 @@ export function missingToolError(tool: string, where: string, cause?: unknown): 
   return new LabError('missing-tool', `${tool} not found${where}${install}`, { command: tool, ...(isLabTool(tool) ? { tool } : {}) }, cause !== undefined ? { cause } : undefined);
 }
 
+/** Outcome of a finished `run`: the exit code (-1 when a signal ended the program) and all of stdout and stderr, as text. */
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
+/** Options of `run`. Without `input` the child's stdin is closed at once, so a program that reads it does not wait forever. */
 export interface RunOptions {
   readonly input?: string;
   /** Default 30 s. */
@@ -116,6 +124,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
   });
 }
 
+/** Options of `ipBatch`: those of `run` (its `input` is replaced by the batch lines) and `force`. */
 export interface IpBatchOptions extends RunOptions {
   /** `ip -force -batch`: go on after a failing line (for undo lists, where some lines may not apply). */
   readonly force?: boolean;
@@ -128,6 +137,7 @@ export async function ipBatch(ns: string | undefined, lines: readonly string[], 
   return run('ip', args, { ...options, input: `${lines.join('\n')}\n` });
 }
 
+/** Options of `labPrerequisites`; pass the `env` the lab will run with, so the check searches the same `PATH`. */
 export interface LabPrerequisiteOptions {
   /** Environment whose `PATH` is searched (default: this process's). */
   readonly env?: NodeJS.ProcessEnv;

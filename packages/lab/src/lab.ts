@@ -44,6 +44,10 @@ import {
 import { NamespaceAgent, type AgentReply } from './agent.js';
 import { ipBatch, LabError, missingToolError, run } from './exec.js';
 
+/**
+ * The verdict of one case as observed with a real packet, comparable with `simulate`'s; `SKIP`
+ * when the lab could not reproduce or set up the case (see `LabSkipKind`).
+ */
 export type LabVerdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'SKIP';
 
 /**
@@ -54,6 +58,10 @@ export type LabVerdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'SKIP';
  */
 export type LabSkipKind = 'unsupported' | 'setup-failed' | 'probe-failed';
 
+/**
+ * The outcome of one case of `runLab`, in case order (also passed to `onResult` as it comes).
+ * `observed` says what the verdict was concluded from.
+ */
 export interface LabCaseResult {
   readonly case: SimCase;
   readonly verdict: LabVerdict;
@@ -72,6 +80,7 @@ export interface LabCaseResult {
   readonly dport?: number;
 }
 
+/** Options of `runLab`. Each has a default, so `runLab(compiled, cases)` alone builds the topology, probes and cleans up. */
 export interface LabOptions {
   /**
    * How long silence must last before a probe counts as dropped; a datagram the host's own

@@ -2,6 +2,11 @@
  * The one error type of `@palisade/nft-netlink`, with a closed set of codes.
  */
 
+/**
+ * Every code an `NftNetlinkError` can carry, closed so a caller can handle each. `KERNEL_ERROR`
+ * means nothing of the batch was applied; after `TIMEOUT` or `ABORTED` the outcome of a sent
+ * batch is unknown.
+ */
 export const NFT_NETLINK_ERROR_CODES = [
   /** The kernel refused the batch; nothing of it was applied. `errno` and `failed` say why and where. */
   'KERNEL_ERROR',
@@ -22,6 +27,7 @@ export const NFT_NETLINK_ERROR_CODES = [
   /** The applier was closed. */
   'CLOSED',
 ] as const;
+/** One of `NFT_NETLINK_ERROR_CODES`, the `code` of an `NftNetlinkError`. */
 export type NftNetlinkErrorCode = (typeof NFT_NETLINK_ERROR_CODES)[number];
 
 /** Which message of a batch the kernel refused. */
@@ -41,6 +47,10 @@ export interface FailedMessage {
   readonly set?: string;
 }
 
+/**
+ * Details given to the `NftNetlinkError` constructor; each becomes the field of the same name
+ * (`allFailed` defaults to empty, `cause` becomes `Error.cause`).
+ */
 export interface NftNetlinkErrorContext {
   /** Positive errno from the kernel (NLMSG_ERROR) or the failing syscall. */
   readonly errno?: number;

@@ -9,6 +9,11 @@ import { parseRevision, withClient, withServerOptions, type ServerOptions } from
 const out = (s: string): void => void process.stdout.write(s);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * Registers `palisade confirm` (keep a change written with `--confirm`) and `palisade
+ * confirmations` (the changes still waiting). The CLI only asks: configd alone decides and
+ * performs the rollback of a change not confirmed in time.
+ */
 export const registerConfirm: RegisterCommand = (program: Command) => {
   withServerOptions(program.command('confirm').description('Confirm a change written with --confirm: it stays (otherwise configd writes the previous content back)'))
     .argument('<revision>', 'the revision the write printed')

@@ -117,6 +117,11 @@ function written(r: { meta?: { path: string; revision: number } | undefined; dig
   return `${r.meta?.path} revision ${r.meta?.revision}${r.rule ? `\n${ruleLine(r.rule)}` : ''}\ndigest ${r.digest}\n`;
 }
 
+/**
+ * Registers `palisade fw` and its subcommands for rules, groups, IP sets, aliases, options, refs
+ * and macros. Writes accept `--digest` and `--expect-revision`, so configd refuses a change made
+ * against a stale read instead of overwriting someone else's.
+ */
 export const registerFw: RegisterCommand = (program) => {
   const fw = program.command('fw').description('Proxmox firewall API of configd: rules, groups, ipset, alias, options, refs, macros');
 

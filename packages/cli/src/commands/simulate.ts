@@ -18,6 +18,10 @@ interface SimulateFlags extends NodeCompileFlags {
   readonly cases?: string;
 }
 
+/**
+ * The keys a case may have, in `--cases` JSON lines as in the flags; `readCases` keeps only these
+ * and ignores any other key rather than refusing the line.
+ */
 export const CASE_KEYS = ['from', 'to', 'proto', 'dport', 'sport', 'source', 'dest', 'srctype', 'dsttype'] as const;
 
 /** Reads JSON-lines cases (blank lines and `#` comments skipped). `-` is stdin. */
@@ -57,6 +61,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Simulates the cases `readCases` returned: one JSON line per case, in input order. A case that
+ * could not be read or simulated becomes an error line and counts in `errors`, so one bad line
+ * does not stop the others.
+ */
 export function simulateCases(compiled: CompileResult, cases: { line: number; value: SimCase | string }[]): { lines: string[]; errors: number } {
   const lines: string[] = [];
   let errors = 0;

@@ -57,6 +57,11 @@ function add(program: Command, name: string, description: string): Command {
   return withServerOptions(program.command(name).description(description));
 }
 
+/**
+ * Registers the commands on configd's documents: get, put, rm, ls, history, diff, rollback,
+ * watch, status, import and export. `put` and `rm` take `--confirm`; the revision they print is
+ * what `palisade confirm` expects.
+ */
 export const registerStore: RegisterCommand = (program) => {
   add(program, 'get', 'Print a document stored in configd (or one revision of it)')
     .argument('<path>', 'document path, e.g. firewall/cluster.fw')

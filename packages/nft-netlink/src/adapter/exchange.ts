@@ -23,6 +23,11 @@ export interface ExchangeOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Default of `ExchangeOptions.timeoutMs` and `NftSessionOptions.timeoutMs`, ms. The kernel
+ * answers a batch within its `sendmsg` call, so waiting this long means the link is stuck and the
+ * outcome is unknown.
+ */
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 5_000;
 
 /** What the kernel answered to a batch that it applied. */

@@ -11,6 +11,10 @@ export interface LinkListener {
   error(err: Error): void;
 }
 
+/**
+ * The transport under an `NftSession`: one netlink socket, in this process or relayed into
+ * another namespace, so the session and the exchange need not know which.
+ */
 export interface DatagramLink {
   /** Sends one datagram to the kernel (port 0); resolves once `sendmsg` returned. */
   send(bytes: Uint8Array): Promise<void>;

@@ -42,6 +42,10 @@ export interface SendResult {
   readonly kernelMs: number;
 }
 
+/**
+ * A session made by `openNftSession`. Calls run one at a time in call order; after `close()` the
+ * calls still queued and any later ones reject with `CLOSED`.
+ */
 export interface NftSession {
   /** The current ruleset generation (`NFTA_GEN_ID`). */
   generation(signal?: AbortSignal): Promise<number>;
@@ -59,6 +63,12 @@ export interface NftSession {
   close(): Promise<void>;
 }
 
+/**
+ * Opens the link (a socket, or the relay when `netns` is set and the native addon cannot open one
+ * there) and returns a session on it; the caller must `close()` it. Rejects with
+ * `INVALID_REQUEST` for a bad namespace name, `SOCKET_ERROR` or `RELAY_ERROR` when the link
+ * cannot be opened.
+ */
 export async function openNftSession(options: NftSessionOptions = {}): Promise<NftSession> {
   const bufferBytes = options.socketBufferBytes ?? 4 << 20;
   // another namespace: a socket opened there by this process when the addon can (no relay,

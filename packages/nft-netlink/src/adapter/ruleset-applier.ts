@@ -61,6 +61,11 @@ export interface RulesetApplyResult {
   readonly state: AppliedState;
 }
 
+/**
+ * Applies rulesets over one `NftSession` and remembers the last one applied, which lets the next
+ * apply send only the changes; keep `state()` to carry that across a restart. `close()` closes
+ * the session.
+ */
 export interface RulesetApplier {
   /**
    * Applies `ruleset` (owning `ownTables`), atomically. Rejects with `NftNetlinkError`
@@ -82,6 +87,10 @@ export interface RulesetApplier {
   close(): Promise<void>;
 }
 
+/**
+ * Opens a session (`openNftSession` with the same options) and returns an applier on it; without
+ * `options.state` its first apply is a full replace. Rejects as `openNftSession` does.
+ */
 export async function createRulesetApplier(options: RulesetApplierOptions = {}): Promise<RulesetApplier> {
   const session = await openNftSession(options);
   let state = options.state;

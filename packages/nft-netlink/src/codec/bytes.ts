@@ -6,6 +6,7 @@
  */
 import { NL_ALIGNTO } from './constants.js';
 
+/** Rounds a length up to netlink's 4-byte alignment (`NLMSG_ALIGN`, `NLA_ALIGN`): where the next message or attribute starts. */
 export const align4 = (n: number): number => (n + NL_ALIGNTO - 1) & ~(NL_ALIGNTO - 1);
 
 const encoder = new TextEncoder();
@@ -28,12 +29,17 @@ export function readCString(value: Uint8Array): string {
   return decoder.decode(end >= 0 ? value.subarray(0, end) : value);
 }
 
+/**
+ * A u32 in network byte order, as nf_tables payload integers travel; a negative number (a verdict
+ * code) is written as its two's complement.
+ */
 export function be32(n: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, n >>> 0, false);
   return out;
 }
 
+/** Joins byte arrays into one new array; the parts are copied, so later changes to them do not show. */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -46,6 +52,7 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A DataView over exactly the bytes of `b`: a subarray starts at its offset, not at the start of the buffer it shares. */
 export const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 /** Hex of bytes (for messages and fixtures). */

@@ -10,7 +10,9 @@ export const NETLINK_NETFILTER = 12;
 
 /** `netlink.h`: `struct nlmsghdr` is 16 bytes; messages and attributes align to 4 bytes. */
 export const NLMSG_HDRLEN = 16;
+/** `netlink.h`: `struct nlattr` (u16 length, u16 type) is 4 bytes; an attribute's value follows it. */
 export const NLA_HDRLEN = 4;
+/** `netlink.h` `NLMSG_ALIGNTO`/`NLA_ALIGNTO`: messages and attributes are padded to a multiple of this many bytes (`align4`). */
 export const NL_ALIGNTO = 4;
 
 /** `netlink.h`: `nlmsg_flags` bits used here. */
@@ -44,7 +46,12 @@ export const NlmsgerrAttr = {
 
 /** `netlink.h`: attribute type flags; the type proper is `nla_type & NLA_TYPE_MASK`. */
 export const NLA_F_NESTED = 0x8000;
+/**
+ * `netlink.h`: the attribute's value is in network byte order; the decoder reports it as
+ * `netByteOrder` and strips it from the type.
+ */
 export const NLA_F_NET_BYTEORDER = 0x4000;
+/** `netlink.h`: the type bits of `nla_type`, without the NESTED and NET_BYTEORDER flags. */
 export const NLA_TYPE_MASK = 0x3fff;
 /** `nla_len` is a u16: one attribute, nested ones included, is at most this many bytes. */
 export const NLA_MAX_LEN = 0xffff;

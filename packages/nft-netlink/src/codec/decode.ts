@@ -27,6 +27,10 @@ import {
 import { align4 } from './bytes.js';
 import type { RawSetElement, SetElemMessage } from './encode.js';
 
+/**
+ * What every decoder returns instead of throwing: the value, or the reason and the byte offset
+ * where the input stopped making sense.
+ */
 export type DecodeResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string; readonly offset: number };
@@ -39,6 +43,10 @@ export interface DecodeLimits {
   readonly maxItems?: number;
 }
 
+/**
+ * The limits used where `DecodeLimits` leaves one out; they bound what a malformed or hostile
+ * input can make a decoder read and allocate.
+ */
 export const DEFAULT_DECODE_LIMITS = { maxBytes: 8 << 20, maxItems: 100_000 } as const;
 
 const fail = (error: string, offset: number): { ok: false; error: string; offset: number } => ({ ok: false, error, offset });
@@ -235,6 +243,10 @@ export interface NetlinkStreamDecoder {
   readonly pendingBytes: number;
 }
 
+/**
+ * Creates a `NetlinkStreamDecoder`. Messages it returns are copies, not views of the chunks;
+ * after a failure every `push` returns that failure again, so the caller starts a new decoder.
+ */
 export function createNetlinkStreamDecoder(options: { readonly maxPendingBytes?: number } = {}): NetlinkStreamDecoder {
   const maxPending = options.maxPendingBytes ?? 1 << 20;
   let pending = new Uint8Array(0);

@@ -29,6 +29,7 @@ export const NftObjMsg = {
   GETOBJ: 19,
   DELOBJ: 20,
 } as const;
+/** One of the `NFT_MSG_*` values, the low byte of an nf_tables `nlmsg_type`. */
 export type NftObjMsg = (typeof NftObjMsg)[keyof typeof NftObjMsg];
 
 /** `nfnetlink.h` `enum nfnl_batch_attributes`: the generation a batch is valid for. */
@@ -106,6 +107,7 @@ export const NFT_LOOKUP_F_INV = 0x1;
 export const NftDynsetOp = { ADD: 0, UPDATE: 1, DELETE: 2 } as const;
 /** `enum nft_limit_type`, `NFT_LIMIT_F_INV`. */
 export const NftLimitType = { PKTS: 0, PKT_BYTES: 1 } as const;
+/** `enum nft_limit_flags`: inverts a `limit` (it matches once the rate is exceeded), as `limit rate over` does. */
 export const NFT_LIMIT_F_INV = 0x1;
 /** `NFT_QUEUE_FLAG_BYPASS`. */
 export const NFT_QUEUE_FLAG_BYPASS = 0x1;
@@ -113,24 +115,46 @@ export const NFT_QUEUE_FLAG_BYPASS = 0x1;
 export const NftRejectType = { ICMP_UNREACH: 0, TCP_RST: 1, ICMPX_UNREACH: 2 } as const;
 /** `enum nft_fib_result`, `enum nft_fib_flags`. */
 export const NftFibResult = { OIF: 1, OIFNAME: 2, ADDRTYPE: 3 } as const;
+/**
+ * `enum nft_fib_flags`: which address a `fib` lookup uses and which interface it takes into
+ * account; `PRESENT` only tests that a result exists.
+ */
 export const NftFibFlag = { SADDR: 0x1, DADDR: 0x2, MARK: 0x4, IIF: 0x8, OIF: 0x10, PRESENT: 0x20 } as const;
 
 /** Expression attributes, one `enum nft_<expr>_attributes` each. */
 export const NftaMeta = { DREG: 1, KEY: 2, SREG: 3 } as const;
+/** `enum nft_cmp_attributes`: compares a source register with constant data. */
 export const NftaCmp = { SREG: 1, OP: 2, DATA: 3 } as const;
+/** `enum nft_payload_attributes`: loads packet bytes (base, offset, length) into a register. */
 export const NftaPayload = { DREG: 1, BASE: 2, OFFSET: 3, LEN: 4, SREG: 5 } as const;
+/** `enum nft_bitwise_attributes`: masks and xors a register, for prefix matches and flag tests. */
 export const NftaBitwise = { SREG: 1, DREG: 2, LEN: 3, MASK: 4, XOR: 5, OP: 6 } as const;
+/**
+ * `enum nft_range_attributes`: tests a register against an inclusive range (used for `!=` ranges;
+ * `==` is two cmps, as nft sends it).
+ */
 export const NftaRange = { SREG: 1, OP: 2, FROM_DATA: 3, TO_DATA: 4 } as const;
+/** `enum nft_lookup_attributes`: looks a register up in a set, by name or by the set ID of the batch that declares it. */
 export const NftaLookup = { SET: 1, SREG: 2, DREG: 3, SET_ID: 4, FLAGS: 5 } as const;
+/** `enum nft_immediate_attributes`: loads constant data or a verdict into a register. */
 export const NftaImmediate = { DREG: 1, DATA: 2 } as const;
+/** `enum nft_ct_attributes`: loads a conntrack key (state, mark) into a register. */
 export const NftaCt = { DREG: 1, KEY: 2, DIRECTION: 3, SREG: 4 } as const;
+/** `enum nft_limit_attributes`: a rate limit (rate per unit of seconds, burst, packets or bytes). */
 export const NftaLimit = { RATE: 1, UNIT: 2, BURST: 3, TYPE: 4, FLAGS: 5 } as const;
+/** `enum nft_log_attributes`: the `log` statement (NFLOG group, prefix, level). */
 export const NftaLog = { GROUP: 1, PREFIX: 2, SNAPLEN: 3, QTHRESHOLD: 4, LEVEL: 5, FLAGS: 6 } as const;
+/** `enum nft_reject_attributes`: the `reject` statement's type and ICMP code. */
 export const NftaReject = { TYPE: 1, ICMP_CODE: 2 } as const;
+/** `enum nft_queue_attributes`: the `queue` statement (queue number, number of queues, flags). */
 export const NftaQueue = { NUM: 1, TOTAL: 2, FLAGS: 3 } as const;
+/** `enum nft_dynset_attributes`: adds to or updates a set from the packet path, as meters do. */
 export const NftaDynset = { SET_NAME: 1, SET_ID: 2, OP: 3, SREG_KEY: 4, SREG_DATA: 5, TIMEOUT: 6, EXPR: 7, PAD: 8, FLAGS: 9 } as const;
+/** `enum nft_fib_attributes`: a `fib` lookup, its result kind and flags. */
 export const NftaFib = { DREG: 1, RESULT: 2, FLAGS: 3 } as const;
+/** `enum nft_objref_attributes`: refers to a stateful object (a ct helper) by type and name. */
 export const NftaObjref = { IMM_TYPE: 1, IMM_NAME: 2 } as const;
+/** `enum nft_counter_attributes`: a rule's own counter. */
 export const NftaCounter = { BYTES: 1, PACKETS: 2 } as const;
 
 /**
@@ -152,6 +176,10 @@ export const NftDatatype = {
 
 /** libnftnl `enum nftnl_udata_rule_types` / `enum nftnl_udata_set_types`. */
 export const NftnlUdataRule = { COMMENT: 0 } as const;
+/**
+ * libnftnl `enum nftnl_udata_set_types`: what nft stores in a set's user data (key byte order,
+ * typeof, comment) to list the set the way it was written; the kernel does not read it.
+ */
 export const NftnlUdataSet = { KEYBYTEORDER: 0, DATABYTEORDER: 1, MERGE_ELEMENTS: 2, KEY_TYPEOF: 3, DATA_TYPEOF: 4, EXPR: 5, DATA_INTERVAL: 6, COMMENT: 7 } as const;
 /** nft `enum byteorder`, as stored in `NFTNL_UDATA_SET_KEYBYTEORDER`. */
 export const NftByteorder = { HOST: 1, BIG: 2 } as const;

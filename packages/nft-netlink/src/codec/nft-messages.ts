@@ -50,6 +50,11 @@ export interface ChainHook {
   readonly policy: 0 | 1;
 }
 
+/**
+ * `add chain`: with `hook` a base chain of type filter on that hook, without it a regular chain
+ * reached only by jump or goto. Sent without NLM_F_EXCL, so an existing chain is updated (its
+ * policy) rather than refused.
+ */
 export function newChain(family: NftFamily, table: string, name: string, hook?: ChainHook): NftMessage {
   const attrs: Attr[] = [aStr(NftaChain.TABLE, table), aStr(NftaChain.NAME, name)];
   if (hook) {
@@ -59,6 +64,10 @@ export function newChain(family: NftFamily, table: string, name: string, hook?: 
   return { msg: NftObjMsg.NEWCHAIN, family, flags: NlmFlags.CREATE, attrs, what: `add chain ${family} ${table} ${name}` };
 }
 
+/**
+ * `delete chain`: the kernel refuses it while a rule still jumps to the chain, so the planner
+ * sends it at the end of the batch, after the chain is flushed and the rules are refilled.
+ */
 export function delChain(family: NftFamily, table: string, name: string): NftMessage {
   return { msg: NftObjMsg.DELCHAIN, family, flags: 0, attrs: [aStr(NftaChain.TABLE, table), aStr(NftaChain.NAME, name)], what: `delete chain ${family} ${table} ${name}` };
 }

@@ -15,6 +15,10 @@ import type { NftMessage } from './nft-messages.js';
 export interface SetIdAllocator {
   next(): number;
 }
+/**
+ * Creates an allocator counting from `start`. Use one per batch: the kernel resolves a set ID
+ * only within the transaction that declares it.
+ */
 export function createSetIdAllocator(start = 1): SetIdAllocator {
   let n = start;
   return { next: () => n++ };
@@ -25,15 +29,21 @@ export function createSetIdAllocator(start = 1): SetIdAllocator {
 export function tlv(type: number, value: Uint8Array): Uint8Array {
   return concat([Uint8Array.of(type, value.length), value]);
 }
+/**
+ * A u32 in little-endian (host) order, as libnftnl user data stores numbers (key byte order,
+ * typeof fields), unlike the big-endian values of nf_tables attributes.
+ */
 export const le32 = (n: number): Uint8Array => {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n >>> 0, true);
   return b;
 };
 
+/** One byte, for 1-byte keys and operands (L4 protocol, ICMP type, nfproto); higher bits are dropped. */
 export function u8(n: number): Uint8Array {
   return Uint8Array.of(n & 0xff);
 }
+/** A u16 in network byte order, for ports, EtherTypes and a ct helper's L3 protocol; higher bits are dropped. */
 export function be16(n: number): Uint8Array {
   return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
 }

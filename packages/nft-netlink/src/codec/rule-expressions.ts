@@ -82,6 +82,11 @@ const REJECT_CODES: Readonly<Record<4 | 6, Readonly<Record<string, number>>>> = 
 };
 const LIMIT_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400 };
 
+/**
+ * Lowers one rule (`nft-lower.ts` makes one per rule): call `match()` for each match, then
+ * `stmt()` for each statement. `exprs` is then the rule's expression list and `pre` the anonymous
+ * sets (with their elements) that must precede the rule in the batch.
+ */
 export class RuleLowering {
   readonly exprs: Attr[] = [];
   readonly pre: NftMessage[] = [];

@@ -32,6 +32,10 @@ import { delChain, delTable, flushChain, type NftMessage } from './nft-messages.
 import { diffIntervals } from './interval-diff.js';
 import { atOrByName, indexRuleset, indexTable, tableKey, type TableIndex } from './ruleset-index.js';
 
+/**
+ * A table Palisade owns, by family and name: plans create, replace and delete only these and
+ * leave every other table in the kernel alone.
+ */
 export type OwnTable = { readonly family: string; readonly name: string };
 
 /** What a plan changes, by kind of object (names as `family table name`). */
@@ -48,6 +52,7 @@ export interface PlanSummary {
   readonly rules: number;
 }
 
+/** The planner's result: the messages of one batch (neither encoded nor sent) and what they change. */
 export interface RulesetPlan {
   /** `full`: replace Palisade's tables whole; `incremental`: only the changes; `unchanged`: nothing to send. */
   readonly kind: 'full' | 'incremental' | 'unchanged';

@@ -155,6 +155,10 @@ function shapeOf(entries: Iterable<{ msg: number; family: string; attrs: readonl
   return { chains, sets, elements };
 }
 
+/**
+ * The result of `decodeListedShape`: the shape, or why the dump could not be read (the applier
+ * reports that as `PROTOCOL_ERROR`).
+ */
 export type ShapeDecode = { readonly ok: true; readonly value: RulesetShape } | { readonly ok: false; readonly error: string };
 
 /**

@@ -39,6 +39,7 @@ export const NfulaAttr = {
 
 /** `enum nfulnl_msg_config_cmds`. */
 export const NfulnlCfgCmd = { NONE: 0, BIND: 1, UNBIND: 2, PF_BIND: 3, PF_UNBIND: 4 } as const;
+/** One of the NFLOG config commands, the value of an `NFULA_CFG_CMD` attribute. */
 export type NfulnlCfgCmd = (typeof NfulnlCfgCmd)[keyof typeof NfulnlCfgCmd];
 
 /** `enum nfulnl_attr_config`. */
@@ -52,6 +53,7 @@ export const NfulnlCfgFlag = { SEQ: 0x1, SEQ_GLOBAL: 0x2, CONNTRACK: 0x4 } as co
 
 /** Message type of NFLOG packets and config messages. */
 export const NFULNL_PACKET_TYPE = (NFNL_SUBSYS_ULOG << 8) | NfulnlMsg.PACKET;
+/** `nlmsg_type` of the CONFIG messages a listener sends to bind, unbind and configure an NFLOG group. */
 export const NFULNL_CONFIG_TYPE = (NFNL_SUBSYS_ULOG << 8) | NfulnlMsg.CONFIG;
 
 /** One setting of an NFLOG instance (each becomes its own CONFIG message, as libnetfilter_log sends them). */

@@ -17,6 +17,7 @@ export const NETLINK_ROUTE = 0;
 
 /** `rtnetlink.h` message types of links and addresses. */
 export const RtmType = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, DELADDR: 21, GETADDR: 22 } as const;
+/** One of the `nlmsg_type` values above; `decodeRouteDatagram` names any other type as an error and goes on. */
 export type RtmType = (typeof RtmType)[keyof typeof RtmType];
 
 /** `rtnetlink.h` legacy multicast group bits (`RTMGRP_*`) for `bind(2)`'s `nl_groups`. */
