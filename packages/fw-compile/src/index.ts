@@ -27,33 +27,8 @@ export {
   type NodeCompileRefusalCode,
 } from './compile-for-node.js';
 // The IR, its fingerprints and the ICMP run rule live in @palisade/nft-ir (the netlink codec
-// needs them without the compiler); named here too, so this package's API stays as it was.
-export {
-  chainFingerprint,
-  icmpRun,
-  ruleFingerprint,
-  type AddrInterval,
-  type AddrMatch,
-  type AddrType,
-  type AddrValue,
-  type BaseChainSpec,
-  type Chain,
-  type CtHelper,
-  type CtState,
-  type Hook,
-  type IpFamily,
-  type Match,
-  type NamedSet,
-  type QueueStmt,
-  type Rule,
-  type RuleOrigin,
-  type Ruleset,
-  type SetElementChange,
-  type Stmt,
-  type Table,
-  type TableFamily,
-  type ValueSet,
-} from '@palisade/nft-ir';
+// needs them without the compiler); passed through whole, so this package's API keeps them.
+export * from '@palisade/nft-ir';
 export { shareRepeatedSets } from './shared-sets.js';
 export { createIncrementalCompiler, type IncrementalCompiler, type IncrementalCompileStats } from './incremental-compile.js';
 export { renderNftText, renderRule, renderMatch, renderStmt, type RenderTextOptions } from './nft-text.js';
