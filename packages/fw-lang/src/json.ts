@@ -16,10 +16,13 @@ function diagnosticsJson(diagnostics: readonly Diagnostic[]): JsonValue {
   return JSON.parse(JSON.stringify(diagnostics)) as JsonValue;
 }
 
+/** A document's JSON: `path` and `kind` first, its own fields, `diagnostics` last (the printed key order). */
+function withEnvelope(doc: ParsedDocument, fields: { [key: string]: JsonValue }): JsonValue {
+  return { path: doc.path, kind: doc.kind, ...fields, diagnostics: diagnosticsJson(doc.diagnostics) };
+}
+
 function fwJson(doc: FwDocument): JsonValue {
-  return {
-    path: doc.path,
-    kind: doc.kind,
+  return withEnvelope(doc, {
     options: doc.options ? Object.fromEntries([...doc.options.values()].map((o) => [o.name, o.value])) : null,
     rules: doc.rules.map(ruleJson),
     aliases: [...doc.aliases.values()].map((a) => JSON.parse(JSON.stringify(a)) as JsonValue),
@@ -30,24 +33,18 @@ function fwJson(doc: FwDocument): JsonValue {
       line: g.line,
       rules: g.rules.map(ruleJson),
     })),
-    diagnostics: diagnosticsJson(doc.diagnostics),
-  };
+  });
 }
 
 function guestConfigJson(doc: GuestConfig): JsonValue {
-  return {
-    path: doc.path,
-    kind: doc.kind,
+  return withEnvelope(doc, {
     vmid: doc.vmid ?? null,
     nics: JSON.parse(JSON.stringify(doc.nics)) as JsonValue,
-    diagnostics: diagnosticsJson(doc.diagnostics),
-  };
+  });
 }
 
 function corosyncJson(doc: CorosyncConfig): JsonValue {
-  return {
-    path: doc.path,
-    kind: doc.kind,
+  return withEnvelope(doc, {
     clusterName: doc.clusterName ?? null,
     transport: doc.transport,
     ipVersion: doc.ipVersion ?? null,
@@ -57,8 +54,7 @@ function corosyncJson(doc: CorosyncConfig): JsonValue {
       rings: Object.fromEntries([...n.rings].map(([k, v]) => [String(k), v])),
       line: n.line,
     })),
-    diagnostics: diagnosticsJson(doc.diagnostics),
-  };
+  });
 }
 
 /** One document as JSON. */
