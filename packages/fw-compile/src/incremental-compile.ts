@@ -45,16 +45,20 @@ type DispatchEntry = readonly [string, { readonly kind: 'jump' | 'goto'; readonl
 /** The chains guestChains writes for all NICs together; the merge rebuilds them. */
 const DISPATCH_CHAINS = new Set(['PVEFW-FWBR-IN', 'PVEFW-FWBR-OUT', 'PVEFW-IPS']);
 
-/** What one guest adds to the compile, on top of the shared part. */
-interface GuestPart {
+/** Chains with the dispatch entries and IPS rules that go with them: a guest's share, or all guests' merged. */
+interface DispatchParts {
   readonly chains: readonly Chain[];
+  readonly inEntries: readonly DispatchEntry[];
+  readonly outEntries: readonly DispatchEntry[];
+  readonly ipsRules: readonly Rule[];
+}
+
+/** What one guest adds to the compile, on top of the shared part. */
+interface GuestPart extends DispatchParts {
   readonly sets: readonly NamedSet[];
   readonly diagnostics: readonly CompileDiagnostic[];
   /** Security group chains this part built (a later guest using them must not build them again). */
   readonly groups: readonly string[];
-  readonly inEntries: readonly DispatchEntry[];
-  readonly outEntries: readonly DispatchEntry[];
-  readonly ipsRules: readonly Rule[];
 }
 
 /** A guest's cached parts: by the group chains that already existed when it was compiled ("" none). */
@@ -151,12 +155,8 @@ function sameEntries(a: readonly DispatchEntry[], b: readonly DispatchEntry[]): 
 }
 
 /** The dispatch chains of the last compile and what they were built from. */
-interface DispatchChains {
+interface DispatchChains extends DispatchParts {
   readonly fwbrIn: readonly Rule[];
-  readonly inMap: readonly DispatchEntry[];
-  readonly outMap: readonly DispatchEntry[];
-  readonly ipsRules: readonly Rule[];
-  readonly chains: readonly Chain[];
 }
 
 /**
@@ -168,8 +168,8 @@ function dispatchChains(previous: DispatchChains | undefined, fwbrIn: readonly R
   if (
     previous &&
     previous.fwbrIn === fwbrIn &&
-    sameEntries(previous.inMap, inMap) &&
-    sameEntries(previous.outMap, outMap) &&
+    sameEntries(previous.inEntries, inMap) &&
+    sameEntries(previous.outEntries, outMap) &&
     previous.ipsRules.length === ipsRules.length &&
     previous.ipsRules.every((r, i) => r === ipsRules[i])
   ) {
@@ -182,7 +182,7 @@ function dispatchChains(previous: DispatchChains | undefined, fwbrIn: readonly R
     { name: 'PVEFW-FWBR-OUT', rules: outMap.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outMap }])] : [] },
   ];
   if (ipsRules.length > 0) chains.push({ name: 'PVEFW-IPS', rules: ipsRules });
-  return { fwbrIn, inMap, outMap, ipsRules, chains };
+  return { fwbrIn, inEntries: inMap, outEntries: outMap, ipsRules, chains };
 }
 
 function vmapEntries(chain: Chain | undefined): readonly DispatchEntry[] {
