@@ -94,23 +94,8 @@ export {
   type NftBatchOptions,
   type NftMessage,
 } from './codec/nft-messages.js';
-export {
-  createSetIdAllocator,
-  elementMessages,
-  intervalElementAttrs,
-  lowerChainDecl,
-  lowerFullReplace,
-  lowerRule,
-  lowerStagedLoad,
-  lowerTable,
-  namedSetElements,
-  newCtHelper,
-  newNamedSet,
-  setKey,
-  type LowerContext,
-  type LowerOptions,
-  type SetIdAllocator,
-} from './codec/nft-lower.js';
+// Lowering IR to messages, whole: the planner's building blocks, for tests and tools that build batches by hand.
+export * from './codec/nft-lower.js';
 export { openNftSession, type NftSession, type NftSessionOptions, type SendResult } from './adapter/nft-session.js';
 export { planFullReplace, planRuleset, type OwnTable, type PlanSummary, type RulesetPlan } from './codec/ruleset-plan.js';
 export {
