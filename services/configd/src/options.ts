@@ -11,7 +11,6 @@ import { DEFAULT_MAX_DOCUMENT_BYTES } from './store/document-store.js';
 import type { DocumentValidator } from './store/document-validator.js';
 import { DEFAULT_BUCKET, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_WRITE_DEADLINE_MS, DEFAULT_WRITE_TIMEOUT_MS } from './replication/jetstream-log.js';
 
-/** configd's NATS credentials and the CA of the servers' client TLS (both optional). */
 /** NATS credentials and the servers' CA (nats-kit's, from the --nats-* flags). */
 export type { NatsSecurity } from '@palisade/nats-kit';
 
