@@ -310,7 +310,7 @@ try {
   // interleaved rounds so that both see the same load.
   if (captured) {
     const packets = decodeNflogDatagram(captured).packets;
-    const ctx = { node: 'bench', nowUs: Date.now() * 1000, ifname: (i) => (i === 1 ? 'lo' : undefined), rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) };
+    const ctx = { node: 'bench', nowUs: Date.now() * 1000, ifname: LOOPBACK_NAME, rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) };
     const drain = async (maxEntriesPerMessage, round) => {
       let n = 0;
       const pub = new LogPublisher({ node: 'bench', servers: nats.urls, clock: SYSTEM_CLOCK, logger: SILENT_LOGGER, maxEntriesPerMessage }, () => `bench:drain${round}:${n++}`);
@@ -346,7 +346,7 @@ console.log(
 if (captured) {
   const d0 = decodeNflogDatagram(captured);
   const per = d0.packets.length;
-  const ctx = { node: 'bench', nowUs: Date.now() * 1000, ifname: (i) => (i === 1 ? 'lo' : undefined), rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) };
+  const ctx = { node: 'bench', nowUs: Date.now() * 1000, ifname: LOOPBACK_NAME, rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) };
   const iterations = Math.ceil(200_000 / per);
   let t = performance.now();
   for (let i = 0; i < iterations; i++) decodeNflogDatagram(captured);

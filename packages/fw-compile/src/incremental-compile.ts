@@ -164,25 +164,25 @@ interface DispatchChains extends DispatchParts {
  * previous compile's chain objects when nothing in them changed (a 1,000-entry map keeps its
  * fingerprint and text).
  */
-function dispatchChains(previous: DispatchChains | undefined, fwbrIn: readonly Rule[], inMap: DispatchEntry[], outMap: DispatchEntry[], ipsRules: Rule[]): DispatchChains {
+function dispatchChains(previous: DispatchChains | undefined, fwbrIn: readonly Rule[], inEntries: DispatchEntry[], outEntries: DispatchEntry[], ipsRules: Rule[]): DispatchChains {
   if (
     previous &&
     previous.fwbrIn === fwbrIn &&
-    sameEntries(previous.inEntries, inMap) &&
-    sameEntries(previous.outEntries, outMap) &&
+    sameEntries(previous.inEntries, inEntries) &&
+    sameEntries(previous.outEntries, outEntries) &&
     previous.ipsRules.length === ipsRules.length &&
     previous.ipsRules.every((r, i) => r === ipsRules[i])
   ) {
     return previous;
   }
   const inRules: Rule[] = [...fwbrIn];
-  if (inMap.length > 0) inRules.push(rule([], [{ kind: 'vmap', key: 'iifname', entries: inMap }]));
+  if (inEntries.length > 0) inRules.push(rule([], [{ kind: 'vmap', key: 'iifname', entries: inEntries }]));
   const chains: Chain[] = [
     { name: 'PVEFW-FWBR-IN', rules: inRules },
-    { name: 'PVEFW-FWBR-OUT', rules: outMap.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outMap }])] : [] },
+    { name: 'PVEFW-FWBR-OUT', rules: outEntries.length > 0 ? [rule([], [{ kind: 'vmap', key: 'iifname', entries: outEntries }])] : [] },
   ];
   if (ipsRules.length > 0) chains.push({ name: 'PVEFW-IPS', rules: ipsRules });
-  return { fwbrIn, inEntries: inMap, outEntries: outMap, ipsRules, chains };
+  return { fwbrIn, inEntries, outEntries, ipsRules, chains };
 }
 
 function vmapEntries(chain: Chain | undefined): readonly DispatchEntry[] {
