@@ -153,6 +153,14 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     return this.#take();
   }
 
+  /**
+   * Waits until an item is pending or the queue is closed, without taking it: for a consumer
+   * that waits on other things too (one waiter at a time, like `take()`).
+   */
+  async ready(signal?: AbortSignal): Promise<void> {
+    while (this.size === 0 && !this.#closed) await this.#wait(this.#readers, signal);
+  }
+
   #wait(list: (() => void)[], signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(new QueueError('cancelled', 'wait aborted', {}, { cause: signal.reason }));
     return new Promise((resolve, reject) => {

@@ -170,6 +170,21 @@ describe('BoundedQueue', () => {
     expect(() => q.push(3)).toThrow(/closed/);
   });
 
+  it('ready() waits for an item without taking it, and ends at close', async () => {
+    const q = new BoundedQueue<number>({ maxItems: 10, overflow: 'reject' });
+    let woke = false;
+    const waiting = q.ready().then(() => (woke = true));
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toBe(false);
+    q.push(7);
+    await waiting;
+    expect(q.drain()).toEqual([7]);
+    const closedWait = q.ready();
+    q.close();
+    await closedWait;
+    expect(q.size).toBe(0);
+  });
+
   it('refuses a nonsensical bound', () => {
     expect(() => new BoundedQueue({ maxItems: 0, overflow: 'reject' })).toThrow(/maxItems/);
   });

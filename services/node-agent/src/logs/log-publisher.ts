@@ -10,12 +10,12 @@
  * is per message: one message per entry capped a node at a few thousand entries a second.
  * `maxEntriesPerMessage: 1` publishes the first wire form (one entry per message, its id as
  * the message id) for loggers that predate batches. Up to `maxInFlight` messages are
- * outstanding at once; a round with failures is retried (only the failed messages, after a
- * backoff), so after an outage entries arrive in order, except that a retried message can land
- * after a later one that had succeeded. Entries are encoded (`logEntryJson`, which validates)
- * when they are published, not when they are captured, so that a burst costs the capture path
- * only the decode and the entry; the pump yields to the event loop after every message so that
- * the capture is not starved while a round is encoded.
+ * outstanding at once (a window refilled as acks come); failed messages are retried (after a
+ * backoff) before anything newer is sent, so after an outage entries arrive in order, except
+ * that a retried message can land after a later one of the same window that had succeeded.
+ * Entries are encoded (`logEntryJson`, which validates) when they are published, not when they
+ * are captured, so that a burst costs the capture path only the decode and the entry; the pump
+ * yields to the event loop after every message so that the capture is not starved.
  */
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
@@ -46,7 +46,7 @@ export const LOG_PUBLISHER_DEFAULTS = {
   spoolMaxEntries: 200_000,
   /** Bytes the spool holds (estimated encoded size). */
   spoolMaxBytes: 128 << 20,
-  /** Messages outstanding at once (a round of the pump encodes up to this many messages). */
+  /** Messages outstanding at once (the pump's window). */
   maxInFlight: 16,
   /** Entries one message holds at most (1: one entry per message, the first wire form). */
   maxEntriesPerMessage: 64,
@@ -101,11 +101,17 @@ interface Spooled {
   readonly size: number;
 }
 
-/** One message of a round: its entries, body and message id. */
+/** One message: how many entries it holds, its message id and body. */
 interface OutgoingMessage {
   readonly entries: number;
   readonly id: string;
   readonly bytes: Uint8Array;
+}
+
+/** A published message waiting for the server's ack. */
+interface InFlightMessage {
+  readonly message: OutgoingMessage;
+  readonly done: Promise<'stored' | 'refused' | 'retry'>;
 }
 
 /** Size estimate of an entry's JSON: its packet text plus the fixed fields. */
@@ -223,26 +229,55 @@ export class LogPublisher {
     }
   }
 
+  /**
+   * The pump: a window of up to `maxInFlight` messages outstanding, refilled as soon as the
+   * oldest is stored, so that encoding the next messages overlaps the server's acks. A failed
+   * message stops the refill: the window settles, its failed messages are retried in order
+   * until stored (or refused), then the pump goes on, so an outage reorders at most a window.
+   */
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     const client = await this.#connect(signal);
     if (!client) return;
     this.#client = client;
     this.#js = jetstream(client.connection, { timeout: 5_000 });
-    const perRound = this.#o.maxInFlight * this.#o.maxEntriesPerMessage;
+    const window: InFlightMessage[] = [];
+    let spooled: Promise<'spooled'> | undefined;
     while (!signal.aborted) {
-      const first = await this.#spool.take(signal).catch(() => undefined);
-      if (first === undefined) break;
-      const round = [first, ...this.#spool.drain(perRound - 1)];
-      this.#flushLosses();
-      this.#inFlight = round.length;
-      await this.#publish(round, signal);
-      this.#inFlight = 0;
+      while (window.length < this.#o.maxInFlight && this.#spool.size > 0) {
+        const entries = this.#spool.drain(this.#o.maxEntriesPerMessage);
+        this.#inFlight += entries.length;
+        for (const m of this.#encode(entries)) window.push(this.#send(m));
+        this.#flushLosses();
+        await yieldToEventLoop(); // let the capture run between messages
+      }
+      const oldest = window[0];
+      if (window.length < this.#o.maxInFlight && !this.#spool.closed) {
+        // Room in the window and nothing spooled: wake for a new entry or the oldest's ack.
+        spooled ??= this.#spool.ready(signal).then(
+          () => 'spooled' as const,
+          () => 'spooled' as const,
+        );
+        const woke = oldest ? await Promise.race([oldest.done, spooled]) : await spooled;
+        if (woke === 'spooled') {
+          spooled = undefined;
+          continue;
+        }
+      } else if (!oldest) break; // closed and delivered
+      window.shift();
+      if ((await oldest!.done) === 'retry') await this.#retry([oldest!.message, ...(await this.#settleAll(window.splice(0)))], signal);
     }
   }
 
-  /** Encodes a round of entries into messages; an entry off the contract is dropped and counted. */
-  async #encode(round: Spooled[]): Promise<OutgoingMessage[]> {
+  /** Waits for every message of the window; returns the ones to retry, in order. */
+  async #settleAll(window: InFlightMessage[]): Promise<OutgoingMessage[]> {
+    const again: OutgoingMessage[] = [];
+    for (const m of window) if ((await m.done) === 'retry') again.push(m.message);
+    return again;
+  }
+
+  /** Encodes entries into messages (more than one when they exceed `maxMessageBytes`); an entry off the contract is dropped and counted. */
+  #encode(entries: Spooled[]): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
     const single = this.#o.maxEntriesPerMessage === 1;
     let parts: string[] = [];
@@ -254,7 +289,7 @@ export class LogPublisher {
       parts = [];
       bytes = 0;
     };
-    for (const s of round) {
+    for (const s of entries) {
       let json: string;
       try {
         json = logEntryJson(s.entry);
@@ -265,10 +300,7 @@ export class LogPublisher {
         this.recordLoss('decode-error', 1, s.entry.timeUs, s.entry.timeUs);
         continue;
       }
-      if (parts.length > 0 && (parts.length >= this.#o.maxEntriesPerMessage || bytes + json.length + 1 > this.#o.maxMessageBytes)) {
-        close();
-        await yieldToEventLoop(); // let the capture run between messages
-      }
+      if (parts.length > 0 && bytes + json.length + 1 > this.#o.maxMessageBytes) close();
       if (parts.length === 0) firstId = s.entry.id;
       parts.push(json);
       bytes += json.length + 1;
@@ -277,36 +309,39 @@ export class LogPublisher {
     return out;
   }
 
-  /** Publishes a round; retries the failed messages until they are stored, refused or the publisher stops. */
-  async #publish(round: Spooled[], signal: AbortSignal): Promise<void> {
-    const js = this.#js!;
-    let todo = await this.#encode(round);
+  /** Publishes one message; `done` settles with what became of it (never rejects). */
+  #send(message: OutgoingMessage): InFlightMessage {
+    const done = this.#js!.publish(this.#subject, message.bytes, { msgID: message.id, timeout: 5_000 }).then(
+      () => this.#outcome(message, undefined),
+      (err: unknown) => this.#outcome(message, err),
+    );
+    return { message, done };
+  }
+
+  /** Counts a message's result: stored, refused for good (dropped), or to be retried. */
+  #outcome(m: OutgoingMessage, err: unknown): 'stored' | 'refused' | 'retry' {
+    if (err === undefined) {
+      this.#stats.published += m.entries;
+      this.#stats.messages++;
+      this.#inFlight -= m.entries;
+      return 'stored';
+    }
+    if (classifyPublishError(err).kind === 'retry') return 'retry';
+    this.#stats.refused += m.entries;
+    this.#inFlight -= m.entries;
+    this.#o.logger.error({ err, id: m.id, entries: m.entries }, 'log message refused by JetStream; dropped');
+    return 'refused';
+  }
+
+  /** Publishes failed messages again, after a backoff, until they are stored, refused or the publisher stops. */
+  async #retry(todo: OutgoingMessage[], signal: AbortSignal): Promise<void> {
     for (let attempt = 1; todo.length > 0; attempt++) {
-      if (attempt > 1) {
-        await this.#client!.whenConnected(signal).catch(() => undefined);
-        await sleep(retryBackoffMs(attempt - 1), signal);
-        if (signal.aborted) return;
-      }
-      const results = await Promise.allSettled(todo.map((m) => js.publish(this.#subject, m.bytes, { msgID: m.id, timeout: 5_000 })));
-      const again: OutgoingMessage[] = [];
-      results.forEach((r, i) => {
-        const m = todo[i]!;
-        if (r.status === 'fulfilled') {
-          this.#stats.published += m.entries;
-          this.#stats.messages++;
-          this.#inFlight -= m.entries;
-        } else {
-          const f = classifyPublishError(r.reason);
-          if (f.kind === 'retry') again.push(m);
-          else {
-            this.#stats.refused += m.entries;
-            this.#inFlight -= m.entries;
-            this.#o.logger.error({ err: r.reason as unknown, id: m.id, entries: m.entries }, 'log message refused by JetStream; dropped');
-          }
-        }
-      });
-      if (again.length > 0 && (attempt === 1 || attempt % 50 === 0)) this.#o.logger.warn({ failed: again.length, attempt }, 'log messages not stored yet; retrying');
-      todo = again;
+      if (attempt === 1 || attempt % 50 === 0) this.#o.logger.warn({ failed: todo.length, attempt }, 'log messages not stored yet; retrying');
+      await this.#client!.whenConnected(signal).catch(() => undefined);
+      await sleep(retryBackoffMs(attempt), signal);
+      if (signal.aborted) return;
+      const results = await Promise.all(todo.map((m) => this.#send(m).done));
+      todo = todo.filter((_, i) => results[i] === 'retry');
     }
   }
 
