@@ -12,26 +12,36 @@ export interface AddressRange {
   readonly last: Uint8Array;
 }
 
-/** The four octets of a dotted quad (no leading zeros, each 0–255), scanned without allocating per part. */
-function parseIpv4Octets(text: string): number[] | undefined {
-  if (text.length < 7 || text.length > 15) return undefined;
-  const out: number[] = [];
+/**
+ * Whether `text` is a dotted quad (no leading zeros, each part 0–255), scanned without
+ * allocating; the octets go into `out` when given.
+ */
+function scanIpv4(text: string, out?: number[]): boolean {
+  if (text.length < 7 || text.length > 15) return false;
+  let parts = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
-      if (digits === 0 || value > 255 || out.length === 4) return undefined;
-      out.push(value);
+      if (digits === 0 || value > 255 || parts === 4) return false;
+      out?.push(value);
+      parts++;
       value = 0;
       digits = 0;
     } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && value === 0) return undefined; // a leading zero
-      if (++digits > 3) return undefined;
+      if (digits === 1 && value === 0) return false; // a leading zero
+      if (++digits > 3) return false;
       value = value * 10 + (c - 0x30);
-    } else return undefined;
+    } else return false;
   }
-  return out.length === 4 ? out : undefined;
+  return parts === 4;
+}
+
+/** The four octets of a dotted quad, or `undefined`. */
+function parseIpv4Octets(text: string): number[] | undefined {
+  const out: number[] = [];
+  return scanIpv4(text, out) ? out : undefined;
 }
 
 function parseIpv6Words(text: string): number[] | undefined {
@@ -89,7 +99,7 @@ export function addressBytes(text: string): Uint8Array | undefined {
 
 /** Whether `text` is an IPv4 or IPv6 address (no zone, no prefix length). */
 export function isIpAddress(text: string): boolean {
-  return addressBytes(text) !== undefined;
+  return scanIpv4(text) || (text.includes(':') && parseIpv6Words(text) !== undefined);
 }
 
 /**

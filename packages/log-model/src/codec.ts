@@ -14,100 +14,11 @@ import {
   type PacketLogEntry,
 } from './entry.js';
 import { LogModelError } from './errors.js';
-import { isValidNodeName } from './subject.js';
+import { MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, common, describe, fail, has, int, isColonHex, isFlagName, oneOf, text, type Json } from './field-checks.js';
+import { checkedPacketJson } from './packet-json.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-const MAX_ID_CHARS = 256;
-const MAX_NAME_CHARS = 256;
-const MAX_IFNAME_CHARS = 64;
-/** `\s` of a regular expression above the C0 range (those are control characters already). */
-function isUnicodeSpace(c: number): boolean {
-  return c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-}
-
-/**
- * One pass over `s`: 1 when it holds a C0 control character or DEL (a line break would split
- * a log line), 2 when it holds white space (and no control character), else 0.
- */
-function scanText(s: string): 0 | 1 | 2 {
-  let space = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return 1;
-    if (!space && (c === 0x20 || (c >= 0xa0 && isUnicodeSpace(c)))) space = true;
-  }
-  return space ? 2 : 0;
-}
-
-type Json = Record<string, unknown>;
-
-function fail(field: string, problem: string): never {
-  throw new LogModelError('invalid-log-entry', `log entry field '${field}': ${problem}`, { field });
-}
-
-function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
-function text(o: Json, field: string, maxChars: number, opts: { spaces?: boolean; empty?: boolean } = {}): string {
-  const v = o[field];
-  if (typeof v !== 'string') fail(field, `expected a string, got ${describe(v)}`);
-  if (v.length === 0 && !opts.empty) fail(field, 'must not be empty');
-  if (v.length > maxChars) fail(field, `longer than ${maxChars} characters`);
-  const scan = scanText(v);
-  if (scan === 1) fail(field, 'contains a control character');
-  if (scan === 2 && opts.spaces === false) fail(field, `must not contain white space, got ${describe(v)}`);
-  return v;
-}
-
-function int(o: Json, field: string, min: number, max: number): number {
-  const v = o[field];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    fail(field, `expected an integer ${min}–${max}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function oneOf<T extends string>(o: Json, field: string, values: readonly T[]): T {
-  const v = o[field];
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(field, `expected one of ${values.join(', ')}, got ${describe(v)}`);
-  return v as T;
-}
-
-const has = (o: Json, field: string): boolean => o[field] !== undefined;
-
-function common(o: Json): { id: string; node: string; timeUs: number } {
-  const id = text(o, 'id', MAX_ID_CHARS, { spaces: false });
-  const node = text(o, 'node', 63);
-  if (!isValidNodeName(node)) fail('node', `invalid node name ${describe(node)}`);
-  const timeUs = int(o, 'timeUs', 0, Number.MAX_SAFE_INTEGER);
-  return { id, node, timeUs };
-}
-
-/** Whether `s` is colon-separated hex byte pairs (`aa:bb:…`), as pvefw-logger prints MAC=. */
-function isColonHex(s: string): boolean {
-  if (s.length % 3 !== 2) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (i % 3 === 2) {
-      if (c !== 0x3a) return false;
-    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))) return false;
-  }
-  return true;
-}
-
-/** Whether `s` is a TCP flag name like `SYN` (2–4 capital letters). */
-function isFlagName(s: unknown): boolean {
-  if (typeof s !== 'string' || s.length < 2 || s.length > 4) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x41 || c > 0x5a) return false;
-  }
-  return true;
-}
 
 const INTERFACE_FIELDS = ['iif', 'oif', 'physIn', 'physOut'] as const;
 const PORT_FIELDS = ['sport', 'dport'] as const;
@@ -178,44 +89,6 @@ function validatePacket(o: Json): PacketLogEntry {
   return copyPacket(o);
 }
 
-/** A string as JSON: quoted as is when nothing in it needs escaping (the common case), else as `JSON.stringify` writes it. */
-function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
-}
-
-/** `,"name":value` for a present optional string field, '' for an absent one. */
-const optString = (name: string, v: unknown): string => (v === undefined ? '' : `,"${name}":${jsonString(v as string)}`);
-/** `,"name":value` for a present optional integer field (checked: its text is its JSON). */
-const optInt = (name: string, v: unknown): string => (v === undefined ? '' : `,"${name}":${v as number}`);
-
-/**
- * A checked packet entry's JSON, written directly: the fields in the order `copyPacket` gives
- * them, absent ones left out, so the text equals `JSON.stringify` of the clean copy (tested)
- * without building the copy or a second object. Checked values make this safe: integers are
- * safe integers, flag names capital letters, `family` 4, 6 or "arp".
- */
-function packetJson(o: Json): string {
-  const r = o.rule as Json | undefined;
-  const flags = o.tcpFlags as readonly string[] | undefined;
-  return (
-    `{"kind":"packet","id":${jsonString(o.id as string)},"node":${jsonString(o.node as string)},"timeUs":${o.timeUs as number},"vmid":${o.vmid as number},"level":${o.level as number}` +
-    `,"chain":${jsonString(o.chain as string)},"verdict":${jsonString(o.verdict as string)},"action":"${o.action as string}","isPolicy":${o.isPolicy as boolean},"direction":"${o.direction as string}"` +
-    optString('ruleId', o.ruleId) +
-    (r === undefined ? '' : `,"rule":{"path":${jsonString(r.path as string)},"line":${r.line as number},"text":${jsonString(r.text as string)}}`) +
-    optString('iif', o.iif) + optString('oif', o.oif) + optString('physIn', o.physIn) + optString('physOut', o.physOut) + optString('mac', o.mac) +
-    (o.family === undefined ? '' : o.family === 'arp' ? ',"family":"arp"' : `,"family":${o.family as number}`) +
-    optString('proto', o.proto) + optString('src', o.src) + optString('dst', o.dst) +
-    optInt('sport', o.sport) + optInt('dport', o.dport) + optInt('icmpType', o.icmpType) + optInt('icmpCode', o.icmpCode) + optInt('len', o.len) +
-    (flags === undefined ? '' : `,"tcpFlags":[${flags.map((f) => `"${f}"`).join(',')}]`) +
-    optInt('mark', o.mark) +
-    `,"packet":${jsonString(o.packet as string)}}`
-  );
-}
-
 function validateLoss(o: Json): LossLogEntry {
   const base = common(o);
   const count = int(o, 'count', 0, Number.MAX_SAFE_INTEGER);
@@ -261,8 +134,7 @@ export function logEntryJson(entry: LogEntry): string {
   const o = entry as unknown as Json;
   let json: string;
   if (typeof o === 'object' && o !== null && o.kind === 'packet') {
-    checkPacket(o);
-    json = packetJson(o);
+    json = checkedPacketJson(o);
   } else json = JSON.stringify(validateLogEntry(entry));
   // Every UTF-16 unit is at most 3 UTF-8 bytes: only long texts need the exact count.
   if (json.length * 3 > LOG_ENTRY_MAX_BYTES) {
