@@ -56,7 +56,7 @@ Options:
                          --nats-token-file FILE
   --nats-ca F            CA of the NATS servers' certificates (tls:// URLs)
   --log-batch-entries N  log entries per JetStream message, 1-4096 (default ${AGENT_DEFAULTS.logBatchEntries}, and at most
-                         64 KiB); 1 publishes one entry per message, the form loggers older than
+                         256 KiB); 1 publishes one entry per message, the form loggers older than
                          batch messages read (update the loggers before the agents)
   --log-level LEVEL      fatal, error, warn, info, debug, trace (default info)
   -h, --help             show this help

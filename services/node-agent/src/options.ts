@@ -61,7 +61,7 @@ export interface AgentOptions {
   readonly natsSecurity?: NatsSecurity;
   /** NFLOG group of the log rules (and of the log capture). Default {@link DEFAULT_LOG_GROUP} (7401). */
   readonly nflogGroup?: number;
-  /** Log entries per JetStream message (`--log-batch-entries`), 1–{@link LOG_BATCH_MAX_ENTRIES}. Default 64. */
+  /** Log entries per JetStream message (`--log-batch-entries`), 1–{@link LOG_BATCH_MAX_ENTRIES}. Default 256. */
   readonly logBatchEntries?: number;
   /** Compile and report, never touch the kernel (nor write state). */
   readonly dryRun?: boolean;

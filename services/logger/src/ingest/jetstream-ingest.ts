@@ -68,8 +68,8 @@ export const INGEST_DEFAULTS = {
   maxBatch: 8192,
 } as const;
 
-/** Messages one pull asks for at most (512 batch messages of 64 entries are ~25 MB). */
-export const PULL_MAX_MESSAGES = 512;
+/** Messages one pull asks for at most (128 batch messages of 256 entries, the agent's default, are ~25 MB). */
+export const PULL_MAX_MESSAGES = 128;
 
 /**
  * The ingest loop (see the file comment). A lost connection or a failed commit is logged and

@@ -40,7 +40,7 @@ export interface LogIngestOptions {
   readonly recvBufferBytes?: number;
   /** NFLOG instance settings (copy range, queue threshold, timeout, kernel buffer). */
   readonly nflog?: NflogSetupOptions;
-  readonly publisher?: Partial<Pick<LogPublisherOptions, 'spoolMaxEntries' | 'spoolMaxBytes' | 'maxInFlight' | 'maxEntriesPerMessage' | 'maxMessageBytes' | 'flushOnCloseMs' | 'connect'>>;
+  readonly publisher?: Partial<Pick<LogPublisherOptions, 'spoolMaxEntries' | 'spoolMaxBytes' | 'maxInFlight' | 'maxEntriesPerMessage' | 'maxMessageBytes' | 'flushOnCloseMs'>>;
 }
 
 /** What the log pipeline did since start (entries unless said otherwise). */

@@ -8,7 +8,7 @@ const base = { node: 'pve1', dataDir: '/tmp/x', logger: SILENT_LOGGER };
 describe('--log-batch-entries (agent options)', () => {
   it('defaults to the publisher default (64 entries a message)', () => {
     expect(AGENT_DEFAULTS.logBatchEntries).toBe(LOG_PUBLISHER_DEFAULTS.maxEntriesPerMessage);
-    expect(resolveAgentOptions(base).logBatchEntries).toBe(64);
+    expect(resolveAgentOptions(base).logBatchEntries).toBe(256);
   });
 
   it('keeps 1 (the single-entry wire form) to the batch limit', () => {

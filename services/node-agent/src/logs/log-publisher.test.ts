@@ -6,8 +6,8 @@ import { LOG_PUBLISHER_DEFAULTS, resolveLogPublisherOptions } from './log-publis
 const base = { node: 'pve1', servers: ['nats://127.0.0.1:4222'], clock: SYSTEM_CLOCK, logger: SILENT_LOGGER };
 
 describe('log publisher options', () => {
-  it('fills the defaults: batches of 64 entries, 16 messages in flight', () => {
-    expect(resolveLogPublisherOptions(base)).toMatchObject({ ...LOG_PUBLISHER_DEFAULTS, maxEntriesPerMessage: 64, maxInFlight: 16 });
+  it('fills the defaults: batches of 256 entries, 16 messages in flight', () => {
+    expect(resolveLogPublisherOptions(base)).toMatchObject({ ...LOG_PUBLISHER_DEFAULTS, maxEntriesPerMessage: 256, maxInFlight: 16 });
   });
 
   it.each([

@@ -17,16 +17,11 @@
  * are captured, so that a burst costs the capture path only the decode and the entry; the pump
  * yields to the event loop after every message so that the capture is not starved.
  */
-import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
-import { classifyPublishError, connectNats, retryBackoffMs, type NatsClient, type NatsSecurity } from '@palisade/nats-kit';
+import { retryBackoffMs, type NatsSecurity } from '@palisade/nats-kit';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   LOG_BATCH_MAX_ENTRIES,
   LOG_MESSAGE_MAX_BYTES,
-  LOG_STREAM,
-  LOG_STREAM_DUPLICATE_WINDOW_MS,
-  LOG_STREAM_SUBJECTS,
   batchMessageId,
   encodeLogBatch,
   logEntryJson,
@@ -36,6 +31,7 @@ import {
 } from '@palisade/log-model';
 import { BoundedQueue, sleep, type Clock, type Logger } from '@palisade/service-kit';
 import { AgentError } from '../errors.js';
+import { PublishChannel, type PublishOutcome } from './publish-channel.js';
 
 /**
  * Defaults of `LogPublisherOptions`: the spool bounds (what an outage of NATS may cost in
@@ -49,9 +45,9 @@ export const LOG_PUBLISHER_DEFAULTS = {
   /** Messages outstanding at once (the pump's window). */
   maxInFlight: 16,
   /** Entries one message holds at most (1: one entry per message, the first wire form). */
-  maxEntriesPerMessage: 64,
+  maxEntriesPerMessage: 256,
   /** Bytes one batch message holds at most (its entries' JSON; a single larger entry still goes alone). */
-  maxMessageBytes: 64 * 1024,
+  maxMessageBytes: 256 * 1024,
   /** Time given to a graceful close to deliver what is spooled, ms. */
   flushOnCloseMs: 2_000,
 } as const;
@@ -74,12 +70,10 @@ export interface LogPublisherOptions {
   readonly flushOnCloseMs?: number;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Replaces the connection made from `servers` (tests). */
-  readonly connect?: () => Promise<NatsClient>;
 }
 
 /** {@link LogPublisherOptions} with every default filled in. */
-export type ResolvedLogPublisherOptions = Required<Omit<LogPublisherOptions, 'connect' | 'security'>> & Pick<LogPublisherOptions, 'connect' | 'security'>;
+export type ResolvedLogPublisherOptions = Required<Omit<LogPublisherOptions, 'security'>> & Pick<LogPublisherOptions, 'security'>;
 
 /** Counters of the publisher (entries unless said otherwise). */
 export interface LogPublisherStats {
@@ -111,7 +105,7 @@ interface OutgoingMessage {
 /** A published message waiting for the server's ack. */
 interface InFlightMessage {
   readonly message: OutgoingMessage;
-  readonly done: Promise<'stored' | 'refused' | 'retry'>;
+  readonly done: Promise<PublishOutcome>;
 }
 
 /** Size estimate of an entry's JSON: its packet text plus the fixed fields. */
@@ -135,8 +129,7 @@ export class LogPublisher {
   readonly #stop = new AbortController();
   readonly #stats: LogPublisherStats = { published: 0, spooled: 0, lostSpool: 0, refused: 0, messages: 0, natsConnected: false };
   readonly #nextId: (() => string);
-  #client: NatsClient | undefined;
-  #js: JetStreamClient | undefined;
+  readonly #channel: PublishChannel;
   #pump: Promise<void> | undefined;
   #closing = false;
   /** Entries taken from the spool and not stored yet (a batch being published or retried). */
@@ -147,11 +140,12 @@ export class LogPublisher {
     this.#subject = logSubject(o.node);
     this.#nextId = nextId;
     this.#spool = new BoundedQueue<Spooled>({ maxItems: this.#o.spoolMaxEntries, maxBytes: this.#o.spoolMaxBytes, sizeOf: (s) => s.size, overflow: 'drop-newest' });
+    this.#channel = new PublishChannel({ servers: o.servers, ...(o.security ? { security: o.security } : {}), name: `palisade-agent-logs-${o.node}` }, o.logger);
   }
 
   /** Counters; `spoolPending` counts the entries not stored yet (spooled or being published). */
   get stats(): Readonly<LogPublisherStats> & { readonly spoolPending: number } {
-    return { ...this.#stats, natsConnected: this.#client?.connected ?? false, spoolPending: this.#spool.size + this.#inFlight };
+    return { ...this.#stats, natsConnected: this.#channel.connected, spoolPending: this.#spool.size + this.#inFlight };
   }
 
   /** Connects in the background (retrying) and starts delivering. */
@@ -192,43 +186,6 @@ export class LogPublisher {
     }
   }
 
-  async #connect(signal: AbortSignal): Promise<NatsClient | undefined> {
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      try {
-        const client = await (this.#o.connect ? this.#o.connect() : connectNats({ servers: this.#o.servers, ...this.#o.security, name: `palisade-agent-logs-${this.#o.node}`, logger: this.#o.logger }));
-        await this.#ensureStream(client);
-        return client;
-      } catch (err) {
-        if (attempt === 1 || attempt % 20 === 0) this.#o.logger.warn({ err, attempt }, 'NATS not reachable for log entries; spooling');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
-      }
-    }
-    return undefined;
-  }
-
-  async #ensureStream(client: NatsClient): Promise<void> {
-    const jsm = await jetstreamManager(client.connection, { checkAPI: false, timeout: 5_000 });
-    try {
-      await jsm.streams.info(LOG_STREAM);
-      return;
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
-    }
-    try {
-      await jsm.streams.add({
-        name: LOG_STREAM,
-        subjects: [LOG_STREAM_SUBJECTS],
-        storage: StorageType.File,
-        duplicate_window: nanos(LOG_STREAM_DUPLICATE_WINDOW_MS),
-        description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
-      });
-    } catch (err) {
-      await jsm.streams.info(LOG_STREAM).catch(() => {
-        throw err; // not created by someone else at the same moment either
-      });
-    }
-  }
-
   /**
    * The pump: a window of up to `maxInFlight` messages outstanding, refilled as soon as the
    * oldest is stored, so that encoding the next messages overlaps the server's acks. A failed
@@ -237,10 +194,9 @@ export class LogPublisher {
    */
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
-    const client = await this.#connect(signal);
-    if (!client) return;
-    this.#client = client;
-    this.#js = jetstream(client.connection, { timeout: 5_000 });
+    this.#channel.start();
+    // Entries wait in the spool (bounded) until the worker's connection is first up.
+    if (!(await this.#channel.whenConnected(signal).then(() => true, () => false))) return;
     const window: InFlightMessage[] = [];
     let spooled: Promise<'spooled'> | undefined;
     while (!signal.aborted) {
@@ -311,33 +267,24 @@ export class LogPublisher {
 
   /** Publishes one message; `done` settles with what became of it (never rejects). */
   #send(message: OutgoingMessage): InFlightMessage {
-    const done = this.#js!.publish(this.#subject, message.bytes, { msgID: message.id, timeout: 5_000 }).then(
-      () => this.#outcome(message, undefined),
-      (err: unknown) => this.#outcome(message, err),
-    );
-    return { message, done };
+    return { message, done: this.#channel.publish(this.#subject, message.id, message.bytes).then((o) => this.#outcome(message, o)) };
   }
 
-  /** Counts a message's result: stored, refused for good (dropped), or to be retried. */
-  #outcome(m: OutgoingMessage, err: unknown): 'stored' | 'refused' | 'retry' {
-    if (err === undefined) {
+  /** Counts a message's result: stored, refused for good (dropped; the channel logs why), or to be retried. */
+  #outcome(m: OutgoingMessage, outcome: PublishOutcome): PublishOutcome {
+    if (outcome === 'stored') {
       this.#stats.published += m.entries;
       this.#stats.messages++;
-      this.#inFlight -= m.entries;
-      return 'stored';
-    }
-    if (classifyPublishError(err).kind === 'retry') return 'retry';
-    this.#stats.refused += m.entries;
-    this.#inFlight -= m.entries;
-    this.#o.logger.error({ err, id: m.id, entries: m.entries }, 'log message refused by JetStream; dropped');
-    return 'refused';
+    } else if (outcome === 'refused') this.#stats.refused += m.entries;
+    if (outcome !== 'retry') this.#inFlight -= m.entries;
+    return outcome;
   }
 
   /** Publishes failed messages again, after a backoff, until they are stored, refused or the publisher stops. */
   async #retry(todo: OutgoingMessage[], signal: AbortSignal): Promise<void> {
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt === 1 || attempt % 50 === 0) this.#o.logger.warn({ failed: todo.length, attempt }, 'log messages not stored yet; retrying');
-      await this.#client!.whenConnected(signal).catch(() => undefined);
+      await this.#channel.whenConnected(signal).catch(() => undefined);
       await sleep(retryBackoffMs(attempt), signal);
       if (signal.aborted) return;
       const results = await Promise.all(todo.map((m) => this.#send(m).done));
@@ -350,11 +297,11 @@ export class LogPublisher {
     if (this.#closing) return this.#pump?.catch(() => undefined);
     this.#closing = true;
     const deadline = this.#o.clock.now() + this.#o.flushOnCloseMs;
-    while (this.#client?.connected && this.#spool.size + this.#inFlight > 0 && this.#o.clock.now() < deadline) await sleep(20);
+    while (this.#channel.connected && this.#spool.size + this.#inFlight > 0 && this.#o.clock.now() < deadline) await sleep(20);
     this.#stop.abort();
     this.#spool.close();
     await this.#pump?.catch(() => undefined);
-    await this.#client?.close();
+    await this.#channel.close();
   }
 }
 
