@@ -56,15 +56,21 @@ process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
-  input: `table inet bench {\n chain out {\n  type filter hook output priority 0; policy accept;\n  udp dport 9999 log prefix ":0:6:PVEFW-HOST-OUT: ACCEPT: RULE=0123456789ab " group ${GROUP}\n }\n}\n`,
+  input: `table inet bench {\n chain out {\n  type filter hook output priority 0; policy accept;\n  udp dport 9999 log prefix ":0:6:PVEFW-HOST-OUT: ACCEPT: RULE=0123456789ab " group ${GROUP}\n }\n chain in {\n  type filter hook input priority 0; policy accept;\n  udp dport 9999 drop\n }\n}\n`,
 });
 
 /** Sends `rate` packets a second for SECONDS from inside the namespace; resolves with what it sent and how long it took. */
 function send(rate) {
   const total = Math.round(rate * SECONDS);
-  const script = `const s=require('dgram').createSocket('udp4');const b=Buffer.from('palisade-bench');const t0=process.hrtime.bigint();let n=0;
-function tick(){const el=Number(process.hrtime.bigint()-t0)/1e9;const due=Math.min(${total},Math.floor(el*${rate}));while(n<due){s.send(b,9999,'127.0.0.1');n++}
-if(n>=${total}){const secs=Number(process.hrtime.bigint()-t0)/1e9;setTimeout(()=>{process.stdout.write(JSON.stringify({sent:n,seconds:secs}));s.close()},50);return}setImmediate(tick)}tick()`;
+  // A connected socket (no address lookup per packet) that sleeps 1 ms when it is ahead of its
+  // pace instead of spinning: the load generator shares the machine's cores with the agent,
+  // NATS and the kernel (the spinning sender took a whole core at any rate). The packets are
+  // dropped on input after the output hook logged them, so no ICMP error comes back to fail
+  // the connected socket's next send.
+  const script = `const s=require('dgram').createSocket('udp4');s.on('error',()=>{});const b=Buffer.from('palisade-bench');
+s.connect(9999,'127.0.0.1',()=>{const t0=process.hrtime.bigint();let n=0;
+function tick(){const el=Number(process.hrtime.bigint()-t0)/1e9;const due=Math.min(${total},Math.floor(el*${rate}));while(n<due){s.send(b);n++}
+if(n>=${total}){const secs=Number(process.hrtime.bigint()-t0)/1e9;setTimeout(()=>{process.stdout.write(JSON.stringify({sent:n,seconds:secs}));s.close()},50);return}setTimeout(tick,1)}tick()})`;
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -128,14 +134,18 @@ async function runIngest(rate, servers) {
       lastPublishAt = performance.now();
     }
   }, 5);
+  const cpu0 = process.cpuUsage();
   const s = await send(rate);
   await settle(() => ingest.stats.published + ingest.stats.received);
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(watch);
   const elapsed = (lastPublishAt - t0) / 1000;
   const st = ingest.stats;
   await ingest.close();
   const lost = st.lostKernel + Math.max(0, s.sent - st.received - st.lostKernel) + st.lostSpool;
-  return { ...s, received: st.received, published: st.published, messages: st.publishedMessages, lost, enobufs: st.enobufs, elapsed, delivered: st.published / elapsed };
+  // The agent's CPU per entry stored (this process: capture, encode, NATS client; not the reader or the server).
+  const cpuUs = (cpu.user + cpu.system) / Math.max(1, st.published);
+  return { ...s, received: st.received, published: st.published, messages: st.publishedMessages, lost, enobufs: st.enobufs, elapsed, delivered: st.published / elapsed, cpuUs };
 }
 
 /** The agent's capture alone: NATS unreachable, so entries are decoded, built and spooled (a spool large enough for the run), never encoded or published. */
@@ -251,7 +261,7 @@ async function runLatency(rate, servers, logger) {
 
 const nats = await startNats({ syncAlways: false });
 console.log(`bench-nflog: ${SECONDS} s per rate, NFLOG group ${GROUP} in a namespace, agent settings (8 MiB buffer, qthreshold 64, 10 ms timeout, 128 KiB batches); load average ${load()} on ${(await import('node:os')).cpus().length} CPUs`);
-console.log('offered/s   kernel→listener: delivered/s lost   |   agent capture (no NATS): lost   |   agent ingest → JetStream: published  lost  ENOBUFS  messages  end-to-end/s (x offered)  load');
+console.log('offered/s   kernel→listener: delivered/s lost   |   agent capture (no NATS): lost   |   agent ingest → JetStream: published  lost  ENOBUFS  messages  end-to-end/s (x offered)  agent CPU µs/entry  load');
 let bestRaw = 0;
 let bestCapture = 0;
 let bestIngest = 0;
@@ -265,7 +275,7 @@ try {
     const offered = ing.sent / ing.seconds;
     if (ing.lost === 0 && ing.published === ing.sent && ing.delivered >= 0.95 * offered) bestIngest = Math.max(bestIngest, offered);
     console.log(
-      `${String(Math.round(raw.sent / raw.seconds)).padStart(9)}   ${String(Math.round(raw.rate)).padStart(10)} ${String(raw.lost).padStart(6)}   |   ${String(cap.lost).padStart(6)} of ${String(cap.sent).padStart(6)} at ${String(Math.round(cap.sent / cap.seconds)).padStart(6)}/s   |   ${String(ing.published).padStart(9)}/${ing.sent} at ${String(Math.round(offered)).padStart(6)}/s ${String(ing.lost).padStart(5)} ${String(ing.enobufs).padStart(6)} ${String(ing.messages).padStart(8)}  ${String(Math.round(ing.delivered)).padStart(6)} (${(ing.delivered / offered).toFixed(2)})  ${load()}`,
+      `${String(Math.round(raw.sent / raw.seconds)).padStart(9)}   ${String(Math.round(raw.rate)).padStart(10)} ${String(raw.lost).padStart(6)}   |   ${String(cap.lost).padStart(6)} of ${String(cap.sent).padStart(6)} at ${String(Math.round(cap.sent / cap.seconds)).padStart(6)}/s   |   ${String(ing.published).padStart(9)}/${ing.sent} at ${String(Math.round(offered)).padStart(6)}/s ${String(ing.lost).padStart(5)} ${String(ing.enobufs).padStart(6)} ${String(ing.messages).padStart(8)}  ${String(Math.round(ing.delivered)).padStart(6)} (${(ing.delivered / offered).toFixed(2)})  ${ing.cpuUs.toFixed(1).padStart(6)}  ${load()}`,
     );
   }
   if (LATENCY_RATES.length > 0) {
@@ -286,9 +296,9 @@ try {
     }
   }
   // The JetStream floor of the same run: pre-encoded entries published as the publisher does
-  // (message ids, 16 messages in flight), one entry per message and in batches of 64.
+  // (message ids, 16 messages in flight, no async traces), one entry per message and in batches of 256 (the default).
   {
-    const nc = await connect({ servers: [...nats.urls] });
+    const nc = await connect({ servers: [...nats.urls], noAsyncTraces: true });
     const js = jetstream(nc, { timeout: 10_000 });
     const entry = captured
       ? buildPacketEntry(decodeNflogDatagram(captured).packets[0], { node: 'bench', id: 'bench:floor:0', nowUs: Date.now() * 1000, ifname: () => 'lo', rule: () => ({ path: 'firewall/cluster.fw', line: 12, text: 'OUT ACCEPT -p udp -dport 9999 -log info' }) })
@@ -302,7 +312,7 @@ try {
       }
       return Math.round(total / ((performance.now() - t) / 1000));
     };
-    console.log(`JetStream publish floor (same run, same server, 16 messages in flight): ${await floor(1, 20_000)} entries/s one per message, ${await floor(64, 500_000)} entries/s in batches of 64 (load ${load()})`);
+    console.log(`JetStream publish floor (same run, same server, 16 messages in flight): ${await floor(1, 20_000)} entries/s one per message, ${await floor(256, 512_000)} entries/s in batches of 256 (load ${load()})`);
     await nc.close();
   }
   // The publisher alone, draining a spool of real entries (built from a datagram captured above)
@@ -327,12 +337,12 @@ try {
     const batched = [];
     const single = [];
     for (let round = 0; round < 3; round++) {
-      batched.push(await drain(64, round));
+      batched.push(await drain(256, round));
       single.push(await drain(1, round));
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[1];
     console.log(
-      `publisher draining its spool (same run, interleaved, median of 3): batches of 64 ${Math.round(median(batched))} entries/s, one entry per message ${Math.round(median(single))} entries/s (${(median(batched) / median(single)).toFixed(1)}x); load ${load()}`,
+      `publisher draining its spool (same run, interleaved, median of 3): batches of 256 ${Math.round(median(batched))} entries/s, one entry per message ${Math.round(median(single))} entries/s (${(median(batched) / median(single)).toFixed(1)}x); load ${load()}`,
     );
   }
 console.log(
