@@ -1,8 +1,8 @@
 /**
  * The log publisher's JetStream client, on a worker thread: it connects (retrying until the
  * publisher closes), makes sure the log stream exists, publishes the messages the main thread
- * posts and answers each with what became of it. The NATS client costs about a third of the
- * pipeline's CPU per entry (socket writes, ack parsing, promises and their garbage); here it
+ * posts and answers each with what became of it. The NATS client costs a fifth to a quarter of
+ * the pipeline's CPU per entry (socket writes, ack parsing, promises and their garbage); here it
  * runs beside the capture and the ruleset work instead of on their thread. Every decision
  * (spool, window, retries, counters) stays with `LogPublisher` on the main thread. The protocol
  * is `publish-channel.ts`'s.

@@ -15,7 +15,9 @@
  * that a retried message can land after a later one of the same window that had succeeded.
  * Entries are encoded (`logEntryJson`, which validates) when they are published, not when they
  * are captured, so that a burst costs the capture path only the decode and the entry; the pump
- * yields to the event loop after every message so that the capture is not starved.
+ * yields to the event loop after every message so that the capture is not starved. The
+ * JetStream client itself runs on a worker thread (`publish-channel.ts`); this class keeps every
+ * decision.
  */
 import { retryBackoffMs, type NatsSecurity } from '@palisade/nats-kit';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
