@@ -12,7 +12,7 @@ import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetSt
 import { nanos } from '@nats-io/nats-core';
 import { classifyPublishError, connectNats, type NatsClient } from '@palisade/nats-kit';
 import { LOG_STREAM, LOG_STREAM_DUPLICATE_WINDOW_MS, LOG_STREAM_SUBJECTS } from '@palisade/log-model';
-import { sleep, type Logger } from '@palisade/service-kit';
+import { sleep, type LogFn, type Logger } from '@palisade/service-kit';
 import type { ToPublisher, ToWorker, WorkerSetup } from './publish-channel.js';
 
 const port = parentPort!;
@@ -21,14 +21,14 @@ const post = (m: ToPublisher): void => port.postMessage(m);
 const stop = new AbortController();
 
 /** Log records go to the main thread's logger (errors as their message and code: an Error does not cross threads whole). */
-const fields = (o: Record<string, unknown>): Record<string, unknown> =>
+const fields = (o: object): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v instanceof Error ? { message: v.message, code: (v as { code?: unknown }).code } : v]));
-const level =
-  (l: 'warn' | 'info' | 'error') =>
-  (o: Record<string, unknown>, msg: string): void =>
-    post({ type: 'log', level: l, fields: fields(o), msg });
+const relay =
+  (level: 'warn' | 'info' | 'error'): LogFn =>
+  (o: object | string, msg?: string): void =>
+    typeof o === 'string' ? post({ type: 'log', level, fields: {}, msg: o }) : post({ type: 'log', level, fields: fields(o), msg: msg ?? '' });
 const noop = (): void => undefined;
-const logger: Logger = { fatal: level('error'), error: level('error'), warn: level('warn'), info: level('info'), debug: noop, trace: noop, child: () => logger } as unknown as Logger;
+const logger: Logger = { fatal: relay('error'), error: relay('error'), warn: relay('warn'), info: relay('info'), debug: noop, trace: noop, child: () => logger };
 
 async function ensureStream(client: NatsClient): Promise<void> {
   const jsm = await jetstreamManager(client.connection, { checkAPI: false, timeout: 5_000 });
@@ -68,10 +68,9 @@ async function connect(): Promise<NatsClient | undefined> {
 }
 
 let js: JetStreamClient | undefined;
-/** Publishes that arrived before the connection: sent once it is up. */
-const early: Extract<ToWorker, { type: 'publish' }>[] = [];
 
 function publish(m: Extract<ToWorker, { type: 'publish' }>): void {
+  // The publisher sends only after this worker said it is connected, so `js` is set.
   js!.publish(m.subject, m.bytes, { msgID: m.id, timeout: 5_000 }).then(
     () => post({ type: 'result', seq: m.seq, outcome: 'stored' }),
     (err: unknown) => post({ type: 'result', seq: m.seq, outcome: classifyPublishError(err).kind === 'retry' ? 'retry' : 'refused', error: err instanceof Error ? err.message : String(err) }),
@@ -81,19 +80,17 @@ function publish(m: Extract<ToWorker, { type: 'publish' }>): void {
 const ready = (async () => {
   const client = await connect();
   if (!client) return undefined;
-  post({ type: 'state', connected: true });
+  js = jetstream(client.connection, { timeout: 5_000 });
+  // The current state first ("connected"), then every change.
   void (async () => {
     for await (const s of client.states()) post({ type: 'state', connected: s.state === 'connected' });
   })().catch(noop);
-  js = jetstream(client.connection, { timeout: 5_000 });
-  for (const m of early.splice(0)) publish(m);
   return client;
 })();
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'publish') {
-    if (js) publish(m);
-    else early.push(m);
+    publish(m);
     return;
   }
   // close: stop connecting, drain what is outstanding (bounded by the kit's drain timeout), report.

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NatsSecurity } from '@palisade/nats-kit';
 import type { Logger } from '@palisade/service-kit';
+import { AgentError } from '../errors.js';
 
 /** What the worker is started with. */
 export interface WorkerSetup {
@@ -61,7 +62,8 @@ const RESTART_DELAY_MS = 1_000;
 export class PublishChannel {
   readonly #setup: WorkerSetup;
   readonly #logger: Logger;
-  readonly #pending = new Map<number, (o: PublishOutcome) => void>();
+  /** Messages sent and not answered yet: their id (for the log) and who waits. */
+  readonly #pending = new Map<number, { readonly id: string; readonly answer: (o: PublishOutcome) => void }>();
   #worker: Worker | undefined;
   #seq = 0;
   #connected = false;
@@ -88,7 +90,7 @@ export class PublishChannel {
     w.on('exit', (code) => {
       this.#worker = undefined;
       this.#setConnected(false);
-      for (const answer of this.#pending.values()) answer('retry');
+      for (const p of this.#pending.values()) p.answer('retry');
       this.#pending.clear();
       if (this.#closing) return;
       this.#logger.error({ code }, 'log publisher worker exited; starting it again');
@@ -99,10 +101,10 @@ export class PublishChannel {
   #message(m: ToPublisher): void {
     switch (m.type) {
       case 'result': {
-        const answer = this.#pending.get(m.seq);
+        const p = this.#pending.get(m.seq);
         this.#pending.delete(m.seq);
-        if (m.outcome === 'refused') this.#logger.error({ error: m.error }, 'log message refused by JetStream; dropped');
-        answer?.(m.outcome);
+        if (m.outcome === 'refused') this.#logger.error({ error: m.error, id: p?.id }, 'log message refused by JetStream; dropped');
+        p?.answer(m.outcome);
         return;
       }
       case 'state':
@@ -124,12 +126,18 @@ export class PublishChannel {
   /** Resolves once the worker's connection is up; rejects when `signal` aborts. */
   whenConnected(signal: AbortSignal): Promise<void> {
     if (this.#connected) return Promise.resolve();
+    const stopped = (): AgentError => new AgentError('cancelled', 'stopped while waiting for the NATS connection of the log publisher', {}, { cause: signal.reason });
+    if (signal.aborted) return Promise.reject(stopped());
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(new Error('aborted'));
-      this.#onState.push(() => {
+      const wake = (): void => {
         signal.removeEventListener('abort', onAbort);
         resolve();
-      });
+      };
+      const onAbort = (): void => {
+        this.#onState = this.#onState.filter((w) => w !== wake);
+        reject(stopped());
+      };
+      this.#onState.push(wake);
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -140,7 +148,7 @@ export class PublishChannel {
     if (!w) return Promise.resolve('retry');
     const seq = ++this.#seq;
     return new Promise((resolve) => {
-      this.#pending.set(seq, resolve);
+      this.#pending.set(seq, { id, answer: resolve });
       w.postMessage({ type: 'publish', seq, subject, id, bytes } satisfies ToWorker);
     });
   }
