@@ -68,9 +68,14 @@ async function connect(): Promise<NatsClient | undefined> {
 }
 
 let js: JetStreamClient | undefined;
+/**
+ * Publishes that arrive before the connection is up: a worker started again after a crash gets
+ * the publisher's next messages at once (the publisher waits for a connection only at its
+ * start and between retries). Sent once the client is there.
+ */
+const early: Extract<ToWorker, { type: 'publish' }>[] = [];
 
 function publish(m: Extract<ToWorker, { type: 'publish' }>): void {
-  // The publisher sends only after this worker said it is connected, so `js` is set.
   js!.publish(m.subject, m.bytes, { msgID: m.id, timeout: 5_000 }).then(
     () => post({ type: 'result', seq: m.seq, outcome: 'stored' }),
     (err: unknown) => post({ type: 'result', seq: m.seq, outcome: classifyPublishError(err).kind === 'retry' ? 'retry' : 'refused', error: err instanceof Error ? err.message : String(err) }),
@@ -81,6 +86,7 @@ const ready = (async () => {
   const client = await connect();
   if (!client) return undefined;
   js = jetstream(client.connection, { timeout: 5_000 });
+  for (const m of early.splice(0)) publish(m);
   // The current state first ("connected"), then every change.
   void (async () => {
     for await (const s of client.states()) post({ type: 'state', connected: s.state === 'connected' });
@@ -90,7 +96,8 @@ const ready = (async () => {
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'publish') {
-    publish(m);
+    if (js) publish(m);
+    else early.push(m);
     return;
   }
   // close: stop connecting, drain what is outstanding (bounded by the kit's drain timeout), report.
