@@ -14,7 +14,7 @@ import {
   type PacketLogEntry,
 } from './entry.js';
 import { LogModelError } from './errors.js';
-import { MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, common, describe, fail, has, int, isColonHex, isFlagName, oneOf, text, type Json } from './field-checks.js';
+import { FIELD_LIMITS, MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, common, describe, fail, has, int, isColonHex, isFlagName, oneOf, text, type Json } from './field-checks.js';
 import { checkedPacketJson } from './packet-json.js';
 
 const encoder = new TextEncoder();
@@ -28,8 +28,8 @@ const ADDRESS_FIELDS = ['src', 'dst'] as const;
 /** Every check of a packet entry, in field order; throws `invalid-log-entry` naming the first bad field. */
 function checkPacket(o: Json): void {
   common(o);
-  int(o, 'vmid', 0, 0xffffffff);
-  int(o, 'level', 0, 7);
+  int(o, 'vmid', 0, FIELD_LIMITS.vmidMax);
+  int(o, 'level', 0, FIELD_LIMITS.levelMax);
   text(o, 'chain', MAX_NAME_CHARS, { spaces: false });
   text(o, 'verdict', MAX_NAME_CHARS);
   oneOf(o, 'action', LOG_ACTIONS);
@@ -40,32 +40,32 @@ function checkPacket(o: Json): void {
     const r = o.rule;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('rule', `expected an object, got ${describe(r)}`);
     const rj = r as Json;
-    text(rj, 'path', 1024);
-    int(rj, 'line', 1, 0x7fffffff);
-    text(rj, 'text', 4096, { empty: true });
+    text(rj, 'path', FIELD_LIMITS.rulePathChars);
+    int(rj, 'line', 1, FIELD_LIMITS.ruleLineMax);
+    text(rj, 'text', FIELD_LIMITS.ruleTextChars, { empty: true });
   }
   for (const f of INTERFACE_FIELDS) if (has(o, f)) text(o, f, MAX_IFNAME_CHARS, { spaces: false });
   if (has(o, 'mac')) {
-    const mac = text(o, 'mac', 3 * 256);
+    const mac = text(o, 'mac', FIELD_LIMITS.macChars);
     if (!isColonHex(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
   }
   if (has(o, 'family') && o.family !== 4 && o.family !== 6 && o.family !== 'arp') fail('family', `expected 4, 6 or "arp", got ${describe(o.family)}`);
-  if (has(o, 'proto')) text(o, 'proto', 32, { spaces: false });
+  if (has(o, 'proto')) text(o, 'proto', FIELD_LIMITS.protoChars, { spaces: false });
   for (const f of ADDRESS_FIELDS) {
     if (has(o, f)) {
-      const a = text(o, f, 64);
+      const a = text(o, f, FIELD_LIMITS.addressChars);
       if (!isIpAddress(a)) fail(f, `expected an IPv4 or IPv6 address, got ${describe(a)}`);
     }
   }
-  for (const f of PORT_FIELDS) if (has(o, f)) int(o, f, 0, 65535);
-  for (const f of ICMP_FIELDS) if (has(o, f)) int(o, f, 0, 255);
-  if (has(o, 'len')) int(o, 'len', 0, 0xffffffff);
+  for (const f of PORT_FIELDS) if (has(o, f)) int(o, f, 0, FIELD_LIMITS.portMax);
+  for (const f of ICMP_FIELDS) if (has(o, f)) int(o, f, 0, FIELD_LIMITS.icmpMax);
+  if (has(o, 'len')) int(o, 'len', 0, FIELD_LIMITS.lenMax);
   if (has(o, 'tcpFlags')) {
     const flags = o.tcpFlags;
     if (!Array.isArray(flags) || flags.length > 16) fail('tcpFlags', `expected an array of up to 16 flag names, got ${describe(flags)}`);
     for (const f of flags) if (!isFlagName(f)) fail('tcpFlags', `expected flag names like "SYN", got ${describe(f)}`);
   }
-  if (has(o, 'mark')) int(o, 'mark', 0, 0xffffffff);
+  if (has(o, 'mark')) int(o, 'mark', 0, FIELD_LIMITS.markMax);
   text(o, 'packet', LOG_ENTRY_MAX_BYTES, { empty: true });
 }
 

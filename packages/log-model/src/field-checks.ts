@@ -9,6 +9,22 @@ import { isValidNodeName } from './subject.js';
 export const MAX_ID_CHARS = 256;
 export const MAX_NAME_CHARS = 256;
 export const MAX_IFNAME_CHARS = 64;
+/** The other bounds of a packet entry's fields: one table for the decoder's checks and the encoder. */
+export const FIELD_LIMITS = {
+  nodeChars: 63,
+  macChars: 3 * 256,
+  protoChars: 32,
+  addressChars: 64,
+  rulePathChars: 1024,
+  ruleTextChars: 4096,
+  ruleLineMax: 0x7fffffff,
+  vmidMax: 0xffffffff,
+  levelMax: 7,
+  portMax: 65535,
+  icmpMax: 255,
+  lenMax: 0xffffffff,
+  markMax: 0xffffffff,
+} as const;
 /** `\s` of a regular expression above the C0 range (those are control characters already). */
 export function isUnicodeSpace(c: number): boolean {
   return c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
@@ -68,7 +84,7 @@ export const has = (o: Json, field: string): boolean => o[field] !== undefined;
 
 export function common(o: Json): { id: string; node: string; timeUs: number } {
   const id = text(o, 'id', MAX_ID_CHARS, { spaces: false });
-  const node = text(o, 'node', 63);
+  const node = text(o, 'node', FIELD_LIMITS.nodeChars);
   if (!isValidNodeName(node)) fail('node', `invalid node name ${describe(node)}`);
   const timeUs = int(o, 'timeUs', 0, Number.MAX_SAFE_INTEGER);
   return { id, node, timeUs };

@@ -9,7 +9,7 @@
  */
 import { isIpAddress } from './address.js';
 import { LOG_ACTIONS, LOG_DIRECTIONS, LOG_ENTRY_MAX_BYTES } from './entry.js';
-import { MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, describe, fail, int, isColonHex, isFlagName, isUnicodeSpace, oneOf, text, type Json } from './field-checks.js';
+import { FIELD_LIMITS, MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, describe, fail, int, isColonHex, isFlagName, isUnicodeSpace, oneOf, text, type Json } from './field-checks.js';
 import { isValidNodeName } from './subject.js';
 
 /** How a text field is checked (as `text()` in field-checks.ts takes them). */
@@ -72,7 +72,7 @@ class LiteralCache {
 }
 
 const NO_SPACES = { maxChars: MAX_NAME_CHARS, spaces: false } as const;
-const nodes = new LiteralCache('node', { maxChars: 63 }, (v) => {
+const nodes = new LiteralCache('node', { maxChars: FIELD_LIMITS.nodeChars }, (v) => {
   if (!isValidNodeName(v)) fail('node', `invalid node name ${describe(v)}`);
 });
 const chains = new LiteralCache('chain', NO_SPACES);
@@ -83,7 +83,7 @@ const iifs = new LiteralCache('iif', DEVICE);
 const oifs = new LiteralCache('oif', DEVICE);
 const physIns = new LiteralCache('physIn', DEVICE);
 const physOuts = new LiteralCache('physOut', DEVICE);
-const protos = new LiteralCache('proto', { maxChars: 32, spaces: false });
+const protos = new LiteralCache('proto', { maxChars: FIELD_LIMITS.protoChars, spaces: false });
 
 /** `,"rule":{…}` of each rule origin object seen (the agent's rule map hands out the same object for every hit of a rule). */
 const ruleFragments = new WeakMap<object, string>();
@@ -93,9 +93,9 @@ function ruleJson(r: unknown): string {
   const hit = ruleFragments.get(r);
   if (hit !== undefined) return hit;
   const rj = r as Json;
-  const path = textJson(rj, 'path', { maxChars: 1024 });
-  const line = int(rj, 'line', 1, 0x7fffffff);
-  const fragment = `,"rule":{"path":${path},"line":${line},"text":${textJson(rj, 'text', { maxChars: 4096, empty: true })}}`;
+  const path = textJson(rj, 'path', { maxChars: FIELD_LIMITS.rulePathChars });
+  const line = int(rj, 'line', 1, FIELD_LIMITS.ruleLineMax);
+  const fragment = `,"rule":{"path":${path},"line":${line},"text":${textJson(rj, 'text', { maxChars: FIELD_LIMITS.ruleTextChars, empty: true })}}`;
   ruleFragments.set(r, fragment);
   return fragment;
 }
@@ -104,7 +104,7 @@ const optInt = (o: Json, field: string, min: number, max: number): string => (o[
 
 function macJson(o: Json): string {
   if (o.mac === undefined) return '';
-  const mac = text(o, 'mac', 3 * 256);
+  const mac = text(o, 'mac', FIELD_LIMITS.macChars);
   if (!isColonHex(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
   return `,"mac":"${mac}"`;
 }
@@ -118,7 +118,7 @@ function familyJson(f: unknown): string {
 
 function addressJson(o: Json, field: 'src' | 'dst'): string {
   if (o[field] === undefined) return '';
-  const a = text(o, field, 64);
+  const a = text(o, field, FIELD_LIMITS.addressChars);
   if (!isIpAddress(a)) fail(field, `expected an IPv4 or IPv6 address, got ${describe(a)}`);
   return `,"${field}":"${a}"`;
 }
@@ -138,7 +138,7 @@ export function checkedPacketJson(o: Json): string {
   // One expression in field order: each part checks its field before the next is looked at.
   return (
     `{"kind":"packet","id":${textJson(o, 'id', { maxChars: MAX_ID_CHARS, spaces: false })},"node":${nodes.literal(o)},"timeUs":${int(o, 'timeUs', 0, Number.MAX_SAFE_INTEGER)}` +
-    `,"vmid":${int(o, 'vmid', 0, 0xffffffff)},"level":${int(o, 'level', 0, 7)},"chain":${chains.literal(o)},"verdict":${verdicts.literal(o)}` +
+    `,"vmid":${int(o, 'vmid', 0, FIELD_LIMITS.vmidMax)},"level":${int(o, 'level', 0, FIELD_LIMITS.levelMax)},"chain":${chains.literal(o)},"verdict":${verdicts.literal(o)}` +
     `,"action":"${oneOf(o, 'action', LOG_ACTIONS)}","isPolicy":${typeof o.isPolicy === 'boolean' ? o.isPolicy : fail('isPolicy', `expected a boolean, got ${describe(o.isPolicy)}`)}` +
     `,"direction":"${oneOf(o, 'direction', LOG_DIRECTIONS)}"${ruleIds.optional(o)}${ruleJson(o.rule)}` +
     iifs.optional(o) +
@@ -150,13 +150,13 @@ export function checkedPacketJson(o: Json): string {
     protos.optional(o) +
     addressJson(o, 'src') +
     addressJson(o, 'dst') +
-    optInt(o, 'sport', 0, 65535) +
-    optInt(o, 'dport', 0, 65535) +
-    optInt(o, 'icmpType', 0, 255) +
-    optInt(o, 'icmpCode', 0, 255) +
-    optInt(o, 'len', 0, 0xffffffff) +
+    optInt(o, 'sport', 0, FIELD_LIMITS.portMax) +
+    optInt(o, 'dport', 0, FIELD_LIMITS.portMax) +
+    optInt(o, 'icmpType', 0, FIELD_LIMITS.icmpMax) +
+    optInt(o, 'icmpCode', 0, FIELD_LIMITS.icmpMax) +
+    optInt(o, 'len', 0, FIELD_LIMITS.lenMax) +
     flagsJson(o.tcpFlags) +
-    optInt(o, 'mark', 0, 0xffffffff) +
+    optInt(o, 'mark', 0, FIELD_LIMITS.markMax) +
     `,"packet":${textJson(o, 'packet', { maxChars: LOG_ENTRY_MAX_BYTES, empty: true })}}`
   );
 }
