@@ -150,3 +150,89 @@ describe('the encoder fast path', () => {
     }
   });
 });
+
+describe('the decoder fast path', () => {
+  let seed = 11;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const textOk = (v: unknown, max: number, spaces = true, empty = false): boolean =>
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    typeof v === 'string' && (empty || v.length > 0) && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v) && (spaces || !/\s/.test(v));
+  const int = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+  /** The contract written as a plain table: field, check, in the order the first bad field is named. */
+  const CONTRACT: [string, (v: unknown) => boolean, boolean][] = [
+    ['id', (v) => textOk(v, 256, false), true],
+    ['node', (v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(v), true],
+    ['timeUs', (v) => int(v, 0, Number.MAX_SAFE_INTEGER), true],
+    ['vmid', (v) => int(v, 0, 0xffffffff), true],
+    ['level', (v) => int(v, 0, 7), true],
+    ['chain', (v) => textOk(v, 256, false), true],
+    ['verdict', (v) => textOk(v, 256), true],
+    ['action', (v) => ['ACCEPT', 'DROP', 'REJECT', 'OTHER'].includes(v as string), true],
+    ['isPolicy', (v) => typeof v === 'boolean', true],
+    ['direction', (v) => ['in', 'out', 'unknown'].includes(v as string), true],
+    ['ruleId', (v) => textOk(v, 256, false), false],
+    ['rule', (v) => typeof v === 'object' && v !== null && !Array.isArray(v), false],
+    ['iif', (v) => textOk(v, 64, false), false],
+    ['mac', (v) => typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2})*$/i.test(v) && v.length <= 768, false],
+    ['family', (v) => v === 4 || v === 6 || v === 'arp', false],
+    ['src', (v) => typeof v === 'string' && isIpAddress(v), false],
+    ['dport', (v) => int(v, 0, 65535), false],
+    ['tcpFlags', (v) => Array.isArray(v) && v.length <= 16 && v.every((f) => typeof f === 'string' && /^[A-Z]{2,4}$/.test(f)), false],
+    ['packet', (v) => textOk(v, LOG_ENTRY_MAX_BYTES, true, true), true],
+  ];
+  const reference = (o: Record<string, unknown>): string | undefined => {
+    for (const [field, ok, required] of CONTRACT) {
+      const v = o[field];
+      if (v === undefined && !required) continue;
+      if (!ok(v)) return field;
+      if (field === 'rule') {
+        const r = v as Record<string, unknown>;
+        if (!textOk(r.path, 1024)) return 'path';
+        if (!int(r.line, 1, 0x7fffffff)) return 'line';
+        if (!textOk(r.text, 4096, true, true)) return 'text';
+      }
+    }
+    return undefined;
+  };
+
+  it('refuses what the contract refuses, naming the same field, and copies only the known fields', () => {
+    const values: Record<string, readonly unknown[]> = {
+      node: ['pve1', 'pve-2', '-x', 'a.b'],
+      chain: ['tap100i0-IN', 'a b', 'a\u3000b', 'x\u007fy'],
+      verdict: ['DROP', 'policy DROP', 'a\tb', ''],
+      ruleId: [undefined, 'r-1', 'r 1'],
+      rule: [undefined, { path: 'firewall/100.fw', line: 3, text: 'IN DROP' }, { path: 'f', line: 0, text: '' }, { path: 'f\n', line: 1, text: '' }, 'x'],
+      iif: [undefined, 'vmbr0', 'tap 1', 7],
+      mac: [undefined, 'aa:bb:cc', 'AA:bb', 'aa:b', 'aa:bb:', 'gg:00'],
+      family: [undefined, 4, 6, 'arp', '4'],
+      src: [undefined, '10.0.0.1', '2001:db8::1', '10.0.0.256'],
+      dport: [undefined, 22, 65536, 1.5, '22'],
+      tcpFlags: [undefined, ['SYN'], ['syn'], 'SYN'],
+      packet: ['IN=vmbr0 SRC=1.2.3.4 ', '', 'line\nbreak', 'del\u007f', 'quote " and \\ backslash', 'tab\tinside', 5],
+      futureField: [undefined, 1, 'x'],
+    };
+    let valid = 0;
+    for (let i = 0; i < 4000; i++) {
+      const e: Record<string, unknown> = { ...SAMPLE_PACKET };
+      for (const [k, vs] of Object.entries(values)) e[k] = pick(vs);
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+      const expectedField = reference(e);
+      // Through the bytes, as the logger reads them (the clean-text proof applies to those).
+      const bytes = enc(e);
+      if (expectedField === undefined) {
+        const { futureField: _dropped, ...known } = e;
+        expect(decodeLogEntry(bytes)).toEqual(known);
+        expect(Object.keys(decodeLogEntry(bytes))).not.toContain('futureField');
+        valid++;
+      } else {
+        expect(refusal(() => decodeLogEntry(bytes)).context.field).toBe(expectedField);
+        expect(refusal(() => validateLogEntry(e)).context.field).toBe(expectedField);
+      }
+    }
+    expect(valid).toBeGreaterThan(20);
+  });
+});

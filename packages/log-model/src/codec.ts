@@ -3,91 +3,14 @@
  * that neither side stores or publishes an entry the other cannot read. Unknown fields are
  * dropped on decode (a newer agent may add optional fields).
  */
-import { isIpAddress } from './address.js';
-import {
-  LOG_ACTIONS,
-  LOG_DIRECTIONS,
-  LOG_ENTRY_MAX_BYTES,
-  LOSS_REASONS,
-  type LogEntry,
-  type LossLogEntry,
-  type PacketLogEntry,
-} from './entry.js';
+import { LOG_ENTRY_MAX_BYTES, LOSS_REASONS, type LogEntry, type LossLogEntry } from './entry.js';
 import { LogModelError } from './errors.js';
-import { FIELD_LIMITS, MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, common, describe, fail, has, int, isColonHex, isFlagName, oneOf, text, type Json } from './field-checks.js';
+import { common, describe, fail, int, oneOf, type Json } from './field-checks.js';
+import { checkedPacketCopy, jsonTextsClean } from './packet-check.js';
 import { checkedPacketJson } from './packet-json.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-const INTERFACE_FIELDS = ['iif', 'oif', 'physIn', 'physOut'] as const;
-const PORT_FIELDS = ['sport', 'dport'] as const;
-const ICMP_FIELDS = ['icmpType', 'icmpCode'] as const;
-const ADDRESS_FIELDS = ['src', 'dst'] as const;
-
-/** Every check of a packet entry, in field order; throws `invalid-log-entry` naming the first bad field. */
-function checkPacket(o: Json): void {
-  common(o);
-  int(o, 'vmid', 0, FIELD_LIMITS.vmidMax);
-  int(o, 'level', 0, FIELD_LIMITS.levelMax);
-  text(o, 'chain', MAX_NAME_CHARS, { spaces: false });
-  text(o, 'verdict', MAX_NAME_CHARS);
-  oneOf(o, 'action', LOG_ACTIONS);
-  if (typeof o.isPolicy !== 'boolean') fail('isPolicy', `expected a boolean, got ${describe(o.isPolicy)}`);
-  oneOf(o, 'direction', LOG_DIRECTIONS);
-  if (has(o, 'ruleId')) text(o, 'ruleId', MAX_ID_CHARS, { spaces: false });
-  if (has(o, 'rule')) {
-    const r = o.rule;
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('rule', `expected an object, got ${describe(r)}`);
-    const rj = r as Json;
-    text(rj, 'path', FIELD_LIMITS.rulePathChars);
-    int(rj, 'line', 1, FIELD_LIMITS.ruleLineMax);
-    text(rj, 'text', FIELD_LIMITS.ruleTextChars, { empty: true });
-  }
-  for (const f of INTERFACE_FIELDS) if (has(o, f)) text(o, f, MAX_IFNAME_CHARS, { spaces: false });
-  if (has(o, 'mac')) {
-    const mac = text(o, 'mac', FIELD_LIMITS.macChars);
-    if (!isColonHex(mac)) fail('mac', `expected colon-separated hex bytes, got ${describe(mac)}`);
-  }
-  if (has(o, 'family') && o.family !== 4 && o.family !== 6 && o.family !== 'arp') fail('family', `expected 4, 6 or "arp", got ${describe(o.family)}`);
-  if (has(o, 'proto')) text(o, 'proto', FIELD_LIMITS.protoChars, { spaces: false });
-  for (const f of ADDRESS_FIELDS) {
-    if (has(o, f)) {
-      const a = text(o, f, FIELD_LIMITS.addressChars);
-      if (!isIpAddress(a)) fail(f, `expected an IPv4 or IPv6 address, got ${describe(a)}`);
-    }
-  }
-  for (const f of PORT_FIELDS) if (has(o, f)) int(o, f, 0, FIELD_LIMITS.portMax);
-  for (const f of ICMP_FIELDS) if (has(o, f)) int(o, f, 0, FIELD_LIMITS.icmpMax);
-  if (has(o, 'len')) int(o, 'len', 0, FIELD_LIMITS.lenMax);
-  if (has(o, 'tcpFlags')) {
-    const flags = o.tcpFlags;
-    if (!Array.isArray(flags) || flags.length > 16) fail('tcpFlags', `expected an array of up to 16 flag names, got ${describe(flags)}`);
-    for (const f of flags) if (!isFlagName(f)) fail('tcpFlags', `expected flag names like "SYN", got ${describe(f)}`);
-  }
-  if (has(o, 'mark')) int(o, 'mark', 0, FIELD_LIMITS.markMax);
-  text(o, 'packet', LOG_ENTRY_MAX_BYTES, { empty: true });
-}
-
-/** A checked packet entry as a clean object holding only the known fields that are present. */
-function copyPacket(o: Json): PacketLogEntry {
-  const e: Record<string, unknown> = { kind: 'packet', id: o.id, node: o.node, timeUs: o.timeUs, vmid: o.vmid, level: o.level, chain: o.chain, verdict: o.verdict, action: o.action, isPolicy: o.isPolicy, direction: o.direction };
-  if (has(o, 'ruleId')) e.ruleId = o.ruleId;
-  if (has(o, 'rule')) {
-    const r = o.rule as Json;
-    e.rule = { path: r.path, line: r.line, text: r.text };
-  }
-  for (const f of ['iif', 'oif', 'physIn', 'physOut', 'mac', 'family', 'proto', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'len'] as const) if (has(o, f)) e[f] = o[f];
-  if (has(o, 'tcpFlags')) e.tcpFlags = [...(o.tcpFlags as string[])];
-  if (has(o, 'mark')) e.mark = o.mark;
-  e.packet = o.packet;
-  return e as unknown as PacketLogEntry;
-}
-
-function validatePacket(o: Json): PacketLogEntry {
-  checkPacket(o);
-  return copyPacket(o);
-}
 
 function validateLoss(o: Json): LossLogEntry {
   const base = common(o);
@@ -104,9 +27,14 @@ function validateLoss(o: Json): LossLogEntry {
  * fields. Throws `invalid-log-entry` naming the first bad field.
  */
 export function validateLogEntry(value: unknown): LogEntry {
+  return validateParsedEntry(value, false);
+}
+
+/** {@link validateLogEntry} of a value JSON.parse made; `textsClean` as `jsonTextsClean` of its bytes says. */
+export function validateParsedEntry(value: unknown, textsClean: boolean): LogEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(entry)', `expected an object, got ${describe(value)}`);
   const o = value as Json;
-  if (o.kind === 'packet') return validatePacket(o);
+  if (o.kind === 'packet') return checkedPacketCopy(o, textsClean);
   if (o.kind === 'loss') return validateLoss(o);
   return fail('kind', `expected "packet" or "loss", got ${describe(o.kind)}`);
 }
@@ -167,5 +95,5 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   } catch (err) {
     throw new LogModelError('invalid-log-entry', `log entry is not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`, { field: '(json)' }, { cause: err });
   }
-  return validateLogEntry(value);
+  return validateParsedEntry(value, jsonTextsClean(bytes));
 }

@@ -6,9 +6,10 @@
  * Readers accept both. Every entry keeps its own id (the store de-duplicates by it); a batch's
  * `Nats-Msg-Id` is {@link batchMessageId}, the same for a retried publish of the same batch.
  */
-import { decodeLogEntry, validateLogEntry } from './codec.js';
+import { decodeLogEntry, validateParsedEntry } from './codec.js';
 import { LOG_ENTRY_MAX_BYTES, type LogEntry } from './entry.js';
 import { LogModelError } from './errors.js';
+import { jsonTextsClean } from './packet-check.js';
 
 /** Largest message {@link decodeLogMessage} accepts and {@link encodeLogBatch} produces, bytes (nats-server's default `max_payload`). */
 export const LOG_MESSAGE_MAX_BYTES = 1024 * 1024;
@@ -85,9 +86,10 @@ export function decodeLogMessage(bytes: Uint8Array): DecodedLogMessage {
   }
   const entries: LogEntry[] = [];
   const errors: LogMessageEntryError[] = [];
+  const textsClean = jsonTextsClean(bytes);
   values.forEach((v, index) => {
     try {
-      const e = validateLogEntry(v);
+      const e = validateParsedEntry(v, textsClean);
       // The one-entry limit holds inside a batch too; only a large packet text can reach it.
       if (e.kind === 'packet' && e.packet.length > LOG_ENTRY_MAX_BYTES / 2 && encoder.encode(JSON.stringify(e)).length > LOG_ENTRY_MAX_BYTES) {
         throw new LogModelError('log-entry-too-large', `log entry ${e.id} is more than ${LOG_ENTRY_MAX_BYTES} bytes encoded`);
