@@ -1,7 +1,8 @@
 /**
- * The field checks of the entry contract, shared by the validating decoder (`codec.ts`) and the
- * packet encoder that checks as it writes (`packet-json.ts`): both must refuse the same values
- * with the same message naming the field.
+ * The field checks of the entry contract, shared by the validating decoder (`codec.ts`,
+ * `packet-check.ts`) and the packet encoder that checks as it writes (`packet-json.ts`): both
+ * must refuse the same values with the same message naming the field. The checks take the
+ * value, read once by name by the caller.
  */
 import { isIpAddress } from './address.js';
 import { LogModelError } from './errors.js';
@@ -104,7 +105,6 @@ export function isFlagName(s: unknown): boolean {
   return true;
 }
 
-
 /** A MAC field's value (colon hex, as pvefw-logger prints MAC=), else the refusal. */
 export function checkMac(v: unknown): string {
   const mac = checkText(v, 'mac', { maxChars: FIELD_LIMITS.macChars });
@@ -132,7 +132,7 @@ export function checkFlags(v: unknown): readonly string[] {
   return v as string[];
 }
 
-/** The `isPolicy` field's value, else the refusal. */
+/** `v` when it is a boolean (`isPolicy`), else the refusal naming `field`. */
 export function checkBoolean(v: unknown, field: string): boolean {
   if (typeof v !== 'boolean') fail(field, `expected a boolean, got ${describe(v)}`);
   return v;
