@@ -11,6 +11,11 @@ export const LOG_SUBJECT_PREFIX = 'palisade.log.';
 export const LOG_STREAM_SUBJECTS = 'palisade.log.>';
 /** The stream's least duplicate window (Nats-Msg-Id de-duplication), ms. */
 export const LOG_STREAM_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+/**
+ * Age limit of the stream, ms, when an agent or a logger creates it (7 days): the loggers' own
+ * retention does not shrink the stream, so without one it would grow without bound.
+ */
+export const LOG_STREAM_DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 /** Largest encoded entry (bytes) {@link decodeLogEntry} accepts and {@link encodeLogEntry} produces. */
 export const LOG_ENTRY_MAX_BYTES = 16 * 1024;
 

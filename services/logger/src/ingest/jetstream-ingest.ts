@@ -14,6 +14,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiError, StorageType, jetstream, je
 import { nanos } from '@nats-io/nats-core';
 import {
   LOG_STREAM,
+  LOG_STREAM_DEFAULT_MAX_AGE_MS,
   LOG_STREAM_DUPLICATE_WINDOW_MS,
   LOG_STREAM_SUBJECTS,
   LOG_SUBJECT_PREFIX,
@@ -63,7 +64,7 @@ export interface IngestStats {
 /** Ingest defaults. */
 export const INGEST_DEFAULTS = {
   replicas: 'auto',
-  streamMaxAgeMs: 7 * 24 * 3600 * 1000,
+  streamMaxAgeMs: LOG_STREAM_DEFAULT_MAX_AGE_MS,
   ackWaitMs: 30_000,
   maxBatch: 8192,
 } as const;

@@ -10,10 +10,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadTree } from '@palisade/fw-lang';
 import { compileNode, renderNftText, type CompileResult } from '@palisade/fw-compile';
-import { LOG_STREAM, decodeLogEntry, decodeLogMessage, formatPvefwLine, type LogEntry, type LossLogEntry, type PacketLogEntry } from '@palisade/log-model';
+import { LOG_STREAM, LOG_STREAM_DEFAULT_MAX_AGE_MS, decodeLogEntry, decodeLogMessage, formatPvefwLine, type LogEntry, type LossLogEntry, type PacketLogEntry } from '@palisade/log-model';
 import { SILENT_LOGGER, SYSTEM_CLOCK } from '@palisade/service-kit';
 import { startNats, type NatsClusterHandle } from '@palisade/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,6 +201,8 @@ describe.skipIf(why !== undefined)('agent log capture (namespaces, nftables, nat
       try {
         const js = jetstream(nc2);
         const info = await (await jetstreamManager(nc2)).streams.info(LOG_STREAM);
+        // The agent created the stream (no logger runs here), with the loggers' age limit.
+        expect(info.config.max_age).toBe(nanos(LOG_STREAM_DEFAULT_MAX_AGE_MS));
         const consumer = await js.consumers.get(LOG_STREAM, { filter_subjects: ['palisade.log.node1'] });
         const ids: string[] = [];
         for (let i = 0; i < info.state.messages; i++) {
