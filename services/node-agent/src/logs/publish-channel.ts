@@ -153,6 +153,14 @@ export class PublishChannel {
     });
   }
 
+  /**
+   * Ends the worker as a crash would: its outstanding publishes answer `retry` and it is
+   * started again after a second (for fault tests; a no-op without a worker).
+   */
+  async terminateWorker(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
   /** Lets the worker drain what it has sent and stop; idempotent. */
   close(): Promise<void> {
     this.#closing = true;
