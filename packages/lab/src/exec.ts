@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 
 /** Every code a `LabError` can carry, as a list so the set is closed and a code can be checked at runtime. */
-export const LAB_ERROR_CODES = ['not-root', 'missing-tool', 'command-failed', 'agent-failed', 'timeout', 'aborted', 'apply-failed', 'conntrack-not-empty'] as const;
+export const LAB_ERROR_CODES = ['missing-tool', 'command-failed', 'agent-failed', 'timeout', 'aborted', 'apply-failed', 'conntrack-not-empty'] as const;
 /** One of `LAB_ERROR_CODES`, the type of `LabError.code`, so a caller's switch over it can be exhaustive. */
 export type LabErrorCode = (typeof LAB_ERROR_CODES)[number];
 
