@@ -99,14 +99,18 @@ describe('logSubject', () => {
   });
 });
 
-describe('the encoder fast path', () => {
-  // A small deterministic generator (no clock, no Math.random).
-  let seed = 7;
+/** A small deterministic generator (no clock, no Math.random). */
+function seeded(start: number): { rnd: (n: number) => number; pick: <T>(xs: readonly T[]) => T } {
+  let seed = start;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
   };
-  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  return { rnd, pick: <T>(xs: readonly T[]): T => xs[rnd(xs.length)]! };
+}
+
+describe('the encoder fast path', () => {
+  const { rnd, pick } = seeded(7);
 
   it('writes the same JSON as stringifying the validated copy, and refuses the same entries', () => {
     const values: Record<string, readonly unknown[]> = {
@@ -152,12 +156,7 @@ describe('the encoder fast path', () => {
 });
 
 describe('the decoder fast path', () => {
-  let seed = 11;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const { pick } = seeded(11);
   const textOk = (v: unknown, max: number, spaces = true, empty = false): boolean =>
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     typeof v === 'string' && (empty || v.length > 0) && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v) && (spaces || !/\s/.test(v));
