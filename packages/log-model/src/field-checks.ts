@@ -5,6 +5,7 @@
  * value, read once by name by the caller.
  */
 import { isIpAddress } from './address.js';
+import { LOG_ENTRY_MAX_BYTES } from './entry.js';
 import { LogModelError } from './errors.js';
 import { isValidNodeName } from './subject.js';
 
@@ -53,6 +54,11 @@ export interface TextRule {
   readonly empty?: boolean;
 }
 
+/** The rule of an entry id (also a rule id): no white space. */
+export const ID_RULE: TextRule = { maxChars: MAX_ID_CHARS, spaces: false };
+/** The rule of the packet text: as long as an entry may be, empty allowed. */
+export const PACKET_RULE: TextRule = { maxChars: LOG_ENTRY_MAX_BYTES, empty: true };
+
 /** `v` when it is a string the rule allows, else the refusal naming `field`. */
 export function checkText(v: unknown, field: string, rule: TextRule): string {
   if (typeof v !== 'string') fail(field, `expected a string, got ${describe(v)}`);
@@ -81,7 +87,7 @@ export function oneOf<T extends string>(o: Json, field: string, values: readonly
 }
 
 export function common(o: Json): { id: string; node: string; timeUs: number } {
-  const id = checkText(o.id, 'id', { maxChars: MAX_ID_CHARS, spaces: false });
+  const id = checkText(o.id, 'id', ID_RULE);
   const node = checkText(o.node, 'node', { maxChars: FIELD_LIMITS.nodeChars });
   if (!isValidNodeName(node)) fail('node', `invalid node name ${describe(node)}`);
   const timeUs = int(o, 'timeUs', 0, Number.MAX_SAFE_INTEGER);

@@ -6,14 +6,11 @@
  * The copy holds only the known fields that are present, in one fixed order.
  */
 import type { LogRuleOrigin, PacketLogEntry } from './entry.js';
-import { LOG_ACTIONS, LOG_DIRECTIONS, LOG_ENTRY_MAX_BYTES } from './entry.js';
-import { FIELD_LIMITS, MAX_ID_CHARS, checkAddress, checkBoolean, checkFamily, checkFlags, checkInt, checkMac, checkOneOf, checkText, describe, fail, type Json } from './field-checks.js';
+import { LOG_ACTIONS, LOG_DIRECTIONS } from './entry.js';
+import { FIELD_LIMITS, ID_RULE, PACKET_RULE, checkAddress, checkBoolean, checkFamily, checkFlags, checkInt, checkMac, checkOneOf, checkText, describe, fail, type Json } from './field-checks.js';
 import { REPEATING } from './repeating-fields.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const ID_RULE = { maxChars: MAX_ID_CHARS, spaces: false } as const;
-const PACKET_RULE = { maxChars: LOG_ENTRY_MAX_BYTES, empty: true } as const;
 
 function ruleCopy(r: unknown): LogRuleOrigin {
   if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('rule', `expected an object, got ${describe(r)}`);
@@ -61,7 +58,7 @@ export function checkedPacketCopy(o: Json, textsClean = false): PacketLogEntry {
   if (tcpFlags !== undefined) e.tcpFlags = [...checkFlags(tcpFlags)];
   if (mark !== undefined) e.mark = checkInt(mark, 'mark', 0, FIELD_LIMITS.markMax);
   const packet = o.packet;
-  e.packet = textsClean && typeof packet === 'string' && packet.length <= LOG_ENTRY_MAX_BYTES ? packet : checkText(packet, 'packet', PACKET_RULE);
+  e.packet = textsClean && typeof packet === 'string' && packet.length <= PACKET_RULE.maxChars ? packet : checkText(packet, 'packet', PACKET_RULE);
   return e;
 }
 

@@ -7,8 +7,8 @@
  * bad field named is the same). Every refusal is thrown by the shared checks of
  * `field-checks.ts`, so its message is the decoder's (`packet-check.ts`).
  */
-import { LOG_ACTIONS, LOG_DIRECTIONS, LOG_ENTRY_MAX_BYTES } from './entry.js';
-import { FIELD_LIMITS, MAX_ID_CHARS, checkAddress, checkBoolean, checkFamily, checkFlags, checkInt, checkMac, checkOneOf, describe, fail, type Json } from './field-checks.js';
+import { LOG_ACTIONS, LOG_DIRECTIONS } from './entry.js';
+import { FIELD_LIMITS, ID_RULE, PACKET_RULE, checkAddress, checkBoolean, checkFamily, checkFlags, checkInt, checkMac, checkOneOf, describe, fail, type Json } from './field-checks.js';
 import { REPEATING, textJson } from './repeating-fields.js';
 
 /** `,"rule":{…}` of each rule origin object seen (the agent's rule map hands out the same object for every hit of a rule). */
@@ -31,9 +31,6 @@ const macJson = (v: unknown): string => (v === undefined ? '' : `,"mac":"${check
 const familyJson = (v: unknown): string => (v === undefined ? '' : `,"family":${JSON.stringify(checkFamily(v))}`);
 const addressJson = (v: unknown, field: 'src' | 'dst'): string => (v === undefined ? '' : `,"${field}":"${checkAddress(v, field)}"`);
 const flagsJson = (v: unknown): string => (v === undefined ? '' : `,"tcpFlags":[${checkFlags(v).map((f) => `"${f}"`).join(',')}]`);
-
-const ID_RULE = { maxChars: MAX_ID_CHARS, spaces: false } as const;
-const PACKET_RULE = { maxChars: LOG_ENTRY_MAX_BYTES, empty: true } as const;
 
 /**
  * The JSON of a packet entry (`kind: 'packet'`), checked field by field as `validateLogEntry`

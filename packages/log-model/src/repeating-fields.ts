@@ -5,7 +5,7 @@
  * uses the quoted literal, the decoder (`packet-check.ts`) only that the value passed; both get
  * the refusals of `field-checks.ts`, so their messages are the same.
  */
-import { FIELD_LIMITS, MAX_ID_CHARS, MAX_IFNAME_CHARS, MAX_NAME_CHARS, WHITE_SPACE, checkText, describe, fail, type TextRule } from './field-checks.js';
+import { FIELD_LIMITS, ID_RULE, MAX_IFNAME_CHARS, MAX_NAME_CHARS, WHITE_SPACE, checkText, describe, fail, type TextRule } from './field-checks.js';
 import { isValidNodeName } from './subject.js';
 
 /** What a JSON string literal cannot hold as it is (control characters, quote, backslash, surrogates), or a check refuses. */
@@ -71,7 +71,7 @@ export const REPEATING = {
   }),
   chain: new LiteralCache('chain', NO_SPACES),
   verdict: new LiteralCache('verdict', { maxChars: MAX_NAME_CHARS }),
-  ruleId: new LiteralCache('ruleId', { maxChars: MAX_ID_CHARS, spaces: false }),
+  ruleId: new LiteralCache('ruleId', ID_RULE),
   iif: new LiteralCache('iif', DEVICE),
   oif: new LiteralCache('oif', DEVICE),
   physIn: new LiteralCache('physIn', DEVICE),
