@@ -16,6 +16,29 @@ export const LOG_STREAM_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
  * retention does not shrink the stream, so without one it would grow without bound.
  */
 export const LOG_STREAM_DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+/** The settings of the log stream that do not depend on the cluster (JetStream's field names; durations in ns). */
+export interface LogStreamSettings {
+  readonly name: string;
+  readonly subjects: string[];
+  readonly duplicate_window: number;
+  readonly max_age: number;
+  readonly description: string;
+}
+
+/**
+ * What an agent or a logger creates the log stream with, whichever comes first (the creator adds
+ * the storage and, for a logger, the replicas): one definition so that the two cannot differ.
+ */
+export function logStreamSettings(maxAgeMs: number = LOG_STREAM_DEFAULT_MAX_AGE_MS): LogStreamSettings {
+  return {
+    name: LOG_STREAM,
+    subjects: [LOG_STREAM_SUBJECTS],
+    duplicate_window: LOG_STREAM_DUPLICATE_WINDOW_MS * 1_000_000,
+    max_age: maxAgeMs * 1_000_000,
+    description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
+  };
+}
+
 /** Largest encoded entry (bytes) {@link decodeLogEntry} accepts and {@link encodeLogEntry} produces. */
 export const LOG_ENTRY_MAX_BYTES = 16 * 1024;
 

@@ -13,8 +13,9 @@ export {
   LOG_STREAM_SUBJECTS,
   LOG_SUBJECT_PREFIX,
   LOSS_REASONS,
+  logStreamSettings,
 } from './entry.js';
-export type { LogAction, LogDirection, LogEntry, LogRuleOrigin, LossLogEntry, LossReason, PacketLogEntry } from './entry.js';
+export type { LogAction, LogDirection, LogEntry, LogRuleOrigin, LogStreamSettings, LossLogEntry, LossReason, PacketLogEntry } from './entry.js';
 export { LogModelError } from './errors.js';
 export type { LogModelErrorCode, LogModelErrorContext } from './errors.js';
 export { NODE_NAME_PATTERN, isValidNodeName, logSubject } from './subject.js';

@@ -15,12 +15,11 @@ import { nanos } from '@nats-io/nats-core';
 import {
   LOG_STREAM,
   LOG_STREAM_DEFAULT_MAX_AGE_MS,
-  LOG_STREAM_DUPLICATE_WINDOW_MS,
-  LOG_STREAM_SUBJECTS,
   LOG_SUBJECT_PREFIX,
   LogModelError,
   decodeLogMessage,
   isValidNodeName,
+  logStreamSettings,
   type LogEntry,
 } from '@palisade/log-model';
 import { connectNats, type NatsAuth, type NatsClient } from '@palisade/nats-kit';
@@ -193,15 +192,7 @@ export class JetStreamIngest {
     const servers = 1 + (info?.connect_urls?.length ?? 0);
     const replicas = this.#o.replicas === 'auto' ? (info?.cluster && servers >= 3 ? 3 : 1) : this.#o.replicas;
     try {
-      await jsm.streams.add({
-        name: LOG_STREAM,
-        subjects: [LOG_STREAM_SUBJECTS],
-        storage: StorageType.File,
-        num_replicas: replicas,
-        duplicate_window: nanos(LOG_STREAM_DUPLICATE_WINDOW_MS),
-        max_age: nanos(this.#o.streamMaxAgeMs),
-        description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
-      });
+      await jsm.streams.add({ ...logStreamSettings(this.#o.streamMaxAgeMs), storage: StorageType.File, num_replicas: replicas });
       this.#log.info({ stream: LOG_STREAM, replicas }, 'log stream created');
     } catch (err) {
       // Another logger or an agent created it at the same moment.

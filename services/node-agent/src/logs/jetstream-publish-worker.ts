@@ -9,9 +9,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
 import { classifyPublishError, connectNats, type NatsClient } from '@palisade/nats-kit';
-import { LOG_STREAM, LOG_STREAM_DEFAULT_MAX_AGE_MS, LOG_STREAM_DUPLICATE_WINDOW_MS, LOG_STREAM_SUBJECTS } from '@palisade/log-model';
+import { LOG_STREAM, logStreamSettings } from '@palisade/log-model';
 import { sleep, type LogFn, type Logger } from '@palisade/service-kit';
 import type { ToPublisher, ToWorker, WorkerSetup } from './publish-channel.js';
 
@@ -39,15 +38,8 @@ async function ensureStream(client: NatsClient): Promise<void> {
     if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
   }
   try {
-    await jsm.streams.add({
-      name: LOG_STREAM,
-      subjects: [LOG_STREAM_SUBJECTS],
-      storage: StorageType.File,
-      duplicate_window: nanos(LOG_STREAM_DUPLICATE_WINDOW_MS),
-      // The loggers' age limit too (a logger adds it to a stream without one, but none may run yet).
-      max_age: nanos(LOG_STREAM_DEFAULT_MAX_AGE_MS),
-      description: 'Palisade firewall log entries of every node (palisade.log.<node>)',
-    });
+    // The loggers' settings, age limit included (a logger adds one to a stream without, but none may run yet).
+    await jsm.streams.add({ ...logStreamSettings(), storage: StorageType.File });
   } catch (err) {
     await jsm.streams.info(LOG_STREAM).catch(() => {
       throw err; // not created by someone else at the same moment either
